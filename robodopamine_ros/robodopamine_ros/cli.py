@@ -1,0 +1,52 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The ``robodopamine`` command: one subcommand per job, each in its own module.
+
+A subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int``; register it in
+``SUBCOMMANDS`` below. Modules are imported only when their subcommand runs, so ``--help`` stays
+fast and a missing optional dependency affects only the subcommand that needs it.
+"""
+
+import argparse
+import importlib
+import sys
+
+from robodopamine_ros import __version__
+
+# name -> (module, one-line help)
+SUBCOMMANDS = {
+}
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='robodopamine',
+        description='Robo-Dopamine: general reward model, policy-invariant shaping and '
+                    'human-in-the-loop RL for robot manipulation.')
+    parser.add_argument('--version', action='version', version=f'%(prog)s {__version__}')
+    sub = parser.add_subparsers(dest='command', metavar='COMMAND')
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        sub_parser.set_defaults(_module=module_name)
+        importlib.import_module(module_name).add_arguments(sub_parser)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(args._module)
+    try:
+        return module.run(args)
+    except (ValueError, FileNotFoundError) as error:
+        # Bad input: one clear line naming what is wrong, no traceback.
+        print(f'robodopamine {args.command}: error: {error}', file=sys.stderr)
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,13 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+
+from ament_flake8.main import main_with_errors
+import pytest
+
+
+@pytest.mark.flake8
+@pytest.mark.linter
+def test_flake8():
+    # ament's configuration: max line 99, google import order, single quotes, docstrings.
+    rc, errors = main_with_errors(argv=[])
+    assert rc == 0, 'Found %d code style errors / warnings:\n' % len(errors) + '\n'.join(errors)
