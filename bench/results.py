@@ -41,8 +41,10 @@ def machine():
 
 def command():
     """Return the command line that ran this benchmark, relative to the repository."""
-    return 'python ' + ' '.join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0])]
-                                + sys.argv[1:])
+    python = os.path.relpath(sys.executable) if not os.path.relpath(
+        sys.executable).startswith('..') else 'python'
+    return ' '.join(shlex.quote(a) for a in [python, os.path.relpath(sys.argv[0])]
+                    + sys.argv[1:])
 
 
 def record(benchmark, metric, value, unit, note='', device=None):

@@ -3,9 +3,10 @@
 """
 The ``robodopamine`` command: one subcommand per job, each in its own module.
 
-A subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int``; register it in
-``SUBCOMMANDS`` below. Modules are imported only when their subcommand runs, so ``--help`` stays
-fast and a missing optional dependency affects only the subcommand that needs it.
+A subcommand module (robodopamine_ros/commands/) exposes ``add_arguments(parser)`` and
+``run(args) -> int``; register it in ``SUBCOMMANDS`` below. Modules keep heavy imports inside
+``run``, so ``--help`` stays fast and a missing optional dependency affects only the subcommand
+that needs it.
 """
 
 import argparse
@@ -16,6 +17,8 @@ from robodopamine_ros import __version__
 
 # name -> (module, one-line help)
 SUBCOMMANDS = {
+    'labels': ('robodopamine_ros.commands.labels',
+               'show the GRM training labels (sampled states, hop and gap bins) of a demo'),
 }
 
 

@@ -1,0 +1,104 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Reward-model metrics (SPEC section 4).
+
+- voc(): value-order consistency, the Spearman rank correlation between frame order and
+  predicted progress (NaN counts as 0). VOC- is the same metric on progress predicted for the
+  time-reversed episode; the model runs there, so it is computed by the evaluation, with this
+  function, on the reversed predictions.
+- classify_completion() and completion_accuracy(): SUCCESS / PARTIAL / FAIL of a rollout from
+  its progress curve, and the accuracy against human labels.
+"""
+
+import math
+
+import numpy as np
+
+SUCCESS, PARTIAL, FAIL = 'success', 'partial', 'fail'
+OUTCOMES = (SUCCESS, PARTIAL, FAIL)
+
+
+def _ranks(values):
+    """Average ranks (ties share the mean of their positions), as Spearman needs."""
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(values, kind='mergesort')
+    sorted_values = values[order]
+    ranks = np.empty(len(values))
+    start = 0
+    while start < len(values):
+        stop = start + 1
+        while stop < len(values) and sorted_values[stop] == sorted_values[start]:
+            stop += 1
+        ranks[order[start:stop]] = (start + stop - 1) / 2.0
+        start = stop
+    return ranks
+
+
+def spearman(x, y):
+    """Spearman rank correlation of two equally long sequences; NaN when undefined."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f'spearman needs two 1-D sequences of equal length, got {x.shape} '
+                         f'and {y.shape}')
+    if len(x) < 2 or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        return math.nan
+    rx, ry = _ranks(x) - (len(x) - 1) / 2.0, _ranks(y) - (len(y) - 1) / 2.0
+    denominator = math.sqrt(float(rx @ rx) * float(ry @ ry))
+    return float(rx @ ry) / denominator if denominator > 0 else math.nan
+
+
+def voc(progress, frame_ids=None):
+    """
+    Value-order consistency of predicted progress over an episode's frames.
+
+    frame_ids default to 0..T-1 (the order the values were predicted in). A NaN result
+    (constant predictions, or NaN among them) counts as 0.
+    """
+    progress = np.asarray(progress, dtype=float)
+    if progress.ndim != 1 or len(progress) < 2:
+        raise ValueError(f'VOC needs at least two progress values, got shape {progress.shape}')
+    frames = np.arange(len(progress)) if frame_ids is None else np.asarray(frame_ids)
+    value = spearman(frames, progress)
+    return 0.0 if math.isnan(value) else value
+
+
+def classify_completion(progress, success_final=0.8, success_tail=0.6, partial_mean=0.4):
+    """
+    Classify a rollout from its progress curve P_1..P_T.
+
+    SUCCESS if P_T > 0.8 and the mean of the last third > 0.6; else PARTIAL if the mean of the
+    whole rollout >= 0.4; else FAIL. The last third is the last ceil(T / 3) values.
+    """
+    progress = np.asarray(progress, dtype=float)
+    if progress.ndim != 1 or len(progress) == 0:
+        raise ValueError('cannot classify an empty rollout')
+    if not np.all(np.isfinite(progress)):
+        raise ValueError('progress contains NaN or infinite values')
+    tail = progress[-math.ceil(len(progress) / 3):]
+    if progress[-1] > success_final and tail.mean() > success_tail:
+        return SUCCESS
+    if progress.mean() >= partial_mean:
+        return PARTIAL
+    return FAIL
+
+
+def completion_accuracy(rollouts, labels):
+    """
+    Accuracy of classify_completion over labelled rollouts, with the confusion counts.
+
+    Returns (accuracy, confusion) where confusion[true][predicted] counts rollouts.
+    """
+    if len(rollouts) != len(labels):
+        raise ValueError(f'{len(rollouts)} rollouts but {len(labels)} labels')
+    if not rollouts:
+        raise ValueError('no rollouts to score')
+    confusion = {t: dict.fromkeys(OUTCOMES, 0) for t in OUTCOMES}
+    correct = 0
+    for index, (progress, label) in enumerate(zip(rollouts, labels)):
+        if label not in OUTCOMES:
+            raise ValueError(f'rollout {index}: label {label!r} is not one of {OUTCOMES}')
+        predicted = classify_completion(progress)
+        confusion[label][predicted] += 1
+        correct += predicted == label
+    return correct / len(rollouts), confusion

@@ -1,0 +1,136 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Policy-invariant reward shaping from GRM progress (SPEC section 3).
+
+    r = r_gold + gamma * Phi(s') - Phi(s),    r_gold = 1 if Phi(s') >= 1 - delta else 0
+
+Potential-based shaping leaves the optimal policy of the sparse task unchanged, so a policy
+cannot profit from hovering near the goal (the "semantic trap" of progress-as-reward). The
+shaping terms telescope: over an episode their discounted sum is gamma^T Phi(s_T) - Phi(s_0).
+
+[ours] Terminal handling: an episode ends on success by default; at a terminal transition the
+potential of the absorbing state is 0 (Phi(s') := 0 in the shaping term), so every terminated
+episode's shaping sums to -Phi(s_0). On time-limit truncation Phi(s') is kept and the critic
+bootstraps. Both are configurable. The GRM confidence never scales the reward.
+"""
+
+from dataclasses import dataclass
+import math
+
+
+def gamma_from_period(period_s, decay_rate):
+    """Return gamma = exp(-lambda * h) for control period h (seconds) and rate lambda (1/s)."""
+    if not (math.isfinite(period_s) and period_s > 0):
+        raise ValueError(f'control period must be > 0 seconds, got {period_s!r}')
+    if not (math.isfinite(decay_rate) and decay_rate >= 0):
+        raise ValueError(f'discount rate lambda must be >= 0 per second, got {decay_rate!r}')
+    return math.exp(-decay_rate * period_s)
+
+
+@dataclass(frozen=True)
+class ShapingConfig:
+    """Shaping parameters. gamma must equal the critic's discount."""
+
+    gamma: float = 0.98
+    success_delta: float = 0.05         # automatic success when Phi(s') >= 1 - delta
+    terminate_on_success: bool = True
+    terminal_potential_zero: bool = True  # [ours] Phi(absorbing state) = 0
+
+    def __post_init__(self):
+        if not (isinstance(self.gamma, (int, float)) and 0.0 < self.gamma <= 1.0):
+            raise ValueError(f'gamma must be in (0, 1], got {self.gamma!r}')
+        if not (isinstance(self.success_delta, (int, float))
+                and 0.0 <= self.success_delta < 1.0):
+            raise ValueError(f'success_delta must be in [0, 1), got {self.success_delta!r}')
+
+    @classmethod
+    def from_period(cls, period_s, decay_rate, **kwargs):
+        """Build a config whose gamma comes from the control period and lambda."""
+        return cls(gamma=gamma_from_period(period_s, decay_rate), **kwargs)
+
+
+@dataclass(frozen=True)
+class ShapedReward:
+    """One step's reward and everything needed to recompute it offline."""
+
+    reward: float
+    sparse_reward: float
+    shaping: float
+    progress_before: float
+    progress_after: float
+    gamma: float
+    terminal: bool
+    truncated: bool
+
+
+def _check_progress(name, value):
+    if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+        raise ValueError(f'{name} must be a progress in [0, 1], got {value!r}')
+
+
+def shape(progress_before, progress_after, config, terminal=False, truncated=False):
+    """
+    Shaped reward of one step from Phi(s) and Phi(s').
+
+    The step is terminal when the caller says so (e.g. a failure that ends the episode) or when
+    it reaches success and config.terminate_on_success. A truncated step is never terminal.
+    """
+    _check_progress('progress_before', progress_before)
+    _check_progress('progress_after', progress_after)
+    success = progress_after >= 1.0 - config.success_delta
+    terminal = bool(terminal or (success and config.terminate_on_success)) and not truncated
+    potential_after = 0.0 if terminal and config.terminal_potential_zero else progress_after
+    sparse = 1.0 if success else 0.0
+    shaping = config.gamma * potential_after - progress_before
+    return ShapedReward(sparse + shaping, sparse, shaping, progress_before, progress_after,
+                        config.gamma, terminal, truncated)
+
+
+def shape_episode(progress, config, truncated_at_end=True):
+    """
+    Shape a whole episode given Phi(s_0), ..., Phi(s_T).
+
+    Steps run until the first terminal step; if none, the last step is a truncation when
+    truncated_at_end (the time limit ended the episode), otherwise an ordinary step.
+    """
+    if len(progress) < 2:
+        raise ValueError(f'an episode needs at least two progress values, got {len(progress)}')
+    rewards = []
+    for t in range(len(progress) - 1):
+        last = t == len(progress) - 2
+        step = shape(progress[t], progress[t + 1], config, truncated=False)
+        if not step.terminal and last and truncated_at_end:
+            step = shape(progress[t], progress[t + 1], config, truncated=True)
+        rewards.append(step)
+        if step.terminal:
+            break
+    return rewards
+
+
+def relabel(logged_steps, config, truncated_at_end=True):
+    """
+    Recompute the rewards of a logged episode with new gamma / delta / terminal settings.
+
+    logged_steps are ShapedReward (or anything with progress_before / progress_after). Under a
+    new success threshold with terminate_on_success, the episode now ends at its first success
+    and the later steps are dropped (they would not have happened); an episode that no longer
+    reaches success ends as a truncation when truncated_at_end.
+    """
+    if not logged_steps:
+        raise ValueError('cannot relabel an empty episode')
+    progress = [logged_steps[0].progress_before] + [s.progress_after for s in logged_steps]
+    for t, (step, nxt) in enumerate(zip(logged_steps, logged_steps[1:])):
+        if not math.isclose(step.progress_after, nxt.progress_before, abs_tol=1e-6):
+            raise ValueError(f'logged step {t + 1}: progress_before {nxt.progress_before} does '
+                             f'not continue step {t} progress_after {step.progress_after}')
+    return shape_episode(progress, config, truncated_at_end=truncated_at_end)
+
+
+def discounted_sum(values, gamma):
+    """Return sum_t gamma^t values[t]."""
+    total, discount = 0.0, 1.0
+    for value in values:
+        total += discount * value
+        discount *= gamma
+    return total
