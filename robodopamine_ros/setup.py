@@ -17,6 +17,9 @@ setup(
     name=package_name,
     version='0.1.0',
     packages=find_packages(exclude=['test', 'test.*']),
+    # Our .msg files (robodopamine_ros/msg links to ../robodopamine_interfaces/msg), so the
+    # ROS-free bag tools register our types from the one source of truth.
+    package_data={package_name: ['msg/*.msg']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
@@ -30,6 +33,9 @@ setup(
         'opencv-python-headless>=4.8',
         'pyyaml>=6',
         'torch>=2.1',
+        'rosbags>=0.10',
+        'tqdm>=4',
+        'matplotlib>=3.6',
     ],
     extras_require={
         'test': ['pytest>=7', 'hypothesis>=6'],

@@ -17,8 +17,17 @@ from robodopamine_ros import __version__
 
 # name -> (module, one-line help)
 SUBCOMMANDS = {
+    'demo': ('robodopamine_ros.commands.demo',
+             'the main job end to end: demo -> labels -> GRM progress -> shaped rewards -> '
+             'report and bag'),
     'labels': ('robodopamine_ros.commands.labels',
                'show the GRM training labels (sampled states, hop and gap bins) of a demo'),
+    'demo-info': ('robodopamine_ros.commands.demo_info',
+                  'topics, frame counts, synchronization, duration and keyframes of a demo'),
+    'import-demo': ('robodopamine_ros.commands.import_demo',
+                    'write a reference-layout demo (three videos + keyframes) as a rosbag2'),
+    'keyframes': ('robodopamine_ros.commands.keyframes',
+                  'propose sub-task keyframes for a demo, or render a contact sheet of them'),
 }
 
 
@@ -45,7 +54,7 @@ def main(argv=None):
     module = importlib.import_module(args._module)
     try:
         return module.run(args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, FileExistsError, KeyError) as error:
         # Bad input: one clear line naming what is wrong, no traceback.
         print(f'robodopamine {args.command}: error: {error}', file=sys.stderr)
         return 1

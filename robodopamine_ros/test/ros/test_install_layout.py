@@ -76,3 +76,14 @@ def test_interfaces_installed():
     assert (prefix / 'lib' / 'librobodopamine_interfaces__rosidl_typesupport_c.so').is_file()
     marker = prefix / 'share' / 'ament_index' / 'resource_index' / 'rosidl_interfaces'
     assert (marker / 'robodopamine_interfaces').is_file()
+
+
+def test_message_definitions_ship_with_the_python_package(prefix):
+    from robodopamine_ros.interfaces import message_definition_dir
+    shipped = message_definition_dir()
+    assert shipped.is_relative_to(prefix), shipped
+    sources = REPO / 'robodopamine_interfaces' / 'msg'
+    assert sorted(p.name for p in shipped.glob('*.msg')) == \
+        sorted(p.name for p in sources.glob('*.msg'))
+    for path in shipped.glob('*.msg'):
+        assert path.read_text() == (sources / path.name).read_text()

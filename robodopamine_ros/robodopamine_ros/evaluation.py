@@ -1,0 +1,102 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Evaluating a GRM on an episode (SPEC 4, GRM_NOTES): more than VOC, which saturates.
+
+evaluate_episode() scores the frames of an episode with a ProgressEstimator and reports:
+- VOC of fused progress and of the incremental-only chain (the reference protocol), and of each
+  anchored perspective;
+- VOC-: the episode time-reversed, incremental chain started at 1 (a good model: close to -1);
+- mean absolute error against keyframe progress (equalized rule, linear between states) when
+  the episode has keyframes;
+- the completion class of the fused curve.
+"""
+
+import math
+
+import numpy as np
+
+from robodopamine_ros.grm.base import GRMQuery, perspective_curves, progress_curve, run_episode
+from robodopamine_ros.labels import equalized_states
+from robodopamine_ros.metrics import classify_completion, voc
+from robodopamine_ros.progress import incremental_update, ProgressConfig
+
+
+def incremental_chain(hops, start=0.0):
+    """Fold hops with the incremental rule from `start`; a NaN hop leaves progress as it is."""
+    values, progress = [start], start
+    for hop in hops:
+        if math.isfinite(hop):
+            progress = incremental_update(progress, hop)
+        values.append(progress)
+    return np.array(values)
+
+
+def reversed_incremental_hops(model, episode, frame_ids, task, references):
+    """Hops of consecutive scored frames, played backwards (BEFORE = the later frame)."""
+    start, end = references
+    backwards = list(frame_ids)[::-1]
+    queries = [GRMQuery(task, start, end, episode.triplet(a), episode.triplet(b))
+               for a, b in zip(backwards, backwards[1:])]
+    return model.hops(queries)
+
+
+def evaluate_episode(model, episode, every=10, config=ProgressConfig(), task=None,
+                     references=None):
+    """Return (metrics dict, curves dict) for one episode scored every `every` frames."""
+    if episode.num_frames < 2:
+        raise ValueError(f'episode {episode.episode_id} has {episode.num_frames} frame(s): at '
+                         'least two are needed to evaluate progress')
+    frame_ids = list(range(0, episode.num_frames, max(1, every)))
+    if frame_ids[-1] != episode.num_frames - 1:
+        frame_ids.append(episode.num_frames - 1)
+    task = task if task is not None else episode.instructions[0]
+    references = references or (episode.views['front'][0], episode.views['front'][-1])
+    ticks = run_episode(model, episode, frame_ids, task, references, config)
+    fused = progress_curve(ticks)
+    perspectives = perspective_curves(ticks)
+    incremental_only = incremental_chain([t.hops[0] for t in ticks])
+    reverse = incremental_chain(reversed_incremental_hops(model, episode, frame_ids, task,
+                                                          references), start=1.0)
+    metrics = {
+        'episode': episode.episode_id, 'frames_scored': len(frame_ids),
+        'voc_fused': voc(fused), 'voc_incremental': voc(incremental_only),
+        'voc_forward': voc(np.nan_to_num(perspectives['forward'])),
+        'voc_backward': voc(np.nan_to_num(perspectives['backward'])),
+        'voc_minus': voc(reverse),
+        'completion': classify_completion(fused),
+        'no_answer_rate': float(np.mean([not math.isfinite(h) for t in ticks for h in t.hops])),
+        'tick_latency_ms': 1000 * float(np.median([t.latency_s for t in ticks])),
+    }
+    curves = {'frames': np.array(frame_ids), 'fused': fused, 'incremental_only': incremental_only,
+              'confidence': np.array([1.0] + [t.estimate.confidence for t in ticks]),
+              **{k: np.concatenate([[0.0], v]) for k, v in perspectives.items()}}
+    if episode.keyframes:
+        truth = equalized_states(episode.keyframes).dense_progress(frame_ids)
+        curves['keyframe_progress'] = truth
+        metrics['mae_vs_keyframes'] = float(np.mean(np.abs(fused - truth)))
+    return metrics, curves
+
+
+def plot_progress(curves, title, path):
+    """Save a PNG of the three perspectives, fused progress, confidence and keyframe truth."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    frames = curves['frames']
+    figure, axis = plt.subplots(figsize=(8, 4), dpi=100)
+    if 'keyframe_progress' in curves:
+        axis.plot(frames, curves['keyframe_progress'], 'k--', lw=2, label='keyframe truth')
+    for name, style in (('incremental', ':'), ('forward', ':'), ('backward', ':')):
+        axis.plot(frames, curves[name], style, lw=1, label=name)
+    axis.plot(frames, curves['fused'], lw=2.5, label='fused progress')
+    axis.plot(frames, curves['confidence'], lw=1, alpha=0.5, label='confidence')
+    axis.set_ylim(-0.05, 1.05)
+    axis.set_xlabel('frame')
+    axis.set_ylabel('progress')
+    axis.set_title(title)
+    axis.legend(loc='upper left', fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
