@@ -36,11 +36,12 @@ setup(
         'rosbags>=0.10',
         'tqdm>=4',
         'matplotlib>=3.6',
+        'safetensors>=0.4',
     ],
     extras_require={
         'test': ['pytest>=7', 'hypothesis>=6'],
         'sim': ['metaworld==3.1.1', 'mujoco==3.3.0', 'packaging'],
-        'vlm': ['transformers>=4.50', 'peft>=0.13', 'safetensors>=0.4'],
+        'vlm': ['transformers>=5.0', 'peft>=0.13', 'tokenizers>=0.20'],
     },
     zip_safe=True,
     maintainer='robodopamine_ros maintainers',

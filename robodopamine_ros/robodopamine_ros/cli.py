@@ -20,6 +20,11 @@ SUBCOMMANDS = {
     'demo': ('robodopamine_ros.commands.demo',
              'the main job end to end: demo -> labels -> GRM progress -> shaped rewards -> '
              'report and bag'),
+    'adapt': ('robodopamine_ros.commands.adapt',
+              'adapt a GRM one-shot on a demonstration (compact: CPU minutes)'),
+    'evaluate': ('robodopamine_ros.commands.evaluate',
+                 'VOC, VOC-, per-perspective VOC, error vs keyframes, forward-back and stall '
+                 'tests, completion accuracy of a GRM on episodes'),
     'labels': ('robodopamine_ros.commands.labels',
                'show the GRM training labels (sampled states, hop and gap bins) of a demo'),
     'demo-info': ('robodopamine_ros.commands.demo_info',

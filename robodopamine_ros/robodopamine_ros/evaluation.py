@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 
-from robodopamine_ros.grm.base import GRMQuery, perspective_curves, progress_curve, run_episode
+from robodopamine_ros.grm.base import (GRMQuery, perspective_curves, progress_curve,
+                                       ProgressEstimator, run_episode)
 from robodopamine_ros.labels import equalized_states
 from robodopamine_ros.metrics import classify_completion, voc
 from robodopamine_ros.progress import incremental_update, ProgressConfig
@@ -75,6 +76,61 @@ def evaluate_episode(model, episode, every=10, config=ProgressConfig(), task=Non
         truth = equalized_states(episode.keyframes).dense_progress(frame_ids)
         curves['keyframe_progress'] = truth
         metrics['mae_vs_keyframes'] = float(np.mean(np.abs(fused - truth)))
+    return metrics, curves
+
+
+def forward_back_correlation(model, episode, references, every=10, config=ProgressConfig()):
+    """
+    Play the episode forward to 2/3, then backward to 1/4: progress should rise and fall.
+
+    Returns the Pearson correlation between fused progress and keyframe progress.
+    """
+    if not episode.keyframes:
+        raise ValueError(f'episode {episode.episode_id}: the forward-back test needs keyframes')
+    turn = 2 * episode.num_frames // 3
+    frames = list(range(0, turn, every)) + list(range(turn, episode.num_frames // 4, -every))
+    ticks = run_episode(model, episode, frames, episode.instructions[0], references, config)
+    truth = equalized_states(episode.keyframes).dense_progress(frames)
+    return float(np.corrcoef(progress_curve(ticks), truth)[0, 1])
+
+
+def stall_drift(model, episode, references, ticks=40, every=10, noise=2,
+                config=ProgressConfig(), seed=0):
+    """
+    Reach the frame at keyframe progress 0.5, then score near-identical copies of it.
+
+    Returns (fused drift, incremental-only drift) over `ticks` ticks: what spurious small hops
+    add up to while nothing happens.
+    """
+    if not episode.keyframes:
+        raise ValueError(f'episode {episode.episode_id}: the stall test needs keyframes')
+    truth = equalized_states(episode.keyframes).dense_progress(np.arange(episode.num_frames))
+    middle = int(np.argmin(np.abs(truth - 0.5)))
+    rng = np.random.default_rng(seed)
+    base = episode.triplet(middle)
+
+    frames = list(range(0, middle, every)) + [middle]
+    copies = [tuple(np.clip(v.astype(np.int16) + rng.integers(-noise, noise + 1, v.shape),
+                            0, 255).astype(np.uint8) for v in base) for _ in range(ticks)]
+    estimator = ProgressEstimator(model, episode.instructions[0], *references, config=config)
+    estimator.start(episode.triplet(0))
+    arrived = [estimator.tick(episode.triplet(f)) for f in frames[1:]][-1]
+    stalled = [estimator.tick(views) for views in copies]
+    fused = stalled[-1].estimate.progress - arrived.estimate.progress
+    incremental = incremental_chain([t.hops[0] for t in stalled],
+                                    start=arrived.estimate.progress)
+    return float(fused), float(incremental[-1] - incremental[0])
+
+
+def evaluate_model(model, episode, references, every=10, config=ProgressConfig()):
+    """evaluate_episode plus, when keyframes exist, the forward-back and stall tests."""
+    metrics, curves = evaluate_episode(model, episode, every, config, references=references)
+    if episode.keyframes and episode.num_frames >= 4 * every:
+        metrics['forward_back_corr'] = forward_back_correlation(model, episode, references,
+                                                                every, config)
+        fused, incremental = stall_drift(model, episode, references, every=every, config=config)
+        metrics['stall_drift_fused'] = fused
+        metrics['stall_drift_incremental'] = incremental
     return metrics, curves
 
 

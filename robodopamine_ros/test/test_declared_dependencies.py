@@ -32,10 +32,11 @@ KNOWN = {
     'tqdm': ('python3-tqdm', 'tqdm'),
     'matplotlib': ('python3-matplotlib', 'matplotlib'),
     'rosbags': (None, 'rosbags'),  # no rosdep key: installed by pip (package.xml says so)
+    'safetensors': (None, 'safetensors'),  # likewise
 }
 # Imported only by optional extras (declared in setup.py extras_require), never at import time
 # of the core modules.
-OPTIONAL = {'metaworld', 'mujoco', 'transformers', 'peft', 'safetensors', 'gymnasium'}
+OPTIONAL = {'metaworld', 'mujoco', 'transformers', 'peft', 'tokenizers', 'gymnasium'}
 
 
 def _imported_top_level_modules():

@@ -4,10 +4,12 @@
 ``robodopamine demo``: the main job, end to end, on the most complete pipeline available.
 
 Today: a three-camera demonstration (default: the shared real example) is imported, its GRM
-training labels are built, its progress is scored by a GRM through the three-perspective
-tracker, rewards are shaped, the result is evaluated (VOC, VOC-, error against keyframes) and
-written out: a report (PNG progress plot + summary) and a rosbag2 with the camera images,
-ProgressStamped and RewardStamped messages, as the ROS nodes will publish them.
+training labels are built, a compact GRM is adapted on it one-shot, its progress is scored
+through the three-perspective tracker (and by the non-learned pixel baseline, for comparison),
+rewards are shaped, the result is evaluated (VOC, VOC-, error against keyframes, forward-back
+and stall tests, on frames the GRM never trained on) and written out: a report (PNG plots +
+summary) and a rosbag2 with the camera images, ProgressStamped and RewardStamped messages, as
+the ROS nodes will publish them.
 """
 
 import json
@@ -24,16 +26,19 @@ def add_arguments(parser):
                              f'{DEFAULT_DEMO}')
     parser.add_argument('-o', '--output', default='robodopamine_demo_out',
                         help='output folder (report.md, summary.json, progress.png, bag)')
-    parser.add_argument('--grm', choices=('pixel-baseline',), default='pixel-baseline',
-                        help='reward model backend')
+    parser.add_argument('--steps', type=int, default=1500,
+                        help='compact GRM adaptation steps (1500, a few CPU minutes)')
     parser.add_argument('--every', type=int, default=10, help='score every N-th frame (10)')
     parser.add_argument('--quick', action='store_true',
-                        help='smoke run: the first 300 frames, every 20th')
+                        help='smoke run: the first 300 frames, 60 adaptation steps, every 20th '
+                             'frame scored')
 
 
 def run(args):
     from robodopamine_ros import bags, demos
-    from robodopamine_ros.evaluation import evaluate_episode, plot_progress
+    from robodopamine_ros.commands.adapt import adapt
+    from robodopamine_ros.evaluation import evaluate_model, plot_progress
+    from robodopamine_ros.grm.adapt_compact import reference_frames
     from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
     from robodopamine_ros.labels import build_labels, Demonstration
     from robodopamine_ros.shaping import shape_episode, ShapingConfig
@@ -42,7 +47,7 @@ def run(args):
     demo = Path(args.demo) if args.demo else DEFAULT_DEMO
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    stop, every = (300, 20) if args.quick else (None, args.every)
+    stop, every, steps = (300, 20, 60) if args.quick else (None, args.every, args.steps)
 
     print(f'[1/5] importing {demo}')
     episode = demos.load_demo(demo, image_size=(64, 48), stop=stop)
@@ -59,12 +64,18 @@ def run(args):
     print(f'      M = {states["num_intervals"]} intervals, {summary["pairs"]} balanced pairs, '
           f'{summary["zero_hop_anchors"]} zero-hop anchors')
 
-    print(f'[3/5] scoring progress with the {args.grm} GRM, every {every} frames')
-    model = PixelBaselineGRM()
-    metrics, curves = evaluate_episode(model, episode, every=every)
-    print(f'      VOC fused {metrics["voc_fused"]:.3f}, incremental '
-          f'{metrics["voc_incremental"]:.3f}, VOC- {metrics["voc_minus"]:.3f}, error vs keyframes '
-          f'{metrics.get("mae_vs_keyframes", float("nan")):.3f}')
+    print(f'[3/5] adapting a compact GRM one-shot ({steps} steps), scoring every {every} '
+          'frames (frames the GRM never trained on)')
+    model, _ = adapt(demo, output / 'compact_grm', steps=steps, episode=episode,
+                     log=lambda text: print('      ' + text))
+    start, end = reference_frames(episode)
+    references = (episode.views['front'][start], episode.views['front'][end])
+    metrics, curves = evaluate_model(model, episode, references, every=every)
+    baseline, _ = evaluate_model(PixelBaselineGRM(), episode, references, every=every)
+    for name, m in (('compact GRM', metrics), ('pixel baseline', baseline)):
+        print(f'      {name:14s}: VOC fused {m["voc_fused"]:.3f}, incremental '
+              f'{m["voc_incremental"]:.3f}, VOC- {m["voc_minus"]:.3f}, error vs keyframes '
+              f'{m.get("mae_vs_keyframes", float("nan")):.3f}')
 
     print('[4/5] shaping rewards (gamma 0.98, success at progress >= 0.95)')
     config = ShapingConfig(gamma=0.98)
@@ -74,7 +85,7 @@ def run(args):
           f'{"ends in success" if rewards[-1].terminal else "no success reached"}')
 
     print(f'[5/5] writing {output}')
-    plot_progress(curves, f'{episode.episode_id}: {args.grm} GRM', output / 'progress.png')
+    plot_progress(curves, f'{episode.episode_id}: compact GRM', output / 'progress.png')
     bag_path = output / 'scored_episode'
     if bag_path.exists():
         import shutil
@@ -96,17 +107,23 @@ def run(args):
          'terminal': r.terminal, 'truncated': r.truncated}
         for k, r in enumerate(rewards)]
     bags.write_episode(bag_path, episode, storage='mcap', image_format='jpeg')
-    result = {'demo': str(demo), 'grm': args.grm, 'metrics': metrics,
+    result = {'demo': str(demo), 'grm': 'compact', 'metrics': metrics,
+              'pixel_baseline_metrics': baseline, 'adaptation_steps': steps,
               'labels': {k: summary[k] for k in ('samples', 'pairs', 'zero_hop_anchors')},
               'return': episode_return, 'steps': len(rewards),
               'wall_time_s': round(time.perf_counter() - started, 1)}
     (output / 'summary.json').write_text(json.dumps(result, indent=2) + '\n')
-    rows = '\n'.join(f'| {k} | {v:.3f} |' if isinstance(v, float) else f'| {k} | {v} |'
-                     for k, v in metrics.items())
+    rows = '\n'.join(
+        f'| {k} | {_fmt(v)} | {_fmt(baseline.get(k, ""))} |' for k, v in metrics.items())
     (output / 'report.md').write_text(
-        f'# robodopamine demo\n\nDemo: `{demo}`; GRM: {args.grm}; '
-        f'{result["wall_time_s"]} s.\n\n| metric | value |\n|---|---|\n{rows}\n\n'
-        '![progress](progress.png)\n')
-    print(f'done in {result["wall_time_s"]} s: {output}/report.md, progress.png, summary.json, '
+        f'# robodopamine demo\n\nDemo: `{demo}`; compact GRM adapted one-shot ({steps} steps);'
+        f' {result["wall_time_s"]} s in all.\n\n| metric | compact GRM | pixel baseline |\n'
+        f'|---|---|---|\n{rows}\n\n![progress](progress.png)\n')
+    print(f'done in {result["wall_time_s"]} s: {output}/compact_grm/ (the adapted model),'
+          f' {output}/report.md, progress.png, summary.json, '
           f'{bag_path.name}/ (rosbag2 with images, progress and rewards)')
     return 0
+
+
+def _fmt(value):
+    return f'{value:.3f}' if isinstance(value, float) else str(value)

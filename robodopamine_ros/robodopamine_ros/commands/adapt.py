@@ -1,0 +1,180 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""``robodopamine adapt DEMO -o MODEL_DIR``: one-shot adaptation of a GRM on a demonstration."""
+
+import json
+from pathlib import Path
+
+
+def add_arguments(parser):
+    parser.add_argument('demo', help='rosbag2 folder or reference-layout episode folder, '
+                                     'with keyframes')
+    parser.add_argument('-o', '--output', required=True, help='model folder to write')
+    parser.add_argument('--backend', choices=('compact', 'vlm'), default='compact',
+                        help='compact: the small CNN GRM, trained on a CPU in minutes; vlm: '
+                             'fine-tune a pretrained Qwen-VL GRM (--base), a GPU job')
+    parser.add_argument('--base', default=None,
+                        help='vlm: local folder of the pretrained GRM to start from')
+    parser.add_argument('--lora-rank', type=int, default=16,
+                        help='vlm: LoRA rank on the language model attention; 0 = full '
+                             'fine-tuning (16)')
+    parser.add_argument('--lr', type=float, default=None,
+                        help='learning rate (compact 1e-3, vlm 1e-4)')
+    parser.add_argument('--batch', type=int, default=4, help='vlm: queries per step (4)')
+    parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1, ...')
+    parser.add_argument('--dtype', default='auto', help='vlm: auto, bfloat16, float32')
+    parser.add_argument('--template', default=None, help='vlm: prompt template file')
+    parser.add_argument('--distill-from', default=None, metavar='TEACHER_DIR',
+                        help='compact: train on the hops of this teacher GRM (a VLM or '
+                             'compact model folder) instead of the keyframe labels')
+    parser.add_argument('--steps', type=int, default=1500, help='training steps (1500)')
+    parser.add_argument('--pool', type=int, default=24, help='states per step (24)')
+    parser.add_argument('--size', type=int, nargs=2, metavar=('W', 'H'), default=(64, 48),
+                        help='network input size (64 48)')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch CPU threads (default: torch chooses)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--quick', action='store_true', help='smoke run: 60 steps')
+
+
+def adapt(demo, output, steps=1500, pool=24, size=(64, 48), seed=0, episode=None, log=print):
+    """Adapt a compact GRM on a demo folder (or a loaded Episode); return (model, history)."""
+    from tqdm import tqdm
+
+    from robodopamine_ros import demos
+    from robodopamine_ros.evaluation import evaluate_model, plot_progress
+    from robodopamine_ros.grm.adapt_compact import (adapt_compact, CompactTrainConfig,
+                                                    reference_frames)
+
+    output = Path(output)
+    episode = episode or demos.load_demo(demo, image_size=tuple(size))
+    if episode.num_frames < 20:
+        raise ValueError(f'{demo}: {episode.num_frames} frames are too few to adapt a GRM')
+    config = CompactTrainConfig(steps=steps, pool=pool, image_size=tuple(size), seed=seed,
+                                eval_every=max(50, steps // 4))
+    start, end = reference_frames(episode)
+    references = (episode.views['front'][start], episode.views['front'][end])
+    bar = tqdm(total=steps, unit='step', desc='adapt compact GRM', mininterval=1.0)
+
+    def on_step(step, loss):
+        bar.update(1)
+        if step % 25 == 0:
+            bar.set_postfix(loss=f'{loss:.4f}')
+
+    def on_eval(step, metrics):
+        bar.write(f'step {step}: held-out pair error {metrics["heldout_pair_mae"]:.3f}, dense '
+                  f'VOC {metrics["voc_fused"]:.3f}, error vs keyframes '
+                  f'{metrics.get("mae_vs_keyframes", float("nan")):.3f}')
+        model.save(output, references, extra={'task': episode.instructions[0],
+                                              'checkpoint_step': step})
+
+    from robodopamine_ros.grm.compact import CompactGRM
+    model = CompactGRM.create(image_size=list(size), task=episode.instructions[0])
+    model, history = adapt_compact(episode, config, model=model, on_step=on_step,
+                                   on_eval=on_eval)
+    bar.close()
+    metrics, curves = evaluate_model(model, episode, references)
+    history['final'] = metrics
+    training = {'demo': str(demo), 'steps': steps, 'seconds': history['seconds'],
+                'final': metrics}
+    model.save(output, references, extra={'task': episode.instructions[0],
+                                          'checkpoint_step': steps, 'training': training})
+    (output / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
+    plot_progress(curves, f'{episode.episode_id}: compact GRM after {steps} steps',
+                  output / 'progress.png')
+    _plot_loss(history, output / 'loss.png')
+    rows = '\n'.join(f'| {k} | {v:.3f} |' if isinstance(v, float) else f'| {k} | {v} |'
+                     for k, v in metrics.items())
+    (output / 'report.md').write_text(
+        f'# Compact GRM adapted on `{demo}`\n\n{steps} steps in {history["seconds"]} s.\n\n'
+        f'| metric (on the demo, every 10th frame) | value |\n|---|---|\n{rows}\n\n'
+        '![loss](loss.png)\n\n![progress](progress.png)\n')
+    log(f'wrote {output}: config.json, model.safetensors, reference PNGs, report.md, '
+        f'loss.png, progress.png ({history["seconds"]} s of training)')
+    return model, history
+
+
+def _plot_loss(history, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    loss = np.array(history['loss'])
+    window = max(1, len(loss) // 50)
+    smooth = np.convolve(loss, np.ones(window) / window, mode='valid')
+    figure, axis = plt.subplots(figsize=(6, 3), dpi=100)
+    axis.semilogy(loss, alpha=0.3, label='loss')
+    axis.semilogy(np.arange(len(smooth)) + window - 1, smooth, label=f'mean of {window}')
+    axis.set_xlabel('step')
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def run(args):
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    steps = 60 if args.quick else args.steps
+    if args.backend == 'vlm':
+        return _adapt_vlm(args, steps)
+    if args.distill_from:
+        return _distill(args, steps)
+    adapt(args.demo, args.output, steps=steps, pool=args.pool, size=tuple(args.size),
+          seed=args.seed)
+    return 0
+
+
+def _adapt_vlm(args, steps):
+    from tqdm import tqdm
+
+    from robodopamine_ros import demos
+    from robodopamine_ros.grm.adapt_vlm import fine_tune_vlm, save_vlm, VLMTrainConfig
+    from robodopamine_ros.grm.vlm import VLMGRM
+
+    if not args.base:
+        raise ValueError('--backend vlm needs --base: the local folder of a pretrained '
+                         'Qwen-VL GRM to fine-tune')
+    grm = VLMGRM.load(args.base, device=args.device, dtype=args.dtype, template=args.template)
+    episode = demos.load_demo(args.demo, image_size=None)
+    if not episode.keyframes:
+        raise ValueError(f'{args.demo}: no keyframes; run `robodopamine keyframes propose`')
+    config = VLMTrainConfig(steps=steps, batch=args.batch, lr=args.lr or 1e-4,
+                            lora_rank=args.lora_rank, seed=args.seed)
+    bar = tqdm(total=steps, unit='step', desc='fine-tune VLM GRM', mininterval=1.0)
+    losses = fine_tune_vlm(grm, episode, config,
+                           on_step=lambda step, loss: (bar.update(1),
+                                                       bar.set_postfix(loss=f'{loss:.3f}')))
+    bar.close()
+    save_vlm(grm, args.output)
+    print(f'wrote {args.output}: loss {losses[0]:.3f} -> {losses[-1]:.3f} over {steps} steps')
+    return 0
+
+
+def _distill(args, steps):
+    from tqdm import tqdm
+
+    from robodopamine_ros import demos
+    from robodopamine_ros.commands.evaluate import load_model
+    from robodopamine_ros.grm.adapt_compact import CompactTrainConfig, reference_frames
+    from robodopamine_ros.grm.distill import distill_compact
+
+    teacher, _ = load_model(args.distill_from, device=args.device)
+    episode = demos.load_demo(args.demo, image_size=tuple(args.size))
+    config = CompactTrainConfig(steps=steps, image_size=tuple(args.size), seed=args.seed,
+                                lr=args.lr or 1e-3)
+    # a VLM teacher sees the recorded resolution; the student its own input size
+    full = demos.load_demo(args.demo, image_size=None) if teacher.name == 'vlm' else None
+    bar = tqdm(total=steps, unit='step', desc='distill compact GRM', mininterval=1.0)
+    student, losses, answered = distill_compact(teacher, episode, config, teacher_episode=full,
+                                                on_step=lambda step, loss: bar.update(1))
+    bar.close()
+    start, end = reference_frames(episode)
+    student.save(args.output, (episode.views['front'][start], episode.views['front'][end]),
+                 extra={'distilled_from': str(args.distill_from), 'teacher_answers': answered})
+    print(f'wrote {args.output}: distilled from {args.distill_from} on {answered} answered '
+          f'pairs; loss {losses[0]:.4f} -> {losses[-1]:.4f}')
+    return 0

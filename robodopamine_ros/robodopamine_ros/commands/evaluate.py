@@ -1,0 +1,98 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""``robodopamine evaluate --model MODEL_DIR EPISODE...``: how good is a reward model."""
+
+import json
+import math
+from pathlib import Path
+
+
+def add_arguments(parser):
+    parser.add_argument('episodes', nargs='+', help='episodes (bags or reference folders)')
+    parser.add_argument('--model', required=True,
+                        help='model folder, or "pixel-baseline" for the non-learned baseline')
+    parser.add_argument('--every', type=int, default=10, help='score every N-th frame (10)')
+    parser.add_argument('--labels', nargs='*', default=None,
+                        help='success/partial/fail per episode, for completion accuracy '
+                             '(default: the success flag recorded in a bag, when present)')
+    parser.add_argument('--fusion', choices=('mean', 'consistency'), default='mean')
+    parser.add_argument('-o', '--output', default=None, help='folder for progress plots')
+    parser.add_argument('--device', default='cpu', help='cpu, cuda, ...')
+    parser.add_argument('--template', default=None, help='VLM prompt template file')
+    parser.add_argument('--json', action='store_true', help='print one JSON object')
+
+
+def load_model(spec, device='cpu', template=None):
+    """
+    Return (model, references or None) for a model folder or a builtin name.
+
+    A folder whose config.json is a compact GRM's loads as one; any other folder loads as a
+    VLM GRM (Qwen-VL), with its saved prompt_template.txt unless template is given.
+    """
+    from pathlib import Path
+
+    if spec == 'pixel-baseline':
+        from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
+        return PixelBaselineGRM(), None
+    from robodopamine_ros.grm.compact import CompactGRM, CONFIG_FILE, FORMAT
+    folder = Path(spec)
+    config = folder / CONFIG_FILE
+    if config.is_file() and FORMAT not in config.read_text():
+        from robodopamine_ros.grm.vlm import VLMGRM
+        saved = folder / 'prompt_template.txt'
+        return VLMGRM.load(folder, device=device, template=template or (
+            saved if saved.is_file() else None)), None
+    model = CompactGRM.load(spec, device=device)
+    return model, model.saved_references(spec)
+
+
+def run(args):
+    from robodopamine_ros import demos
+    from robodopamine_ros.evaluation import evaluate_model, plot_progress
+    from robodopamine_ros.metrics import completion_accuracy, OUTCOMES
+    from robodopamine_ros.progress import ProgressConfig
+
+    model, references = load_model(args.model, args.device, args.template)
+    size = tuple(model.config['image_size']) if model.name == 'compact' else \
+        (None if model.name == 'vlm' else (64, 48))
+    if args.labels is not None and len(args.labels) != len(args.episodes):
+        raise ValueError(f'--labels has {len(args.labels)} entries for {len(args.episodes)} '
+                         'episodes')
+    output = Path(args.output) if args.output else None
+    if output:
+        output.mkdir(parents=True, exist_ok=True)
+    results, curves_all, labels = [], [], []
+    for index, path in enumerate(args.episodes):
+        episode = demos.load_demo(path, image_size=size)
+        refs = references or (episode.views['front'][0], episode.views['front'][-1])
+        metrics, curves = evaluate_model(model, episode, refs, args.every,
+                                         ProgressConfig(fusion=args.fusion))
+        metrics['path'] = str(path)
+        results.append(metrics)
+        curves_all.append(curves['fused'])
+        label = args.labels[index] if args.labels else \
+            ('success' if episode.success else None) if episode.success is not None else None
+        labels.append(label)
+        if output:
+            plot_progress(curves, f'{episode.episode_id} ({args.model})',
+                          output / f'{index:03d}_{episode.episode_id}.png')
+    summary = {'model': args.model, 'episodes': results}
+    known = [(c, lab) for c, lab in zip(curves_all, labels) if lab in OUTCOMES]
+    if known:
+        accuracy, confusion = completion_accuracy([c for c, _ in known], [lab for _, lab in known])
+        summary['completion_accuracy'] = accuracy
+        summary['confusion'] = confusion
+    for key in ('voc_fused', 'voc_incremental', 'voc_minus', 'mae_vs_keyframes'):
+        values = [r[key] for r in results if key in r and not math.isnan(r[key])]
+        if values:
+            summary[f'mean_{key}'] = sum(values) / len(values)
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    for r in results:
+        print(f'{r["path"]}: ' + ', '.join(f'{k} {v:.3f}' if isinstance(v, float) else f'{k} {v}'
+                                           for k, v in r.items() if k not in ('path',)))
+    for key, value in summary.items():
+        if key.startswith('mean_') or key == 'completion_accuracy':
+            print(f'{key}: {value:.3f}')
+    return 0

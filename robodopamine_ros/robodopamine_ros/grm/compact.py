@@ -1,0 +1,273 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The compact GRM: a small convolutional network, real time on a CPU, adapted one-shot per task.
+
+Structure (each piece cheap, each image encoded once):
+
+    image  --ImageEncoder-->  f (D)            one shared CNN for all 8 slots
+    (f_front, f_left, f_right) + view embeddings --StateFusion--> z (D)     a state
+    head(z_before, z_after, z_after - z_before, r_start, r_end) -> tanh -> hop in [-1, 1]
+
+References enter as encoded front images plus slot embeddings. The task text is not an input:
+a compact GRM is adapted to one task (SPEC 2, one-shot), and the text of that task is stored
+in its config. Output: bounded regression (tanh), trained with smooth L1; GRM_NOTES measured it
+ahead of a 41-bin expectation head at equal budget, so the head is a regression.
+
+The backend caches encodings by image identity, so in a tick of ProgressEstimator only the
+three new views are encoded: the references, the episode start, the goal and the previous
+triplet were encoded before. Arrays given to the model must not be changed in place afterwards
+(a cheap fingerprint check catches most such reuse).
+"""
+
+from collections import OrderedDict
+import json
+import os
+from pathlib import Path
+import tempfile
+import zlib
+
+import numpy as np
+from robodopamine_ros.grm.base import GRM
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+FORMAT = 'robodopamine-compact-grm'
+FORMAT_VERSION = 1
+CONFIG_FILE = 'config.json'
+WEIGHTS_FILE = 'model.safetensors'
+REFERENCE_FILES = ('reference_start.png', 'reference_end.png')
+VIEW_NAMES = ('front', 'left_wrist', 'right_wrist')
+
+DEFAULT_CONFIG = {
+    'format': FORMAT, 'format_version': FORMAT_VERSION,
+    'image_size': [64, 48],      # width, height the network sees
+    'width': 32,                 # channels of the first conv layer
+    'dim': 128,                  # image / state embedding size
+    'head_hidden': 256,
+    'task': '',
+}
+
+
+class ImageEncoder(nn.Module):
+    """Four conv layers (three of stride 2) and a linear map of the flattened feature grid."""
+
+    def __init__(self, image_size, width, dim):
+        super().__init__()
+        w = width
+        self.conv = nn.Sequential(
+            nn.Conv2d(3, w, 5, stride=2, padding=2), nn.GroupNorm(8, w), nn.ReLU(),
+            nn.Conv2d(w, 2 * w, 3, stride=2, padding=1), nn.GroupNorm(8, 2 * w), nn.ReLU(),
+            nn.Conv2d(2 * w, 4 * w, 3, stride=2, padding=1), nn.GroupNorm(8, 4 * w), nn.ReLU(),
+            nn.Conv2d(4 * w, 4 * w, 3, stride=1, padding=1), nn.GroupNorm(8, 4 * w), nn.ReLU(),
+        )
+        grid = [(s + 7) // 8 for s in image_size]  # three stride-2 layers, rounding up
+        # flattening keeps where things are in the image: position is what progress is about
+        self.project = nn.Sequential(nn.Linear(4 * w * grid[0] * grid[1], dim), nn.LayerNorm(dim))
+
+    def forward(self, images):
+        """images: (N, 3, H, W) float in [-0.5, 0.5] -> (N, dim)."""
+        return self.project(self.conv(images).flatten(1))
+
+
+class CompactGRMNet(nn.Module):
+    """Encoder, state fusion and hop head (see the module docstring)."""
+
+    def __init__(self, config):
+        super().__init__()
+        dim = config['dim']
+        self.encoder = ImageEncoder(config['image_size'], config['width'], dim)
+        self.view_embedding = nn.Parameter(torch.zeros(3, dim))
+        self.missing_view = nn.Parameter(torch.zeros(dim))  # stands in for a dropped view
+        self.reference_embedding = nn.Parameter(torch.zeros(2, dim))
+        self.fuse = nn.Sequential(nn.Linear(3 * dim, dim), nn.ReLU(), nn.Linear(dim, dim),
+                                  nn.LayerNorm(dim))
+        hidden = config['head_hidden']
+        self.head = nn.Sequential(nn.Linear(5 * dim, hidden), nn.ReLU(),
+                                  nn.Linear(hidden, hidden // 2), nn.ReLU(),
+                                  nn.Linear(hidden // 2, 1))
+
+    def encode(self, images):
+        return self.encoder(images)
+
+    def state(self, front, left, right, dropped=None):
+        """Fuse three view encodings (N, dim) into states; dropped: (N, 3) bool mask or None."""
+        views = torch.stack([front, left, right], dim=1) + self.view_embedding
+        if dropped is not None:
+            views = torch.where(dropped[..., None], self.missing_view.expand_as(views), views)
+        return self.fuse(views.flatten(1))
+
+    def references(self, start, end):
+        return start + self.reference_embedding[0], end + self.reference_embedding[1]
+
+    def hop(self, before, after, ref_start, ref_end):
+        """States (N, dim) and references (N, dim) -> hops (N,) in [-1, 1]."""
+        x = torch.cat([before, after, after - before, ref_start, ref_end], dim=1)
+        return torch.tanh(self.head(x)).squeeze(1)
+
+
+def to_tensor(images, image_size):
+    """Uint8 RGB images (N, H, W, 3) of any size -> (N, 3, h, w) float in [-0.5, 0.5]."""
+    from robodopamine_ros.images import resize
+
+    batch = np.stack([resize(np.asarray(im), tuple(image_size)) for im in images])
+    return torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255.0).sub_(0.5)
+
+
+def _fingerprint(image):
+    return zlib.crc32(np.ascontiguousarray(image[::11, ::7]).tobytes())
+
+
+class CompactGRM(GRM):
+    """The compact GRM as a backend: queries in, hops out, with an encoding cache."""
+
+    name = 'compact'
+
+    def __init__(self, net, config, device='cpu', cache_size=64):
+        self.net = net.to(device).eval()
+        self.config = config
+        self.device = torch.device(device)
+        self.cache_size = cache_size
+        self._cache = OrderedDict()   # id -> (image kept alive, fingerprint, encoding)
+        self.encoded_last_call = 0
+
+    # encodings -------------------------------------------------------------------------------
+    def _encodings(self, images):
+        """Encode the images not in the cache (one batch); return their encodings in order."""
+        keys, missing = [], []
+        for image in images:
+            key = id(image)
+            entry = self._cache.get(key)
+            if entry is None or entry[0] is not image or entry[1] != _fingerprint(image):
+                missing.append(image)
+            keys.append(key)
+        self.encoded_last_call = len({id(m) for m in missing})
+        if missing:
+            unique = list({id(m): m for m in missing}.values())
+            with torch.inference_mode():
+                encoded = self.net.encode(to_tensor(unique, self.config['image_size'])
+                                          .to(self.device))
+            for image, encoding in zip(unique, encoded):
+                self._cache[id(image)] = (image, _fingerprint(image), encoding)
+                self._cache.move_to_end(id(image))
+        out = []
+        for key in keys:
+            self._cache.move_to_end(key)
+            out.append(self._cache[key][2])
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return out
+
+    def hops(self, queries):
+        if not queries:
+            return np.zeros(0)
+        images = []
+        for q in queries:
+            images.extend([q.reference_start, q.reference_end, *q.before, *q.after])
+        enc = self._encodings(images)
+        stacked = torch.stack(enc).view(len(queries), 8, -1)
+        with torch.inference_mode():
+            ref_start, ref_end = self.net.references(stacked[:, 0], stacked[:, 1])
+            before = self.net.state(stacked[:, 2], stacked[:, 3], stacked[:, 4])
+            after = self.net.state(stacked[:, 5], stacked[:, 6], stacked[:, 7])
+            hops = self.net.hop(before, after, ref_start, ref_end)
+        return self.sanitize(hops.float().cpu().numpy())
+
+    # files -------------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, **overrides):
+        config = dict(DEFAULT_CONFIG, **overrides)
+        return cls(CompactGRMNet(config), config)
+
+    def save(self, model_dir, references=None, extra=None):
+        """
+        Write config.json, model.safetensors and the reference PNGs into model_dir.
+
+        Each file is written to a temporary name and renamed, so a reader never sees a partly
+        written file; other files in the folder (reports) are left alone.
+        """
+        from safetensors.torch import save_file
+
+        model_dir = Path(model_dir)
+        model_dir.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
+        _atomic(model_dir / WEIGHTS_FILE,
+                lambda tmp: save_file(state, tmp, metadata={'format': FORMAT}))
+        if references is not None:
+            from robodopamine_ros.contact_sheet import save_png
+            for name, image in zip(REFERENCE_FILES, references):
+                save_png(model_dir / name, np.asarray(image))
+        config = dict(self.config, **(extra or {}))
+        _atomic(model_dir / CONFIG_FILE,
+                lambda tmp: Path(tmp).write_text(json.dumps(config, indent=2) + '\n'))
+        return model_dir
+
+    @classmethod
+    def load(cls, model_dir, device='cpu'):
+        """Load a saved compact GRM; a missing or incompatible folder says what is wrong."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        model_dir = Path(model_dir)
+        config_path, weights_path = model_dir / CONFIG_FILE, model_dir / WEIGHTS_FILE
+        if not model_dir.is_dir():
+            raise FileNotFoundError(f'{model_dir}: no such model folder')
+        for path in (config_path, weights_path):
+            if not path.is_file():
+                raise FileNotFoundError(f'{path}: missing; a compact GRM folder holds '
+                                        f'{CONFIG_FILE} and {WEIGHTS_FILE}')
+        try:
+            config = json.loads(config_path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f'{config_path}: not valid JSON ({error})') from error
+        if config.get('format') != FORMAT:
+            raise ValueError(f'{config_path}: format {config.get("format")!r} is not {FORMAT!r}'
+                             ' (is this a VLM GRM folder? use --backend vlm)')
+        if config.get('format_version') != FORMAT_VERSION:
+            raise ValueError(f'{config_path}: format_version {config.get("format_version")} '
+                             f'is not supported (this code reads {FORMAT_VERSION})')
+        missing = [k for k in DEFAULT_CONFIG if k not in config]
+        if missing:
+            raise ValueError(f'{config_path}: missing keys {missing}')
+        net = CompactGRMNet(config)
+        try:
+            state = load_file(str(weights_path))
+        except (SafetensorError, OSError) as error:
+            raise ValueError(f'{weights_path}: cannot read weights ({error})') from error
+        expected = net.state_dict()
+        problems = [f'{k}: file {tuple(state[k].shape)} vs config {tuple(v.shape)}'
+                    for k, v in expected.items() if k in state and state[k].shape != v.shape]
+        problems += [f'{k}: missing in file' for k in expected if k not in state]
+        problems += [f'{k}: not expected by config' for k in state if k not in expected]
+        if problems:
+            raise ValueError(f'{weights_path} does not match {config_path}: '
+                             + '; '.join(problems[:5]))
+        net.load_state_dict(state)
+        return cls(net, config, device=device)
+
+    def saved_references(self, model_dir):
+        """Return the reference START/END images saved with the model, or None."""
+        import cv2
+        paths = [Path(model_dir) / name for name in REFERENCE_FILES]
+        if not all(p.is_file() for p in paths):
+            return None
+        return tuple(np.ascontiguousarray(cv2.imread(str(p))[:, :, ::-1]) for p in paths)
+
+
+def _atomic(path, write):
+    """Call write(temporary path) beside path, then rename it over path."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def smooth_l1(prediction, target, weight):
+    """Weighted smooth L1 (beta 0.05: nearly L1 beyond a 5 % hop error)."""
+    loss = F.smooth_l1_loss(prediction, target, reduction='none', beta=0.05)
+    return (loss * weight).sum() / weight.sum()
