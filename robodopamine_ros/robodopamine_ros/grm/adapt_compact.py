@@ -90,7 +90,7 @@ def augment(images, config, generator):
     return images
 
 
-def _to_float(uint8_images):
+def to_float(uint8_images):
     return uint8_images.permute(0, 3, 1, 2).float().div_(255.0).sub_(0.5)
 
 
@@ -107,7 +107,7 @@ def pair_loss(model, views, refs, progress, config, generator, rng):
     """Loss over all pairs of one pool. views: (K, 3, H, W, 3) uint8; refs: (2, H, W, 3)."""
     net = model.net
     k = views.shape[0]
-    images = _to_float(torch.cat([views.reshape(-1, *views.shape[2:]), refs]))
+    images = to_float(torch.cat([views.reshape(-1, *views.shape[2:]), refs]))
     images = augment(images, config, generator)
     encoded = net.encode(images)
     per_view = encoded[:3 * k].view(k, 3, -1)
@@ -203,7 +203,7 @@ def heldout_pair_error(model, frames, refs, progress, heldout_frames, rng, pairs
     net = model.net
     chosen = rng.choice(heldout_frames, size=min(pairs, len(heldout_frames)), replace=False)
     with torch.inference_mode():
-        images = _to_float(torch.cat([frames[chosen].reshape(-1, *frames.shape[2:]), refs]))
+        images = to_float(torch.cat([frames[chosen].reshape(-1, *frames.shape[2:]), refs]))
         encoded = net.encode(images)
         k = len(chosen)
         per_view = encoded[:3 * k].view(k, 3, -1)

@@ -17,9 +17,8 @@ import shutil
 import tempfile
 
 import numpy as np
-from robodopamine_ros.grm.base import GRMQuery
+from robodopamine_ros.grm.base import label_queries
 from robodopamine_ros.grm.vlm import format_score
-from robodopamine_ros.labels import build_labels, Demonstration, LabelConfig
 
 
 @dataclass
@@ -30,19 +29,6 @@ class VLMTrainConfig:
     lora_rank: int = 16        # 0 = full fine-tuning
     samples: int = 1000
     seed: int = 0
-
-
-def label_queries(episode, config):
-    """Return (queries, target hops) of the balanced SPEC 2 label set of one episode."""
-    demo = Demonstration(episode.episode_id, tuple(episode.keyframes), episode.num_frames,
-                         episode.instructions)
-    labels = build_labels([demo], LabelConfig(samples_per_episode=config.samples),
-                          seed=config.seed)
-    start = episode.views['front'][episode.keyframes[0].start]
-    end = episode.views['front'][episode.keyframes[-1].end]
-    queries = [GRMQuery(s.instruction, start, end, episode.triplet(s.before_frame),
-                        episode.triplet(s.after_frame)) for s in labels.samples]
-    return queries, np.array([s.hop for s in labels.samples])
 
 
 def answer_mask(input_ids, answer_lengths):
@@ -60,7 +46,8 @@ def fine_tune_vlm(grm, episode, config=VLMTrainConfig(), on_step=None):
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    queries, hops = label_queries(episode, config)
+    samples, queries = label_queries(episode, config.samples, config.seed)
+    hops = np.array([s.hop for s in samples])
     model = grm.model
     if config.lora_rank:
         from peft import get_peft_model, LoraConfig

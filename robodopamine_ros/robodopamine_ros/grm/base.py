@@ -137,3 +137,22 @@ def perspective_curves(ticks):
     return {name: np.array([math.nan if v is None else v for v in
                             (getattr(t.estimate, name) for t in ticks)])
             for name in ('incremental', 'forward', 'backward')}
+
+
+def label_queries(episode, samples=1000, seed=0):
+    """
+    Return (label samples, queries) of the balanced SPEC 2 label set of an episode.
+
+    References are the front views at the first sub-task start and the last sub-task end;
+    each query carries the sample's instruction paraphrase.
+    """
+    from robodopamine_ros.labels import build_labels, Demonstration, LabelConfig
+
+    demo = Demonstration(episode.episode_id, tuple(episode.keyframes), episode.num_frames,
+                         episode.instructions)
+    labels = build_labels([demo], LabelConfig(samples_per_episode=samples), seed=seed)
+    start = episode.views['front'][episode.keyframes[0].start]
+    end = episode.views['front'][episode.keyframes[-1].end]
+    queries = [GRMQuery(s.instruction, start, end, episode.triplet(s.before_frame),
+                        episode.triplet(s.after_frame)) for s in labels.samples]
+    return labels.samples, queries

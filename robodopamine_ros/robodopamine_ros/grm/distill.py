@@ -9,31 +9,20 @@ student then trains on those pairs with the same augmentation as one-shot adapta
 """
 
 import numpy as np
-from robodopamine_ros.grm.adapt_compact import _to_float, augment, CompactTrainConfig
+from robodopamine_ros.grm.adapt_compact import augment, CompactTrainConfig, to_float
+from robodopamine_ros.grm.base import label_queries
 from robodopamine_ros.grm.compact import CompactGRM, smooth_l1
-from robodopamine_ros.labels import build_labels, Demonstration, LabelConfig
 import torch
 
 
 def teacher_targets(teacher, episode, samples=1000, seed=0, batch=3):
     """Return (before frames, after frames, teacher hops) for the balanced label pairs."""
-    from robodopamine_ros.grm.base import GRMQuery
-
-    demo = Demonstration(episode.episode_id, tuple(episode.keyframes), episode.num_frames,
-                         episode.instructions)
-    labels = build_labels([demo], LabelConfig(samples_per_episode=samples), seed=seed)
-    start = episode.views['front'][episode.keyframes[0].start]
-    end = episode.views['front'][episode.keyframes[-1].end]
-    pairs = [(s.before_frame, s.after_frame) for s in labels.samples]
-    hops = []
-    for i in range(0, len(pairs), batch):
-        queries = [GRMQuery(episode.instructions[0], start, end, episode.triplet(b),
-                            episode.triplet(a)) for b, a in pairs[i:i + batch]]
-        hops.extend(teacher.hops(queries))
-    hops = np.array(hops, dtype=float)
+    label_samples, queries = label_queries(episode, samples, seed)
+    hops = np.concatenate([teacher.hops(queries[i:i + batch])
+                           for i in range(0, len(queries), batch)]).astype(float)
+    pairs = np.array([(s.before_frame, s.after_frame) for s in label_samples])
     answered = np.isfinite(hops)
-    pairs = np.array(pairs)[answered]
-    return pairs[:, 0], pairs[:, 1], hops[answered]
+    return pairs[answered, 0], pairs[answered, 1], hops[answered]
 
 
 def distill_compact(teacher, episode, config=CompactTrainConfig(), batch=64, samples=1000,
@@ -67,7 +56,7 @@ def distill_compact(teacher, episode, config=CompactTrainConfig(), batch=64, sam
     for step in range(1, config.steps + 1):
         index = rng.choice(len(hops), size=min(batch, len(hops)), replace=False)
         frames = np.concatenate([before[index], after[index]])
-        images = _to_float(torch.cat([views[frames].reshape(-1, *views.shape[2:]), refs]))
+        images = to_float(torch.cat([views[frames].reshape(-1, *views.shape[2:]), refs]))
         encoded = net.encode(augment(images, config, generator))
         n = len(frames)
         per_view = encoded[:3 * n].view(n, 3, -1)
