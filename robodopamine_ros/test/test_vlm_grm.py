@@ -176,3 +176,15 @@ def test_cli_adapt_vlm_distill_and_evaluate(tiny_folder, episode, tmp_path, caps
                      '--json']) == 0
     result = json.loads(capsys.readouterr().out)['episodes'][0]
     assert 0.0 <= result['no_answer_rate'] <= 1.0 and 'voc_fused' in result
+
+
+def test_qwen3_vl_family_loads_answers_and_trains(tmp_path, episode):
+    folder = build_random_vlm(tmp_path / 'tiny-qwen3-vl', family='qwen3')
+    grm = VLMGRM.load(folder)
+    assert type(grm.model).__name__ == 'Qwen3VLForConditionalGeneration'
+    assert grm.processor.image_processor.patch_size == 16
+    hops = grm.hops(queries_of(episode, [(0, 30), (30, 0), (10, 50)]))
+    assert hops.shape == (3,)
+    losses = fine_tune_vlm(grm, episode, VLMTrainConfig(steps=12, batch=2, lr=3e-3,
+                                                        lora_rank=0, samples=50))
+    assert np.mean(losses[-3:]) < np.mean(losses[:3])

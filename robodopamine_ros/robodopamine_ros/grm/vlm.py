@@ -131,7 +131,9 @@ class ImageOnlyQwenVLProcessor:
         if index != len(counts):
             raise ValueError(f'{index} image placeholders in the texts for {len(counts)} images')
         batch = self.tokenizer(expanded, return_tensors='pt', padding=True)
-        return {**batch, 'pixel_values': vision['pixel_values'],
+        # multimodal token types (1 = image token) for M-RoPE, as the stock processor returns
+        mm_types = (batch['input_ids'] == self.image_token_id).long()
+        return {**batch, 'mm_token_type_ids': mm_types, 'pixel_values': vision['pixel_values'],
                 'image_grid_thw': vision['image_grid_thw']}
 
     def save_pretrained(self, folder):
