@@ -49,6 +49,8 @@ ensure_system_tools() {
   command -v g++ >/dev/null || missing+=(g++)
   command -v ninja >/dev/null || missing+=(ninja-build)
   command -v xmllint >/dev/null || missing+=(libxml2-utils)
+  # offscreen OpenGL for MuJoCo (Mesa's EGL renders on the CPU)
+  ldconfig -p | grep -q 'libEGL_mesa' || missing+=(libegl1 libegl-mesa0 libgl1-mesa-dri)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing Debian packages: ${missing[*]}"
   local sudo=""

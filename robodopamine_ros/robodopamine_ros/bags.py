@@ -513,8 +513,13 @@ class EpisodeBagWriter:
 
 
 def write_episode(path, episode, storage='sqlite3', version=9, image_format='raw',
-                  topics=TopicConfig(), distro='jazzy'):
-    """Write an in-memory Episode to a new bag folder; returns the path."""
+                  topics=TopicConfig(), distro='jazzy', action_source=None):
+    """
+    Write an in-memory Episode to a new bag folder; returns the path.
+
+    action_source names who acted ('expert', 'policy', ...); by default 'teleop' during an
+    intervention and 'policy' otherwise.
+    """
     with EpisodeBagWriter(path, topics, storage, version, image_format,
                           distro=distro) as writer:
         for index, stamp in enumerate(episode.stamps):
@@ -534,8 +539,8 @@ def write_episode(path, episode, storage='sqlite3', version=9, image_format='raw
             for i, (stamp, values) in enumerate(zip(streams['action'].stamps,
                                                     streams['action'].values)):
                 active = bool(flags.values[i, 0]) if flags is not None else False
-                writer.write_action(int(stamp), values, active,
-                                    'teleop' if active else 'policy')
+                source = action_source or ('teleop' if active else 'policy')
+                writer.write_action(int(stamp), values, active, source)
         for fields_dict in episode.progress:
             writer.write_progress(fields_dict)
         for fields_dict in episode.rewards:

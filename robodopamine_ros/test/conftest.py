@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Fixtures shared by both tiers: the real example data beside the repository."""
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Offscreen MuJoCo rendering for the simulated robot (Mesa's EGL runs without a GPU).
+os.environ.setdefault('MUJOCO_GL', 'egl')
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_DATA = REPO.parent / 'shared' / 'data' / 'robo_dopamine_example'

@@ -27,7 +27,7 @@ def add_arguments(parser):
     parser.add_argument('--distill-from', default=None, metavar='TEACHER_DIR',
                         help='compact: train on the hops of this teacher GRM (a VLM or '
                              'compact model folder) instead of the keyframe labels')
-    parser.add_argument('--steps', type=int, default=1500, help='training steps (1500)')
+    parser.add_argument('--steps', type=int, default=300, help='training steps (300)')
     parser.add_argument('--pool', type=int, default=24, help='states per step (24)')
     parser.add_argument('--size', type=int, nargs=2, metavar=('W', 'H'), default=(64, 48),
                         help='network input size (64 48)')
@@ -37,7 +37,7 @@ def add_arguments(parser):
     parser.add_argument('--quick', action='store_true', help='smoke run: 60 steps')
 
 
-def adapt(demo, output, steps=1500, pool=24, size=(64, 48), seed=0, episode=None, log=print):
+def adapt(demo, output, steps=300, pool=24, size=(64, 48), seed=0, episode=None, log=print):
     """Adapt a compact GRM on a demo folder (or a loaded Episode); return (model, history)."""
     from tqdm import tqdm
 

@@ -1,15 +1,18 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-``robodopamine demo``: the main job, end to end, on the most complete pipeline available.
+``robodopamine demo``: the main job, end to end.
 
-Today: a three-camera demonstration (default: the shared real example) is imported, its GRM
-training labels are built, a compact GRM is adapted on it one-shot, its progress is scored
-through the three-perspective tracker (and by the non-learned pixel baseline, for comparison),
-rewards are shaped, the result is evaluated (VOC, VOC-, error against keyframes, forward-back
-and stall tests, on frames the GRM never trained on) and written out: a report (PNG plots +
-summary) and a rosbag2 with the camera images, ProgressStamped and RewardStamped messages, as
-the ROS nodes will publish them.
+On the built-in simulated robot (default): one expert demonstration is recorded (a rosbag2 like
+a real recording), a compact GRM is adapted on it one-shot, fresh expert and non-expert rollouts
+(noisy expert, random, stopped halfway) on layouts it never saw are recorded and labelled by the
+simulator, and the GRM is evaluated on them (VOC on the unseen expert rollouts, completion
+classification against the simulator's labels), beside the non-learned pixel baseline. Rewards
+are shaped for one rollout and written with its images, ProgressStamped and RewardStamped
+messages to a bag, as the ROS nodes will publish them; a report (PNG plots, table) closes.
+
+With --demo PATH (a bag or reference-layout folder, e.g. the shared real demonstration) the same
+pipeline runs on that recording, evaluated on its own held-out frames.
 """
 
 import json
@@ -22,20 +25,31 @@ DEFAULT_DEMO = Path(__file__).resolve().parents[3].parent / 'shared' / 'data' / 
 
 def add_arguments(parser):
     parser.add_argument('--demo', default=None,
-                        help=f'demo to run on (bag or reference-layout folder); default '
-                             f'{DEFAULT_DEMO}')
+                        help='a recorded demo to run on instead of the simulated robot (bag or '
+                             f'reference-layout folder, e.g. {DEFAULT_DEMO})')
+    parser.add_argument('--rollouts', type=int, nargs=4, default=(10, 10, 5, 5),
+                        metavar=('EXPERT', 'NOISY', 'RANDOM', 'HALFWAY'),
+                        help='held-out simulated rollouts per behaviour (10 10 5 5)')
+    parser.add_argument('--seed', type=int, default=0, help='layout seed of the demonstration')
     parser.add_argument('-o', '--output', default='robodopamine_demo_out',
                         help='output folder (report.md, summary.json, progress.png, bag)')
-    parser.add_argument('--steps', type=int, default=1500,
-                        help='compact GRM adaptation steps (1500, a few CPU minutes)')
+    parser.add_argument('--steps', type=int, default=300,
+                        help='compact GRM adaptation steps (300, about a CPU minute)')
     parser.add_argument('--every', type=int, default=10, help='score every N-th frame (10)')
     parser.add_argument('--quick', action='store_true',
-                        help='smoke run: the first 300 frames, 60 adaptation steps, every 20th '
-                             'frame scored')
+                        help='smoke run (under a minute): 60 adaptation steps, a few short '
+                             'rollouts (recorded demo: its first 300 frames)')
 
 
 def run(args):
-    from robodopamine_ros import bags, demos
+    if args.demo:
+        return run_recorded(args)
+    return run_simulated(args)
+
+
+def run_recorded(args):
+    """Run the pipeline on a recorded demonstration (bag or reference layout)."""
+    from robodopamine_ros import demos
     from robodopamine_ros.commands.adapt import adapt
     from robodopamine_ros.evaluation import evaluate_model, plot_progress
     from robodopamine_ros.grm.adapt_compact import reference_frames
@@ -44,7 +58,7 @@ def run(args):
     from robodopamine_ros.shaping import shape_episode, ShapingConfig
 
     started = time.perf_counter()
-    demo = Path(args.demo) if args.demo else DEFAULT_DEMO
+    demo = Path(args.demo)
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     stop, every, steps = (300, 20, 60) if args.quick else (None, args.every, args.steps)
@@ -87,8 +101,32 @@ def run(args):
     print(f'[5/5] writing {output}')
     plot_progress(curves, f'{episode.episode_id}: compact GRM', output / 'progress.png')
     bag_path = output / 'scored_episode'
+    write_scored_bag(bag_path, episode, curves, rewards)
+    result = {'demo': str(demo), 'grm': 'compact', 'metrics': metrics,
+              'pixel_baseline_metrics': baseline, 'adaptation_steps': steps,
+              'labels': {k: summary[k] for k in ('samples', 'pairs', 'zero_hop_anchors')},
+              'return': episode_return, 'steps': len(rewards),
+              'wall_time_s': round(time.perf_counter() - started, 1)}
+    (output / 'summary.json').write_text(json.dumps(result, indent=2) + '\n')
+    rows = '\n'.join(
+        f'| {k} | {_fmt(v)} | {_fmt(baseline.get(k, ""))} |' for k, v in metrics.items())
+    (output / 'report.md').write_text(
+        f'# robodopamine demo\n\nDemo: `{demo}`; compact GRM adapted one-shot ({steps} steps);'
+        f' {result["wall_time_s"]} s in all.\n\n| metric | compact GRM | pixel baseline |\n'
+        f'|---|---|---|\n{rows}\n\n![progress](progress.png)\n')
+    print(f'done in {result["wall_time_s"]} s: {output}/compact_grm/ (the adapted model),'
+          f' {output}/report.md, progress.png, summary.json, '
+          f'{bag_path.name}/ (rosbag2 with images, progress and rewards)')
+    return 0
+
+
+def write_scored_bag(bag_path, episode, curves, rewards):
+    """Write the episode with the ProgressStamped / RewardStamped messages of its scoring."""
+    import shutil
+
+    from robodopamine_ros import bags
+
     if bag_path.exists():
-        import shutil
         shutil.rmtree(bag_path)
     stamps = [int(episode.stamps[f]) for f in curves['frames']]
     episode.progress = [
@@ -107,22 +145,167 @@ def run(args):
          'terminal': r.terminal, 'truncated': r.truncated}
         for k, r in enumerate(rewards)]
     bags.write_episode(bag_path, episode, storage='mcap', image_format='jpeg')
-    result = {'demo': str(demo), 'grm': 'compact', 'metrics': metrics,
-              'pixel_baseline_metrics': baseline, 'adaptation_steps': steps,
-              'labels': {k: summary[k] for k in ('samples', 'pairs', 'zero_hop_anchors')},
-              'return': episode_return, 'steps': len(rewards),
+
+
+def run_simulated(args):
+    """Run the pipeline on the built-in simulated peg insertion."""
+    from tqdm import tqdm
+
+    from robodopamine_ros import bags
+    from robodopamine_ros.commands.adapt import adapt
+    from robodopamine_ros.evaluation import evaluate_episode, plot_progress
+    from robodopamine_ros.grm.adapt_compact import reference_frames
+    from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
+    from robodopamine_ros.labels import build_labels, Demonstration
+    from robodopamine_ros.metrics import OUTCOMES
+    from robodopamine_ros.progress import ProgressConfig
+    from robodopamine_ros.shaping import shape_episode, ShapingConfig
+    from robodopamine_ros.sim.peg_insertion import PegInsertionSim
+    from robodopamine_ros.sim.rollouts import BEHAVIOURS, expert_demonstration, rollout
+
+    started = time.perf_counter()
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    steps, every = (60, 4) if args.quick else (args.steps, 2)
+    counts = (2, 1, 1, 1) if args.quick else tuple(args.rollouts)
+    sim = PegInsertionSim(image_size=(64, 48), max_steps=120 if args.quick else 200)
+    try:
+        print('[1/6] recording one expert demonstration on the simulated robot')
+        demo, demo_seed = expert_demonstration(sim, args.seed)
+        demo_bag = output / 'expert_demo'
+        if demo_bag.exists():
+            import shutil
+            shutil.rmtree(demo_bag)
+        bags.write_episode(demo_bag, demo, storage='mcap', image_format='png',
+                           action_source='expert')
+        print(f'      layout seed {demo_seed}: {demo.num_frames} frames, phases '
+              + ', '.join(f'{s.annotation} {s.start}-{s.end}' for s in demo.keyframes)
+              + f'; written to {demo_bag}')
+
+        print('[2/6] building GRM training labels (SPEC 2)')
+        labels = build_labels([Demonstration(demo.episode_id, tuple(demo.keyframes),
+                                             demo.num_frames, demo.instructions)])
+        summary = labels.summary()
+        print(f'      M = {summary["episodes"][demo.episode_id]["num_intervals"]} intervals, '
+              f'{summary["pairs"]} balanced pairs, {summary["zero_hop_anchors"]} zero-hop '
+              'anchors')
+
+        print(f'[3/6] adapting a compact GRM one-shot on it ({steps} steps)')
+        model, _ = adapt(demo_bag, output / 'compact_grm', steps=steps, episode=demo,
+                         log=lambda text: print('      ' + text))
+        start, end = reference_frames(demo)
+        references = (demo.views['front'][start], demo.views['front'][end])
+
+        total = sum(counts)
+        print(f'[4/6] recording {total} held-out rollouts on unseen layouts '
+              f'({", ".join(f"{n} {b}" for n, b in zip(counts, BEHAVIOURS))})')
+        rollouts = []
+        bar = tqdm(total=total, unit='rollout', desc='rollouts', mininterval=1.0)
+        for b, (behaviour, n) in enumerate(zip(BEHAVIOURS, counts)):
+            for k in range(n):
+                rollouts.append(rollout(sim, 1000 + 100 * b + k, behaviour))
+                bar.update(1)
+        bar.close()
+    finally:
+        sim.close()
+
+    print(f'[5/6] scoring every {every}th frame with the compact GRM and the pixel baseline')
+    results = {'compact GRM': (model, 'mean'),
+               'compact GRM, consistency fusion': (model, 'consistency'),
+               'pixel baseline': (PixelBaselineGRM(), 'mean')}
+    table, curves_of = {}, {}
+    for name, (grm, fusion) in results.items():
+        rows = []
+        for episode, label in rollouts:
+            metrics, curves = evaluate_episode(grm, episode, every=every,
+                                               references=references,
+                                               config=ProgressConfig(fusion=fusion))
+            rows.append((episode, label, metrics, curves))
+        table[name] = _rollout_table(rows)
+        curves_of[name] = rows
+        print(f'      {name}: VOC on unseen expert rollouts '
+              f'{table[name]["voc_unseen_expert_mean"]:.3f} (min '
+              f'{table[name]["voc_unseen_expert_min"]:.3f}; incremental-only '
+              f'{table[name]["voc_incremental_unseen_expert_mean"]:.3f}), VOC- '
+              f'{table[name]["voc_minus_unseen_expert_mean"]:.3f}, completion accuracy '
+              f'{table[name]["completion_accuracy"]:.1%} over {len(rows)} rollouts')
+
+    print('[6/6] shaping rewards and writing the report')
+    rows = curves_of['compact GRM']
+    episode, label, _, curves = rows[0]
+    rewards = shape_episode(list(curves['fused']), ShapingConfig(gamma=0.98))
+    write_scored_bag(output / 'scored_rollout', episode, curves, rewards)
+    plot_progress(curves, f'{episode.episode_id} ({label}): compact GRM',
+                  output / 'progress.png')
+    _plot_rollouts(rows, output / 'rollouts.png')
+    result = {'demo_seed': demo_seed, 'adaptation_steps': steps,
+              'rollouts': dict(zip(BEHAVIOURS, counts)), 'grm': table,
+              'labels': [lab for _, lab, _, _ in rows],
+              'predicted': [m['completion'] for _, _, m, _ in rows],
               'wall_time_s': round(time.perf_counter() - started, 1)}
     (output / 'summary.json').write_text(json.dumps(result, indent=2) + '\n')
-    rows = '\n'.join(
-        f'| {k} | {_fmt(v)} | {_fmt(baseline.get(k, ""))} |' for k, v in metrics.items())
+    lines = ['| metric | ' + ' | '.join(table) + ' |', '|---|' + '---|' * len(table)]
+    for key in ('voc_unseen_expert_mean', 'voc_unseen_expert_min',
+                'voc_incremental_unseen_expert_mean', 'voc_minus_unseen_expert_mean',
+                'completion_accuracy', 'tick_latency_ms'):
+        lines.append(f'| {key} | ' + ' | '.join(_fmt(t[key]) for t in table.values()) + ' |')
+    confusion = table['compact GRM']['confusion']
+    lines += ['', 'Completion classes of the compact GRM (mean fusion) against the simulator:', '',
+              '| true \\ predicted | ' + ' | '.join(OUTCOMES) + ' |',
+              '|---|' + '---|' * len(OUTCOMES)]
+    lines += [f'| {t} | ' + ' | '.join(str(confusion[t][p]) for p in OUTCOMES) + ' |'
+              for t in OUTCOMES]
     (output / 'report.md').write_text(
-        f'# robodopamine demo\n\nDemo: `{demo}`; compact GRM adapted one-shot ({steps} steps);'
-        f' {result["wall_time_s"]} s in all.\n\n| metric | compact GRM | pixel baseline |\n'
-        f'|---|---|---|\n{rows}\n\n![progress](progress.png)\n')
-    print(f'done in {result["wall_time_s"]} s: {output}/compact_grm/ (the adapted model),'
-          f' {output}/report.md, progress.png, summary.json, '
-          f'{bag_path.name}/ (rosbag2 with images, progress and rewards)')
+        '# robodopamine demo: simulated peg insertion\n\n'
+        f'One expert demonstration (layout seed {demo_seed}), compact GRM adapted one-shot '
+        f'({steps} steps), evaluated on {len(rows)} rollouts on layouts it never saw. '
+        f'{result["wall_time_s"]} s in all.\n\n' + '\n'.join(lines)
+        + '\n\n![rollouts](rollouts.png)\n\n![progress](progress.png)\n')
+    print(f'done in {result["wall_time_s"]} s: {output}/report.md, rollouts.png, progress.png, '
+          'summary.json, expert_demo/ and scored_rollout/ (rosbag2), compact_grm/ (the model)')
     return 0
+
+
+def _rollout_table(rows):
+    """Summarize VOC over the unseen expert rollouts and completion accuracy over all."""
+    import numpy as np
+
+    from robodopamine_ros.metrics import completion_accuracy
+
+    expert = [m for e, _, m, _ in rows if e.episode_id.startswith('expert')]
+    accuracy, confusion = completion_accuracy([c['fused'] for _, _, _, c in rows],
+                                              [label for _, label, _, _ in rows])
+
+    def over_experts(key, reduce):
+        return float(reduce([m[key] for m in expert])) if expert else float('nan')
+
+    return {'voc_unseen_expert_mean': over_experts('voc_fused', np.mean),
+            'voc_unseen_expert_min': over_experts('voc_fused', np.min),
+            'voc_incremental_unseen_expert_mean': over_experts('voc_incremental', np.mean),
+            'voc_minus_unseen_expert_mean': over_experts('voc_minus', np.mean),
+            'completion_accuracy': accuracy, 'confusion': confusion,
+            'tick_latency_ms': float(np.median([m['tick_latency_ms'] for _, _, m, _ in rows]))}
+
+
+def _plot_rollouts(rows, path):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    colours = {'success': 'tab:green', 'partial': 'tab:orange', 'fail': 'tab:red'}
+    figure, axis = plt.subplots(figsize=(8, 4), dpi=100)
+    for episode, label, _, curves in rows:
+        axis.plot(curves['frames'], curves['fused'], color=colours[label], alpha=0.7, lw=1.2)
+    for label, colour in colours.items():
+        axis.plot([], [], color=colour, label=f'{label} (simulator label)')
+    axis.set_ylim(-0.05, 1.05)
+    axis.set_xlabel('step')
+    axis.set_ylabel('fused progress (compact GRM)')
+    axis.set_title('held-out simulated rollouts')
+    axis.legend(loc='upper left', fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
 
 
 def _fmt(value):

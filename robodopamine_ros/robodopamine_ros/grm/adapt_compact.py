@@ -38,7 +38,10 @@ HOP_BINS = 25
 
 @dataclass
 class CompactTrainConfig:
-    steps: int = 1500
+    # 300 steps: on the simulated robot, progress on layouts the demo never showed got worse
+    # with longer training (unseen expert rollouts, fused VOC 0.71 after 150 steps, 0.60 after
+    # 600), while held-out frames of the demo itself are learnt within 200 steps.
+    steps: int = 300
     pool: int = 24
     lr: float = 1e-3
     weight_decay: float = 1e-4

@@ -1,0 +1,47 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The README's main job on the simulated robot, with its default settings: wall time, and the
+one-shot compact GRM's quality on the 30 held-out rollouts (layouts it never saw).
+
+Run: .work/venv-core/bin/python bench/bench_demo.py
+"""
+
+import json
+import os
+from pathlib import Path
+import sys
+import tempfile
+import time
+
+os.environ.setdefault('MUJOCO_GL', 'egl')
+os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+from results import record  # noqa: E402
+
+from robodopamine_ros import cli  # noqa: E402
+
+
+def main():
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        assert cli.main(['demo', '-o', folder]) == 0
+        wall = time.perf_counter() - started
+        summary = json.loads((Path(folder) / 'summary.json').read_text())
+    record('demo', 'robodopamine demo (simulated robot, defaults), wall time', round(wall, 1),
+           's', 'target under 15 minutes')
+    for name, row in summary['grm'].items():
+        record('demo', f'{name}: fused VOC on 10 unseen expert rollouts (mean, min)',
+               round(row['voc_unseen_expert_mean'], 3), '',
+               f'min {row["voc_unseen_expert_min"]:.3f}; incremental-only '
+               f'{row["voc_incremental_unseen_expert_mean"]:.3f}; target above 0.9'
+               + ('' if row['voc_unseen_expert_mean'] > 0.9 else ': MISSED'))
+        record('demo', f'{name}: completion accuracy over 30 held-out rollouts',
+               round(row['completion_accuracy'], 3), '',
+               'target above 0.928 (the paper\'s GRM-8B)'
+               + ('' if row['completion_accuracy'] > 0.928 else ': MISSED'))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

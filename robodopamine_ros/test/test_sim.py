@@ -1,0 +1,100 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The simulated peg insertion robot: real MuJoCo rendering of Meta-World with our cameras."""
+
+import json
+
+import numpy as np
+import pytest
+from robodopamine_ros import cli
+from robodopamine_ros.bags import read_episode, write_episode
+from robodopamine_ros.episode import VIEWS
+from robodopamine_ros.sim.peg_insertion import PegInsertionSim
+from robodopamine_ros.sim.rollouts import expert_demonstration, rollout
+
+
+@pytest.fixture(scope='module')
+def sim():
+    sim = PegInsertionSim(image_size=(64, 48), max_steps=150)
+    yield sim
+    sim.close()
+
+
+def test_layout_and_images_are_deterministic_under_a_seed(sim):
+    first, info = sim.reset(seed=7)
+    again, info_again = sim.reset(seed=7)
+    other, info_other = sim.reset(seed=8)
+    np.testing.assert_array_equal(info['layout'], info_again['layout'])
+    for key in ('state', *VIEWS):
+        np.testing.assert_array_equal(first[key], again[key])
+    assert not np.allclose(info['layout'], info_other['layout'])
+    assert not np.array_equal(first['front'], other['front'])
+    # the peg and the box are at least 10 cm apart, as Meta-World requires
+    layout = info['layout']
+    assert np.linalg.norm(layout[:2] - layout[3:5]) >= 0.1
+
+
+def test_views_differ_and_change_as_the_arm_moves(sim):
+    observation, _ = sim.reset(seed=3)
+    start = {v: observation[v].astype(int) for v in VIEWS}
+    assert observation['front'].shape == (48, 64, 3) and observation['front'].dtype == np.uint8
+    for a, b in (('front', 'left_wrist'), ('front', 'right_wrist'), ('left_wrist', 'right_wrist')):
+        assert np.abs(start[a] - start[b]).mean() > 5, (a, b)
+    for _ in range(15):
+        observation, *_ = sim.step(sim.expert_action(observation))
+    for view in VIEWS:
+        assert np.abs(observation[view].astype(int) - start[view]).mean() > 2, view
+
+
+def test_expert_demo_with_phase_keyframes_round_trips_through_a_bag(sim, tmp_path):
+    episode, seed = expert_demonstration(sim, seed=0)
+    assert episode.success
+    assert [s.annotation for s in episode.keyframes] == ['reach', 'grasp', 'align', 'insert']
+    assert episode.keyframes[0].start == 0 and episode.keyframes[-1].end == episode.num_frames - 1
+    path = write_episode(tmp_path / 'demo', episode, storage='mcap', image_format='png',
+                         action_source='expert')
+    back = read_episode(path)
+    np.testing.assert_array_equal(back.stamps, episode.stamps)
+    for view in VIEWS:
+        np.testing.assert_array_equal(back.views[view], episode.views[view])
+    np.testing.assert_allclose(back.streams['joint_positions'].values,
+                               episode.streams['joint_positions'].values)
+    np.testing.assert_allclose(back.streams['action'].values,
+                               episode.streams['action'].values.astype(np.float32))
+    assert back.keyframes == episode.keyframes and back.instructions == episode.instructions
+
+
+def test_non_expert_rollouts_are_labelled_by_the_simulator(sim):
+    episode, label = rollout(sim, 5, 'random')
+    assert label == 'fail' and not episode.keyframes and episode.success is False
+    assert episode.num_frames == sim.max_steps + 1
+    _, label = rollout(sim, 5, 'halfway')
+    assert label in ('partial', 'fail')
+    with pytest.raises(ValueError, match='behaviour must be one of'):
+        rollout(sim, 5, 'teleop')
+
+
+def test_bad_actions_are_refused(sim):
+    sim.reset(seed=0)
+    with pytest.raises(ValueError, match='action must be 4 finite numbers'):
+        sim.step([0.0, float('nan'), 0.0, 0.0])
+    with pytest.raises(ValueError, match='action must be 4 finite numbers'):
+        sim.step([0.0, 0.0, 0.0])
+
+
+def test_demo_quick_on_the_simulated_robot(tmp_path, capsys):
+    out = tmp_path / 'out'
+    assert cli.main(['demo', '--quick', '-o', str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert '[6/6]' in printed and 'done in' in printed
+    summary = json.loads((out / 'summary.json').read_text())
+    compact = summary['grm']['compact GRM']
+    assert compact['voc_unseen_expert_mean'] > 0.5
+    assert 0.0 <= compact['completion_accuracy'] <= 1.0
+    assert len(summary['labels']) == 5
+    for name in ('report.md', 'rollouts.png', 'progress.png'):
+        assert (out / name).is_file(), name
+    demo = read_episode(out / 'expert_demo')
+    assert len(demo.keyframes) == 4 and demo.success is None  # no reward topic in a demo
+    scored = read_episode(out / 'scored_rollout')
+    assert scored.progress and scored.rewards
