@@ -32,7 +32,7 @@ def main():
     successes, steps, stepping = 0, 0, 0.0
     try:
         for seed in range(args.seeds):
-            observation, _ = sim.reset(seed)
+            observation, _ = sim.reset(seed=seed)
             while True:
                 action = sim.expert_action(observation)
                 start = time.perf_counter()

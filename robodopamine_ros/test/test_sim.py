@@ -98,3 +98,16 @@ def test_demo_quick_on_the_simulated_robot(tmp_path, capsys):
     assert len(demo.keyframes) == 4 and demo.success is None  # no reward topic in a demo
     scored = read_episode(out / 'scored_rollout')
     assert scored.progress and scored.rewards
+
+
+def test_gymnasium_api(sim):
+    import gymnasium
+    assert isinstance(sim, gymnasium.Env)
+    observation, info = sim.reset(seed=11)
+    assert sim.observation_space.contains(observation)
+    assert sim.action_space.shape == (4,)
+    observation, reward, terminated, truncated, info = sim.step(sim.action_space.sample())
+    assert isinstance(reward, float) and not terminated and not truncated
+    assert 'success' in info and sim.render().shape == (48, 64, 3)
+    random_layout = sim.reset()[1]['layout']  # no seed: a layout from gymnasium's np_random
+    assert random_layout.shape == (6,)

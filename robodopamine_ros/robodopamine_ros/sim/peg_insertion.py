@@ -20,6 +20,7 @@ Simulated peg insertion (Meta-World peg-insert-side-v3) with three cameras, gymn
 import os
 import pickle
 
+import gymnasium
 import numpy as np
 
 VIEW_CAMERAS = {'front': 'front_camera', 'left_wrist': 'left_wrist_camera',
@@ -72,11 +73,12 @@ def _env_class():
     return PegInsertionWithCameras
 
 
-class PegInsertionSim:
-    """The simulated insertion robot (gymnasium-style reset/step, plus the scripted expert)."""
+class PegInsertionSim(gymnasium.Env):
+    """The simulated insertion robot: a gymnasium environment, plus the scripted expert."""
+
+    metadata = {'render_modes': ['rgb_array']}
 
     def __init__(self, image_size=(64, 48), max_steps=200, render_images=True):
-        import gymnasium
         import mujoco
 
         cls = _env_class()
@@ -110,10 +112,14 @@ class PegInsertionSim:
             if np.linalg.norm(vector[:2] - vector[3:5]) >= 0.1:
                 return vector
 
-    def reset(self, seed=0):
+    def reset(self, *, seed=None, options=None):
+        """Start an episode on the layout of `seed` (a random layout when seed is None)."""
         from metaworld import Task
         from metaworld.policies import SawyerPegInsertionSideV3Policy
 
+        super().reset(seed=seed)
+        if seed is None:
+            seed = int(self.np_random.integers(2 ** 31))
         self.layout = self.layout_for_seed(seed)
         data = {'env_cls': self._cls, 'rand_vec': self.layout, 'partially_observable': False}
         self.env.set_task(Task(env_name=ENV_NAME, data=pickle.dumps(data)))
@@ -135,6 +141,10 @@ class PegInsertionSim:
         return self._observation(state), float(reward), success, truncated, info
 
     # images -----------------------------------------------------------------------------------
+    def render(self):
+        """Return the third-person camera image (gymnasium's rgb_array render mode)."""
+        return self.render_views()['front']
+
     def render_views(self):
         """Render the three cameras now: {view: H x W x 3 uint8}."""
         views = {}

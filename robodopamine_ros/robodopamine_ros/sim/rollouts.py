@@ -44,7 +44,7 @@ def rollout(sim, seed, behaviour='expert', noise=1.0, period_ns=CONTROL_PERIOD_N
     if behaviour not in BEHAVIOURS:
         raise ValueError(f'behaviour must be one of {BEHAVIOURS}, got {behaviour!r}')
     rng = np.random.default_rng(10_000 + seed)
-    obs, _ = sim.reset(seed)
+    obs, _ = sim.reset(seed=seed)
     start_distance = sim.peg_to_hole()
     views = {v: [] for v in VIEWS}
     joints, poses, actions, phases = [], [], [], []
