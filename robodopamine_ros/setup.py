@@ -11,7 +11,9 @@ package_name = 'robodopamine_ros'
 # Executables `ros2 run robodopamine_ros <name>` finds (setup.cfg puts them in lib/<package>).
 # ROS nodes are added here by the issues that build them; the launch-file check in the test
 # suite reads this list.
-NODE_SCRIPTS = []
+NODE_SCRIPTS = [
+    'shaping_node = robodopamine_ros.nodes.shaping_node:main',
+]
 
 setup(
     name=package_name,

@@ -134,3 +134,46 @@ def discounted_sum(values, gamma):
         total += discount * value
         discount *= gamma
     return total
+
+
+class RewardStepper:
+    """
+    Rewards at control rate from progress that arrives at its own (slower) rate.
+
+    Step alignment: at every control tick the progress in effect is the latest value observed;
+    the step's Phi(s) is the Phi(s') of the previous step (0 at the start of an episode), so the
+    published progress values chain exactly and the shaping telescopes, whatever the GRM rate.
+    An episode ends at a terminal step (success, with terminate_on_success) or at max_steps
+    (truncation); later ticks return None until start_episode().
+    """
+
+    def __init__(self, config=ShapingConfig(), max_steps=0):
+        if max_steps < 0:
+            raise ValueError(f'max_steps must be >= 0 (0 = no limit), got {max_steps}')
+        self.config, self.max_steps = config, max_steps
+        self.episode_id = None
+        self.start_episode(0)
+
+    def start_episode(self, episode_id):
+        self.episode_id = episode_id
+        self.step_index = 0
+        self.progress = 0.0        # Phi in effect now (observed)
+        self.previous = 0.0        # Phi(s) of the next step
+        self.done = False
+
+    def observe(self, progress):
+        """Record the newest progress estimate (clamped to [0, 1]; NaN is ignored)."""
+        if progress == progress:
+            self.progress = min(max(float(progress), 0.0), 1.0)
+
+    def tick(self):
+        """Return (step index, ShapedReward) for the control step ending now, or None."""
+        if self.done:
+            return None
+        truncated = self.max_steps > 0 and self.step_index + 1 >= self.max_steps
+        reward = shape(self.previous, self.progress, self.config, truncated=truncated)
+        index = self.step_index
+        self.step_index += 1
+        self.previous = self.progress
+        self.done = reward.terminal or reward.truncated
+        return index, reward

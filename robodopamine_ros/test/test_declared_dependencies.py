@@ -21,6 +21,7 @@ KNOWN = {
     'trajectory_msgs': ('trajectory_msgs', None),
     'diagnostic_msgs': ('diagnostic_msgs', None),
     'builtin_interfaces': ('builtin_interfaces', None),
+    'rcl_interfaces': ('rcl_interfaces', None),
     'robodopamine_interfaces': ('robodopamine_interfaces', None),
     'launch': ('launch', None),
     'launch_ros': ('launch_ros', None),

@@ -97,3 +97,39 @@ def test_relabel_with_new_settings():
         relabel(broken, ShapingConfig())
     with pytest.raises(ValueError, match='empty'):
         relabel([], ShapingConfig())
+
+
+def test_reward_stepper_chains_progress_at_control_rate():
+    from robodopamine_ros.shaping import RewardStepper
+    stepper = RewardStepper(ShapingConfig(gamma=0.9))
+    stepper.start_episode(4)
+    observed = [None, 0.2, None, None, 0.5, float('nan'), 0.97]  # GRM slower than control
+    steps = []
+    for value in observed:
+        if value is not None:
+            stepper.observe(value)
+        result = stepper.tick()
+        if result is None:
+            break
+        steps.append(result)
+    assert [i for i, _ in steps] == list(range(len(steps)))
+    rewards = [r for _, r in steps]
+    assert rewards[0].progress_before == 0.0 and rewards[0].progress_after == 0.0
+    for a, b in zip(rewards, rewards[1:]):
+        assert b.progress_before == a.progress_after       # the chain never breaks
+    assert rewards[-1].terminal and rewards[-1].progress_after == 0.97
+    assert stepper.tick() is None                          # episode over until restarted
+    total = discounted_sum([r.shaping for r in rewards], 0.9)
+    assert total == pytest.approx(0.0 - 0.0)               # -Phi(s_0) with Phi(s_0) = 0
+    stepper.start_episode(5)
+    assert stepper.tick()[1].progress_before == 0.0
+
+
+def test_reward_stepper_truncates_at_max_steps():
+    from robodopamine_ros.shaping import RewardStepper
+    stepper = RewardStepper(ShapingConfig(), max_steps=3)
+    stepper.observe(0.4)
+    results = [stepper.tick() for _ in range(4)]
+    assert results[3] is None and results[2][1].truncated and not results[2][1].terminal
+    with pytest.raises(ValueError, match='max_steps'):
+        RewardStepper(ShapingConfig(), max_steps=-1)

@@ -1,0 +1,102 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+shaping_node: GRM progress in, one policy-invariant reward per control step out (SPEC 3).
+
+Subscribes ``progress`` (ProgressStamped), publishes ``reward`` (RewardStamped) at the control
+rate. The step alignment lives in shaping.RewardStepper; this node owns the timer, the QoS and
+the parameters. A ProgressStamped with a new episode_id starts a new episode.
+"""
+
+import math
+
+from rcl_interfaces.msg import SetParametersResult
+import rclpy
+from rclpy.node import Node
+from robodopamine_interfaces.msg import ProgressStamped, RewardStamped
+from robodopamine_ros.nodes.conversions import reward_msg
+from robodopamine_ros.shaping import gamma_from_period, RewardStepper, ShapingConfig
+
+RELIABLE_DEPTH = 10
+
+
+class ShapingNode(Node):
+
+    def __init__(self, **kwargs):
+        super().__init__('shaping_node', **kwargs)
+        self.declare_parameter('control_period', 0.1)     # s, the agent's control period
+        self.declare_parameter('gamma', 0.98)             # used when discount_rate < 0
+        self.declare_parameter('discount_rate', -1.0)     # lambda (1/s); >= 0: gamma from it
+        self.declare_parameter('success_delta', 0.05)
+        self.declare_parameter('terminate_on_success', True)
+        self.declare_parameter('terminal_potential_zero', True)
+        self.declare_parameter('max_steps', 0)            # 0: no time limit
+        self.stepper = RewardStepper(*self._config())
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.confidence = 1.0
+        self.publisher = self.create_publisher(RewardStamped, 'reward', RELIABLE_DEPTH)
+        self.create_subscription(ProgressStamped, 'progress', self._on_progress, RELIABLE_DEPTH)
+        self.timer = self.create_timer(self.get_parameter('control_period').value, self._on_tick)
+
+    def _config(self, overrides=None):
+        """Build (ShapingConfig, max_steps) from the parameters; raise ValueError if invalid."""
+        values = {p: self.get_parameter(p).value for p in (
+            'control_period', 'gamma', 'discount_rate', 'success_delta',
+            'terminate_on_success', 'terminal_potential_zero', 'max_steps')}
+        values.update(overrides or {})
+        period = values['control_period']
+        if not (isinstance(period, float) and math.isfinite(period) and period > 0):
+            raise ValueError(f'control_period must be > 0 seconds, got {period!r}')
+        gamma = gamma_from_period(period, values['discount_rate']) \
+            if values['discount_rate'] >= 0 else values['gamma']
+        config = ShapingConfig(gamma=gamma, success_delta=values['success_delta'],
+                               terminate_on_success=values['terminate_on_success'],
+                               terminal_potential_zero=values['terminal_potential_zero'])
+        return config, values['max_steps']
+
+    def _on_set_parameters(self, parameters):
+        try:
+            config, max_steps = self._config({p.name: p.value for p in parameters})
+            RewardStepper(config, max_steps)
+        except ValueError as error:
+            return SetParametersResult(successful=False, reason=str(error))
+        if any(p.name == 'control_period' for p in parameters):
+            return SetParametersResult(successful=False,
+                                       reason='control_period is fixed once the node runs')
+        self.stepper.config, self.stepper.max_steps = config, max_steps
+        return SetParametersResult(successful=True)
+
+    def _on_progress(self, msg):
+        if msg.episode_id != self.stepper.episode_id:
+            self.stepper.start_episode(msg.episode_id)
+        self.stepper.observe(msg.progress)
+        self.confidence = msg.confidence
+
+    def _on_tick(self):
+        result = self.stepper.tick()
+        if result is not None:
+            step, reward = result
+            self.publisher.publish(reward_msg(reward, step, self.stepper.episode_id,
+                                              self.get_clock().now().to_msg(),
+                                              self.confidence))
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    try:
+        node = ShapingNode()
+    except ValueError as error:
+        rclpy.logging.get_logger('shaping_node').fatal(f'invalid parameters: {error}')
+        rclpy.try_shutdown()
+        raise SystemExit(2)
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

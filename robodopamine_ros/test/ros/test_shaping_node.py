@@ -1,0 +1,97 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""shaping_node over real rclpy: rewards at control rate from slower progress."""
+
+import pytest
+import rclpy
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile
+from robodopamine_interfaces.msg import ProgressStamped, RewardStamped
+from robodopamine_ros.nodes.shaping_node import ShapingNode
+
+
+def formula(msg, delta=0.05):
+    after = 0.0 if msg.terminal else msg.progress_after
+    sparse = 1.0 if msg.progress_after >= 1.0 - delta else 0.0
+    return sparse + msg.gamma * after - msg.progress_before, sparse
+
+
+def test_rewards_match_the_formula_when_the_grm_is_slower(ros_context, executor, spin_until):
+    node = ShapingNode(context=ros_context, parameter_overrides=[
+        Parameter('control_period', value=0.02), Parameter('gamma', value=0.9)])
+    probe = rclpy.create_node('rd_test_grm', context=ros_context)
+    executor.add_node(node)
+    executor.add_node(probe)
+    rewards, sent = [], []
+    probe.create_subscription(RewardStamped, 'reward', rewards.append, QoSProfile(depth=100))
+    publisher = probe.create_publisher(ProgressStamped, 'progress', 10)
+    spin_until(lambda: publisher.get_subscription_count() >= 1, what='discovery')
+
+    levels = iter([0.1, 0.25, 0.4, 0.6, 0.8, 0.97])
+
+    def publish_progress():
+        value = next(levels, None)
+        if value is not None:
+            sent.append(value)
+            publisher.publish(ProgressStamped(episode_id=3, progress=value, confidence=0.5))
+
+    probe.create_timer(0.07, publish_progress)  # about 3.5 control steps per GRM tick
+    spin_until(lambda: rewards and rewards[-1].terminal, timeout=15, what='a terminal reward')
+
+    episode = [r for r in rewards if r.episode_id == 3]
+    assert len(episode) > len(sent)  # more control steps than GRM ticks
+    assert [r.step for r in episode] == list(range(episode[0].step, episode[0].step
+                                                   + len(episode)))
+    for previous, current in zip(episode, episode[1:]):
+        assert current.progress_before == pytest.approx(previous.progress_after)
+    for r in episode:
+        reward, sparse = formula(r)
+        assert r.reward == pytest.approx(reward, abs=1e-6)
+        assert r.sparse_reward == sparse and r.gamma == pytest.approx(0.9)
+        assert r.progress_after == pytest.approx(0.0) or \
+            min(abs(r.progress_after - v) for v in sent) < 1e-6
+    assert episode[-1].terminal and episode[-1].sparse_reward == 1.0
+    assert episode[-1].confidence == pytest.approx(0.5)
+
+    # a new episode id starts from progress 0 and step 0
+    count = len(rewards)
+    publisher.publish(ProgressStamped(episode_id=4, progress=0.3, confidence=1.0))
+    spin_until(lambda: any(r.episode_id == 4 for r in rewards[count:]), what='episode 4')
+    first = next(r for r in rewards[count:] if r.episode_id == 4)
+    assert first.step == 0 and first.progress_before == 0.0
+    node.destroy_node()
+    probe.destroy_node()
+
+
+def test_invalid_parameters_are_rejected_with_a_reason(ros_context):
+    with pytest.raises(ValueError, match='gamma must be in'):
+        ShapingNode(context=ros_context, parameter_overrides=[Parameter('gamma', value=1.5)])
+    with pytest.raises(ValueError, match='control_period must be > 0'):
+        ShapingNode(context=ros_context,
+                    parameter_overrides=[Parameter('control_period', value=-0.1)])
+    node = ShapingNode(context=ros_context)
+    result = node.set_parameters([Parameter('success_delta', value=1.5)])[0]
+    assert not result.successful and 'success_delta' in result.reason
+    result = node.set_parameters([Parameter('max_steps', value=200)])[0]
+    assert result.successful and node.stepper.max_steps == 200
+    node.destroy_node()
+
+
+def test_conversions_copy_every_field():
+    import math
+    from robodopamine_ros.nodes.conversions import (ns_from_time, progress_msg, reward_msg,
+                                                    time_from_ns)
+    from robodopamine_ros.progress import ProgressTracker
+    from robodopamine_ros.shaping import shape, ShapingConfig
+    stamp = time_from_ns(1_700_000_000_250_000_000)
+    assert ns_from_time(stamp) == 1_700_000_000_250_000_000
+    estimate = ProgressTracker().update(0.5, None, -0.25)
+    msg = progress_msg(estimate, 7, stamp, 'front_camera', 0.004)
+    assert (msg.episode_id, msg.tick, msg.header.frame_id) == (7, 1, 'front_camera')
+    assert msg.progress == pytest.approx(estimate.progress)
+    assert math.isnan(msg.progress_forward) and msg.progress_backward == pytest.approx(0.75)
+    assert msg.inference_latency == pytest.approx(0.004)
+    reward = shape(0.5, 0.97, ShapingConfig(gamma=0.9))
+    msg = reward_msg(reward, 12, 7, stamp, confidence=0.25)
+    assert (msg.step, msg.episode_id, msg.terminal, msg.truncated) == (12, 7, True, False)
+    assert msg.reward == pytest.approx(reward.reward) and msg.confidence == 0.25
