@@ -12,6 +12,7 @@ package_name = 'robodopamine_ros'
 # ROS nodes are added here by the issues that build them; the launch-file check in the test
 # suite reads this list.
 NODE_SCRIPTS = [
+    'grm_node = robodopamine_ros.nodes.grm_node:main',
     'shaping_node = robodopamine_ros.nodes.shaping_node:main',
 ]
 

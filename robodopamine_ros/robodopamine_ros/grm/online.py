@@ -1,0 +1,131 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Live progress from camera streams: what grm_node does, without ROS.
+
+Camera images come in (any thread) with their stamps; an approximate-time synchronizer groups
+them into (front, left wrist, right wrist) triplets and only the NEWEST triplet is kept: a tick
+(another thread, at the GRM rate) scores it once and drops it, so stale views are never queued
+or scored twice. No new triplet since the last tick (a camera dropped out) means no estimate.
+"""
+
+from dataclasses import dataclass, field
+import threading
+import time
+
+from robodopamine_ros.episode import VIEWS
+from robodopamine_ros.grm.base import ProgressEstimator
+from robodopamine_ros.progress import ProgressConfig
+from robodopamine_ros.sync import ApproximateTimeSynchronizer
+
+
+@dataclass
+class OnlineStats:
+    """Counters for diagnostics."""
+
+    images: dict = field(default_factory=lambda: dict.fromkeys(VIEWS, 0))
+    last_image_ns: dict = field(default_factory=lambda: dict.fromkeys(VIEWS))  # wall clock
+    triplets: int = 0
+    skipped_triplets: int = 0     # replaced by a newer one before a tick took them
+    ticks: int = 0
+    idle_ticks: int = 0           # ticks without a new triplet
+    latency_s: float = 0.0        # model time of the last tick
+
+
+class OnlineProgress:
+    """Synchronize, keep the newest triplet, score it at tick time."""
+
+    def __init__(self, model, task, reference_start, reference_end, goal_views=None,
+                 config=ProgressConfig(), slop=0.02, queue_size=10):
+        self.model, self.task, self.config = model, task, config
+        self.reference_start, self.reference_end = reference_start, reference_end
+        self.goal_views = goal_views
+        self._lock = threading.Lock()
+        self._sync = ApproximateTimeSynchronizer(len(VIEWS), slop, queue_size)
+        self._sync.registerCallback(self._on_triplet)
+        self._newest = None          # (stamp_ns, views) not yet scored
+        self._last_seen = None       # (stamp_ns, views), scored or not: for start and goal
+        self.stats = OnlineStats()
+        self.estimator = None
+        self.episode_id = 0
+
+    @property
+    def sync_stats(self):
+        return self._sync.stats
+
+    def add_image(self, view, stamp_ns, image):
+        """Feed one camera image (thread-safe)."""
+        with self._lock:
+            self.stats.images[view] += 1
+            self.stats.last_image_ns[view] = time.monotonic_ns()
+            self._sync.add(VIEWS.index(view), stamp_ns, image)
+
+    def _on_triplet(self, *items):
+        if self._newest is not None:
+            self.stats.skipped_triplets += 1
+        self._newest = (items[0][0], tuple(image for _, image in items))
+        self._last_seen = self._newest
+        self.stats.triplets += 1
+
+    def newest_views(self):
+        with self._lock:
+            return self._last_seen
+
+    def start_episode(self, episode_id=None):
+        """Begin an episode at the newest synchronized views; False if there are none yet."""
+        seen = self.newest_views()
+        if seen is None:
+            return False
+        self.episode_id = episode_id if episode_id else self.episode_id + 1
+        goal = self.goal_views
+        self.estimator = ProgressEstimator(self.model, self.task, self.reference_start,
+                                           self.reference_end, goal, self.config)
+        self.estimator.start(seen[1])
+        with self._lock:
+            self._newest = None  # the start views are s_0, not a tick
+        return True
+
+    def capture_goal(self):
+        """Use the newest views as the goal of the backward-anchored query."""
+        seen = self.newest_views()
+        if seen is None:
+            return False
+        self.goal_views = seen[1]
+        if self.estimator is not None:
+            self.estimator.goal = seen[1]
+        return True
+
+    def tick(self):
+        """
+        Score the newest triplet once. Returns (stamp_ns, Tick) or None.
+
+        None when no episode runs or no new synchronized triplet arrived since the last tick.
+        """
+        with self._lock:
+            newest, self._newest = self._newest, None
+        self.stats.ticks += 1
+        if self.estimator is None or newest is None:
+            self.stats.idle_ticks += 1
+            return None
+        stamp, views = newest
+        result = self.estimator.tick(views, frame=stamp)
+        self.stats.latency_s = result.latency_s
+        return stamp, result
+
+    def silent_cameras(self, timeout_s=1.0):
+        """Return the views that sent no image in the last timeout_s seconds (or never)."""
+        now = time.monotonic_ns()
+        return [v for v in VIEWS if self.stats.last_image_ns[v] is None
+                or (now - self.stats.last_image_ns[v]) / 1e9 > timeout_s]
+
+    def diagnostics(self, timeout_s=1.0):
+        """Return (values for a diagnostics message, silent camera views)."""
+        stats, sync = self.stats, self._sync.stats
+        values = {'ticks': stats.ticks, 'idle_ticks': stats.idle_ticks,
+                  'triplets': stats.triplets, 'skipped_triplets': stats.skipped_triplets,
+                  'latency_ms': round(1000 * stats.latency_s, 2),
+                  'worst_skew_ms': sync.worst_skew_ns / 1e6, 'episode_id': self.episode_id}
+        for k, view in enumerate(VIEWS):
+            values[f'{view}_images'] = stats.images[view]
+            values[f'{view}_unsynchronized'] = sync.dropped[k]
+        return values, self.silent_cameras(timeout_s)

@@ -1,0 +1,175 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+grm_node: three cameras in, ProgressStamped out at the GRM rate (SPEC 1.2).
+
+Camera callbacks (sensor QoS, their own callback group) only decode and hand images to the
+ROS-free grm.online.OnlineProgress; the model runs in the timer's callback group, so camera
+callbacks never queue behind inference (use a MultiThreadedExecutor). Services:
+``~/start_episode`` (StartEpisode: the newest views become s_0) and ``~/capture_goal``
+(std_srvs/Trigger: the newest views become the goal). Diagnostics on /diagnostics.
+"""
+
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import SetParametersResult
+import rclpy
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from robodopamine_interfaces.msg import ProgressStamped
+from robodopamine_interfaces.srv import StartEpisode
+from robodopamine_ros.grm.online import OnlineProgress
+from robodopamine_ros.images import decode_image
+from robodopamine_ros.nodes.conversions import ns_from_time, progress_msg, time_from_ns
+from robodopamine_ros.progress import ProgressConfig
+from sensor_msgs.msg import Image
+from std_srvs.srv import Trigger
+
+CAMERA_TOPICS = {'front': 'cameras/front/image_raw',
+                 'left_wrist': 'cameras/left_wrist/image_raw',
+                 'right_wrist': 'cameras/right_wrist/image_raw'}
+
+
+def load_grm(backend, model_dir, device):
+    """Return (model, saved references or None) for the backend parameter."""
+    from robodopamine_ros.commands.evaluate import load_model
+    if backend == 'pixel-baseline':
+        return load_model('pixel-baseline')
+    if not model_dir:
+        raise ValueError(f'backend {backend!r} needs the model_dir parameter')
+    return load_model(model_dir, device=device)
+
+
+def read_image(path):
+    import cv2
+    image = cv2.imread(str(path))
+    if image is None:
+        raise ValueError(f'goal_image {path}: cannot read an image file')
+    return image[:, :, ::-1].copy()
+
+
+class GRMNode(Node):
+
+    def __init__(self, **kwargs):
+        super().__init__('grm_node', **kwargs)
+        declare = self.declare_parameter
+        declare('backend', 'compact')       # compact | vlm | pixel-baseline
+        declare('model_dir', '')
+        declare('task', '')                  # empty: the task stored with the model
+        declare('goal_image', '')            # empty: the model's reference END image
+        declare('rate', 10.0)                # Hz
+        declare('slop', 0.02)                # s
+        declare('fusion', 'mean')
+        declare('alpha', 20.0)
+        declare('eps', 1e-3)
+        declare('device', 'cpu')
+        declare('frame_id', 'front_camera')
+        p = {name: self.get_parameter(name).value for name in (
+            'backend', 'model_dir', 'task', 'goal_image', 'rate', 'slop', 'fusion', 'alpha',
+            'eps', 'device', 'frame_id')}
+        if not p['rate'] > 0:
+            raise ValueError(f'rate must be > 0 Hz, got {p["rate"]}')
+        config = ProgressConfig(fusion=p['fusion'], alpha=p['alpha'], eps=p['eps'])
+        model, references = load_grm(p['backend'], p['model_dir'], p['device'])
+        if references is None and not p['goal_image']:
+            raise ValueError('no reference images: the model folder has none and goal_image '
+                             'is empty')
+        start_ref, end_ref = references or (read_image(p['goal_image']),) * 2
+        goal = None
+        if p['goal_image']:
+            goal_front = read_image(p['goal_image'])
+            goal = (goal_front, goal_front, goal_front)
+        task = p['task'] or getattr(model, 'config', {}).get('task', '')
+        self.online = OnlineProgress(model, task, start_ref, end_ref, goal, config,
+                                     slop=p['slop'])
+        self.frame_id = p['frame_id']
+        self.add_on_set_parameters_callback(
+            lambda params: SetParametersResult(
+                successful=False, reason='grm_node parameters are read at start; restart it'))
+
+        cameras = MutuallyExclusiveCallbackGroup()
+        for view, topic in CAMERA_TOPICS.items():
+            self.create_subscription(Image, topic, self._camera_callback(view),
+                                     qos_profile_sensor_data, callback_group=cameras)
+        self.publisher = self.create_publisher(ProgressStamped, 'progress', 10)
+        self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        inference = MutuallyExclusiveCallbackGroup()
+        self.create_timer(1.0 / p['rate'], self._on_tick, callback_group=inference)
+        self.create_timer(1.0, self._publish_diagnostics, callback_group=inference)
+        self.create_service(StartEpisode, '~/start_episode', self._on_start_episode,
+                            callback_group=inference)
+        self.create_service(Trigger, '~/capture_goal', self._on_capture_goal,
+                            callback_group=inference)
+
+    def _camera_callback(self, view):
+        def callback(msg):
+            try:
+                image = decode_image(msg, where=f'{CAMERA_TOPICS[view]}')
+            except ValueError as error:
+                self.get_logger().error(str(error), throttle_duration_sec=5.0)
+                return
+            self.online.add_image(view, ns_from_time(msg.header.stamp), image)
+        return callback
+
+    def _on_tick(self):
+        result = self.online.tick()
+        if result is None:
+            return
+        stamp, tick = result
+        self.publisher.publish(progress_msg(tick.estimate, self.online.episode_id,
+                                            time_from_ns(stamp), self.frame_id,
+                                            tick.latency_s))
+
+    def _on_start_episode(self, request, response):
+        if request.task:
+            self.online.task = request.task
+        response.success = self.online.start_episode(request.episode_id)
+        response.episode_id = self.online.episode_id
+        if not response.success:
+            response.message = 'no synchronized camera triplet received yet'
+        else:
+            self.publisher.publish(progress_msg(
+                self.online.estimator.tracker.estimate, self.online.episode_id,
+                self.get_clock().now().to_msg(), self.frame_id, 0.0))
+        return response
+
+    def _on_capture_goal(self, request, response):
+        response.success = self.online.capture_goal()
+        response.message = 'goal captured' if response.success else \
+            'no synchronized camera triplet received yet'
+        return response
+
+    def _publish_diagnostics(self):
+        values, silent = self.online.diagnostics()
+        status = DiagnosticStatus(name='grm_node: progress', hardware_id='grm')
+        status.level = DiagnosticStatus.WARN if silent else DiagnosticStatus.OK
+        status.message = f'no images from {", ".join(silent)}' if silent else 'scoring'
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics.publish(array)
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    try:
+        node = GRMNode()
+    except (ValueError, FileNotFoundError) as error:
+        rclpy.logging.get_logger('grm_node').fatal(f'cannot start: {error}')
+        rclpy.try_shutdown()
+        raise SystemExit(2)
+    executor = MultiThreadedExecutor(num_threads=3)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

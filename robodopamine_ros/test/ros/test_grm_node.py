@@ -1,0 +1,136 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""grm_node over real rclpy: three camera topics in, ProgressStamped at the GRM rate out."""
+
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+import numpy as np
+import pytest
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.parameter import Parameter
+from rclpy.qos import qos_profile_sensor_data
+from robodopamine_interfaces.msg import ProgressStamped
+from robodopamine_interfaces.srv import StartEpisode
+from robodopamine_ros.grm.compact import CompactGRM
+from robodopamine_ros.images import encode_image
+from robodopamine_ros.nodes.conversions import ns_from_time
+from robodopamine_ros.nodes.grm_node import CAMERA_TOPICS, GRMNode
+from sensor_msgs.msg import Image
+from std_srvs.srv import Trigger
+
+
+@pytest.fixture(scope='module')
+def model_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('grm') / 'compact'
+    rng = np.random.default_rng(0)
+    refs = [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(2)]
+    CompactGRM.create(task='insert the peg').save(folder, refs)
+    return folder
+
+
+class Cameras:
+    """A test double for three camera drivers: 30 Hz, one stamp per instant, 160 x 120."""
+
+    def __init__(self, node):
+        self.node = node
+        self.publishers = {v: node.create_publisher(Image, t, qos_profile_sensor_data)
+                           for v, t in CAMERA_TOPICS.items()}
+        self.enabled = dict.fromkeys(CAMERA_TOPICS, True)
+        self.last_stamp_ns = dict.fromkeys(CAMERA_TOPICS, 0)
+        self.frame = 0
+        node.create_timer(1 / 30, self.publish)
+
+    def publish(self):
+        stamp = self.node.get_clock().now().to_msg()
+        self.frame += 1
+        for k, (view, publisher) in enumerate(self.publishers.items()):
+            if not self.enabled[view]:
+                continue
+            image = np.full((120, 160, 3), 40, np.uint8)
+            image[:, (self.frame * 2) % 150:(self.frame * 2) % 150 + 10, k] = 250
+            height, width, encoding, bigendian, step, data = encode_image(image)
+            msg = Image(height=height, width=width, encoding=encoding, is_bigendian=bigendian,
+                        step=step, data=data)
+            msg.header.stamp, msg.header.frame_id = stamp, f'{view}_camera'
+            publisher.publish(msg)
+            self.last_stamp_ns[view] = ns_from_time(stamp)
+
+
+def spin_until(executor, predicate, timeout=10.0, what='condition'):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f'timed out after {timeout} s waiting for {what}')
+        executor.spin_once(timeout_sec=0.02)
+
+
+def test_progress_rate_episodes_and_camera_dropout(ros_context, model_dir):
+    node = GRMNode(context=ros_context, parameter_overrides=[
+        Parameter('model_dir', value=str(model_dir)), Parameter('rate', value=10.0)])
+    probe = rclpy.create_node('rd_test_robot', context=ros_context)
+    executor = MultiThreadedExecutor(num_threads=3, context=ros_context)
+    executor.add_node(node)
+    executor.add_node(probe)
+    cameras = Cameras(probe)
+    progress, diagnostics = [], []
+    probe.create_subscription(ProgressStamped, 'progress', progress.append, 100)
+    probe.create_subscription(DiagnosticArray, '/diagnostics', diagnostics.append, 10)
+    start = probe.create_client(StartEpisode, 'grm_node/start_episode')
+    goal = probe.create_client(Trigger, 'grm_node/capture_goal')
+
+    spin_until(executor, lambda: node.online.stats.triplets > 3, what='synchronized triplets')
+    future = start.call_async(StartEpisode.Request())
+    spin_until(executor, future.done, what='start_episode')
+    assert future.result().success and future.result().episode_id == 1
+    future = goal.call_async(Trigger.Request())
+    spin_until(executor, future.done, what='capture_goal')
+    assert future.result().success
+
+    spin_until(executor, lambda: len([p for p in progress if p.tick > 0]) >= 3, what='ticks')
+    began, first = time.monotonic(), len(progress)
+    spin_until(executor, lambda: len(progress) >= first + 20, timeout=6, what='20 ticks')
+    rate = 20 / (time.monotonic() - began)
+    assert 7.0 < rate < 13.0, f'progress rate {rate:.1f} Hz, configured 10 Hz'
+    episode = [p for p in progress if p.episode_id == 1]
+    assert episode[0].tick == 0 and episode[0].progress == 0.0
+    stamps = [ns_from_time(p.header.stamp) for p in episode[1:]]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)  # each triplet once
+    assert [p.tick for p in episode] == list(range(len(episode)))
+    assert all(0.0 <= p.progress <= 1.0 and p.inference_latency > 0 for p in episode[1:])
+
+    # one camera stops: diagnostics say so and no progress is scored on stale views
+    cameras.enabled['left_wrist'] = False
+    spin_until(executor, lambda: any(
+        s.level == DiagnosticStatus.WARN and 'left_wrist' in s.message
+        for d in diagnostics for s in d.status), timeout=6, what='a dropout diagnostic')
+    cut = cameras.last_stamp_ns['left_wrist']
+    assert all(ns_from_time(p.header.stamp) <= cut for p in progress)
+    values = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
+    assert int(values['idle_ticks']) > 0
+    cameras.enabled['left_wrist'] = True
+    spin_until(executor, lambda: any(ns_from_time(p.header.stamp) > cut for p in progress),
+               what='progress after the camera returned')
+
+    # a new episode starts again from progress 0
+    future = start.call_async(StartEpisode.Request(episode_id=5))
+    spin_until(executor, future.done, what='start_episode')
+    spin_until(executor, lambda: any(p.episode_id == 5 and p.tick > 0 for p in progress),
+               what='episode 5')
+    first5 = next(p for p in progress if p.episode_id == 5)
+    assert first5.tick == 0 and first5.progress == 0.0
+    executor.shutdown()
+    node.destroy_node()
+    probe.destroy_node()
+
+
+def test_bad_parameters_fail_at_start(ros_context, model_dir):
+    with pytest.raises(ValueError, match='needs the model_dir parameter'):
+        GRMNode(context=ros_context)
+    with pytest.raises(ValueError, match='rate must be > 0'):
+        GRMNode(context=ros_context, parameter_overrides=[
+            Parameter('model_dir', value=str(model_dir)), Parameter('rate', value=0.0)])
+    with pytest.raises(FileNotFoundError, match='no such model folder'):
+        GRMNode(context=ros_context, parameter_overrides=[
+            Parameter('model_dir', value=str(model_dir) + '_missing')])

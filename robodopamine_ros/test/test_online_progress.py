@@ -1,0 +1,40 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+
+import numpy as np
+from robodopamine_ros.episode import VIEWS
+from robodopamine_ros.grm.online import OnlineProgress
+from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
+
+MS = 1_000_000
+
+
+def frame(value):
+    return np.full((12, 16, 3), value, np.uint8)
+
+
+def feed(online, stamp_ns, value, views=VIEWS):
+    for view in views:
+        online.add_image(view, stamp_ns, frame(value))
+
+
+def test_newest_triplet_only_scored_once_and_dropouts_idle():
+    online = OnlineProgress(PixelBaselineGRM(size=(8, 6)), 'task', frame(0), frame(200))
+    assert online.start_episode() is False          # nothing received yet
+    assert online.tick() is None
+    feed(online, 0, 0)
+    feed(online, 33 * MS, 10)                        # completes the triplet at stamp 0
+    assert online.start_episode() is True and online.episode_id == 1
+    for k in range(2, 6):
+        feed(online, 33 * k * MS, 20 * k)            # several triplets between two ticks
+    stamp, tick = online.tick()
+    assert stamp == 33 * 5 * MS                     # the newest complete triplet, not a queue
+    assert online.stats.skipped_triplets >= 1
+    assert online.tick() is None                     # not scored twice
+    feed(online, 33 * 6 * MS, 130, views=('front', 'right_wrist'))  # left wrist is silent
+    feed(online, 33 * 7 * MS, 140, views=('front', 'right_wrist'))
+    assert online.tick() is None and online.stats.idle_ticks == 3  # before start, twice, dropout
+    values, silent = online.diagnostics(timeout_s=0.0)
+    assert values['triplets'] >= 5 and set(silent) == set(VIEWS)
+    assert online.capture_goal() is True
+    assert online.estimator.goal[0] is online.newest_views()[1][0]
