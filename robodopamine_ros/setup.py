@@ -14,6 +14,7 @@ package_name = 'robodopamine_ros'
 NODE_SCRIPTS = [
     'grm_node = robodopamine_ros.nodes.grm_node:main',
     'shaping_node = robodopamine_ros.nodes.shaping_node:main',
+    'sim_robot_node = robodopamine_ros.nodes.sim_robot_node:main',
 ]
 
 setup(

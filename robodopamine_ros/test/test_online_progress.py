@@ -27,7 +27,8 @@ def test_newest_triplet_only_scored_once_and_dropouts_idle():
     assert online.start_episode() is True and online.episode_id == 1
     for k in range(2, 6):
         feed(online, 33 * k * MS, 20 * k)            # several triplets between two ticks
-    stamp, tick = online.tick()
+    stamp, tick, episode_id = online.tick()
+    assert episode_id == 1
     assert stamp == 33 * 5 * MS                     # the newest complete triplet, not a queue
     assert online.stats.skipped_triplets >= 1
     assert online.tick() is None                     # not scored twice

@@ -40,7 +40,8 @@ class OnlineProgress:
         self.model, self.task, self.config = model, task, config
         self.reference_start, self.reference_end = reference_start, reference_end
         self.goal_views = goal_views
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()           # images and the newest triplet
+        self._episode_lock = threading.Lock()   # the estimator: ticks vs start/goal
         self._sync = ApproximateTimeSynchronizer(len(VIEWS), slop, queue_size)
         self._sync.registerCallback(self._on_triplet)
         self._newest = None          # (stamp_ns, views) not yet scored
@@ -76,13 +77,14 @@ class OnlineProgress:
         seen = self.newest_views()
         if seen is None:
             return False
-        self.episode_id = episode_id if episode_id else self.episode_id + 1
-        goal = self.goal_views
-        self.estimator = ProgressEstimator(self.model, self.task, self.reference_start,
-                                           self.reference_end, goal, self.config)
-        self.estimator.start(seen[1])
-        with self._lock:
-            self._newest = None  # the start views are s_0, not a tick
+        with self._episode_lock:
+            self.episode_id = episode_id if episode_id else self.episode_id + 1
+            self.estimator = ProgressEstimator(self.model, self.task, self.reference_start,
+                                               self.reference_end, self.goal_views,
+                                               self.config)
+            self.estimator.start(seen[1])
+            with self._lock:
+                self._newest = None  # the start views are s_0, not a tick
         return True
 
     def capture_goal(self):
@@ -90,9 +92,10 @@ class OnlineProgress:
         seen = self.newest_views()
         if seen is None:
             return False
-        self.goal_views = seen[1]
-        if self.estimator is not None:
-            self.estimator.goal = seen[1]
+        with self._episode_lock:
+            self.goal_views = seen[1]
+            if self.estimator is not None:
+                self.estimator.goal = seen[1]
         return True
 
     def tick(self):
@@ -101,16 +104,17 @@ class OnlineProgress:
 
         None when no episode runs or no new synchronized triplet arrived since the last tick.
         """
-        with self._lock:
-            newest, self._newest = self._newest, None
-        self.stats.ticks += 1
-        if self.estimator is None or newest is None:
-            self.stats.idle_ticks += 1
-            return None
-        stamp, views = newest
-        result = self.estimator.tick(views, frame=stamp)
-        self.stats.latency_s = result.latency_s
-        return stamp, result
+        with self._episode_lock:
+            with self._lock:
+                newest, self._newest = self._newest, None
+            self.stats.ticks += 1
+            if self.estimator is None or newest is None:
+                self.stats.idle_ticks += 1
+                return None
+            stamp, views = newest
+            result = self.estimator.tick(views, frame=stamp)
+            self.stats.latency_s = result.latency_s
+            return stamp, result, self.episode_id
 
     def silent_cameras(self, timeout_s=1.0):
         """Return the views that sent no image in the last timeout_s seconds (or never)."""

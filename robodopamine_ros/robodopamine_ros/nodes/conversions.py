@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Core values <-> our messages. Pure field copying: no logic lives here."""
 
+import array
+
 from builtin_interfaces.msg import Time
 from robodopamine_interfaces.msg import ProgressStamped, RewardStamped
+from robodopamine_ros.images import encode_image
+from sensor_msgs.msg import Image
 
 
 def time_from_ns(stamp_ns):
@@ -37,4 +41,18 @@ def progress_msg(estimate, episode_id, stamp, frame_id, latency):
     msg.progress_backward, msg.hop = estimate.backward, estimate.hop
     msg.confidence, msg.success = estimate.confidence, bool(estimate.success)
     msg.inference_latency = float(latency)
+    return msg
+
+
+def image_msg(rgb, stamp, frame_id):
+    """
+    Build an rgb8 sensor_msgs/Image from an RGB array.
+
+    The pixel bytes go in as array.array: rclpy checks a bytes value element by element (5 ms
+    for 160 x 120, 80 ms for 640 x 480), an array.array of typecode 'B' not at all.
+    """
+    height, width, encoding, bigendian, step, data = encode_image(rgb)
+    msg = Image(height=height, width=width, encoding=encoding, is_bigendian=bigendian,
+                step=step, data=array.array('B', data))
+    msg.header.stamp, msg.header.frame_id = stamp, frame_id
     return msg

@@ -3,19 +3,21 @@
 """
 grm_node: three cameras in, ProgressStamped out at the GRM rate (SPEC 1.2).
 
-Camera callbacks (sensor QoS, their own callback group) only decode and hand images to the
-ROS-free grm.online.OnlineProgress; the model runs in the timer's callback group, so camera
-callbacks never queue behind inference (use a MultiThreadedExecutor). Services:
+Camera callbacks (sensor QoS) only decode and hand images to the ROS-free
+grm.online.OnlineProgress; the model runs in a worker thread of its own, woken by the GRM-rate
+timer, so camera callbacks never queue behind inference and a plain single-threaded executor
+suffices (rclpy 7.1.6's MultiThreadedExecutor was seen spinning hot when a callback group was
+busy). A tick that comes while the model still runs is merged into the next one. Services:
 ``~/start_episode`` (StartEpisode: the newest views become s_0) and ``~/capture_goal``
 (std_srvs/Trigger: the newest views become the goal). Diagnostics on /diagnostics.
 """
 
 
+import threading
+
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ProgressStamped
@@ -89,19 +91,19 @@ class GRMNode(Node):
             lambda params: SetParametersResult(
                 successful=False, reason='grm_node parameters are read at start; restart it'))
 
-        cameras = MutuallyExclusiveCallbackGroup()
         for view, topic in CAMERA_TOPICS.items():
             self.create_subscription(Image, topic, self._camera_callback(view),
-                                     qos_profile_sensor_data, callback_group=cameras)
+                                     qos_profile_sensor_data)
         self.publisher = self.create_publisher(ProgressStamped, 'progress', 10)
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        inference = MutuallyExclusiveCallbackGroup()
-        self.create_timer(1.0 / p['rate'], self._on_tick, callback_group=inference)
-        self.create_timer(1.0, self._publish_diagnostics, callback_group=inference)
-        self.create_service(StartEpisode, '~/start_episode', self._on_start_episode,
-                            callback_group=inference)
-        self.create_service(Trigger, '~/capture_goal', self._on_capture_goal,
-                            callback_group=inference)
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._worker = threading.Thread(target=self._inference_loop, name='grm_inference',
+                                        daemon=True)
+        self._worker.start()
+        self.create_timer(1.0 / p['rate'], self._wake.set)
+        self.create_timer(1.0, self._publish_diagnostics)
+        self.create_service(StartEpisode, '~/start_episode', self._on_start_episode)
+        self.create_service(Trigger, '~/capture_goal', self._on_capture_goal)
 
     def _camera_callback(self, view):
         def callback(msg):
@@ -113,14 +115,24 @@ class GRMNode(Node):
             self.online.add_image(view, ns_from_time(msg.header.stamp), image)
         return callback
 
-    def _on_tick(self):
-        result = self.online.tick()
-        if result is None:
-            return
-        stamp, tick = result
-        self.publisher.publish(progress_msg(tick.estimate, self.online.episode_id,
-                                            time_from_ns(stamp), self.frame_id,
-                                            tick.latency_s))
+    def _inference_loop(self):
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            result = self.online.tick()
+            if result is not None:
+                stamp, tick, episode_id = result
+                self.publisher.publish(progress_msg(tick.estimate, episode_id,
+                                                    time_from_ns(stamp), self.frame_id,
+                                                    tick.latency_s))
+
+    def destroy_node(self):
+        self._stop.set()
+        self._wake.set()
+        self._worker.join(timeout=5.0)
+        super().destroy_node()
 
     def _on_start_episode(self, request, response):
         if request.task:
@@ -160,10 +172,8 @@ def main(args=None):
         rclpy.logging.get_logger('grm_node').fatal(f'cannot start: {error}')
         rclpy.try_shutdown()
         raise SystemExit(2)
-    executor = MultiThreadedExecutor(num_threads=3)
-    executor.add_node(node)
     try:
-        executor.spin()
+        rclpy.spin(node)
     except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
         pass
     finally:

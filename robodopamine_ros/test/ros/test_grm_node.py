@@ -8,14 +8,12 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 import numpy as np
 import pytest
 import rclpy
-from rclpy.executors import MultiThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ProgressStamped
 from robodopamine_interfaces.srv import StartEpisode
 from robodopamine_ros.grm.compact import CompactGRM
-from robodopamine_ros.images import encode_image
-from robodopamine_ros.nodes.conversions import ns_from_time
+from robodopamine_ros.nodes.conversions import image_msg, ns_from_time
 from robodopamine_ros.nodes.grm_node import CAMERA_TOPICS, GRMNode
 from sensor_msgs.msg import Image
 from std_srvs.srv import Trigger
@@ -31,7 +29,12 @@ def model_dir(tmp_path_factory):
 
 
 class Cameras:
-    """A test double for three camera drivers: 30 Hz, one stamp per instant, 160 x 120."""
+    """
+    A test double for three camera drivers: 30 Hz, one stamp per instant, 64 x 48.
+
+    Small images: with ROS_LOCALHOST_ONLY=1 Fast DDS sends over UDP loopback, and best-effort
+    images of tens of kilobytes lose fragments (seen: 11 of 180 160 x 120 frames arrived).
+    """
 
     def __init__(self, node):
         self.node = node
@@ -48,49 +51,37 @@ class Cameras:
         for k, (view, publisher) in enumerate(self.publishers.items()):
             if not self.enabled[view]:
                 continue
-            image = np.full((120, 160, 3), 40, np.uint8)
-            image[:, (self.frame * 2) % 150:(self.frame * 2) % 150 + 10, k] = 250
-            height, width, encoding, bigendian, step, data = encode_image(image)
-            msg = Image(height=height, width=width, encoding=encoding, is_bigendian=bigendian,
-                        step=step, data=data)
-            msg.header.stamp, msg.header.frame_id = stamp, f'{view}_camera'
-            publisher.publish(msg)
+            image = np.full((48, 64, 3), 40, np.uint8)
+            image[:, self.frame % 56:self.frame % 56 + 8, k] = 250
+            publisher.publish(image_msg(image, stamp, f'{view}_camera'))
             self.last_stamp_ns[view] = ns_from_time(stamp)
 
 
-def spin_until(executor, predicate, timeout=10.0, what='condition'):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f'timed out after {timeout} s waiting for {what}')
-        executor.spin_once(timeout_sec=0.02)
-
-
-def test_progress_rate_episodes_and_camera_dropout(ros_context, model_dir):
+def test_progress_rate_episodes_and_camera_dropout(ros_context, model_dir, background):
     node = GRMNode(context=ros_context, parameter_overrides=[
         Parameter('model_dir', value=str(model_dir)), Parameter('rate', value=10.0)])
     probe = rclpy.create_node('rd_test_robot', context=ros_context)
-    executor = MultiThreadedExecutor(num_threads=3, context=ros_context)
-    executor.add_node(node)
-    executor.add_node(probe)
     cameras = Cameras(probe)
     progress, diagnostics = [], []
-    probe.create_subscription(ProgressStamped, 'progress', progress.append, 100)
-    probe.create_subscription(DiagnosticArray, '/diagnostics', diagnostics.append, 10)
+    probe.create_subscription(ProgressStamped, 'progress', background.collector(progress), 100)
+    probe.create_subscription(DiagnosticArray, '/diagnostics', background.collector(diagnostics),
+                              10)
     start = probe.create_client(StartEpisode, 'grm_node/start_episode')
     goal = probe.create_client(Trigger, 'grm_node/capture_goal')
+    background.add_node(node)
+    background.add_node(probe)
+    wait = background.wait_until
 
-    spin_until(executor, lambda: node.online.stats.triplets > 3, what='synchronized triplets')
-    future = start.call_async(StartEpisode.Request())
-    spin_until(executor, future.done, what='start_episode')
-    assert future.result().success and future.result().episode_id == 1
-    future = goal.call_async(Trigger.Request())
-    spin_until(executor, future.done, what='capture_goal')
-    assert future.result().success
+    wait(lambda: node.online.stats.triplets > 3, what='synchronized triplets')
+    wait(lambda: start.service_is_ready() and goal.service_is_ready(), what='services')
+    result = background.call(start, StartEpisode.Request(), 'start_episode')
+    assert result.success and result.episode_id == 1
+    assert background.call(goal, Trigger.Request(), 'capture_goal').success
 
-    spin_until(executor, lambda: len([p for p in progress if p.tick > 0]) >= 3, what='ticks')
+    wait(lambda: len([p for p in progress if p.tick > 0]) >= 3, what='ticks')
     began, first = time.monotonic(), len(progress)
-    spin_until(executor, lambda: len(progress) >= first + 20, timeout=6, what='20 ticks')
+    wait(lambda: len(progress) >= first + 20, timeout=6,
+         what=f'20 ticks ({node.online.stats})')
     rate = 20 / (time.monotonic() - began)
     assert 7.0 < rate < 13.0, f'progress rate {rate:.1f} Hz, configured 10 Hz'
     episode = [p for p in progress if p.episode_id == 1]
@@ -102,25 +93,23 @@ def test_progress_rate_episodes_and_camera_dropout(ros_context, model_dir):
 
     # one camera stops: diagnostics say so and no progress is scored on stale views
     cameras.enabled['left_wrist'] = False
-    spin_until(executor, lambda: any(
-        s.level == DiagnosticStatus.WARN and 'left_wrist' in s.message
-        for d in diagnostics for s in d.status), timeout=6, what='a dropout diagnostic')
+    wait(lambda: any(s.level == DiagnosticStatus.WARN and 'left_wrist' in s.message
+                     for d in diagnostics for s in d.status), timeout=6,
+         what='a dropout diagnostic')
     cut = cameras.last_stamp_ns['left_wrist']
     assert all(ns_from_time(p.header.stamp) <= cut for p in progress)
     values = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
     assert int(values['idle_ticks']) > 0
     cameras.enabled['left_wrist'] = True
-    spin_until(executor, lambda: any(ns_from_time(p.header.stamp) > cut for p in progress),
-               what='progress after the camera returned')
+    wait(lambda: any(ns_from_time(p.header.stamp) > cut for p in progress),
+         what='progress after the camera returned')
 
     # a new episode starts again from progress 0
-    future = start.call_async(StartEpisode.Request(episode_id=5))
-    spin_until(executor, future.done, what='start_episode')
-    spin_until(executor, lambda: any(p.episode_id == 5 and p.tick > 0 for p in progress),
-               what='episode 5')
+    assert background.call(start, StartEpisode.Request(episode_id=5)).episode_id == 5
+    wait(lambda: any(p.episode_id == 5 and p.tick > 0 for p in progress), what='episode 5')
     first5 = next(p for p in progress if p.episode_id == 5)
     assert first5.tick == 0 and first5.progress == 0.0
-    executor.shutdown()
+    background.shutdown()
     node.destroy_node()
     probe.destroy_node()
 

@@ -1,0 +1,129 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+sim_robot_node: the simulated robot standing in for the Franka, its cameras and controller.
+
+Started with use_sim:=true. Spin it single-threaded (as main() does): the offscreen OpenGL
+context belongs to the thread that built the node.
+
+Publishes the three camera images (rgb8, stamped with the render time, one stamp per instant),
+``joint_states`` and ``robodopamine/ee_pose`` at the camera rate, and ``sim_robot/success``
+after every control step. Steps the simulation once per command received on ``command``
+(robodopamine_interfaces/ActionStamped: normalized EE delta + gripper, the agent's own
+command), or, with ``autopilot:=expert``, with the scripted expert at the control rate.
+``~/reset`` (std_srvs/Trigger) starts a new layout (seed + 1).
+"""
+
+from geometry_msgs.msg import PoseStamped
+import numpy as np
+import rclpy
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from robodopamine_interfaces.msg import ActionStamped
+from robodopamine_ros.nodes.conversions import image_msg
+from robodopamine_ros.nodes.grm_node import CAMERA_TOPICS
+from sensor_msgs.msg import Image, JointState
+from std_msgs.msg import Bool
+from std_srvs.srv import Trigger
+
+
+class SimRobotNode(Node):
+
+    def __init__(self, **kwargs):
+        super().__init__('sim_robot_node', **kwargs)
+        for name, default in (('image_width', 128), ('image_height', 96), ('seed', 0),
+                              ('max_steps', 200)):
+            self.declare_parameter(name, default)
+        self.declare_parameter('camera_rate', 30.0)
+        self.declare_parameter('control_rate', 10.0)
+        self.declare_parameter('autopilot', '')  # '' (commands) or 'expert'
+        p = {n: self.get_parameter(n).value for n in (
+            'image_width', 'image_height', 'seed', 'max_steps', 'camera_rate', 'control_rate',
+            'autopilot')}
+        if p['autopilot'] not in ('', 'expert'):
+            raise ValueError(f"autopilot must be '' or 'expert', got {p['autopilot']!r}")
+        if not (p['camera_rate'] > 0 and p['control_rate'] > 0):
+            raise ValueError('camera_rate and control_rate must be > 0 Hz')
+        from robodopamine_ros.sim.peg_insertion import PegInsertionSim
+        self.sim = PegInsertionSim(image_size=(p['image_width'], p['image_height']),
+                                   max_steps=p['max_steps'], render_images=True)
+        self.seed = p['seed']
+        self.observation, _ = self.sim.reset(seed=self.seed)
+        self.success = False
+        group = MutuallyExclusiveCallbackGroup()  # the simulation is not thread-safe
+        self.cameras = {v: self.create_publisher(Image, t, qos_profile_sensor_data)
+                        for v, t in CAMERA_TOPICS.items()}
+        self.joints = self.create_publisher(JointState, 'joint_states', 10)
+        self.pose = self.create_publisher(PoseStamped, 'robodopamine/ee_pose', 10)
+        self.success_pub = self.create_publisher(Bool, 'sim_robot/success', 10)
+        self.create_subscription(ActionStamped, 'command', self._on_command, 10,
+                                 callback_group=group)
+        self.create_timer(1.0 / p['camera_rate'], self._publish_state, callback_group=group)
+        if p['autopilot'] == 'expert':
+            self.create_timer(1.0 / p['control_rate'], self._autopilot, callback_group=group)
+        self.create_service(Trigger, '~/reset', self._on_reset, callback_group=group)
+
+    def _step(self, action):
+        if self.success or self.sim.steps >= self.sim.max_steps:
+            return  # the episode is over until ~/reset
+        self.observation, _, self.success, _, _ = self.sim.step(action)
+        self.success_pub.publish(Bool(data=self.success))
+
+    def _on_command(self, msg):
+        try:
+            self._step(np.asarray(msg.values, dtype=float))
+        except ValueError as error:
+            self.get_logger().error(f'command refused: {error}', throttle_duration_sec=2.0)
+
+    def _autopilot(self):
+        self._step(self.sim.expert_action(self.observation))
+
+    def _publish_state(self):
+        stamp = self.get_clock().now().to_msg()
+        views = self.sim.render_views()
+        for view, publisher in self.cameras.items():
+            publisher.publish(image_msg(views[view], stamp, f'{view}_camera_optical_frame'))
+        joints = JointState(name=[f'right_j{i}' for i in range(7)] + ['r_close', 'l_close'],
+                            position=self.sim.joint_positions().tolist())
+        joints.header.stamp = stamp
+        self.joints.publish(joints)
+        x, y, z, qx, qy, qz, qw = self.sim.ee_pose().tolist()
+        pose = PoseStamped()
+        pose.header.stamp, pose.header.frame_id = stamp, 'world'
+        pose.pose.position.x, pose.pose.position.y, pose.pose.position.z = x, y, z
+        o = pose.pose.orientation
+        o.x, o.y, o.z, o.w = qx, qy, qz, qw
+        self.pose.publish(pose)
+
+    def _on_reset(self, request, response):
+        self.seed += 1
+        self.observation, _ = self.sim.reset(seed=self.seed)
+        self.success = False
+        response.success, response.message = True, f'new layout (seed {self.seed})'
+        return response
+
+    def destroy_node(self):
+        self.sim.close()
+        super().destroy_node()
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    try:
+        node = SimRobotNode()
+    except (ValueError, ImportError) as error:
+        rclpy.logging.get_logger('sim_robot_node').fatal(f'cannot start: {error}')
+        rclpy.try_shutdown()
+        raise SystemExit(2)
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,81 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""launch/ and config/: what the launch file starts exists, and every YAML parameter is real."""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rclpy.parameter import Parameter
+from robodopamine_ros.grm.compact import CompactGRM
+from robodopamine_ros.nodes.grm_node import GRMNode
+from robodopamine_ros.nodes.shaping_node import ShapingNode
+from robodopamine_ros.nodes.sim_robot_node import SimRobotNode
+import yaml
+
+PKG = Path(__file__).resolve().parents[2]
+LAUNCH = PKG / 'launch' / 'franka_insertion.launch.py'
+CONFIG = PKG / 'config' / 'franka_insertion.yaml'
+NODES = {'grm_node': GRMNode, 'shaping_node': ShapingNode, 'sim_robot_node': SimRobotNode}
+
+
+def installed_executables():
+    tree = ast.parse((PKG / 'setup.py').read_text())
+    return {node.value.split('=')[0].strip() for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and ' = robodopamine_ros.' in node.value}
+
+
+def test_launch_file_names_only_installed_executables():
+    tree = ast.parse(LAUNCH.read_text(), filename=str(LAUNCH))  # parses as Python
+    functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert 'generate_launch_description' in functions
+    started = {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+               for kw in node.keywords if kw.arg == 'executable'}
+    assert started == {'grm_node', 'shaping_node', 'sim_robot_node'}
+    assert started <= installed_executables()
+    names = {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+             for kw in node.keywords if kw.arg == 'name' and isinstance(kw.value, ast.Constant)}
+    assert names <= set(yaml.safe_load(CONFIG.read_text()))  # every node has its YAML section
+
+
+@pytest.fixture(scope='module')
+def model_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('grm') / 'compact'
+    refs = [np.zeros((48, 64, 3), np.uint8), np.full((48, 64, 3), 255, np.uint8)]
+    CompactGRM.create(task='insert the peg').save(folder, refs)
+    return folder
+
+
+def overrides(section, model_dir, **changes):
+    values = dict(section, **changes)
+    if 'model_dir' in values and not values['model_dir']:
+        values['model_dir'] = str(model_dir)
+    return [Parameter(k, value=v) for k, v in values.items()]
+
+
+@pytest.mark.parametrize('name', sorted(NODES))
+def test_every_yaml_parameter_is_declared_by_its_node(name, ros_context, model_dir):
+    section = yaml.safe_load(CONFIG.read_text())[name]['ros__parameters']
+    node = NODES[name](context=ros_context, parameter_overrides=overrides(section, model_dir))
+    try:
+        for key, value in section.items():
+            assert node.has_parameter(key), f'{name} does not declare {key} (set in the YAML)'
+            if key != 'model_dir':
+                assert node.get_parameter(key).value == value
+    finally:
+        node.destroy_node()
+
+
+@pytest.mark.parametrize('name, change, message', [
+    ('grm_node', {'rate': 0.0}, 'rate must be > 0'),
+    ('grm_node', {'fusion': 'median'}, 'fusion must be one of'),
+    ('shaping_node', {'gamma': 1.2}, 'gamma must be in'),
+    ('sim_robot_node', {'autopilot': 'teleop'}, 'autopilot must be'),
+])
+def test_invalid_yaml_values_are_rejected(name, change, message, ros_context, model_dir):
+    section = yaml.safe_load(CONFIG.read_text())[name]['ros__parameters']
+    with pytest.raises(ValueError, match=message):
+        NODES[name](context=ros_context,
+                    parameter_overrides=overrides(section, model_dir, **change))
