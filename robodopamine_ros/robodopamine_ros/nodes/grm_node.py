@@ -17,7 +17,6 @@ import threading
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import SetParametersResult
-import rclpy
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ProgressStamped
@@ -25,6 +24,7 @@ from robodopamine_interfaces.srv import StartEpisode
 from robodopamine_ros.grm.online import OnlineProgress
 from robodopamine_ros.images import decode_image
 from robodopamine_ros.nodes.conversions import ns_from_time, progress_msg, time_from_ns
+from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.progress import ProgressConfig
 from sensor_msgs.msg import Image
 from std_srvs.srv import Trigger
@@ -165,20 +165,7 @@ class GRMNode(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    try:
-        node = GRMNode()
-    except (ValueError, FileNotFoundError) as error:
-        rclpy.logging.get_logger('grm_node').fatal(f'cannot start: {error}')
-        rclpy.try_shutdown()
-        raise SystemExit(2)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run(GRMNode, 'grm_node', args)
 
 
 if __name__ == '__main__':

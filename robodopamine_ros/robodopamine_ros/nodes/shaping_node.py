@@ -11,10 +11,10 @@ the parameters. A ProgressStamped with a new episode_id starts a new episode.
 import math
 
 from rcl_interfaces.msg import SetParametersResult
-import rclpy
 from rclpy.node import Node
 from robodopamine_interfaces.msg import ProgressStamped, RewardStamped
 from robodopamine_ros.nodes.conversions import reward_msg
+from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.shaping import gamma_from_period, RewardStepper, ShapingConfig
 
 RELIABLE_DEPTH = 10
@@ -82,20 +82,7 @@ class ShapingNode(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    try:
-        node = ShapingNode()
-    except ValueError as error:
-        rclpy.logging.get_logger('shaping_node').fatal(f'invalid parameters: {error}')
-        rclpy.try_shutdown()
-        raise SystemExit(2)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run(ShapingNode, 'shaping_node', args)
 
 
 if __name__ == '__main__':

@@ -16,13 +16,13 @@ command), or, with ``autopilot:=expert``, with the scripted expert at the contro
 
 from geometry_msgs.msg import PoseStamped
 import numpy as np
-import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped
 from robodopamine_ros.nodes.conversions import image_msg
 from robodopamine_ros.nodes.grm_node import CAMERA_TOPICS
+from robodopamine_ros.nodes.spin import run
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
@@ -109,20 +109,7 @@ class SimRobotNode(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    try:
-        node = SimRobotNode()
-    except (ValueError, ImportError) as error:
-        rclpy.logging.get_logger('sim_robot_node').fatal(f'cannot start: {error}')
-        rclpy.try_shutdown()
-        raise SystemExit(2)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run(SimRobotNode, 'sim_robot_node', args)
 
 
 if __name__ == '__main__':

@@ -87,3 +87,11 @@ def test_message_definitions_ship_with_the_python_package(prefix):
         sorted(p.name for p in sources.glob('*.msg'))
     for path in shipped.glob('*.msg'):
         assert path.read_text() == (sources / path.name).read_text()
+
+
+def test_installed_node_refuses_bad_parameters_with_one_line(prefix):
+    exe = prefix / 'lib' / 'robodopamine_ros' / 'shaping_node'
+    result = subprocess.run([str(exe), '--ros-args', '-p', 'gamma:=1.5'], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert 'cannot start: gamma must be in (0, 1], got 1.5' in result.stderr + result.stdout
