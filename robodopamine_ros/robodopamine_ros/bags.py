@@ -31,7 +31,7 @@ import numpy as np
 from robodopamine_ros import images, keyframes
 from robodopamine_ros.episode import Episode, Stream, VIEWS
 from robodopamine_ros.interfaces import deserialize, typestore
-from robodopamine_ros.reference_layout import INSTRUCTION_FILE
+from robodopamine_ros.reference_layout import INSTRUCTION_FILE, read_instruction_file
 from robodopamine_ros.sync import ApproximateTimeSynchronizer
 
 LOG = logging.getLogger(__name__)
@@ -358,8 +358,7 @@ def _sidecar_files(path, num_frames):
         segments = keyframes.load_keyframes(keyframe_file, num_frames=num_frames)
     instruction_file = path / INSTRUCTION_FILE
     if instruction_file.is_file():
-        raw = json.loads(instruction_file.read_text(encoding='utf-8'))
-        instructions = tuple(raw) if isinstance(raw, list) and raw else ('',)
+        instructions = read_instruction_file(instruction_file)
     return segments, instructions
 
 

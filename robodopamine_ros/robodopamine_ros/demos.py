@@ -10,7 +10,6 @@ to metadata.yaml) or inside the episode folder.
 from pathlib import Path
 
 from robodopamine_ros import bags, reference_layout
-from robodopamine_ros.keyframes import keyframe_path
 
 
 def demo_kind(path):
@@ -31,8 +30,3 @@ def load_demo(path, image_size=None, topics=bags.TopicConfig(), slop=0.02, stop=
     if demo_kind(path) == 'bag':
         return bags.read_episode(path, topics=topics, slop=slop, image_size=image_size)
     return reference_layout.load_episode(path, size=image_size, stop=stop)
-
-
-def demo_keyframe_file(path):
-    """Where the keyframes of a demo live (they may not exist yet)."""
-    return keyframe_path(path)

@@ -46,21 +46,26 @@ def episode_frame_count(episode_dir):
     return min(video_frame_count(episode_dir / name) for name in CAMERA_FILES.values())
 
 
+def read_instruction_file(path):
+    """Instruction paraphrases from one task_instruction.json, validated."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding='utf-8'))
+    except json.JSONDecodeError as error:
+        raise ValueError(f'{path}: not valid JSON ({error})') from error
+    if isinstance(raw, str):
+        raw = [raw]
+    if not (isinstance(raw, list) and raw and all(isinstance(s, str) for s in raw)):
+        raise ValueError(f'{path}: expected a non-empty list of instruction strings')
+    return tuple(raw)
+
+
 def load_instructions(episode_dir):
     """Instruction paraphrases from task_instruction.json beside or above the episode."""
     episode_dir = Path(episode_dir)
     for folder in (episode_dir, episode_dir.parent):
         path = folder / INSTRUCTION_FILE
         if path.is_file():
-            try:
-                raw = json.loads(path.read_text(encoding='utf-8'))
-            except json.JSONDecodeError as error:
-                raise ValueError(f'{path}: not valid JSON ({error})') from error
-            if isinstance(raw, str):
-                raw = [raw]
-            if not (isinstance(raw, list) and raw and all(isinstance(s, str) for s in raw)):
-                raise ValueError(f'{path}: expected a non-empty list of instruction strings')
-            return tuple(raw)
+            return read_instruction_file(path)
     return ('',)
 
 

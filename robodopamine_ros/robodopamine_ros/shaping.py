@@ -45,6 +45,21 @@ class ShapingConfig:
             raise ValueError(f'success_delta must be in [0, 1), got {self.success_delta!r}')
 
     @classmethod
+    def from_settings(cls, control_period, gamma=0.98, discount_rate=-1.0, **kwargs):
+        """
+        Build a config from node-style settings.
+
+        gamma is given directly, or, when discount_rate >= 0, derived as
+        exp(-discount_rate * control_period).
+        """
+        if not (isinstance(control_period, float) and math.isfinite(control_period)
+                and control_period > 0):
+            raise ValueError(f'control_period must be > 0 seconds, got {control_period!r}')
+        if discount_rate >= 0:
+            return cls.from_period(control_period, discount_rate, **kwargs)
+        return cls(gamma=gamma, **kwargs)
+
+    @classmethod
     def from_period(cls, period_s, decay_rate, **kwargs):
         """Build a config whose gamma comes from the control period and lambda."""
         return cls(gamma=gamma_from_period(period_s, decay_rate), **kwargs)

@@ -133,3 +133,11 @@ def test_reward_stepper_truncates_at_max_steps():
     assert results[3] is None and results[2][1].truncated and not results[2][1].terminal
     with pytest.raises(ValueError, match='max_steps'):
         RewardStepper(ShapingConfig(), max_steps=-1)
+
+
+def test_config_from_node_settings():
+    assert ShapingConfig.from_settings(0.1, gamma=0.9).gamma == 0.9
+    derived = ShapingConfig.from_settings(0.1, gamma=0.9, discount_rate=0.2020270731751944)
+    assert derived.gamma == pytest.approx(0.98)
+    with pytest.raises(ValueError, match='control_period must be > 0'):
+        ShapingConfig.from_settings(-0.1)

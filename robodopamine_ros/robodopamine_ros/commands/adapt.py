@@ -158,11 +158,11 @@ def _distill(args, steps):
     from tqdm import tqdm
 
     from robodopamine_ros import demos
-    from robodopamine_ros.commands.evaluate import load_model
+    from robodopamine_ros.grm.loading import load_grm
     from robodopamine_ros.grm.adapt_compact import CompactTrainConfig, reference_frames
     from robodopamine_ros.grm.distill import distill_compact
 
-    teacher, _ = load_model(args.distill_from, device=args.device)
+    teacher, _ = load_grm(args.distill_from, device=args.device)
     episode = demos.load_demo(args.demo, image_size=tuple(args.size))
     config = CompactTrainConfig(steps=steps, image_size=tuple(args.size), seed=args.seed,
                                 lr=args.lr or 1e-3)

@@ -22,37 +22,15 @@ def add_arguments(parser):
     parser.add_argument('--json', action='store_true', help='print one JSON object')
 
 
-def load_model(spec, device='cpu', template=None):
-    """
-    Return (model, references or None) for a model folder or a builtin name.
-
-    A folder whose config.json is a compact GRM's loads as one; any other folder loads as a
-    VLM GRM (Qwen-VL), with its saved prompt_template.txt unless template is given.
-    """
-    from pathlib import Path
-
-    if spec == 'pixel-baseline':
-        from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
-        return PixelBaselineGRM(), None
-    from robodopamine_ros.grm.compact import CompactGRM, CONFIG_FILE, FORMAT
-    folder = Path(spec)
-    config = folder / CONFIG_FILE
-    if config.is_file() and FORMAT not in config.read_text():
-        from robodopamine_ros.grm.vlm import VLMGRM
-        saved = folder / 'prompt_template.txt'
-        return VLMGRM.load(folder, device=device, template=template or (
-            saved if saved.is_file() else None)), None
-    model = CompactGRM.load(spec, device=device)
-    return model, model.saved_references(spec)
-
-
 def run(args):
     from robodopamine_ros import demos
     from robodopamine_ros.evaluation import evaluate_model, plot_progress
     from robodopamine_ros.metrics import completion_accuracy, OUTCOMES
     from robodopamine_ros.progress import ProgressConfig
 
-    model, references = load_model(args.model, args.device, args.template)
+    from robodopamine_ros.grm.loading import load_grm
+
+    model, references = load_grm(args.model, args.device, args.template)
     size = tuple(model.config['image_size']) if model.name == 'compact' else \
         (None if model.name == 'vlm' else (64, 48))
     if args.labels is not None and len(args.labels) != len(args.episodes):

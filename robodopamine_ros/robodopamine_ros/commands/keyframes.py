@@ -30,11 +30,11 @@ def run(args):
     from robodopamine_ros import demos
     from robodopamine_ros.contact_sheet import render_contact_sheet, save_png
     from robodopamine_ros.keyframe_proposal import propose_keyframes
-    from robodopamine_ros.keyframes import save_keyframes
+    from robodopamine_ros.keyframes import keyframe_path, save_keyframes
 
     demo = Path(args.demo)
     if args.action == 'propose':
-        output = Path(args.output) if args.output else demos.demo_keyframe_file(demo)
+        output = Path(args.output) if args.output else keyframe_path(demo)
         if output.exists() and not args.force:
             raise ValueError(f'{output}: keyframes exist already; pass --force to replace them')
         episode = demos.load_demo(demo, image_size=(64, 48))

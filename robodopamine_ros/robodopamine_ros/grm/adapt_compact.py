@@ -55,12 +55,11 @@ class CompactTrainConfig:
 
 
 def frame_progress(episode):
-    """Keyframe progress of every frame (dense, equalized)."""
+    """Return the keyframe progress of every frame (dense, equalized)."""
     if not episode.keyframes:
         raise ValueError(f'episode {episode.episode_id} has no keyframes: run '
                          '`robodopamine keyframes propose` first')
-    states = equalized_states(episode.keyframes)
-    return states.dense_progress(np.arange(episode.num_frames)), states
+    return equalized_states(episode.keyframes).dense_progress(np.arange(episode.num_frames))
 
 
 def reference_frames(episode):
@@ -143,7 +142,7 @@ def adapt_compact(episode, config=CompactTrainConfig(), model=None, on_step=None
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    progress, _ = frame_progress(episode)
+    progress = frame_progress(episode)
     start_frame, end_frame = reference_frames(episode)
     model = model or CompactGRM.create(image_size=list(config.image_size),
                                        task=episode.instructions[0])

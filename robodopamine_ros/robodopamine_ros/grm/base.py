@@ -10,7 +10,6 @@ in both wrist slots (ProgressEstimator does it when given two views).
 """
 
 from dataclasses import dataclass
-import math
 import time
 
 import numpy as np
@@ -134,8 +133,7 @@ def progress_curve(ticks):
 
 def perspective_curves(ticks):
     """Incremental, forward and backward progress per tick (NaN where not answered)."""
-    return {name: np.array([math.nan if v is None else v for v in
-                            (getattr(t.estimate, name) for t in ticks)])
+    return {name: np.array([getattr(t.estimate, name) for t in ticks])
             for name in ('incremental', 'forward', 'backward')}
 
 

@@ -50,6 +50,32 @@ class OnlineProgress:
         self.estimator = None
         self.episode_id = 0
 
+    @classmethod
+    def from_settings(cls, backend, model_dir='', task='', goal_image='', device='cpu',
+                      config=ProgressConfig(), slop=0.02):
+        """
+        Build from grm_node's settings.
+
+        backend 'pixel-baseline' needs no folder; otherwise model_dir is a compact or VLM model
+        folder. References are the model's saved START/END images; goal_image (a file) is the
+        goal of the backward query, and the only reference when the model has none. An empty
+        task means the task stored with the model.
+        """
+        from robodopamine_ros.grm.loading import load_grm, read_rgb
+
+        if backend != 'pixel-baseline' and not model_dir:
+            raise ValueError(f'backend {backend!r} needs the model_dir parameter')
+        model, references = load_grm('pixel-baseline' if backend == 'pixel-baseline'
+                                     else model_dir, device=device)
+        goal_front = read_rgb(goal_image, 'goal_image') if goal_image else None
+        if references is None and goal_front is None:
+            raise ValueError('no reference images: the model folder has none and goal_image '
+                             'is empty')
+        start_ref, end_ref = references or (goal_front, goal_front)
+        goal = (goal_front,) * 3 if goal_front is not None else None
+        task = task or getattr(model, 'config', {}).get('task', '')
+        return cls(model, task, start_ref, end_ref, goal, config, slop=slop)
+
     @property
     def sync_stats(self):
         return self._sync.stats

@@ -34,24 +34,6 @@ CAMERA_TOPICS = {'front': 'cameras/front/image_raw',
                  'right_wrist': 'cameras/right_wrist/image_raw'}
 
 
-def load_grm(backend, model_dir, device):
-    """Return (model, saved references or None) for the backend parameter."""
-    from robodopamine_ros.commands.evaluate import load_model
-    if backend == 'pixel-baseline':
-        return load_model('pixel-baseline')
-    if not model_dir:
-        raise ValueError(f'backend {backend!r} needs the model_dir parameter')
-    return load_model(model_dir, device=device)
-
-
-def read_image(path):
-    import cv2
-    image = cv2.imread(str(path))
-    if image is None:
-        raise ValueError(f'goal_image {path}: cannot read an image file')
-    return image[:, :, ::-1].copy()
-
-
 class GRMNode(Node):
 
     def __init__(self, **kwargs):
@@ -73,19 +55,9 @@ class GRMNode(Node):
             'eps', 'device', 'frame_id')}
         if not p['rate'] > 0:
             raise ValueError(f'rate must be > 0 Hz, got {p["rate"]}')
-        config = ProgressConfig(fusion=p['fusion'], alpha=p['alpha'], eps=p['eps'])
-        model, references = load_grm(p['backend'], p['model_dir'], p['device'])
-        if references is None and not p['goal_image']:
-            raise ValueError('no reference images: the model folder has none and goal_image '
-                             'is empty')
-        start_ref, end_ref = references or (read_image(p['goal_image']),) * 2
-        goal = None
-        if p['goal_image']:
-            goal_front = read_image(p['goal_image'])
-            goal = (goal_front, goal_front, goal_front)
-        task = p['task'] or getattr(model, 'config', {}).get('task', '')
-        self.online = OnlineProgress(model, task, start_ref, end_ref, goal, config,
-                                     slop=p['slop'])
+        self.online = OnlineProgress.from_settings(
+            p['backend'], p['model_dir'], p['task'], p['goal_image'], p['device'],
+            ProgressConfig(fusion=p['fusion'], alpha=p['alpha'], eps=p['eps']), p['slop'])
         self.frame_id = p['frame_id']
         self.add_on_set_parameters_callback(
             lambda params: SetParametersResult(

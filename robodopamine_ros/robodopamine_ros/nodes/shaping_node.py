@@ -8,14 +8,12 @@ rate. The step alignment lives in shaping.RewardStepper; this node owns the time
 the parameters. A ProgressStamped with a new episode_id starts a new episode.
 """
 
-import math
-
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from robodopamine_interfaces.msg import ProgressStamped, RewardStamped
 from robodopamine_ros.nodes.conversions import reward_msg
 from robodopamine_ros.nodes.spin import run
-from robodopamine_ros.shaping import gamma_from_period, RewardStepper, ShapingConfig
+from robodopamine_ros.shaping import RewardStepper, ShapingConfig
 
 RELIABLE_DEPTH = 10
 
@@ -44,15 +42,8 @@ class ShapingNode(Node):
             'control_period', 'gamma', 'discount_rate', 'success_delta',
             'terminate_on_success', 'terminal_potential_zero', 'max_steps')}
         values.update(overrides or {})
-        period = values['control_period']
-        if not (isinstance(period, float) and math.isfinite(period) and period > 0):
-            raise ValueError(f'control_period must be > 0 seconds, got {period!r}')
-        gamma = gamma_from_period(period, values['discount_rate']) \
-            if values['discount_rate'] >= 0 else values['gamma']
-        config = ShapingConfig(gamma=gamma, success_delta=values['success_delta'],
-                               terminate_on_success=values['terminate_on_success'],
-                               terminal_potential_zero=values['terminal_potential_zero'])
-        return config, values['max_steps']
+        max_steps = values.pop('max_steps')
+        return ShapingConfig.from_settings(**values), max_steps
 
     def _on_set_parameters(self, parameters):
         try:
