@@ -13,6 +13,7 @@ package_name = 'robodopamine_ros'
 # suite reads this list.
 NODE_SCRIPTS = [
     'grm_node = robodopamine_ros.nodes.grm_node:main',
+    'recorder_node = robodopamine_ros.nodes.recorder_node:main',
     'shaping_node = robodopamine_ros.nodes.shaping_node:main',
     'sim_robot_node = robodopamine_ros.nodes.sim_robot_node:main',
 ]
@@ -28,7 +29,7 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
         ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
-        ('share/' + package_name + '/config', glob('config/*.yaml')),
+        ('share/' + package_name + '/config', glob('config/*.yaml') + glob('config/*.xml')),
     ],
     python_requires='>=3.10',
     install_requires=[

@@ -447,11 +447,24 @@ class EpisodeBagWriter:
         return self._types('std_msgs/msg/Header')(stamp=time, frame_id=frame_id)
 
     def _write(self, topic, msgtype, msg, stamp):
+        self.write_raw(topic, msgtype, self.store.serialize_cdr(msg, msgtype), stamp)
+
+    def write_raw(self, topic, msgtype, raw, stamp):
+        """
+        Write one message as serialized CDR bytes, as `ros2 bag record` does.
+
+        msgtype: 'pkg/msg/Name'; it must be known to this writer's typestore (the ROS
+        standard messages of the distro and ours).
+        """
+        if topic not in self._connections and msgtype not in self.store.types:
+            raise BagError(f'{self.path}: topic {topic} has type {msgtype}, which the bag '
+                           'writer does not know (the standard ROS 2 messages and '
+                           'robodopamine_interfaces only)')
         connection = self._connections.get(topic)
         if connection is None:
             connection = self._writer.add_connection(topic, msgtype, typestore=self.store)
             self._connections[topic] = connection
-        self._writer.write(connection, int(stamp), self.store.serialize_cdr(msg, msgtype))
+        self._writer.write(connection, int(stamp), bytes(raw))
 
     def write_triplet(self, stamp, views):
         """Write the three camera images (dict view -> RGB array) of one instant."""

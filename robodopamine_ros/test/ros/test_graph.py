@@ -2,12 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The reward graph in one process: sim_robot_node + grm_node + shaping_node over real DDS."""
 
-import threading
-
 import numpy as np
 import pytest
 import rclpy
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped, ProgressStamped, RewardStamped
@@ -17,34 +14,9 @@ from robodopamine_ros.images import decode_image
 from robodopamine_ros.nodes.conversions import ns_from_time
 from robodopamine_ros.nodes.grm_node import GRMNode
 from robodopamine_ros.nodes.shaping_node import ShapingNode
-from robodopamine_ros.nodes.sim_robot_node import SimRobotNode
 from sensor_msgs.msg import Image
+from sim_thread import SimInItsThread
 from std_srvs.srv import Trigger
-
-
-class SimInItsThread:
-    """sim_robot_node built and spun in one thread: its OpenGL context lives there."""
-
-    def __init__(self, context, **parameters):
-        self.ready, self.stop, self.node = threading.Event(), threading.Event(), None
-        overrides = [Parameter(k, value=v) for k, v in parameters.items()]
-        self.thread = threading.Thread(target=self._run, args=(context, overrides))
-        self.thread.start()
-        assert self.ready.wait(60), 'sim_robot_node did not start'
-
-    def _run(self, context, overrides):
-        self.node = SimRobotNode(context=context, parameter_overrides=overrides)
-        executor = SingleThreadedExecutor(context=context)
-        executor.add_node(self.node)
-        self.ready.set()
-        while not self.stop.is_set():
-            executor.spin_once(timeout_sec=0.02)
-        executor.shutdown()
-        self.node.destroy_node()
-
-    def close(self):
-        self.stop.set()
-        self.thread.join()
 
 
 def test_sim_grm_shaping_graph(ros_context, tmp_path, background):

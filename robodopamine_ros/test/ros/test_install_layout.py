@@ -57,7 +57,8 @@ def test_share_layout(prefix):
     assert (share / 'package.xml').read_text() == (PKG_SRC / 'package.xml').read_text()
     marker = prefix / 'share' / 'ament_index' / 'resource_index' / 'packages' / 'robodopamine_ros'
     assert marker.is_file()
-    for folder, pattern in (('launch', '*.launch.py'), ('config', '*.yaml')):
+    for folder, pattern in (('launch', '*.launch.py'), ('config', '*.yaml'),
+                            ('config', '*.xml')):
         sources = sorted(p.name for p in (PKG_SRC / folder).glob(pattern))
         installed = sorted(p.name for p in (share / folder).glob(pattern))
         assert installed == sources, f'share/robodopamine_ros/{folder}: {installed} != {sources}'
