@@ -45,6 +45,7 @@ setup(
     ],
     extras_require={
         'test': ['pytest>=7', 'hypothesis>=6'],
+        'tensorboard': ['tensorboard>=2.14'],  # training logs; CSV is always written
         'sim': ['metaworld==3.1.1', 'mujoco==3.3.0', 'gymnasium>=1.0', 'packaging'],
         'vlm': ['transformers>=5.0', 'peft>=0.13', 'tokenizers>=0.20'],
     },

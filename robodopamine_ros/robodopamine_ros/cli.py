@@ -31,6 +31,9 @@ SUBCOMMANDS = {
                   'topics, frame counts, synchronization, duration and keyframes of a demo'),
     'import-demo': ('robodopamine_ros.commands.import_demo',
                     'write a reference-layout demo (three videos + keyframes) as a rosbag2'),
+    'train': ('robodopamine_ros.commands.train',
+              'Dopamine-RL on the simulated robot: GRM from one demo, Cal-QL or ConRFT, '
+              'success curve'),
     'keyframes': ('robodopamine_ros.commands.keyframes',
                   'propose sub-task keyframes for a demo, or render a contact sheet of them'),
 }

@@ -84,6 +84,13 @@ def _check_progress(name, value):
         raise ValueError(f'{name} must be a progress in [0, 1], got {value!r}')
 
 
+def shaping_term(progress_before, progress_after, gamma, terminal,
+                 terminal_potential_zero=True):
+    """Return gamma * Phi(s') - Phi(s), with Phi(s') = 0 at a terminal step (absorbing)."""
+    potential_after = 0.0 if terminal and terminal_potential_zero else progress_after
+    return gamma * potential_after - progress_before
+
+
 def shape(progress_before, progress_after, config, terminal=False, truncated=False):
     """
     Shaped reward of one step from Phi(s) and Phi(s').
@@ -95,9 +102,9 @@ def shape(progress_before, progress_after, config, terminal=False, truncated=Fal
     _check_progress('progress_after', progress_after)
     success = progress_after >= 1.0 - config.success_delta
     terminal = bool(terminal or (success and config.terminate_on_success)) and not truncated
-    potential_after = 0.0 if terminal and config.terminal_potential_zero else progress_after
     sparse = 1.0 if success else 0.0
-    shaping = config.gamma * potential_after - progress_before
+    shaping = shaping_term(progress_before, progress_after, config.gamma, terminal,
+                           config.terminal_potential_zero)
     return ShapedReward(sparse + shaping, sparse, shaping, progress_before, progress_after,
                         config.gamma, terminal, truncated)
 

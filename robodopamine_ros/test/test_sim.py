@@ -84,9 +84,9 @@ def test_bad_actions_are_refused(sim):
 
 def test_demo_quick_on_the_simulated_robot(tmp_path, capsys):
     out = tmp_path / 'out'
-    assert cli.main(['demo', '--quick', '-o', str(out)]) == 0
+    assert cli.main(['demo', '--quick', '--rl-episodes', '2', '-o', str(out)]) == 0
     printed = capsys.readouterr().out
-    assert '[6/6]' in printed and 'done in' in printed
+    assert '[7/7] Dopamine-RL' in printed and 'done in' in printed
     summary = json.loads((out / 'summary.json').read_text())
     compact = summary['grm']['compact GRM']
     assert compact['voc_unseen_expert_mean'] > 0.5
@@ -98,6 +98,13 @@ def test_demo_quick_on_the_simulated_robot(tmp_path, capsys):
     assert len(demo.keyframes) == 4 and demo.success is None  # no reward topic in a demo
     scored = read_episode(out / 'scored_rollout')
     assert scored.progress and scored.rewards
+    # the RL stage: success curve (PNG + table), per-episode log, checkpoint
+    assert [e for e, _ in summary['rl']['eval']] == [0, 1, 2]
+    assert summary['rl']['env_steps'] > 0
+    for name in ('success.png', 'episodes.csv', 'checkpoint.pt', 'eval.csv'):
+        assert (out / 'rl' / name).is_file(), name
+    report = (out / 'report.md').read_text()
+    assert '## Dopamine-RL' in report and '| Dopamine-RL, ConRFT | 1 |' in report
 
 
 def test_gymnasium_api(sim):

@@ -9,7 +9,9 @@ a real recording), a compact GRM is adapted on it one-shot, fresh expert and non
 simulator, and the GRM is evaluated on them (VOC on the unseen expert rollouts, completion
 classification against the simulator's labels), beside the non-learned pixel baseline. Rewards
 are shaped for one rollout and written with its images, ProgressStamped and RewardStamped
-messages to a bag, as the ROS nodes will publish them; a report (PNG plots, table) closes.
+messages to a bag, as the ROS nodes will publish them. Then the RL stage: expert demonstrations
+for the policy, ConRFT trained online on the GRM-shaped reward (``robodopamine train``), its
+success curve as a PNG and a table. A report (PNG plots, tables) closes.
 
 With --demo PATH (a bag or reference-layout folder, e.g. the shared real demonstration) the same
 pipeline runs on that recording, evaluated on its own held-out frames.
@@ -36,6 +38,10 @@ def add_arguments(parser):
     parser.add_argument('--steps', type=int, default=300,
                         help='compact GRM adaptation steps (300, about a CPU minute)')
     parser.add_argument('--every', type=int, default=10, help='score every N-th frame (10)')
+    parser.add_argument('--rl-episodes', type=int, default=20,
+                        help='simulated robot: online Dopamine-RL episodes after the GRM '
+                             'stage (ConRFT, GRM-shaped reward; 0 skips; 20 is a first look, '
+                             'bench/bench_rl.py runs the full comparison)')
     parser.add_argument('--quick', action='store_true',
                         help='smoke run (under a minute): 60 adaptation steps, a few short '
                              'rollouts (recorded demo: its first 300 frames)')
@@ -170,7 +176,7 @@ def run_simulated(args):
     counts = (2, 1, 1, 1) if args.quick else tuple(args.rollouts)
     sim = PegInsertionSim(image_size=(64, 48), max_steps=120 if args.quick else 200)
     try:
-        print('[1/6] recording one expert demonstration on the simulated robot')
+        print('[1/7] recording one expert demonstration on the simulated robot')
         demo, demo_seed = expert_demonstration(sim, args.seed)
         demo_bag = output / 'expert_demo'
         if demo_bag.exists():
@@ -182,7 +188,7 @@ def run_simulated(args):
               + ', '.join(f'{s.annotation} {s.start}-{s.end}' for s in demo.keyframes)
               + f'; written to {demo_bag}')
 
-        print('[2/6] building GRM training labels (SPEC 2)')
+        print('[2/7] building GRM training labels (SPEC 2)')
         labels = build_labels([Demonstration(demo.episode_id, tuple(demo.keyframes),
                                              demo.num_frames, demo.instructions)])
         summary = labels.summary()
@@ -190,14 +196,14 @@ def run_simulated(args):
               f'{summary["pairs"]} balanced pairs, {summary["zero_hop_anchors"]} zero-hop '
               'anchors')
 
-        print(f'[3/6] adapting a compact GRM one-shot on it ({steps} steps)')
+        print(f'[3/7] adapting a compact GRM one-shot on it ({steps} steps)')
         model, _ = adapt(demo_bag, output / 'compact_grm', steps=steps, episode=demo,
                          log=lambda text: print('      ' + text))
         start, end = reference_frames(demo)
         references = (demo.views['front'][start], demo.views['front'][end])
 
         total = sum(counts)
-        print(f'[4/6] recording {total} held-out rollouts on unseen layouts '
+        print(f'[4/7] recording {total} held-out rollouts on unseen layouts '
               f'({", ".join(f"{n} {b}" for n, b in zip(counts, BEHAVIOURS))})')
         rollouts = []
         bar = tqdm(total=total, unit='rollout', desc='rollouts', mininterval=1.0)
@@ -209,7 +215,7 @@ def run_simulated(args):
     finally:
         sim.close()
 
-    print(f'[5/6] scoring every {every}th frame with the compact GRM and the pixel baseline')
+    print(f'[5/7] scoring every {every}th frame with the compact GRM and the pixel baseline')
     results = {'compact GRM': (model, 'mean'),
                'compact GRM, consistency fusion': (model, 'consistency'),
                'pixel baseline': (PixelBaselineGRM(), 'mean')}
@@ -230,7 +236,7 @@ def run_simulated(args):
               f'{table[name]["voc_minus_unseen_expert_mean"]:.3f}, completion accuracy '
               f'{table[name]["completion_accuracy"]:.1%} over {len(rows)} rollouts')
 
-    print('[6/6] shaping rewards and writing the report')
+    print('[6/7] shaping rewards and writing the report')
     rows = curves_of['compact GRM']
     episode, label, _, curves = rows[0]
     rewards = shape_episode(list(curves['fused']), ShapingConfig(gamma=0.98))
@@ -243,6 +249,10 @@ def run_simulated(args):
               'labels': [lab for _, lab, _, _ in rows],
               'predicted': [m['completion'] for _, _, m, _ in rows],
               'wall_time_s': round(time.perf_counter() - started, 1)}
+    rl_section = ''
+    if args.rl_episodes > 0:
+        rl_section = _rl_stage(args, output, result)
+    result['wall_time_s'] = round(time.perf_counter() - started, 1)
     (output / 'summary.json').write_text(json.dumps(result, indent=2) + '\n')
     lines = ['| metric | ' + ' | '.join(table) + ' |', '|---|' + '---|' * len(table)]
     for key in ('voc_unseen_expert_mean', 'voc_unseen_expert_min',
@@ -260,10 +270,37 @@ def run_simulated(args):
         f'One expert demonstration (layout seed {demo_seed}), compact GRM adapted one-shot '
         f'({steps} steps), evaluated on {len(rows)} rollouts on layouts it never saw. '
         f'{result["wall_time_s"]} s in all.\n\n' + '\n'.join(lines)
-        + '\n\n![rollouts](rollouts.png)\n\n![progress](progress.png)\n')
+        + '\n\n![rollouts](rollouts.png)\n\n![progress](progress.png)\n' + rl_section)
     print(f'done in {result["wall_time_s"]} s: {output}/report.md, rollouts.png, progress.png, '
           'summary.json, expert_demo/ and scored_rollout/ (rosbag2), compact_grm/ (the model)')
     return 0
+
+
+def _rl_stage(args, output, result):
+    """Train ConRFT on the GRM-shaped reward; return the report's RL section."""
+    from robodopamine_ros.rl.report import write_report
+    from robodopamine_ros.rl.sim_training import train, TrainConfig
+
+    quick = args.quick
+    config = TrainConfig(
+        algorithm='conrft', reward='grm', grm_dir=str(output / 'compact_grm'),
+        episodes=args.rl_episodes, policy_demos=1 if quick else 10,
+        offline_updates=20 if quick else 1000, max_steps=30 if quick else 150, grm_every=4,
+        eval_every=max(1, args.rl_episodes // 4), eval_episodes=1 if quick else 10,
+        seed=args.seed, agent={'batch_size': 32 if quick else 128, 'cql_batch': 16})
+    print(f'[7/7] Dopamine-RL: {config.policy_demos} expert demos for the policy, '
+          f'{config.offline_updates} offline updates, {config.episodes} online ConRFT episodes '
+          'on the GRM-shaped reward')
+    rl_dir = output / 'rl'
+    summary = train(config, rl_dir, resume=False, log=lambda text: print('      ' + text))
+    write_report(rl_dir, {'Dopamine-RL, ConRFT': [summary]}, 'Dopamine-RL')
+    result['rl'] = {'eval': summary['eval'], 'wall_time_s': round(summary['wall_time_s'], 1),
+                    'env_steps': summary['env_steps']}
+    table = (rl_dir / 'report.md').read_text().split('\n', 2)[2]
+    return ('\n## Dopamine-RL (ConRFT, GRM-shaped reward)\n\n'
+            f'{config.episodes} online episodes; deterministic-policy evaluation success on '
+            f'{config.eval_episodes} fixed layouts. Training log: rl/episodes.csv, '
+            'rl/tensorboard/.\n\n' + table.replace('success.png', 'rl/success.png'))
 
 
 def _rollout_table(rows):

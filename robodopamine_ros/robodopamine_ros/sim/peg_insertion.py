@@ -28,6 +28,8 @@ VIEW_CAMERAS = {'front': 'front_camera', 'left_wrist': 'left_wrist_camera',
 TASK = 'insert the peg into the hole'
 ENV_NAME = 'peg-insert-side-v3'
 PHASES = ('reach', 'grasp', 'align', 'insert')
+# offscreen rendering without a display; must be set before mujoco is first imported
+os.environ.setdefault('MUJOCO_GL', 'egl')
 
 
 def _env_class():
@@ -39,7 +41,6 @@ def _env_class():
     """
     if 'PegInsertionWithCameras' in globals():
         return globals()['PegInsertionWithCameras']
-    os.environ.setdefault('MUJOCO_GL', 'egl')
     import mujoco
     from metaworld.envs.sawyer_peg_insertion_side_v3 import SawyerPegInsertionSideEnvV3
 
@@ -89,8 +90,7 @@ class PegInsertionSim(gymnasium.Env):
         self.max_steps = max_steps
         self.render_images = render_images
         width, height = self.image_size
-        self._renderer = mujoco.Renderer(self.env.model, height, width) if render_images \
-            else None
+        self._renderer = None  # made on the first render (render_images=False may never)
         self._flags = (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION,
                        mujoco.mjtRndFlag.mjRND_SKYBOX)
         image = gymnasium.spaces.Box(0, 255, (height, width, 3), np.uint8)
@@ -147,6 +147,11 @@ class PegInsertionSim(gymnasium.Env):
 
     def render_views(self):
         """Render the three cameras now: {view: H x W x 3 uint8}."""
+        if self._renderer is None:
+            import mujoco
+
+            width, height = self.image_size
+            self._renderer = mujoco.Renderer(self.env.model, height, width)
         views = {}
         for view, camera in VIEW_CAMERAS.items():
             self._renderer.update_scene(self.env.data, camera=camera)

@@ -1,0 +1,323 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The two back-ends: Cal-QL (SPEC 5) and ConRFT (SPEC 6).
+
+One ``update(batch)`` = one gradient step of the critic (and of the actor every
+``critic_actor_ratio`` critic steps).
+
+Stages: 'offline' (pre-training on the demo buffer) then 'online'. Cal-QL keeps its
+conservative critic in both; ConRFT uses the Cal-QL critic in stage I (offline) and a plain TD
+critic in stage II (online), with its own (beta, eta) per stage.
+"""
+
+import copy
+from dataclasses import asdict, dataclass, field
+import math
+
+import numpy as np
+from robodopamine_ros.rl import losses
+from robodopamine_ros.rl.networks import (ConsistencyActor, ObservationEncoder,
+                                          TanhGaussianActor, TwinCritic)
+import torch
+
+ALGORITHMS = ('calql', 'conrft')
+
+
+@dataclass
+class AgentConfig:
+    """Every knob of the learner; defaults are SPEC 5/6 values unless marked [ours]."""
+
+    algorithm: str = 'calql'
+    gamma: float = 0.99               # the critic's, and the shaping's, gamma
+    batch_size: int = 256
+    lr: float = 3e-4
+    tau: float = 5e-3
+    hidden: tuple = (256, 256)
+    critics: int = 2
+    # Cal-QL conservative term
+    # SPEC: 5 (sparse, scaled), 1, or 0.1 (ConRFT's). 0.1 [ours, measured]: with 1.0 the
+    # learning test's task did not improve in 40 online episodes; with 0.1 it did
+    cql_alpha: float = 0.1
+    cql_actions: int = 10             # per source: random, pi(s), pi(s')
+    cql_batch: int = None             # [ours] states the term is computed on; None: all
+    cql_importance_sampling: bool = False
+    cql_temperature: float = 1.0
+    # SAC actor (Cal-QL)
+    initial_temperature: float = 0.05  # [ours] small; RL_NOTES 3
+    target_entropy: float = None       # None: -action_dim
+    bc_weight: float = 0.4            # [ours] RL_NOTES 2: 0.4 x mean|Q|; 0 = plain Cal-QL
+    # ConRFT
+    stage1_beta_eta: tuple = (1.0, 0.1)   # paper; the released scripts use (1.0, 0.0)
+    stage2_beta_eta: tuple = (0.5, 1.0)   # paper; the released scripts use (0.1, 1.0)
+    sigma_min: float = 0.002
+    sigma_max: float = 80.0
+    rho: float = 7.0
+    scales: int = 40
+    sigma_data: float = 0.5
+    critic_actor_ratio: int = None    # None: 1 for Cal-QL, 2 for ConRFT (SPEC 6)
+    # observations
+    image_features: int = 64
+    frozen_image_weights: str = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f'algorithm must be one of {ALGORITHMS}, got {self.algorithm!r}')
+        if not 0.0 < self.gamma < 1.0:
+            raise ValueError(f'gamma must be in (0, 1), got {self.gamma}')
+        if self.critic_actor_ratio is None:
+            self.critic_actor_ratio = 1 if self.algorithm == 'calql' else 2
+        self.hidden = tuple(self.hidden)
+        self.stage1_beta_eta, self.stage2_beta_eta = tuple(self.stage1_beta_eta), \
+            tuple(self.stage2_beta_eta)
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def to_torch(batch, device):
+    """Numpy batch (as replay.mixed_batch returns) -> tensors."""
+    out = {}
+    for key, value in batch.items():
+        if isinstance(value, dict):
+            out[key] = {k: torch.as_tensor(v, device=device) for k, v in value.items()}
+        elif value.dtype == bool:
+            out[key] = torch.as_tensor(value, device=device)
+        else:
+            out[key] = torch.as_tensor(value, device=device, dtype=torch.float32)
+    return out
+
+
+def _repeat(features, k):
+    return features.unsqueeze(1).expand(-1, k, -1).reshape(-1, features.shape[-1])
+
+
+class Agent:
+    """What both back-ends share: encoder, twin critics and targets, the Cal-QL critic step."""
+
+    def __init__(self, config, obs_shapes, action_dim=4, device='cpu', seed=0):
+        torch.manual_seed(seed)
+        self.config, self.obs_shapes, self.action_dim = config, obs_shapes, action_dim
+        self.device = torch.device(device)
+        self.stage = 'offline'
+        self.updates = 0
+        c = config
+        self.encoder = ObservationEncoder(obs_shapes, c.image_features,
+                                          c.frozen_image_weights).to(self.device)
+        self.critic = TwinCritic(self.encoder.dim, action_dim, c.hidden, c.critics).to(
+            self.device)
+        self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
+        self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
+        critic_params = list(self.critic.parameters()) + [
+            p for p in self.encoder.parameters() if p.requires_grad]
+        self.critic_optimizer = torch.optim.Adam(critic_params, lr=c.lr)
+
+    # acting -----------------------------------------------------------------------------------
+    def policy(self, features, deterministic=False):
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def act(self, obs, deterministic=False):
+        """One action for one observation (dict of numpy arrays), in [-1, 1]."""
+        batch = {k: torch.as_tensor(np.asarray(v)[None], device=self.device)
+                 for k, v in obs.items() if k in self.obs_shapes}
+        batch = {k: v if k == 'images' else v.float() for k, v in batch.items()}
+        action, _ = self.policy(self.encoder(batch), deterministic)
+        return action[0].cpu().numpy()
+
+    # learning ---------------------------------------------------------------------------------
+    def conservative(self):
+        """Whether the critic step adds the Cal-QL term in the current stage."""
+        return True
+
+    def critic_step(self, b):
+        c = self.config
+        features = self.encoder(b['obs'])
+        with torch.no_grad():
+            next_features_target = self.target_encoder(b['next_obs'])
+            next_features = self.encoder(b['next_obs'])
+            next_action, _ = self.policy(next_features)
+            target = losses.td_target(b['reward'], b['terminal'].float(),
+                                      self.target_critic(next_features_target, next_action),
+                                      c.gamma)
+        q_data = self.critic(features, b['action'])
+        loss = losses.td_loss(q_data, target)
+        stats = {'td_loss': loss.item(), 'q_data': q_data.mean().item(),
+                 'td_target': target.mean().item()}
+        if self.conservative() and c.cql_alpha > 0:
+            term, cql_stats = self._calql_term(features, next_features, b, q_data)
+            loss = loss + c.cql_alpha * term
+            stats.update(cql_stats, cql_term=term.item())
+        self.critic_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.critic_optimizer.step()
+        with torch.no_grad():
+            for net, target_net in ((self.critic, self.target_critic),
+                                    (self.encoder, self.target_encoder)):
+                for p, tp in zip(net.parameters(), target_net.parameters()):
+                    tp.lerp_(p, c.tau)
+        stats['critic_loss'] = loss.item()
+        return stats
+
+    def _calql_term(self, features, next_features, b, q_data):
+        c, k, batch = self.config, self.config.cql_actions, features.shape[0]
+        mc_return = b['mc_return']
+        if c.cql_batch and c.cql_batch < batch:  # a random subset of the batch's states
+            subset = torch.randperm(batch, device=self.device)[:c.cql_batch]
+            features, next_features, q_data, mc_return = features[subset], \
+                next_features[subset], q_data[:, subset], mc_return[subset]
+            batch = c.cql_batch
+        rep = _repeat(features, k)
+        random_actions = torch.rand(batch * k, self.action_dim, device=self.device) * 2 - 1
+        with torch.no_grad():  # pi(.|s) and pi(.|s') in one call
+            both = torch.cat([rep, _repeat(next_features, k)]).detach()
+            pi_actions, log_pi = self.policy(both)
+        # every Q at s, in one critic call: 2 x B x 3K (random | pi(s) | pi(s'))
+        q = self.critic(rep.repeat(3, 1), torch.cat([random_actions, pi_actions]))
+        q = q.reshape(q.shape[0], 3, batch, k).permute(0, 2, 1, 3)
+        importance = c.cql_importance_sampling and log_pi is not None
+        log_pi = log_pi.reshape(2, batch, k) if importance else (None, None)
+        return losses.calql_conservative_term(
+            q[:, :, 0], q[:, :, 1], q[:, :, 2], q_data, mc_return, log_pi[0], log_pi[1],
+            c.cql_temperature, self.action_dim)
+
+    def update(self, batch):
+        """One critic step (and an actor step every critic_actor_ratio); returns the losses."""
+        b = to_torch(batch, self.device)
+        stats = self.critic_step(b)
+        self.updates += 1
+        if self.updates % self.config.critic_actor_ratio == 0:
+            stats.update(self.actor_step(b))
+        return stats
+
+    # checkpoints ------------------------------------------------------------------------------
+    def modules(self):
+        return {'encoder': self.encoder, 'critic': self.critic,
+                'target_encoder': self.target_encoder, 'target_critic': self.target_critic}
+
+    def optimizers(self):
+        return {'critic_optimizer': self.critic_optimizer}
+
+    def state_dict(self):
+        state = {name: m.state_dict() for name, m in self.modules().items()}
+        state.update({name: o.state_dict() for name, o in self.optimizers().items()})
+        state.update(stage=self.stage, updates=self.updates, config=self.config.as_dict())
+        return state
+
+    def load_state_dict(self, state):
+        for name, module in self.modules().items():
+            module.load_state_dict(state[name])
+        for name, optimizer in self.optimizers().items():
+            optimizer.load_state_dict(state[name])
+        self.stage, self.updates = state['stage'], state['updates']
+
+    def actor_state(self):
+        """Return the weights acting needs (what the learner hands to the actor)."""
+        return {'encoder': self.encoder.state_dict(), 'actor': self.actor.state_dict()}
+
+    def load_actor_state(self, state):
+        self.encoder.load_state_dict(state['encoder'])
+        self.actor.load_state_dict(state['actor'])
+
+
+class CalQL(Agent):
+    """Cal-QL: SAC actor with automatic temperature, conservative calibrated twin critics."""
+
+    def __init__(self, config, obs_shapes, action_dim=4, device='cpu', seed=0):
+        super().__init__(config, obs_shapes, action_dim, device, seed)
+        c = config
+        self.actor = TanhGaussianActor(self.encoder.dim, action_dim, c.hidden).to(self.device)
+        self.log_alpha = torch.tensor(math.log(c.initial_temperature), device=self.device,
+                                      requires_grad=True)
+        self.target_entropy = -float(action_dim) if c.target_entropy is None \
+            else c.target_entropy
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=c.lr)
+        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=c.lr)
+
+    def policy(self, features, deterministic=False):
+        return self.actor(features, deterministic)
+
+    def actor_step(self, b):
+        features = self.encoder(b['obs']).detach()
+        action, log_prob = self.actor(features)
+        q_policy = self.critic(features, action)
+        alpha = self.log_alpha.exp().detach()
+        loss, stats = losses.sac_actor_loss(
+            q_policy, log_prob, alpha, self.actor.mean_action(features), b['action'],
+            b['from_demo_buffer'], self.config.bc_weight)
+        self.actor_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.actor_optimizer.step()
+        alpha_loss = losses.temperature_loss(self.log_alpha, log_prob, self.target_entropy)
+        self.alpha_optimizer.zero_grad(set_to_none=True)
+        alpha_loss.backward()
+        self.alpha_optimizer.step()
+        stats.update(actor_loss=loss.item(), temperature=alpha.item(),
+                     entropy=-log_prob.mean().item())
+        return stats
+
+    def modules(self):
+        return dict(super().modules(), actor=self.actor)
+
+    def optimizers(self):
+        return dict(super().optimizers(), actor_optimizer=self.actor_optimizer,
+                    alpha_optimizer=self.alpha_optimizer)
+
+    def state_dict(self):
+        return dict(super().state_dict(), log_alpha=self.log_alpha.detach().clone())
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        with torch.no_grad():
+            self.log_alpha.copy_(state['log_alpha'])
+
+
+class ConRFT(Agent):
+    """ConRFT: consistency-policy actor; Cal-QL critic offline (stage I), TD critic online."""
+
+    def __init__(self, config, obs_shapes, action_dim=4, device='cpu', seed=0):
+        super().__init__(config, obs_shapes, action_dim, device, seed)
+        c = config
+        self.actor = ConsistencyActor(self.encoder.dim, action_dim, c.hidden, c.sigma_min,
+                                      c.sigma_max, c.rho, c.scales, c.sigma_data).to(self.device)
+        self.target_actor = copy.deepcopy(self.actor).requires_grad_(False)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=c.lr)
+
+    def policy(self, features, deterministic=False):
+        return self.actor(features, deterministic)
+
+    def conservative(self):
+        return self.stage == 'offline'
+
+    def beta_eta(self):
+        return self.config.stage1_beta_eta if self.stage == 'offline' \
+            else self.config.stage2_beta_eta
+
+    def actor_step(self, b):
+        beta, eta = self.beta_eta()
+        features = self.encoder(b['obs']).detach()
+        consistency = losses.consistency_loss(self.actor, self.target_actor, features,
+                                              b['action'])
+        action, _ = self.actor(features)
+        loss, stats = losses.conrft_actor_loss(consistency, self.critic(features, action),
+                                               beta, eta)
+        self.actor_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.actor_optimizer.step()
+        with torch.no_grad():
+            for p, tp in zip(self.actor.parameters(), self.target_actor.parameters()):
+                tp.lerp_(p, self.config.tau)
+        stats.update(actor_loss=loss.item(), beta=beta, eta=eta)
+        return stats
+
+    def modules(self):
+        return dict(super().modules(), actor=self.actor, target_actor=self.target_actor)
+
+    def optimizers(self):
+        return dict(super().optimizers(), actor_optimizer=self.actor_optimizer)
+
+
+def make_agent(config, obs_shapes, action_dim=4, device='cpu', seed=0):
+    cls = CalQL if config.algorithm == 'calql' else ConRFT
+    return cls(config, obs_shapes, action_dim, device, seed)

@@ -1,0 +1,72 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Training logs: one CSV row per episode, and the same scalars for TensorBoard."""
+
+import csv
+from pathlib import Path
+
+
+class TrainingLog:
+    """
+    Append per-episode rows to folder/episodes.csv and scalars to TensorBoard event files.
+
+    TensorBoard files are written when the tensorboard package is installed (it is in our
+    requirements); the CSV always. Reopening a folder appends (a resumed run continues it).
+    """
+
+    def __init__(self, folder, tensorboard=True):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.csv_path = self.folder / 'episodes.csv'
+        self._file, self._writer, self._fields = None, None, None
+        self.tensorboard = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # pragma: no cover - tensorboard is a requirement
+                SummaryWriter = None
+            if SummaryWriter is not None:
+                self.tensorboard = SummaryWriter(str(self.folder / 'tensorboard'))
+
+    def episode(self, row):
+        """Log one episode's flat dict of numbers; the first row fixes the CSV columns."""
+        if self._writer is None:
+            exists = self.csv_path.is_file() and self.csv_path.stat().st_size > 0
+            if exists:
+                with open(self.csv_path, newline='') as f:
+                    self._fields = next(csv.reader(f))
+            else:
+                self._fields = list(row)
+            self._file = open(self.csv_path, 'a', newline='')
+            self._writer = csv.DictWriter(self._file, self._fields, extrasaction='ignore')
+            if not exists:
+                self._writer.writeheader()
+        self._writer.writerow(row)
+        self._file.flush()
+        if self.tensorboard is not None:
+            step = int(row['episode'])
+            for key, value in row.items():
+                if key != 'episode' and isinstance(value, (int, float)):
+                    self.tensorboard.add_scalar(f'episode/{key}', value, step)
+
+    def scalar(self, tag, value, step):
+        if self.tensorboard is not None:
+            self.tensorboard.add_scalar(tag, value, step)
+
+    def close(self):
+        if self._file is not None:
+            self._file.close()
+        if self.tensorboard is not None:
+            self.tensorboard.close()
+
+
+def _number(text):
+    if text in ('', None):
+        return float('nan')
+    return {'True': 1.0, 'False': 0.0}.get(text) if text in ('True', 'False') else float(text)
+
+
+def read_log(folder):
+    """Return the episode rows of folder/episodes.csv as dicts of floats (True = 1.0)."""
+    with open(Path(folder) / 'episodes.csv', newline='') as f:
+        return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]

@@ -1,0 +1,115 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Every loss of the learner, in one place (SPEC 5, 6).
+
+Shapes: B = batch, K = sampled actions per state, critic outputs are 2 x B (twin critics).
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def td_target(reward, terminal, next_q, gamma):
+    """
+    R + gamma * min_i Q_targ_i(s', a'), no entropy term in the backup (RL_NOTES 3).
+
+    terminal: 1 where the episode ended for good (success; the absorbing state has value 0);
+    a time-limit truncation is not terminal and bootstraps.
+    """
+    return reward + gamma * (1.0 - terminal) * next_q.min(dim=0).values
+
+
+def td_loss(q_data, target):
+    """Mean squared TD error, summed over the critics."""
+    return F.mse_loss(q_data, target.expand_as(q_data), reduction='none').mean(dim=1).sum()
+
+
+def calql_conservative_term(q_random, q_policy, q_next_policy, q_data, mc_return,
+                            log_prob_policy=None, log_prob_next_policy=None, temperature=1.0,
+                            action_dim=4):
+    """
+    Cal-QL's regularizer: logsumexp over sampled actions of Q(s, a_k) minus Q(s, a_data).
+
+    q_random, q_policy, q_next_policy: 2 x B x K, Q at s of K uniform actions, K actions of
+    pi(.|s) and K of pi(.|s'). Each policy-action Q is first raised to the Monte-Carlo return
+    G_mc(s) (the calibration: Cal-QL pushes Q down no further than the data's own return).
+    The random actions are not bounded. With log-probs given (importance sampling, CQL(H)),
+    each Q is divided by its proposal density: minus log(1/2^d) for uniform actions on
+    [-1, 1]^d, minus the policy's log-prob for policy actions.
+
+    Returns (term: scalar, summed over critics; stats: bound rate = fraction of policy-action
+    Q values that the bound raised, conservative gap = mean logsumexp - Q(s, a_data)).
+    """
+    bound = mc_return.reshape(1, -1, 1)
+    policy = torch.cat([q_policy, q_next_policy], dim=-1)
+    bounded = torch.maximum(policy, bound)
+    bound_rate = (policy < bound).float().mean()
+    q_policy, q_next_policy = bounded[..., :q_policy.shape[-1]], \
+        bounded[..., q_policy.shape[-1]:]
+    if log_prob_policy is not None:
+        q_random = q_random + action_dim * math.log(2.0)  # uniform density on [-1, 1]^d: 2^-d
+        q_policy = q_policy - log_prob_policy.unsqueeze(0).detach()
+        q_next_policy = q_next_policy - log_prob_next_policy.unsqueeze(0).detach()
+    sampled = torch.cat([q_random, q_policy, q_next_policy], dim=-1)
+    logsumexp = temperature * torch.logsumexp(sampled / temperature, dim=-1)
+    gap = logsumexp - q_data
+    return gap.mean(dim=1).sum(), {'cql_bound_rate': bound_rate.item(),
+                                   'cql_gap': gap.mean().item()}
+
+
+def sac_actor_loss(q_policy, log_prob, alpha, mean_action=None, data_action=None,
+                   bc_mask=None, bc_weight=0.0):
+    """
+    Return SAC's actor loss alpha * log pi - min Q, plus an optional behaviour-cloning anchor.
+
+    The BC term [ours, from RL_NOTES 2: what made a learner learn]: on the demo half of the
+    batch (bc_mask), bc_weight * mean|Q| * ||mean action - demo action||^2 (TD3+BC's scaling,
+    so the anchor keeps its weight as Q grows). bc_weight = 0 is plain Cal-QL.
+    """
+    q = q_policy.min(dim=0).values
+    loss = (alpha * log_prob - q).mean()
+    bc = torch.zeros((), device=q.device)
+    if bc_weight > 0 and bc_mask is not None and bool(bc_mask.any()):
+        bc = F.mse_loss(mean_action[bc_mask], data_action[bc_mask])
+        loss = loss + bc_weight * q.abs().mean().detach() * bc
+    return loss, {'actor_q': q.mean().item(), 'bc_loss': bc.item()}
+
+
+def temperature_loss(log_alpha, log_prob, target_entropy):
+    """Return the loss of SAC's automatic temperature (entropy toward target_entropy)."""
+    return -(log_alpha * (log_prob.detach() + target_entropy)).mean()
+
+
+def consistency_loss(actor, target_actor, features, action):
+    """
+    Consistency training toward the batch action (SPEC 6).
+
+    Two adjacent noise levels sigma_n < sigma_{n+1} of the Karras schedule, one noise draw z:
+    f(a + sigma_{n+1} z, sigma_{n+1}) is pulled to the target network's
+    f(a + sigma_n z, sigma_n) (stop-gradient), and [ours, as Consistency Policy's
+    reconstruction term] to the action a itself, which anchors one-step samples to the data.
+    """
+    sigmas = actor.sigmas
+    n = torch.randint(0, len(sigmas) - 1, (action.shape[0],), device=action.device)
+    z = torch.randn_like(action)
+    sigma_next, sigma_now = sigmas[n + 1], sigmas[n]
+    online = actor.denoise(features, action + sigma_next.unsqueeze(-1) * z, sigma_next)
+    with torch.no_grad():
+        target = target_actor.denoise(features, action + sigma_now.unsqueeze(-1) * z, sigma_now)
+    return F.mse_loss(online, target) + F.mse_loss(online, action)
+
+
+def conrft_actor_loss(consistency, q_policy, beta, eta):
+    """
+    Return ConRFT's actor loss beta * L_consistency - eta * Q(s, pi(s)) (SPEC 6), Q as it is.
+
+    Measured, not assumed: dividing Q by its batch mean |Q| (TD3+BC's normalization) made the
+    actor collapse under a sparse reward, where Q is near 0 off the demos and the division
+    amplifies the critic's noise; the paper's unnormalized form learns.
+    """
+    q = q_policy.min(dim=0).values
+    return beta * consistency - eta * q.mean(), {'actor_q': q.mean().item(),
+                                                 'consistency_loss': consistency.item()}

@@ -1,0 +1,157 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Networks: observation encoder, LayerNorm twin critics, tanh-Gaussian and consistency actors.
+
+Observations are dicts: 'state' (float, D) and/or 'images' (uint8, V x H x W x 3, the camera
+views stacked). The encoder turns them into one feature vector; the image path is a small CNN
+(trainable, or frozen with user-provided weights).
+"""
+
+import math
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def mlp(inputs, hidden, outputs, layer_norm=False):
+    layers, width = [], inputs
+    for size in hidden:
+        layers += [nn.Linear(width, size)] + ([nn.LayerNorm(size)] if layer_norm else []) + \
+            [nn.ReLU()]
+        width = size
+    layers.append(nn.Linear(width, outputs))
+    return nn.Sequential(*layers)
+
+
+class ImageEncoder(nn.Module):
+    """The camera views, stacked along channels, through four strided convolutions."""
+
+    def __init__(self, views, features=64):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(3 * views, 32, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, features), nn.LayerNorm(features))
+        self.features = features
+
+    def forward(self, images):
+        # B x V x H x W x 3 uint8 -> B x 3V x H x W in [0, 1]
+        b, v, h, w, c = images.shape
+        x = images.permute(0, 1, 4, 2, 3).reshape(b, v * c, h, w).float() / 255.0
+        return self.net(x)
+
+
+class ObservationEncoder(nn.Module):
+    """
+    State, images, or both, to one feature vector.
+
+    obs_shapes: {'state': (D,)} and/or {'images': (V, H, W, 3)}. frozen_image_weights: a
+    state_dict file for the ImageEncoder; when given, the CNN is loaded and not trained.
+    """
+
+    def __init__(self, obs_shapes, image_features=64, frozen_image_weights=None):
+        super().__init__()
+        self.keys = sorted(obs_shapes)
+        unknown = set(self.keys) - {'state', 'images'}
+        if unknown or not self.keys:
+            raise ValueError(f'observations must be state and/or images, got {self.keys}')
+        self.dim = 0
+        if 'state' in obs_shapes:
+            self.dim += obs_shapes['state'][0]
+        self.images = None
+        if 'images' in obs_shapes:
+            self.images = ImageEncoder(obs_shapes['images'][0], image_features)
+            if frozen_image_weights:
+                self.images.load_state_dict(torch.load(frozen_image_weights, map_location='cpu'))
+                self.images.requires_grad_(False)
+            self.dim += image_features
+        self.frozen = bool(frozen_image_weights)
+
+    def forward(self, obs):
+        parts = []
+        if 'state' in obs and 'state' in self.keys:
+            parts.append(obs['state'])
+        if self.images is not None:
+            parts.append(self.images(obs['images']))
+        return torch.cat(parts, dim=-1)
+
+
+class TwinCritic(nn.Module):
+    """Q_1, Q_2 as LayerNorm MLPs over (features, action); returns 2 x B."""
+
+    def __init__(self, feature_dim, action_dim, hidden=(256, 256), critics=2):
+        super().__init__()
+        self.qs = nn.ModuleList(mlp(feature_dim + action_dim, hidden, 1, layer_norm=True)
+                                for _ in range(critics))
+
+    def forward(self, features, action):
+        x = torch.cat([features, action], dim=-1)
+        return torch.stack([q(x).squeeze(-1) for q in self.qs])
+
+
+class TanhGaussianActor(nn.Module):
+    """SAC's actor: a = tanh(u), u ~ N(mu(s), sigma(s)); log-prob with the tanh correction."""
+
+    def __init__(self, feature_dim, action_dim, hidden=(256, 256)):
+        super().__init__()
+        self.net = mlp(feature_dim, hidden, 2 * action_dim)
+
+    def forward(self, features, deterministic=False):
+        mean, log_std = self.net(features).chunk(2, dim=-1)
+        if deterministic:
+            return torch.tanh(mean), None
+        std = log_std.clamp(-5.0, 2.0).exp()
+        u = mean + std * torch.randn_like(mean)
+        action = torch.tanh(u)
+        log_prob = (-0.5 * ((u - mean) / std) ** 2 - std.log() - 0.5 * math.log(2 * math.pi)
+                    - 2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))).sum(-1)
+        return action, log_prob
+
+    def mean_action(self, features):
+        return torch.tanh(self.net(features).chunk(2, dim=-1)[0])
+
+
+def karras_sigmas(sigma_min=0.002, sigma_max=80.0, rho=7.0, scales=40):
+    """Karras et al. noise levels, increasing from sigma_min to sigma_max (SPEC 6)."""
+    ramp = torch.linspace(0, 1, scales)
+    return (sigma_min ** (1 / rho) + ramp * (sigma_max ** (1 / rho) - sigma_min ** (1 / rho))) \
+        ** rho
+
+
+class ConsistencyActor(nn.Module):
+    """
+    A consistency-model action head: f(x, sigma | s) = c_skip x + c_out F(c_in x, c_noise, s).
+
+    The boundary condition f(x, sigma_min) = x holds by construction (c_skip = 1, c_out = 0
+    at sigma_min). Acting is one step: x ~ N(0, sigma_max^2), a = clip(f(x, sigma_max), -1, 1).
+    """
+
+    def __init__(self, feature_dim, action_dim, hidden=(256, 256), sigma_min=0.002,
+                 sigma_max=80.0, rho=7.0, scales=40, sigma_data=0.5):
+        super().__init__()
+        self.action_dim = action_dim
+        self.sigma_min, self.sigma_max, self.sigma_data = sigma_min, sigma_max, sigma_data
+        self.register_buffer('sigmas', karras_sigmas(sigma_min, sigma_max, rho, scales))
+        self.net = mlp(feature_dim + action_dim + 1, hidden, action_dim, layer_norm=True)
+
+    def denoise(self, features, x, sigma):
+        sigma = sigma.reshape(-1, 1)
+        sd2 = self.sigma_data ** 2
+        c_skip = sd2 / ((sigma - self.sigma_min) ** 2 + sd2)
+        c_out = (sigma - self.sigma_min) * self.sigma_data / (sigma ** 2 + sd2).sqrt()
+        c_in = 1.0 / (sigma ** 2 + sd2).sqrt()
+        c_noise = 0.25 * sigma.log()
+        out = self.net(torch.cat([features, c_in * x, c_noise], dim=-1))
+        return c_skip * x + c_out * out
+
+    def forward(self, features, deterministic=False):
+        """One-step sampling. deterministic: start from x = 0 instead of noise."""
+        shape = (features.shape[0], self.action_dim)
+        x = torch.zeros(shape, device=features.device) if deterministic else \
+            torch.randn(shape, device=features.device) * self.sigma_max
+        sigma = torch.full((shape[0],), self.sigma_max, device=features.device)
+        return self.denoise(features, x, sigma).clamp(-1.0, 1.0), None

@@ -1,0 +1,333 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Dopamine-RL on the simulated peg insertion: demos, offline stage, online episodes, evaluation.
+
+What the policy sees is ``observation``: 'state' (Meta-World's 39-d state), 'images' (the three
+camera views) or 'both'. The GRM always scores the camera images (SPEC 1), whatever the policy
+sees. Layouts: policy demos, training episodes and evaluation episodes use disjoint seeds;
+evaluation layouts are the same for every run, so variants are compared on the same layouts.
+Success for the benchmark is deterministic-policy evaluation success (RL_NOTES 4); the noisy
+training episodes' success is logged beside it.
+"""
+
+from dataclasses import asdict, dataclass, field
+import json
+from pathlib import Path
+import time
+
+import numpy as np
+from robodopamine_ros.grm.base import ProgressEstimator
+from robodopamine_ros.rl.acting import Learner, PolicyActor
+from robodopamine_ros.rl.agents import AgentConfig
+from robodopamine_ros.rl.logs import TrainingLog
+from robodopamine_ros.rl.replay import Episode, ReturnRule
+from robodopamine_ros.rl.rewards import SOURCES, transition_reward
+from robodopamine_ros.rl.safety import SafetyConfig
+import torch
+
+OBSERVATIONS = ('state', 'images', 'both')
+EVAL_SEED = 900_000
+DEMO_SEED = 500_000
+# Meta-World's reachable hand box for this task (hand_low / hand_high), in metres
+SIM_WORKSPACE = ((-0.5, 0.40, 0.05), (0.5, 1.0, 0.5))
+
+
+@dataclass
+class TrainConfig:
+    algorithm: str = 'calql'
+    reward: str = 'grm'
+    episodes: int = 150
+    policy_demos: int = 10
+    offline_updates: int = 1000
+    updates_per_step: int = 1
+    max_steps: int = 200
+    observation: str = 'state'
+    image_size: tuple = (64, 48)
+    grm_dir: str = ''
+    grm_every: int = 1               # GRM tick every n control steps; progress holds between
+    operator: bool = False           # the scripted operator takes over on stalls (SPEC 7)
+    eval_every: int = 25
+    eval_episodes: int = 10
+    seed: int = 0
+    checkpoint_every: int = 25
+    sync_every: int = 1              # control steps between weight hand-overs to the actor
+    agent: dict = field(default_factory=dict)  # AgentConfig overrides
+
+    def __post_init__(self):
+        if self.reward not in SOURCES:
+            raise ValueError(f'reward must be one of {SOURCES}, got {self.reward!r}')
+        if self.observation not in OBSERVATIONS:
+            raise ValueError(f'observation must be one of {OBSERVATIONS}, got '
+                             f'{self.observation!r}')
+        if self.reward in ('grm', 'progress') and not self.grm_dir:
+            raise ValueError(f'reward {self.reward!r} needs grm_dir, a GRM folder written by '
+                             '`robodopamine adapt`')
+        self.image_size = tuple(self.image_size)
+
+    def agent_config(self):
+        return AgentConfig(**dict({'algorithm': self.algorithm}, **self.agent))
+
+    @property
+    def needs_progress(self):
+        return self.reward in ('grm', 'progress') or self.operator
+
+
+def obs_shapes(config):
+    width, height = config.image_size
+    shapes = {}
+    if config.observation in ('state', 'both'):
+        shapes['state'] = (39,)
+    if config.observation in ('images', 'both'):
+        shapes['images'] = (3, height, width, 3)
+    return shapes
+
+
+def policy_observation(obs, shapes):
+    """Return the policy's view of a simulator observation."""
+    out = {}
+    if 'state' in shapes:
+        out['state'] = np.asarray(obs['state'], dtype=np.float32)
+    if 'images' in shapes:
+        out['images'] = np.stack([obs['front'], obs['left_wrist'], obs['right_wrist']])
+    return out
+
+
+class GRMProgress:
+    """Progress Phi from the GRM on the camera images, ticking every `every` steps."""
+
+    def __init__(self, grm_dir, every=1):
+        from robodopamine_ros.grm.loading import load_grm
+
+        self.model, references = load_grm(str(grm_dir))
+        if references is None:
+            raise ValueError(f'{grm_dir}: the GRM folder holds no reference images')
+        task = getattr(self.model, 'config', {}).get('task', '')
+        self.estimator = ProgressEstimator(self.model, task, *references)
+        self.every, self.steps = max(1, int(every)), 0
+
+    @staticmethod
+    def views(sim):
+        views = sim.render_views()  # rendered only when the GRM ticks
+        return (views['front'], views['left_wrist'], views['right_wrist'])
+
+    def start(self, sim):
+        self.steps = 0
+        return self.estimator.start(self.views(sim)).progress
+
+    def step(self, sim, force=False):
+        self.steps += 1
+        if force or self.steps % self.every == 0:
+            return self.estimator.tick(self.views(sim), frame=self.steps).estimate.progress
+        return self.estimator.tracker.estimate.progress
+
+
+class ScriptedOperator:
+    """
+    A stand-in for the human with the joystick.
+
+    The scripted expert takes over for `takeover_steps` when progress gained less than
+    `min_gain` over `stall_steps`, or when the hand leaves the safe box; then control
+    returns to the policy.
+    """
+
+    def __init__(self, stall_steps=25, min_gain=0.05, takeover_steps=20,
+                 box=SIM_WORKSPACE):
+        self.stall_steps, self.min_gain, self.takeover_steps = stall_steps, min_gain, \
+            takeover_steps
+        self.low, self.high = (np.asarray(b) + d for b, d in zip(box, (0.02, -0.02)))
+        self.reset()
+
+    def reset(self):
+        self.history, self.remaining = [], 0
+
+    def should_take_over(self, progress, hand):
+        self.history.append(progress)
+        if self.remaining > 0:
+            self.remaining -= 1
+            return True
+        outside = np.any(hand < self.low) or np.any(hand > self.high)
+        stalled = len(self.history) > self.stall_steps and \
+            progress - self.history[-1 - self.stall_steps] < self.min_gain
+        if outside or stalled:
+            self.remaining = self.takeover_steps - 1
+            self.history = []
+            return True
+        return False
+
+
+def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=None,
+                operator=None, deterministic=False, episode_id=0, demo=False, gamma=0.99):
+    """
+    Run one episode; returns (Episode, info dict).
+
+    demo=True: the scripted expert acts (a policy demonstration). With a learner,
+    every control step is followed by updates_per_step updates and (every sync_every steps)
+    a weight hand-over to the actor.
+    """
+    obs, _ = sim.reset(seed=layout_seed)
+    phi = progress.start(sim) if progress else 0.0
+    episode = Episode(episode_id, demo=demo)
+    if operator:
+        operator.reset()
+    stats, success, total = [], False, 0.0
+    for t in range(config.max_steps):
+        hand = sim.ee_pose()[:3]
+        intervention = False
+        if demo:
+            action = np.clip(sim.expert_action(obs), -1.0, 1.0)
+        elif operator and operator.should_take_over(phi, hand):
+            action, _ = actor.safety(np.clip(sim.expert_action(obs), -1.0, 1.0), hand)
+            intervention = True
+        else:
+            action, _, _ = actor.act(policy_observation(obs, shapes), hand, deterministic)
+        next_obs, env_reward, success, truncated, _ = sim.step(action)
+        last = success or truncated
+        phi_next = progress.step(sim, force=last) if progress else 0.0
+        reward = transition_reward(config.reward, phi, phi_next, success, success, truncated,
+                                   env_reward, gamma)
+        total += reward
+        episode.add(policy_observation(obs, shapes), action,
+                    policy_observation(next_obs, shapes), reward, terminal=success,
+                    truncated=truncated, success=success, intervention=intervention,
+                    progress_before=phi, progress_after=phi_next,
+                    sparse_reward=float(success), env_reward=env_reward)
+        if learner is not None:
+            stats.append(learner.update(config.updates_per_step))
+            if (t + 1) % config.sync_every == 0:
+                actor.load(learner.actor_state(), learner.counters['weights_version'])
+        obs, phi = next_obs, phi_next
+        if last:
+            break
+    info = {'success': bool(success), 'return': total, 'length': len(episode.transitions),
+            'intervention_rate': episode.intervention_rate, 'final_progress': phi}
+    if stats:
+        info.update({k: float(np.mean([s[k] for s in stats if k in s]))
+                     for k in stats[-1]})
+    return episode, info
+
+
+def evaluate(sim, actor, config, shapes, episodes):
+    """Deterministic-policy success rate on the fixed evaluation layouts (no learning)."""
+    successes = 0
+    for k in range(episodes):
+        _, info = run_episode(sim, EVAL_SEED + k, actor, config, shapes, deterministic=True)
+        successes += info['success']
+    return successes / max(1, episodes)
+
+
+def layout_seed(seed, episode):
+    return int(np.random.default_rng([seed, episode]).integers(2 ** 31 - 1))
+
+
+def train(config, output, resume=True, log=print):
+    """
+    Train on the simulated robot; return the summary dict (also written to summary.json).
+
+    output/ receives episodes.csv, eval.csv, tensorboard/, checkpoint.pt, summary.json.
+    With resume and an existing checkpoint, training continues where it stopped.
+    """
+    from robodopamine_ros.sim.peg_insertion import PegInsertionSim
+
+    torch.manual_seed(config.seed)
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    shapes = obs_shapes(config)
+    agent_config = config.agent_config()
+    gamma = agent_config.gamma
+    rule = ReturnRule(gamma=gamma, sparse=config.reward == 'sparse')
+    # images in observations only when the policy sees them; the GRM renders on its ticks
+    sim = PegInsertionSim(image_size=config.image_size, max_steps=config.max_steps,
+                          render_images='images' in shapes)
+    progress = GRMProgress(config.grm_dir, config.grm_every) if config.needs_progress else None
+    operator = ScriptedOperator() if config.operator else None
+    low, high = SIM_WORKSPACE
+    safety = SafetyConfig(workspace_low=low, workspace_high=high, max_velocity=(0.1,) * 3,
+                          control_period=0.1, meters_per_unit=0.01)
+    learner, extra = (Learner.resume(output, shapes, return_rule=rule) if resume
+                      else (None, None))
+    started = time.perf_counter()
+    history = (extra or {}).get('eval', [])
+    elapsed_before = (extra or {}).get('wall_time_s', 0.0)
+    actor = PolicyActor(agent_config, shapes, safety, seed=config.seed)
+    training_log = TrainingLog(output)
+    try:
+        if learner is None:
+            learner = Learner(agent_config, shapes, seed=config.seed, return_rule=rule)
+            log(f'recording {config.policy_demos} expert demonstrations for the policy')
+            for k in range(config.policy_demos):
+                episode, info = run_episode(sim, DEMO_SEED + 1000 * config.seed + k, actor,
+                                            config, shapes, progress, demo=True,
+                                            episode_id=-1 - k, gamma=gamma)
+                learner.add_episode(episode)
+            log(f'offline stage: {config.offline_updates} updates on {len(learner.demo)} demo '
+                'transitions')
+            learner.set_stage('offline')
+            learner.update(config.offline_updates)
+            learner.set_stage('online')
+            actor.load(learner.actor_state())
+            history.append((0, evaluate(sim, actor, config, shapes, config.eval_episodes)))
+            log(f'episode 0: evaluation success {history[-1][1]:.0%}')
+        actor.load(learner.actor_state())
+        eval_file = output / 'eval.csv'
+        while learner.counters['episodes'] < config.episodes:
+            index = learner.counters['episodes'] + 1
+            t0 = time.perf_counter()
+            episode, info = run_episode(sim, layout_seed(config.seed, index), actor, config,
+                                        shapes, progress, learner, operator, episode_id=index,
+                                        gamma=gamma)
+            learner.add_episode(episode)
+            seconds = time.perf_counter() - t0
+            row = {'episode': index, 'steps_per_s': info['length'] / seconds,
+                   'env_steps': learner.counters['env_steps'], **info}
+            training_log.episode(row)
+            if index % config.eval_every == 0 or index == config.episodes:
+                rate = evaluate(sim, actor, config, shapes, config.eval_episodes)
+                history.append((index, rate))
+                training_log.scalar('eval/success_rate', rate, index)
+                log(f'episode {index}: evaluation success {rate:.0%} (training success '
+                    f'{info["success"]}, intervention rate {info["intervention_rate"]:.2f})')
+            if index % config.checkpoint_every == 0 or index == config.episodes:
+                wall = elapsed_before + time.perf_counter() - started
+                learner.save(output, extra={'eval': history, 'wall_time_s': wall,
+                                            'train_config': asdict(config)})
+        eval_file.write_text('episode,success_rate\n' + ''.join(
+            f'{e},{r}\n' for e, r in history))
+    finally:
+        training_log.close()
+        sim.close()
+    summary = {'config': asdict(config), 'eval': history,
+               'wall_time_s': elapsed_before + time.perf_counter() - started,
+               'env_steps': learner.counters['env_steps'], 'updates': learner.counters['updates']}
+    (output / 'summary.json').write_text(json.dumps(summary, indent=2, default=str) + '\n')
+    return summary
+
+
+def adapt_sim_grm(output, seed=0, steps=300, image_size=(64, 48), log=print):
+    """
+    Record ONE expert demonstration on the simulated robot and adapt a compact GRM on it.
+
+    Returns the model folder (output/compact_grm); an existing folder is reused.
+    """
+    from robodopamine_ros import bags
+    from robodopamine_ros.commands.adapt import adapt
+    from robodopamine_ros.sim.peg_insertion import PegInsertionSim
+    from robodopamine_ros.sim.rollouts import expert_demonstration
+
+    output = Path(output)
+    model_dir = output / 'compact_grm'
+    if (model_dir / 'model.safetensors').is_file():
+        return model_dir
+    sim = PegInsertionSim(image_size=image_size, max_steps=200)
+    try:
+        demo, demo_seed = expert_demonstration(sim, seed)
+    finally:
+        sim.close()
+    demo_bag = output / 'grm_demo'
+    if not demo_bag.exists():
+        bags.write_episode(demo_bag, demo, storage='mcap', image_format='png',
+                           action_source='expert')
+    log(f'GRM: one expert demonstration (layout seed {demo_seed}, {demo.num_frames} frames), '
+        f'adapting a compact GRM ({steps} steps)')
+    adapt(demo_bag, model_dir, steps=steps, episode=demo, size=image_size, log=log)
+    return model_dir

@@ -1,0 +1,156 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Cal-QL and ConRFT: the conservative term, one-step sampling, stages, checkpoints."""
+
+import numpy as np
+import pytest
+from robodopamine_ros.rl import losses
+from robodopamine_ros.rl.acting import Learner, PolicyActor
+from robodopamine_ros.rl.agents import AgentConfig, make_agent
+from robodopamine_ros.rl.replay import Episode
+from robodopamine_ros.rl.safety import SafetyConfig
+import torch
+
+SHAPES = {'state': (4,)}
+SMALL = {'hidden': (32, 32), 'batch_size': 16}
+
+
+def test_calql_bound_raises_policy_actions_only():
+    # 1 critic x 2 states x 2 actions per source
+    q_random = torch.tensor([[[-5.0, -6.0], [-5.0, -6.0]]])
+    q_policy = torch.tensor([[[-4.0, 3.0], [-4.0, 3.0]]])
+    q_next = torch.tensor([[[-3.0, -2.0], [-3.0, -2.0]]])
+    q_data = torch.tensor([[0.0, 0.0]])
+    mc = torch.tensor([1.0, -10.0])  # state 0: the bound binds; state 1: it never does
+    term, stats = losses.calql_conservative_term(q_random, q_policy, q_next, q_data, mc)
+    # state 0: policy Qs -4, 3, -3, -2 -> 1, 3, 1, 1; random -5, -6 untouched
+    s0 = torch.logsumexp(torch.tensor([-5.0, -6.0, 1.0, 3.0, 1.0, 1.0]), 0)
+    s1 = torch.logsumexp(torch.tensor([-5.0, -6.0, -4.0, 3.0, -3.0, -2.0]), 0)
+    assert term.item() == pytest.approx(((s0 + s1) / 2).item(), rel=1e-6)
+    assert stats['cql_bound_rate'] == pytest.approx(3 / 8)  # 3 of 8 policy Qs were raised
+    # random actions are never bounded: a huge MC return leaves them out of the bound rate
+    _, stats = losses.calql_conservative_term(q_random, q_policy, q_next, q_data,
+                                              torch.tensor([100.0, 100.0]))
+    assert stats['cql_bound_rate'] == 1.0
+
+
+def test_calql_importance_sampling_divides_by_proposal_density():
+    q = torch.zeros(1, 1, 1)
+    log_p = torch.tensor([[2.0]])
+    term, _ = losses.calql_conservative_term(q, q, q, torch.zeros(1, 1), torch.tensor([-1e9]),
+                                             log_p, log_p, action_dim=4)
+    expected = torch.logsumexp(torch.tensor([4 * np.log(2.0), -2.0, -2.0]), 0)
+    assert term.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_td_target_bootstraps_unless_terminal():
+    next_q = torch.tensor([[1.0, 1.0], [2.0, 0.5]])  # 2 critics x 2 samples
+    target = losses.td_target(torch.tensor([0.5, 0.5]), torch.tensor([0.0, 1.0]), next_q, 0.9)
+    np.testing.assert_allclose(target.numpy(), [0.5 + 0.9 * 1.0, 0.5])
+
+
+@pytest.mark.parametrize('seed', range(3))
+def test_conrft_one_step_samples_stay_in_range(seed):
+    torch.manual_seed(seed)
+    agent = make_agent(AgentConfig(algorithm='conrft', **SMALL), SHAPES)
+    with torch.no_grad():  # adversarial weights: huge outputs before the clip
+        for p in agent.actor.parameters():
+            p.mul_(50.0)
+    features = torch.randn(512, 4) * 100
+    actions, _ = agent.actor(features)
+    assert actions.abs().max() <= 1.0 and actions.abs().max() == 1.0
+    for _ in range(20):
+        a = agent.act({'state': np.random.default_rng(seed).normal(size=4) * 1e3})
+        assert a.shape == (4,) and np.all(np.abs(a) <= 1.0)
+
+
+def test_consistency_boundary_condition():
+    agent = make_agent(AgentConfig(algorithm='conrft', **SMALL), SHAPES)
+    x = torch.randn(8, 4)
+    out = agent.actor.denoise(torch.randn(8, 4), x, torch.full((8,), agent.actor.sigma_min))
+    torch.testing.assert_close(out, x)
+    sigmas = agent.actor.sigmas
+    assert len(sigmas) == 40 and torch.all(sigmas[1:] > sigmas[:-1])
+    assert sigmas[0].item() == pytest.approx(0.002) and sigmas[-1].item() == pytest.approx(80)
+
+
+def test_conrft_stages_switch_critic_and_weights():
+    agent = make_agent(AgentConfig(algorithm='conrft', **SMALL), SHAPES)
+    assert agent.conservative() and agent.beta_eta() == (1.0, 0.1)
+    agent.stage = 'online'
+    assert not agent.conservative() and agent.beta_eta() == (0.5, 1.0)
+    assert agent.config.critic_actor_ratio == 2
+    assert make_agent(AgentConfig(**SMALL), SHAPES).config.critic_actor_ratio == 1
+
+
+def fill(learner, episodes=3, steps=10, rng=np.random.default_rng(0)):
+    for k in range(episodes):
+        e = Episode(k, demo=k == 0)
+        for t in range(steps):
+            e.add({'state': rng.normal(size=4).astype(np.float32)},
+                  rng.uniform(-1, 1, 4), {'state': rng.normal(size=4).astype(np.float32)},
+                  float(t == steps - 1), terminal=t == steps - 1, truncated=False,
+                  success=t == steps - 1)
+        learner.add_episode(e)
+
+
+@pytest.mark.parametrize('algorithm', ['calql', 'conrft'])
+def test_updates_log_losses_and_q(algorithm):
+    learner = Learner(AgentConfig(algorithm=algorithm, **SMALL), SHAPES, capacity=100)
+    fill(learner)
+    stats = learner.update(4)
+    for key in ('td_loss', 'q_data', 'cql_bound_rate', 'cql_gap', 'actor_loss', 'actor_q'):
+        assert np.isfinite(stats[key]), key
+    learner.set_stage('online')
+    stats = learner.update(2)
+    assert ('cql_gap' in stats) == (algorithm == 'calql')  # ConRFT stage II: plain TD
+
+
+@pytest.mark.parametrize('algorithm', ['calql', 'conrft'])
+def test_checkpoint_resume_gives_identical_next_actions(algorithm, tmp_path):
+    learner = Learner(AgentConfig(algorithm=algorithm, **SMALL), SHAPES, capacity=100, seed=3)
+    fill(learner)
+    learner.update(5)
+    path = learner.save(tmp_path, extra={'episode': 3})
+    assert path.is_file() and [p.name for p in tmp_path.iterdir()] == ['checkpoint.pt']
+    resumed, extra = Learner.resume(tmp_path, SHAPES, capacity=100)
+    assert extra == {'episode': 3} and resumed.counters == learner.counters
+    assert len(resumed.online) == len(learner.online) and len(resumed.demo) == 1 * 10
+    # the same next updates (same batches, same noise) and the same next actions. One
+    # process holds both here, so the global torch RNG (restored by resume, as in a fresh
+    # process) is reset between the two runs.
+    restored = torch.get_rng_state()
+    a = learner.update(3)
+    torch.set_rng_state(restored)
+    b = resumed.update(3)
+    assert a['td_loss'] == pytest.approx(b['td_loss'], rel=1e-5)
+    observation = {'state': np.ones(4, np.float32)}
+    torch.manual_seed(0)
+    first = learner.agent.act(observation)
+    torch.manual_seed(0)
+    second = resumed.agent.act(observation)
+    np.testing.assert_allclose(first, second, rtol=1e-5)
+    np.testing.assert_allclose(learner.agent.act(observation, deterministic=True),
+                               resumed.agent.act(observation, deterministic=True), rtol=1e-5)
+
+
+def test_damaged_checkpoint_is_named(tmp_path):
+    (tmp_path / 'checkpoint.pt').write_bytes(b'not a checkpoint')
+    with pytest.raises(ValueError, match='checkpoint.pt: not a readable checkpoint'):
+        Learner.read(tmp_path)
+    assert Learner.resume(tmp_path / 'absent', SHAPES) == (None, None)
+
+
+def test_actor_gets_weights_by_copy_and_acts_safely():
+    learner = Learner(AgentConfig(**SMALL), SHAPES, capacity=100)
+    actor = PolicyActor(AgentConfig(**SMALL), SHAPES, SafetyConfig(max_velocity=(0.05,) * 3))
+    actor.load(learner.actor_state(), version=1)
+    observation = {'state': np.ones(4, np.float32)}
+    np.testing.assert_allclose(actor.agent.act(observation, True),
+                               learner.agent.act(observation, True), rtol=1e-6)
+    fill(learner)
+    learner.update(3)  # the learner moves on; the actor keeps its copy until the next load
+    assert not np.allclose(actor.agent.act(observation, True),
+                           learner.agent.act(observation, True))
+    safe, raw, _ = actor.act(observation, ee_position=[0.0, 0.6, 0.2])
+    assert np.all(np.abs(safe[:3]) <= 0.5 + 1e-9)  # 0.05 m/s * 0.1 s / 0.01 m = 0.5 units

@@ -1,0 +1,65 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The learner learns: a tiny continuous task, sparse reward, three demonstrations.
+
+Three demonstrations are too few for the behaviour-cloning part alone (evaluation success
+after the offline stage: 25-30%); online RL must lift it. A learning bug (a wrong sign in a
+loss, a broken target, returns or batch mixing) leaves the policy where the demos put it and
+fails this test. Under a minute of one CPU thread per back-end.
+"""
+
+import numpy as np
+import pytest
+from rl_toy import PointReach
+from robodopamine_ros.rl.acting import Learner, PolicyActor
+from robodopamine_ros.rl.replay import ReturnRule
+from robodopamine_ros.rl.safety import SafetyConfig
+from robodopamine_ros.rl.sim_training import run_episode, TrainConfig
+import torch
+
+SHAPES = {'state': (4,)}
+SAFETY = SafetyConfig(max_velocity=(1.0,) * 3, meters_per_unit=0.1,
+                      workspace_low=(-2, -2, -1), workspace_high=(2, 2, 1))
+
+
+def evaluate(env, actor, config, episodes=30):
+    wins = 0
+    for k in range(episodes):
+        _, info = run_episode(env, 10_000 + k, actor, config, SHAPES, deterministic=True)
+        wins += info['success']
+    return wins / episodes
+
+
+@pytest.mark.parametrize('algorithm', ['calql', 'conrft'])
+def test_sparse_reward_with_demos_reaches_high_success(algorithm):
+    torch.manual_seed(0)
+    config = TrainConfig(algorithm=algorithm, reward='sparse', max_steps=30,
+                         agent={'hidden': (64, 64), 'batch_size': 64, 'gamma': 0.95})
+    agent_config = config.agent_config()
+    env = PointReach(max_steps=30, radius=0.2)
+    learner = Learner(agent_config, SHAPES, capacity=20_000, seed=0,
+                      return_rule=ReturnRule(gamma=0.95, sparse=True))
+    actor = PolicyActor(agent_config, SHAPES, SAFETY)
+    for k in range(3):
+        episode, info = run_episode(env, 20_000 + k, actor, config, SHAPES, demo=True,
+                                    episode_id=-1 - k, gamma=0.95)
+        assert info['success']
+        learner.add_episode(episode)
+    learner.update(300)
+    learner.set_stage('online')
+    actor.load(learner.actor_state())
+    before = evaluate(env, actor, config)
+    online = []
+    for k in range(60):
+        episode, info = run_episode(env, k, actor, config, SHAPES, learner=learner,
+                                    episode_id=k + 1, gamma=0.95)
+        learner.add_episode(episode)
+        online.append(info)
+    actor.load(learner.actor_state())
+    after = evaluate(env, actor, config)
+    print(f'{algorithm}: evaluation success {before:.0%} after the offline stage, '
+          f'{after:.0%} after 60 online episodes')
+    assert after >= 0.7, f'{algorithm} reached only {after:.0%} evaluation success'
+    assert after >= before + 0.25, f'online RL did not improve on the demos ({before:.0%})'
+    assert all(np.isfinite(i['q_data']) for i in online)

@@ -1,0 +1,131 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The training loop on the simulated robot: GRM rewards, the operator, images, resume, logs."""
+
+import csv
+
+import numpy as np
+import pytest
+from robodopamine_ros.grm.compact import CompactGRM
+from robodopamine_ros.rl.acting import Learner
+from robodopamine_ros.rl.logs import read_log
+from robodopamine_ros.rl.rewards import transition_reward
+from robodopamine_ros.rl.sim_training import (obs_shapes, ScriptedOperator, train,
+                                              TrainConfig)
+
+TINY = {'hidden': (32, 32), 'batch_size': 16, 'cql_actions': 2, 'image_features': 16}
+
+
+@pytest.fixture(scope='module')
+def grm_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('grm') / 'compact'
+    refs = [np.zeros((48, 64, 3), np.uint8), np.full((48, 64, 3), 200, np.uint8)]
+    CompactGRM.create(task='insert the peg').save(folder, refs)
+    return folder
+
+
+def config(grm_dir, **changes):
+    values = {'algorithm': 'calql', 'reward': 'grm', 'episodes': 2, 'policy_demos': 1,
+              'offline_updates': 4, 'max_steps': 12, 'grm_dir': str(grm_dir), 'grm_every': 2,
+              'eval_every': 2, 'eval_episodes': 1, 'checkpoint_every': 1, 'agent': TINY}
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+def test_rewards_in_the_buffer_follow_the_grm_shaping(grm_dir, tmp_path):
+    summary = train(config(grm_dir), tmp_path / 'run')
+    state = Learner.read(tmp_path / 'run')
+    online = state['online']
+    n = online['size']
+    s, f = online['scalars'], online['flags']
+    assert n == 2 * 12 and summary['env_steps'] == n  # two truncated episodes
+    for i in range(n):
+        expected = transition_reward('grm', float(s['progress_before'][i]),
+                                     float(s['progress_after'][i]), bool(f['success'][i]),
+                                     bool(f['terminal'][i]), bool(f['truncated'][i]), 0.0, 0.99)
+        assert s['reward'][i] == pytest.approx(expected, abs=1e-6)
+    # progress chains from step to step within an episode, and holds between GRM ticks
+    for i in range(n - 1):
+        if online['episode'][i] == online['episode'][i + 1]:
+            assert s['progress_before'][i + 1] == s['progress_after'][i]
+    assert f['truncated'][11] and f['truncated'][23] and not f['terminal'][:n].any()
+    rows = read_log(tmp_path / 'run')
+    assert [r['episode'] for r in rows] == [1.0, 2.0]
+    for key in ('success', 'return', 'intervention_rate', 'td_loss', 'q_data', 'actor_loss',
+                'cql_bound_rate', 'cql_gap'):
+        assert key in rows[0], key
+    assert list((tmp_path / 'run' / 'tensorboard').glob('events.out.tfevents.*'))
+    with open(tmp_path / 'run' / 'eval.csv') as f:
+        assert [int(r['episode']) for r in csv.DictReader(f)] == [0, 2]
+
+
+def test_resume_continues_the_same_run(grm_dir, tmp_path):
+    first = train(config(grm_dir, reward='sparse', episodes=1), tmp_path / 'run')
+    assert first['env_steps'] == 12
+    second = train(config(grm_dir, reward='sparse', episodes=3), tmp_path / 'run')
+    assert second['env_steps'] == 36 and [e for e, _ in second['eval']] == [0, 1, 2, 3]
+    assert [r['episode'] for r in read_log(tmp_path / 'run')] == [1.0, 2.0, 3.0]
+
+
+def test_operator_interventions_are_flagged_and_reach_the_demo_buffer(grm_dir, tmp_path):
+    cfg = config(grm_dir, algorithm='conrft', reward='sparse', operator=True, episodes=1,
+                 max_steps=40)
+    train(cfg, tmp_path / 'run')
+    state = Learner.read(tmp_path / 'run')
+    online, demo = state['online'], state['demo']
+    flagged = online['flags']['intervention'][:online['size']]
+    assert flagged.any() and not flagged.all()  # the GRM is untrained: progress stalls
+    taken_over = online['action'][:online['size']][flagged]
+    from_demo = demo['action'][demo['size'] - len(taken_over):demo['size']]
+    np.testing.assert_allclose(from_demo, taken_over)  # the executed (operator) actions
+    assert demo['flags']['intervention'][demo['size'] - len(taken_over):].all()
+    rows = read_log(tmp_path / 'run')
+    assert rows[0]['intervention_rate'] == pytest.approx(flagged.mean())
+
+
+def test_image_observations_train(grm_dir, tmp_path):
+    cfg = config(grm_dir, reward='dense', observation='both', episodes=1, max_steps=6,
+                 eval_episodes=1)
+    assert obs_shapes(cfg) == {'state': (39,), 'images': (3, 48, 64, 3)}
+    summary = train(cfg, tmp_path / 'run')
+    state = Learner.read(tmp_path / 'run')
+    images = state['online']['obs']['images']
+    assert images.shape == (6, 3, 48, 64, 3) and images.dtype == np.uint8 and images.any()
+    assert summary['updates'] == 4 + 6
+    assert np.isfinite(read_log(tmp_path / 'run')[0]['td_loss'])
+
+
+def test_scripted_operator_takes_over_on_stall_and_outside_the_box():
+    operator = ScriptedOperator(stall_steps=3, min_gain=0.05, takeover_steps=2)
+    hand = np.array([0.0, 0.6, 0.2])
+    decisions = [operator.should_take_over(p, hand) for p in (0.0, 0.1, 0.2, 0.3, 0.3, 0.3)]
+    assert decisions == [False] * 6  # progressing; the stall window is not yet stalled
+    assert operator.should_take_over(0.31, hand)  # 3 steps without +0.05
+    assert operator.should_take_over(0.31, hand) and not operator.should_take_over(0.9, hand)
+    assert operator.should_take_over(0.9, np.array([0.0, 0.6, 0.6]))  # above the box
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(ValueError, match="reward 'grm' needs grm_dir"):
+        TrainConfig(reward='grm')
+    with pytest.raises(ValueError, match='observation must be one of'):
+        TrainConfig(reward='sparse', observation='depth')
+    with pytest.raises(ValueError, match='reward must be one of'):
+        TrainConfig(reward='shaped')
+
+
+def test_train_command_runs_and_resumes(tmp_path, capsys):
+    from robodopamine_ros import cli
+
+    out = tmp_path / 'train'
+    args = ['train', '-o', str(out), '--reward', 'sparse', '--algorithm', 'calql',
+            '--episodes', '1', '--max-steps', '8', '--policy-demos', '1',
+            '--offline-updates', '2', '--eval-every', '1', '--eval-episodes', '1',
+            '--batch', '16']
+    assert cli.main(args) == 0
+    assert 'done:' in capsys.readouterr().out
+    assert (out / 'success.png').is_file() and '| calql, sparse reward | 1 |' in \
+        (out / 'report.md').read_text()
+    args[args.index('--episodes') + 1] = '2'
+    assert cli.main(args) == 0  # resumes: one more episode
+    assert [r['episode'] for r in read_log(out)] == [1.0, 2.0]
