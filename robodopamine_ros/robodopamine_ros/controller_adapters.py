@@ -1,0 +1,64 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The agent's end-effector delta as ros2_control commands, ROS-free (the node copies the fields).
+
+The action (dx, dy, dz, gripper) has already passed the safety layer; one unit of delta is
+``meters_per_unit`` metres per control period. Adapters:
+- ``twist``: a Cartesian velocity (m/s), e.g. geometry_msgs/TwistStamped for MoveIt Servo;
+- ``float64_array``: the same velocity as six numbers (vx, vy, vz, wx, wy, wz) for a forward
+  command controller in Cartesian velocity mode (std_msgs/Float64MultiArray);
+- ``joint_trajectory``: joint positions one period ahead, through a Jacobian
+  (damped least squares) supplied by the caller for the current joint state
+  (trajectory_msgs/JointTrajectory for joint_trajectory_controller);
+- ``pose``: a target pose = current pose + the delta, orientation held
+  (geometry_msgs/PoseStamped for Cartesian impedance controllers).
+A stop is the zero delta in every adapter: zero velocity, or the current pose / joints held.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ADAPTERS = ('twist', 'float64_array', 'joint_trajectory', 'pose')
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: str
+    velocity: tuple = ()        # twist / float64_array: vx, vy, vz, wx, wy, wz (m/s, rad/s)
+    positions: tuple = ()       # joint_trajectory: target joint positions
+    time_from_start: float = 0.0
+    pose: tuple = ()            # pose: x, y, z, qx, qy, qz, qw
+    gripper: float = 0.0
+
+
+def to_command(kind, action, period, meters_per_unit, ee_pose=None, joint_positions=None,
+               jacobian=None, damping=1e-2):
+    """Return the Command of one safe action for the selected adapter."""
+    action = np.asarray(action, dtype=float)
+    if action.shape != (4,) or not np.all(np.isfinite(action)):
+        raise ValueError(f'action must be 4 finite numbers, got {action!r}')
+    step = action[:3] * meters_per_unit  # metres this period
+    gripper = float(action[3])
+    if kind in ('twist', 'float64_array'):
+        velocity = tuple(float(v) for v in np.concatenate([step / period, np.zeros(3)]))
+        return Command(kind, velocity=velocity, gripper=gripper)
+    if kind == 'pose':
+        if ee_pose is None:
+            raise ValueError('the pose adapter needs the current end-effector pose')
+        pose = np.asarray(ee_pose, dtype=float).copy()
+        pose[:3] += step
+        return Command(kind, pose=tuple(float(v) for v in pose), gripper=gripper)
+    if kind == 'joint_trajectory':
+        if joint_positions is None or jacobian is None:
+            raise ValueError('the joint_trajectory adapter needs the joint positions and a '
+                             'Jacobian (3 x n, position rows) for them')
+        q = np.asarray(joint_positions, dtype=float)
+        j = np.asarray(jacobian, dtype=float)
+        if j.shape != (3, q.size):
+            raise ValueError(f'Jacobian must be 3 x {q.size}, got {j.shape}')
+        dq = j.T @ np.linalg.solve(j @ j.T + damping ** 2 * np.eye(3), step)
+        return Command(kind, positions=tuple(float(v) for v in q + dq),
+                       time_from_start=float(period), gripper=gripper)
+    raise ValueError(f'controller adapter must be one of {ADAPTERS}, got {kind!r}')

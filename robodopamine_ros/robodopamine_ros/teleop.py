@@ -1,0 +1,97 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Joystick to end-effector deltas with a deadman (SPEC 7), ROS-free.
+
+A ``JoyMapping`` names which axes drive x, y, z (with signs and scales), which buttons open and
+close the gripper, and which button is the deadman. ``Teleop.update(axes, buttons, now)`` turns
+one Joy message into an action and tells whether an intervention starts or ends: pressing the
+deadman starts one, releasing it ends it, and silence past ``timeout_s`` ends it too
+(``Teleop.check(now)``). While the deadman is held the action is the human's; the gripper
+keeps its last commanded state until a gripper button is pressed.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class JoyMapping:
+    axes: tuple = (1, 0, 4)            # Joy axes driving x, y, z
+    signs: tuple = (1.0, 1.0, 1.0)
+    scale: float = 1.0                 # action units per full deflection
+    deadzone: float = 0.05
+    deadman_button: int = 4            # held to take over
+    close_button: int = 0
+    open_button: int = 1
+    timeout_s: float = 0.5             # silence on /joy past this ends a takeover
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if len(self.axes) != 3 or len(self.signs) != 3:
+            raise ValueError(f'teleop axes and signs must name 3 entries (x, y, z), got '
+                             f'{self.axes} and {self.signs}')
+        if not (self.scale > 0 and self.timeout_s > 0 and 0 <= self.deadzone < 1):
+            raise ValueError('teleop scale and timeout_s must be > 0 and deadzone in [0, 1)')
+
+
+# defaults for a common gamepad (Xbox layout under the joy driver: LB is the deadman) and for
+# a 3Dconnexion SpaceMouse publishing Joy (spacenav_node: axes 0-2 translation, button 0/1)
+PRESETS = {
+    'gamepad': JoyMapping(),
+    'spacemouse': JoyMapping(axes=(0, 1, 2), signs=(1.0, 1.0, 1.0), scale=1.0, deadzone=0.1,
+                             deadman_button=0, close_button=1, open_button=1),
+}
+
+
+@dataclass
+class TeleopEvent:
+    action: np.ndarray        # dx, dy, dz, gripper in [-1, 1]
+    active: bool              # the deadman is held: the human is in control
+    started: bool             # an intervention starts with this message
+    ended: bool               # an intervention ends with this message
+
+
+class Teleop:
+    """Turn Joy messages into actions and intervention start/end events."""
+
+    def __init__(self, mapping=JoyMapping(), gripper=-1.0):
+        self.mapping = mapping
+        self.gripper = float(gripper)
+        self.active = False
+        self.last_message = None
+
+    def _button(self, buttons, index):
+        return 0 <= index < len(buttons) and bool(buttons[index])
+
+    def update(self, axes, buttons, now):
+        """Fold one Joy message (axes, buttons, receive time in s) into an event."""
+        m = self.mapping
+        needed = max(m.axes) + 1
+        if len(axes) < needed:
+            raise ValueError(f'Joy message has {len(axes)} axes; the mapping reads axis '
+                             f'{max(m.axes)} (set the teleop axes parameter)')
+        values = np.array([axes[i] for i in m.axes], dtype=float) * np.array(m.signs)
+        values = np.where(np.abs(values) < m.deadzone, 0.0, values)
+        delta = np.clip(values * m.scale, -1.0, 1.0)
+        if m.close_button == m.open_button:  # one button toggles
+            if self._button(buttons, m.close_button):
+                self.gripper = -self.gripper
+        elif self._button(buttons, m.close_button):
+            self.gripper = 1.0
+        elif self._button(buttons, m.open_button):
+            self.gripper = -1.0
+        pressed = self._button(buttons, m.deadman_button)
+        started, ended = pressed and not self.active, self.active and not pressed
+        self.active, self.last_message = pressed, now
+        action = np.concatenate([delta if pressed else np.zeros(3), [self.gripper]])
+        return TeleopEvent(action, pressed, started, ended)
+
+    def check(self, now):
+        """Return True when an active takeover just ended because /joy went silent."""
+        if self.active and (self.last_message is None
+                            or now - self.last_message > self.mapping.timeout_s):
+            self.active = False
+            return True
+        return False
