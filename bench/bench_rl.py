@@ -14,6 +14,7 @@ reward. CPU budget choices (not tuned for the method): batch 128 instead of 256,
 term on 16 of the batch's states (10 actions per source kept).
 
 Run: .work/venv-core/bin/python bench/bench_rl.py --episodes 150 --seeds 3 --jobs 2
+(the figures in RESULTS.md: --episodes 60 --eval-episodes 10, for the CPU budget)
 """
 
 import argparse
