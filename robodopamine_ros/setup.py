@@ -14,6 +14,8 @@ package_name = 'robodopamine_ros'
 NODE_SCRIPTS = [
     'grm_node = robodopamine_ros.nodes.grm_node:main',
     'recorder_node = robodopamine_ros.nodes.recorder_node:main',
+    'rl_agent_node = robodopamine_ros.nodes.rl_agent_node:main',
+    'teleop_node = robodopamine_ros.nodes.teleop_node:main',
     'shaping_node = robodopamine_ros.nodes.shaping_node:main',
     'sim_robot_node = robodopamine_ros.nodes.sim_robot_node:main',
 ]

@@ -9,6 +9,8 @@ Arguments: use_sim (true), robot_ip, model_dir, task, mode, log_dir, checkpoint_
 camera topics, autopilot (sim only). Every node parameter comes from
 config/franka_insertion.yaml, keyed by node name; arguments override the few listed here.
 On a real robot (use_sim:=false) franka_bringup is included with the configured controller.
+The agent (rl_agent_node, mode:=train|eval|collect) and teleop_node (a joystick on /joy) run in
+both cases.
 """
 
 import os
@@ -65,5 +67,10 @@ def generate_launch_description():
              remappings=cameras + topics),
         Node(package='robodopamine_ros', executable='shaping_node', name='shaping_node',
              parameters=[config], remappings=topics),
+        Node(package='robodopamine_ros', executable='rl_agent_node', name='rl_agent_node',
+             parameters=[config, {'mode': arg('mode'), 'checkpoint_dir': arg('checkpoint_dir')}],
+             remappings=topics + [('command', '/robodopamine/action')]),
+        Node(package='robodopamine_ros', executable='teleop_node', name='teleop_node',
+             parameters=[config]),
     ]
     return LaunchDescription(arguments + [OpaqueFunction(function=franka)] + nodes)

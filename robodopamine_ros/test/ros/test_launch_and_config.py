@@ -10,14 +10,17 @@ import pytest
 from rclpy.parameter import Parameter
 from robodopamine_ros.grm.compact import CompactGRM
 from robodopamine_ros.nodes.grm_node import GRMNode
+from robodopamine_ros.nodes.rl_agent_node import RLAgentNode
 from robodopamine_ros.nodes.shaping_node import ShapingNode
 from robodopamine_ros.nodes.sim_robot_node import SimRobotNode
+from robodopamine_ros.nodes.teleop_node import TeleopNode
 import yaml
 
 PKG = Path(__file__).resolve().parents[2]
 LAUNCH = PKG / 'launch' / 'franka_insertion.launch.py'
 CONFIG = PKG / 'config' / 'franka_insertion.yaml'
-NODES = {'grm_node': GRMNode, 'shaping_node': ShapingNode, 'sim_robot_node': SimRobotNode}
+NODES = {'grm_node': GRMNode, 'shaping_node': ShapingNode, 'sim_robot_node': SimRobotNode,
+         'rl_agent_node': RLAgentNode, 'teleop_node': TeleopNode}
 
 
 def installed_executables():
@@ -33,7 +36,8 @@ def test_launch_file_names_only_installed_executables():
     assert 'generate_launch_description' in functions
     started = {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
                for kw in node.keywords if kw.arg == 'executable'}
-    assert started == {'grm_node', 'shaping_node', 'sim_robot_node'}
+    assert started == {'grm_node', 'shaping_node', 'sim_robot_node', 'rl_agent_node',
+                       'teleop_node'}
     assert started <= installed_executables()
     names = {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
              for kw in node.keywords if kw.arg == 'name' and isinstance(kw.value, ast.Constant)}
@@ -73,6 +77,9 @@ def test_every_yaml_parameter_is_declared_by_its_node(name, ros_context, model_d
     ('grm_node', {'fusion': 'median'}, 'fusion must be one of'),
     ('shaping_node', {'gamma': 1.2}, 'gamma must be in'),
     ('sim_robot_node', {'autopilot': 'teleop'}, 'autopilot must be'),
+    ('rl_agent_node', {'adapter': 'effort'}, 'adapter must be one of'),
+    ('rl_agent_node', {'mode': 'play'}, 'mode must be one of'),
+    ('teleop_node', {'preset': 'wheel'}, 'preset must be one of'),
 ])
 def test_invalid_yaml_values_are_rejected(name, change, message, ros_context, model_dir):
     section = yaml.safe_load(CONFIG.read_text())[name]['ros__parameters']

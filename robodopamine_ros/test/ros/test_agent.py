@@ -1,0 +1,213 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""rl_agent_node and teleop_node over real DDS: the loop, takeovers, the watchdog, adapters."""
+
+import numpy as np
+import pytest
+import rclpy
+from rclpy.parameter import Parameter
+from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, RewardStamped
+from robodopamine_ros.grm.compact import CompactGRM
+from robodopamine_ros.nodes.grm_node import GRMNode
+from robodopamine_ros.nodes.rl_agent_node import ADAPTER_TYPES, RLAgentNode
+from robodopamine_ros.nodes.shaping_node import ShapingNode
+from robodopamine_ros.nodes.teleop_node import TeleopNode
+from robodopamine_ros.rl.acting import Learner
+from sensor_msgs.msg import Joy
+from sim_thread import SimInItsThread
+from std_msgs.msg import Bool
+from std_srvs.srv import Trigger
+
+AGENT = {'max_steps': 6, 'batch_size': 16, 'checkpoint_every': 1, 'observation_timeout': 0.5,
+         'reward_timeout': 0.5}
+
+
+def agent_node(context, **parameters):
+    values = dict(AGENT, **parameters)
+    return RLAgentNode(context=context, parameter_overrides=[
+        Parameter(k, value=v) for k, v in values.items()])
+
+
+@pytest.fixture
+def graph(ros_context, tmp_path, background):
+    sim = SimInItsThread(ros_context, image_width=64, image_height=48)
+    refs = [np.zeros((48, 64, 3), np.uint8), np.full((48, 64, 3), 200, np.uint8)]
+    CompactGRM.create(task='insert the peg').save(tmp_path / 'grm', refs)
+    grm = GRMNode(context=ros_context, parameter_overrides=[
+        Parameter('model_dir', value=str(tmp_path / 'grm')), Parameter('rate', value=10.0)])
+    shaping = ShapingNode(context=ros_context, parameter_overrides=[
+        Parameter('control_period', value=0.1), Parameter('gamma', value=0.98)])
+    for node in (grm, shaping):
+        background.add_node(node)
+    yield sim, grm, shaping
+    sim.close()
+
+
+def test_train_loop_stores_shaping_rewards_learns_and_checkpoints(
+        graph, ros_context, tmp_path, background):
+    sim, grm, shaping = graph
+    agent = agent_node(ros_context, checkpoint_dir=str(tmp_path / 'ckpt'))
+    probe = rclpy.create_node('rd_test_probe', context=ros_context)
+    rewards, summaries, commands, executed = [], [], [], []
+    probe.create_subscription(RewardStamped, 'reward', background.collector(rewards), 100)
+    probe.create_subscription(Bool, 'sim_robot/success', background.collector(executed), 100)
+    probe.create_subscription(EpisodeSummary, 'episode_summary',
+                              background.collector(summaries), 10)
+    probe.create_subscription(ActionStamped, 'command', background.collector(commands), 100)
+    estop = probe.create_client(Trigger, 'rl_agent_node/estop')
+    clear = probe.create_client(Trigger, 'rl_agent_node/clear_estop')
+    background.add_node(probe)
+    background.add_node(agent)
+    wait = background.wait_until
+    try:
+        wait(lambda: len(summaries) >= 2, timeout=60, what='two finished episodes')
+        assert len(executed) >= 6 and sim.node.seed >= 1  # commands stepped it; it was reset
+        assert any(c.source == 'policy' for c in commands)
+        assert all(np.all(np.abs(c.values) <= 1.0) for c in commands)
+        assert summaries[0].steps == 6 and summaries[0].episode_id == 1
+        wait(lambda: agent.learner.updates > 5, what='learner updates')
+        published = {round(r.reward, 5) for r in rewards}
+        with agent.learner.lock:
+            online = agent.learner.learner.online
+            stored = online.scalars['reward'][:len(online)]
+        assert len(stored) >= 6
+        assert {round(float(r), 5) for r in stored} <= published  # shaping_node's rewards
+        ckpt = tmp_path / 'ckpt' / 'checkpoint.pt'
+        wait(ckpt.is_file, what='a checkpoint')
+        resumed, _ = Learner.resume(tmp_path / 'ckpt', {'state': (16,)})
+        assert resumed.counters['episodes'] >= 1
+
+        # the e-stop latches: commands are stops until cleared
+        wait(estop.service_is_ready, what='estop service')
+        assert background.call(estop, Trigger.Request()).success
+        count = len(commands)
+        wait(lambda: len(commands) >= count + 5, what='commands after the e-stop')
+        assert all(c.source == 'stop' and c.values[:3].tolist() == [0, 0, 0]
+                   for c in commands[count + 1:])
+        assert background.call(clear, Trigger.Request()).success
+        count = len(commands)
+        wait(lambda: any(c.source == 'policy' for c in commands[count:]), timeout=20,
+             what='policy commands after clearing')
+
+        # watchdog: the reward stream stops -> zero motion within the timeout, until it returns
+        background.executor.remove_node(shaping)
+        wait(lambda: commands[-1].source == 'stop', timeout=5, what='a stop on stale rewards')
+        count = len(commands)
+        wait(lambda: len(commands) >= count + 5, what='more commands')
+        assert all(c.source == 'stop' for c in commands[count:])
+        background.add_node(shaping)
+        count = len(commands)
+        wait(lambda: any(c.source != 'stop' for c in commands[count:]), timeout=20,
+             what='commands resume with the rewards')
+    finally:
+        background.shutdown()
+        agent.destroy_node()
+        probe.destroy_node()
+
+
+class Feeder:
+    """A probe node publishing joint states, the pose and rewards of episode 1 at 20 Hz."""
+
+    def __init__(self, context, background, joy=None):
+        from geometry_msgs.msg import PoseStamped
+        from sensor_msgs.msg import JointState
+        self.node = rclpy.create_node('rd_test_feeder', context=context)
+        self.joints = self.node.create_publisher(JointState, 'joint_states', 10)
+        self.pose_pub = self.node.create_publisher(PoseStamped, 'robodopamine/ee_pose', 10)
+        self.reward = self.node.create_publisher(RewardStamped, 'reward', 10)
+        self.joy_pub = self.node.create_publisher(Joy, 'joy', 10)
+        self.pose = PoseStamped()
+        self.pose.pose.position.y, self.pose.pose.position.z = 0.6, 0.2
+        self.pose.pose.orientation.w = 1.0
+        self.joint_state = JointState(position=[0.1] * 9)
+        self.joy, self.rewards = joy, False
+        self.node.create_timer(0.05, self._publish)
+        background.add_node(self.node)
+
+    def _publish(self):
+        self.joints.publish(self.joint_state)
+        self.pose_pub.publish(self.pose)
+        if self.rewards:
+            self.reward.publish(RewardStamped(episode_id=1, progress_before=0.2,
+                                              progress_after=0.2, reward=-0.004, gamma=0.98))
+        if self.joy is not None:
+            self.joy_pub.publish(self.joy)
+
+
+def test_joy_deadman_takes_over_and_release_and_silence_hand_back(ros_context, background):
+    agent = agent_node(ros_context, mode='eval', reset_service='')
+    teleop = TeleopNode(context=ros_context, parameter_overrides=[
+        Parameter('timeout_s', value=0.3)])
+    probe = rclpy.create_node('rd_test_joy', context=ros_context)
+    commands = []
+    probe.create_subscription(ActionStamped, 'command', background.collector(commands), 100)
+    for node in (probe, agent, teleop):
+        background.add_node(node)
+    feeder = Feeder(ros_context, background)
+    wait = background.wait_until
+    try:
+        agent.loop.start_episode(1)  # no grm_node here: the episode starts directly
+        feeder.rewards = True
+        wait(lambda: commands and commands[-1].source == 'policy', what='policy commands')
+        pressed = Joy(axes=[0.0, 0.8, 0.0, 0.0, 0.0, 0.0], buttons=[1, 0, 0, 0, 1])
+        feeder.joy = pressed  # LB (button 4) is the gamepad deadman; axis 1 drives x
+        wait(lambda: commands[-1].source == 'teleop', what='teleop commands')
+        assert agent.loop.intervening and commands[-1].intervention
+        assert commands[-1].values[0] == pytest.approx(0.8)
+        assert commands[-1].values[3] == 1.0  # button 0 closed the gripper
+        feeder.joy = Joy(axes=[0.0] * 6, buttons=[0] * 5)  # release
+        wait(lambda: not agent.loop.intervening and commands[-1].source == 'policy',
+             what='release hands back to the policy')
+        feeder.joy = pressed
+        wait(lambda: agent.loop.intervening, what='second takeover')
+        feeder.joy = None  # /joy goes silent
+        wait(lambda: not agent.loop.intervening, timeout=5, what='silence ends the takeover')
+    finally:
+        background.shutdown()
+        for node in (agent, teleop, probe, feeder.node):
+            node.destroy_node()
+
+
+@pytest.mark.parametrize('adapter', sorted(ADAPTER_TYPES))
+def test_every_adapter_publishes_its_type_within_limits(adapter, ros_context, background):
+    extra = {}
+    if adapter == 'joint_trajectory':
+        extra = {'jacobian': [1.0] + [0.0] * 9 + [1.0] + [0.0] * 9 + [1.0] + [0.0] * 6,
+                 'joint_names': [f'j{i}' for i in range(9)]}
+    agent = agent_node(ros_context, mode='eval', adapter=adapter, adapter_topic='adapter_out',
+                       reset_service='', **extra)
+    probe = rclpy.create_node('rd_test_adapter', context=ros_context)
+    received = []
+    probe.create_subscription(ADAPTER_TYPES[adapter], 'adapter_out',
+                              background.collector(received), 10)
+    for node in (probe, agent):
+        background.add_node(node)
+    feeder = Feeder(ros_context, background)
+    try:
+        agent.loop.start_episode(1)
+        feeder.rewards = True
+        background.wait_until(lambda: len(received) >= 3 and agent.loop.previous is not None,
+                              what=f'{adapter} policy commands')
+        count = len(received)
+        background.wait_until(lambda: len(received) >= count + 3, what='more commands')
+        step = 0.1 * 0.1 / 0.01  # max velocity (m/s) x period / metres per unit = 1 unit
+        for msg in received[count:]:
+            assert isinstance(msg, ADAPTER_TYPES[adapter])
+            if adapter == 'twist':
+                v = msg.twist.linear
+                assert max(abs(v.x), abs(v.y), abs(v.z)) <= 0.1 + 1e-9  # m/s
+            elif adapter == 'float64_array':
+                assert len(msg.data) == 6 and max(abs(x) for x in msg.data) <= 0.1 + 1e-9
+            elif adapter == 'pose':
+                p = msg.pose.position
+                moved = np.abs(np.array([p.x, p.y - 0.6, p.z - 0.2]))
+                assert msg.header.frame_id == 'base' and moved.max() <= 0.01 * step + 1e-6
+            else:
+                assert msg.joint_names == [f'j{i}' for i in range(9)]
+                dq = np.array(msg.points[0].positions) - 0.1
+                assert np.abs(dq[:3]).max() <= 0.01 + 1e-6 and np.allclose(dq[3:], 0)
+    finally:
+        background.shutdown()
+        agent.destroy_node()
+        probe.destroy_node()
+        feeder.node.destroy_node()
