@@ -135,7 +135,7 @@ class Feeder:
 
 
 def test_joy_deadman_takes_over_and_release_and_silence_hand_back(ros_context, background):
-    agent = agent_node(ros_context, mode='eval', reset_service='')
+    agent = agent_node(ros_context, mode='eval', reset_service='', max_steps=1000)
     teleop = TeleopNode(context=ros_context, parameter_overrides=[
         Parameter('timeout_s', value=0.3)])
     probe = rclpy.create_node('rd_test_joy', context=ros_context)
@@ -155,6 +155,12 @@ def test_joy_deadman_takes_over_and_release_and_silence_hand_back(ros_context, b
         assert agent.loop.intervening and commands[-1].intervention
         assert commands[-1].values[0] == pytest.approx(0.8)
         assert commands[-1].values[3] == 1.0  # button 0 closed the gripper
+        # the stored transitions carry the human action and the intervention flag
+        wait(lambda: agent.loop.episode is not None and any(
+            t['intervention'] for t in agent.loop.episode.transitions),
+            what='a stored takeover transition')
+        taken = [t for t in agent.loop.episode.transitions if t['intervention']]
+        assert taken[-1]['action'][0] == pytest.approx(0.8)
         feeder.joy = Joy(axes=[0.0] * 6, buttons=[0] * 5)  # release
         wait(lambda: not agent.loop.intervening and commands[-1].source == 'policy',
              what='release hands back to the policy')
