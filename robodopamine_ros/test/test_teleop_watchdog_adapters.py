@@ -94,3 +94,23 @@ def test_adapters_convert_deltas_and_stop_is_zero_motion():
         to_command('pose', action, 0.1, 0.01)
     with pytest.raises(ValueError, match='4 finite numbers'):
         to_command('twist', [np.nan, 0, 0, 0], 0.1, 0.01)
+
+
+def test_homing_converges_within_the_safety_limits():
+    from robodopamine_ros.rl.acting import PolicyActor
+    from robodopamine_ros.rl.agent_loop import ControlLoop
+    from robodopamine_ros.rl.agents import AgentConfig
+    from robodopamine_ros.rl.safety import SafetyConfig
+
+    actor = PolicyActor(AgentConfig(hidden=(8, 8)), {'state': (4,)},
+                        SafetyConfig(max_velocity=(0.05,) * 3))
+    loop = ControlLoop(actor, mode='eval', home=[0.0, 0.6, 0.2], home_tolerance=0.002)
+    position = np.array([0.2, 0.5, 0.35])
+    for step in range(200):
+        action, home = loop.homing_action(position)
+        if home:
+            break
+        assert np.all(np.abs(action[:3]) <= 0.5 + 1e-9)  # 0.05 m/s at 10 Hz, 1 cm per unit
+        position = position + action[:3] * 0.01
+    assert home and np.abs(position - [0.0, 0.6, 0.2]).max() <= 0.002
+    assert 40 <= step <= 60  # 0.2 m at 5 mm per step

@@ -66,6 +66,9 @@ class RLAgentNode(Node):
         d('workspace_high', [0.5, 1.0, 0.5])
         d('observation_timeout', 0.5)
         d('reward_timeout', 0.5)
+        d('offline_updates', 1000)           # train: stage I on the demo buffer first
+        d('home_position', [0.0])            # x, y, z: move-to-home between episodes
+        d('home_tolerance', 0.005)           # m
         d('reset_service', 'sim_robot_node/reset')
         d('start_episode_service', 'grm_node/start_episode')
         p = {n.name: n.value for n in self._parameters.values()}
@@ -73,6 +76,9 @@ class RLAgentNode(Node):
             raise ValueError(f'mode must be one of {MODES}, got {p["mode"]!r}')
         if p['adapter'] not in ADAPTERS:
             raise ValueError(f'adapter must be one of {ADAPTERS}, got {p["adapter"]!r}')
+        if len(p['home_position']) not in (1, 3):
+            raise ValueError('home_position must be [x, y, z] (or [0.0]: no homing), got '
+                             f'{p["home_position"]}')
         if not p['control_rate'] > 0:
             raise ValueError(f'control_rate must be > 0 Hz, got {p["control_rate"]}')
         self.p = p
@@ -88,16 +94,18 @@ class RLAgentNode(Node):
             else (None, None)
         self.resumed = learner is not None
         learner = learner or Learner(config, shapes)
-        learner.set_stage('online')
         self.actor = PolicyActor(learner.config, shapes, safety)
         self.actor.load(learner.actor_state())
-        self.learner = LearnerThread(learner)
+        self.learner = LearnerThread(learner, offline_updates=p['offline_updates'])
         if p['mode'] == 'train':
             self.learner.start()
         self.watchdog = Watchdog({'observation': p['observation_timeout'],
                                   'reward': p['reward_timeout']})
+        home = p['home_position'] if len(p['home_position']) == 3 else None
         self.loop = ControlLoop(self.actor, p['mode'], p['max_steps'], self.watchdog,
-                                on_episode=self._on_episode)
+                                on_episode=self._on_episode, home=home,
+                                home_tolerance=p['home_tolerance'])
+        self.homing = False
         self.joints, self.pose, self.reward = None, None, None
         self.episodes_done = learner.counters['episodes']
         self.pending_start = False
@@ -151,12 +159,20 @@ class RLAgentNode(Node):
         if weights is not None:
             self.actor.load(*weights)
         obs = self._observation()
-        if obs is not None and self.loop.episode is None and not self.pending_start:
+        if obs is not None and self.loop.episode is None and not (self.pending_start
+                                                                  or self.homing):
             self._start_next_episode()
         reward, self.reward = self.reward, None
+        stop = np.array([0.0, 0.0, 0.0, self.actor.safety.gripper])
         if obs is None:
-            action = np.array([0.0, 0.0, 0.0, self.actor.safety.gripper])
-            self._publish(action, 'stop', None)
+            self._publish(stop, 'stop', None)
+            return
+        if self.homing:  # between episodes, on a robot without a reset service
+            held = self.watchdog.estop_reason or 'observation' in self.watchdog.faults(
+                self._now())
+            action, at_home = (stop, False) if held else self.loop.homing_action(self.pose[:3])
+            self.homing = not at_home
+            self._publish(action, 'stop' if held else 'home', obs)
             return
         result = self.loop.tick(self._now(), obs, self.pose[:3], reward)
         self._publish(result.action, result.source, obs)
@@ -243,6 +259,8 @@ class RLAgentNode(Node):
             self.pending_start = True
             self.reset_client.call_async(Trigger.Request()).add_done_callback(
                 lambda _: setattr(self, 'pending_start', False))
+        elif self.loop.home is not None:
+            self.homing = True
 
     def _on_episode(self, episode):
         self.learner.add_episode(episode)

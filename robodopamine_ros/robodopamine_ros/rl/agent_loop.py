@@ -29,8 +29,9 @@ MODES = ('train', 'eval', 'collect')
 class LearnerThread:
     """Learning beside control: episodes in through a queue, weights out through a slot."""
 
-    def __init__(self, learner, publish_every=10, idle_sleep_s=0.005):
+    def __init__(self, learner, publish_every=10, idle_sleep_s=0.005, offline_updates=0):
         self.learner = learner
+        self.offline_updates = offline_updates  # stage I on the demo buffer first (SPEC 5, 6)
         self.publish_every = publish_every
         self.idle_sleep_s = idle_sleep_s
         self.episodes = queue.Queue()
@@ -58,7 +59,25 @@ class LearnerThread:
         weights, self._weights = self._weights, None
         return weights
 
+    def _offline_stage(self):
+        """Pre-train on the demonstrations (collected in `collect` mode), then go online."""
+        with self.lock:
+            if not (self.offline_updates and len(self.learner.demo)) or \
+                    self.learner.counters['updates'] > 0:
+                self.learner.set_stage('online')
+                return
+            self.learner.set_stage('offline')
+        done = 0
+        while done < self.offline_updates and not self._stop.is_set():
+            with self.lock:
+                self.last_stats = self.learner.update(min(50, self.offline_updates - done))
+            done += 50
+        with self.lock:
+            self.learner.set_stage('online')
+            self._weights = (self.learner.actor_state(), self.learner.counters['weights_version'])
+
     def _run(self):
+        self._offline_stage()
         while not self._stop.is_set():
             with self.lock:
                 while not self.episodes.empty():
@@ -90,7 +109,8 @@ class TickResult:
 class ControlLoop:
     """One control step at a time; see the module docstring."""
 
-    def __init__(self, actor, mode='train', max_steps=200, watchdog=None, on_episode=None):
+    def __init__(self, actor, mode='train', max_steps=200, watchdog=None, on_episode=None,
+                 home=None, home_tolerance=0.005):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         self.actor, self.mode, self.max_steps = actor, mode, max_steps
@@ -103,6 +123,23 @@ class ControlLoop:
         self.episode_id = 0
         self.returns = 0.0
         self.last_progress = 0.0
+        self.home = None if home is None else np.asarray(home, dtype=float)
+        self.home_tolerance = home_tolerance
+
+    def homing_action(self, ee_position):
+        """
+        Return (safe action toward the home position, whether the hand is home).
+
+        The move-to-home routine between episodes on a robot without a reset service: a
+        proportional step toward `home`, through the same safety layer as every command.
+        """
+        error = self.home - np.asarray(ee_position, dtype=float)[:3]
+        if np.all(np.abs(error) <= self.home_tolerance):
+            return self._stop_action(), True
+        units = error / self.actor.safety.config.meters_per_unit
+        action, _ = self.actor.safety(np.concatenate([units, [self.actor.safety.gripper]]),
+                                      ee_position)
+        return action, False
 
     def start_episode(self, episode_id):
         self.episode_id = episode_id

@@ -1,0 +1,85 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The robot-side control loop and the learner thread, without ROS."""
+
+import time
+
+import numpy as np
+from robodopamine_ros.rl.acting import Learner, PolicyActor
+from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread
+from robodopamine_ros.rl.agents import AgentConfig
+from robodopamine_ros.rl.replay import Episode
+from robodopamine_ros.rl.safety import SafetyConfig
+from robodopamine_ros.watchdog import Watchdog
+
+SHAPES = {'state': (4,)}
+CONFIG = AgentConfig(algorithm='conrft', hidden=(16, 16), batch_size=8)
+OBS = {'state': np.zeros(4, np.float32)}
+HAND = [0.0, 0.6, 0.2]
+
+
+def reward(value, terminal=False, truncated=False):
+    return {'reward': value, 'sparse_reward': float(terminal), 'progress_before': 0.1,
+            'progress_after': 0.2, 'terminal': terminal, 'truncated': truncated}
+
+
+def test_transitions_pair_each_action_with_the_next_reward_and_episodes_close():
+    closed = []
+    actor = PolicyActor(CONFIG, SHAPES, SafetyConfig())
+    loop = ControlLoop(actor, 'train', max_steps=3, on_episode=closed.append)
+    loop.start_episode(7)
+    first = loop.tick(0.0, OBS, HAND)
+    assert first.source == 'policy' and np.all(np.abs(first.action) <= 1)
+    loop.set_intervention(True, [0.5, 0.0, 0.0, 1.0])
+    second = loop.tick(0.1, OBS, HAND, reward(0.01))
+    assert second.source == 'teleop' and second.action[0] == 0.5
+    loop.set_intervention(False)
+    loop.tick(0.2, OBS, HAND, reward(0.02))
+    done = loop.tick(0.3, OBS, HAND, reward(0.03))  # third transition: max_steps
+    assert done.episode_done and done.summary['steps'] == 3 and done.source == 'stop'
+    episode = closed[0]
+    assert [t['reward'] for t in episode.transitions] == [0.01, 0.02, 0.03]
+    np.testing.assert_allclose(episode.transitions[0]['action'], first.action)
+    assert [t['intervention'] for t in episode.transitions] == [False, True, False]
+    assert episode.transitions[1]['action'][0] == 0.5 and episode.transitions[-1]['truncated']
+    assert done.summary['intervention_rate'] == 1 / 3
+
+
+def test_watchdog_stop_holds_the_gripper_and_breaks_the_transition():
+    dog = Watchdog({'observation': 0.2})
+    actor = PolicyActor(CONFIG, SHAPES, SafetyConfig())
+    loop = ControlLoop(actor, 'collect', watchdog=dog)
+    loop.start_episode(1)
+    result = loop.tick(0.0, OBS, HAND)
+    assert result.source == 'stop' and result.stop_reason == 'observation never received'
+    dog.feed('observation', 0.0)
+    loop.set_intervention(True, [0.0, 0.0, 0.0, 1.0])
+    assert loop.tick(0.1, OBS, HAND).source == 'teleop'
+    assert loop.tick(0.5, OBS, HAND, reward(0.0)).action.tolist() == [0, 0, 0, 1.0]
+    assert loop.previous is None and len(loop.episode.transitions) == 1
+    assert loop.episode.demo  # collect mode records demonstrations
+
+
+def test_learner_thread_runs_the_offline_stage_then_hands_weights_over():
+    learner = Learner(CONFIG, SHAPES, capacity=100)
+    demo = Episode(-1, demo=True)
+    for t in range(10):
+        demo.add(OBS, [0.5, 0.0, 0.0, 1.0], OBS, float(t == 9), terminal=t == 9,
+                 truncated=False, success=t == 9)
+    learner.add_episode(demo)
+    assert learner.agent.stage == 'offline'
+    thread = LearnerThread(learner, publish_every=5, offline_updates=100).start()
+    try:
+        deadline = time.monotonic() + 30
+        weights = None
+        while weights is None and time.monotonic() < deadline:
+            weights = thread.take_weights()
+            time.sleep(0.01)
+        assert weights is not None and weights[1] >= 2  # versions: one per update call
+        assert set(weights[0]) == {'encoder', 'actor'}
+        while thread.updates < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert learner.agent.stage == 'online' and learner.counters['updates'] >= 110
+    finally:
+        thread.stop()
+    assert not thread.thread.is_alive()
