@@ -62,3 +62,9 @@ def to_command(kind, action, period, meters_per_unit, ee_pose=None, joint_positi
         return Command(kind, positions=tuple(float(v) for v in q + dq),
                        time_from_start=float(period), gripper=gripper)
     raise ValueError(f'controller adapter must be one of {ADAPTERS}, got {kind!r}')
+
+
+def twist_to_action(linear, gripper, period, meters_per_unit):
+    """Invert the twist adapter: a Cartesian velocity (m/s) back to the normalized action."""
+    delta = np.asarray(linear, dtype=float) * period / meters_per_unit
+    return np.concatenate([delta, [float(gripper)]])

@@ -8,23 +8,26 @@ context belongs to the thread that built the node.
 
 Publishes the three camera images (rgb8, stamped with the render time, one stamp per instant),
 ``joint_states`` and ``robodopamine/ee_pose`` at the camera rate, and ``sim_robot/success``
-after every control step. Steps the simulation once per command received on ``command``
-(robodopamine_interfaces/ActionStamped: normalized EE delta + gripper, the agent's own
-command), or, with ``autopilot:=expert``, with the scripted expert at the control rate.
+after every control step. Steps the simulation once per command: with
+``command_interface:=action`` an ActionStamped on ``command`` (normalized EE delta + gripper,
+the agent's own command); with ``command_interface:=twist`` what the agent's twist adapter
+sends a real arm (TwistStamped on ``twist_topic``, Float64 on ``gripper_topic``); or, with
+``autopilot:=expert``, the scripted expert at the control rate.
 ``~/reset`` (std_srvs/Trigger) starts a new layout (seed + 1).
 """
 
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import PoseStamped, TwistStamped
 import numpy as np
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped
+from robodopamine_ros.controller_adapters import twist_to_action
 from robodopamine_ros.nodes.conversions import image_msg
 from robodopamine_ros.nodes.grm_node import CAMERA_TOPICS
 from robodopamine_ros.nodes.spin import run
 from sensor_msgs.msg import Image, JointState
-from std_msgs.msg import Bool
+from std_msgs.msg import Bool, Float64
 from std_srvs.srv import Trigger
 
 
@@ -38,9 +41,18 @@ class SimRobotNode(Node):
         self.declare_parameter('camera_rate', 30.0)
         self.declare_parameter('control_rate', 10.0)
         self.declare_parameter('autopilot', '')  # '' (commands) or 'expert'
+        # 'action': ActionStamped on command; 'twist': what a real controller adapter gets
+        # (TwistStamped on twist_topic + Float64 gripper), stepped at control_rate
+        self.declare_parameter('command_interface', 'action')
+        self.declare_parameter('twist_topic', 'servo_node/delta_twist_cmds')
+        self.declare_parameter('gripper_topic', 'gripper/command')
+        self.declare_parameter('meters_per_unit', 0.01)
         p = {n: self.get_parameter(n).value for n in (
             'image_width', 'image_height', 'seed', 'max_steps', 'camera_rate', 'control_rate',
             'autopilot')}
+        interface = self.get_parameter('command_interface').value
+        if interface not in ('action', 'twist'):
+            raise ValueError(f"command_interface must be 'action' or 'twist', got {interface!r}")
         if p['autopilot'] not in ('', 'expert'):
             raise ValueError(f"autopilot must be '' or 'expert', got {p['autopilot']!r}")
         if not (p['camera_rate'] > 0 and p['control_rate'] > 0):
@@ -57,8 +69,16 @@ class SimRobotNode(Node):
         self.joints = self.create_publisher(JointState, 'joint_states', 10)
         self.pose = self.create_publisher(PoseStamped, 'robodopamine/ee_pose', 10)
         self.success_pub = self.create_publisher(Bool, 'sim_robot/success', 10)
-        self.create_subscription(ActionStamped, 'command', self._on_command, 10,
-                                 callback_group=group)
+        self.period = 1.0 / p['control_rate']
+        self.gripper = -1.0
+        if interface == 'action':
+            self.create_subscription(ActionStamped, 'command', self._on_command, 10,
+                                     callback_group=group)
+        else:
+            self.create_subscription(TwistStamped, self.get_parameter('twist_topic').value,
+                                     self._on_twist, 10, callback_group=group)
+            self.create_subscription(Float64, self.get_parameter('gripper_topic').value,
+                                     self._on_gripper, 10, callback_group=group)
         self.create_timer(1.0 / p['camera_rate'], self._publish_state, callback_group=group)
         if p['autopilot'] == 'expert':
             self.create_timer(1.0 / p['control_rate'], self._autopilot, callback_group=group)
@@ -75,6 +95,18 @@ class SimRobotNode(Node):
             self._step(np.asarray(msg.values, dtype=float))
         except ValueError as error:
             self.get_logger().error(f'command refused: {error}', throttle_duration_sec=2.0)
+
+    def _on_gripper(self, msg):
+        self.gripper = float(msg.data)
+
+    def _on_twist(self, msg):
+        v = msg.twist.linear
+        action = twist_to_action((v.x, v.y, v.z), self.gripper, self.period,
+                                 self.get_parameter('meters_per_unit').value)
+        try:
+            self._step(action)
+        except ValueError as error:
+            self.get_logger().error(f'twist refused: {error}', throttle_duration_sec=2.0)
 
     def _autopilot(self):
         self._step(self.sim.expert_action(self.observation))

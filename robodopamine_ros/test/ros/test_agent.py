@@ -30,7 +30,8 @@ def agent_node(context, **parameters):
 
 @pytest.fixture
 def graph(ros_context, tmp_path, background):
-    sim = SimInItsThread(ros_context, image_width=64, image_height=48)
+    sim = SimInItsThread(ros_context, image_width=64, image_height=48,
+                         command_interface='twist')  # driven through the twist adapter
     refs = [np.zeros((48, 64, 3), np.uint8), np.full((48, 64, 3), 200, np.uint8)]
     CompactGRM.create(task='insert the peg').save(tmp_path / 'grm', refs)
     grm = GRMNode(context=ros_context, parameter_overrides=[
@@ -61,7 +62,7 @@ def test_train_loop_stores_shaping_rewards_learns_and_checkpoints(
     wait = background.wait_until
     try:
         wait(lambda: len(summaries) >= 2, timeout=60, what='two finished episodes')
-        assert len(executed) >= 6 and sim.node.seed >= 1  # commands stepped it; it was reset
+        assert len(executed) >= 6 and sim.node.seed >= 1  # twists stepped it; it was reset
         assert any(c.source == 'policy' for c in commands)
         assert all(np.all(np.abs(c.values) <= 1.0) for c in commands)
         assert summaries[0].steps == 6 and summaries[0].episode_id == 1

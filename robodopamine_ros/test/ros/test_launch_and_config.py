@@ -77,6 +77,7 @@ def test_every_yaml_parameter_is_declared_by_its_node(name, ros_context, model_d
     ('grm_node', {'fusion': 'median'}, 'fusion must be one of'),
     ('shaping_node', {'gamma': 1.2}, 'gamma must be in'),
     ('sim_robot_node', {'autopilot': 'teleop'}, 'autopilot must be'),
+    ('sim_robot_node', {'command_interface': 'joints'}, 'command_interface must be'),
     ('rl_agent_node', {'adapter': 'effort'}, 'adapter must be one of'),
     ('rl_agent_node', {'mode': 'play'}, 'mode must be one of'),
     ('teleop_node', {'preset': 'wheel'}, 'preset must be one of'),
