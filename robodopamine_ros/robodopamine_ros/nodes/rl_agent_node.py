@@ -27,6 +27,7 @@ from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread, MODES
 from robodopamine_ros.rl.agents import AgentConfig
+from robodopamine_ros.rl.logs import TrainingLog
 from robodopamine_ros.rl.safety import SafetyConfig
 from robodopamine_ros.watchdog import Watchdog
 from sensor_msgs.msg import JointState
@@ -54,6 +55,7 @@ class RLAgentNode(Node):
         d('batch_size', 128)
         d('checkpoint_dir', '')
         d('checkpoint_every', 5)             # episodes
+        d('log_dir', '')                     # episodes.csv + TensorBoard; '' = none
         d('adapter', 'twist')
         d('adapter_topic', 'servo_node/delta_twist_cmds')
         d('gripper_topic', 'gripper/command')
@@ -106,6 +108,7 @@ class RLAgentNode(Node):
                                 on_episode=self._on_episode, home=home,
                                 home_tolerance=p['home_tolerance'])
         self.homing = False
+        self.log = TrainingLog(p['log_dir']) if p['log_dir'] else None
         self.joints, self.pose, self.reward = None, None, None
         self.episodes_done = learner.counters['episodes']
         self.pending_start = False
@@ -250,6 +253,9 @@ class RLAgentNode(Node):
                              intervention_rate=float(summary['intervention_rate']))
         msg.header.stamp = self.get_clock().now().to_msg()
         self.summary.publish(msg)
+        if self.log is not None:
+            self.log.episode(dict(summary, episode=summary['episode_id'],
+                                  updates=self.learner.updates, **self.learner.last_stats))
         self.get_logger().info(f'episode {summary["episode_id"]}: success {summary["success"]}, '
                                f'return {summary["return"]:.3f}, intervention rate '
                                f'{summary["intervention_rate"]:.2f}')
@@ -293,6 +299,8 @@ class RLAgentNode(Node):
 
     def destroy_node(self):
         self.learner.stop()
+        if self.log is not None:
+            self.log.close()
         super().destroy_node()
 
 

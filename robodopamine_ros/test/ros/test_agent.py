@@ -13,6 +13,7 @@ from robodopamine_ros.nodes.rl_agent_node import ADAPTER_TYPES, RLAgentNode
 from robodopamine_ros.nodes.shaping_node import ShapingNode
 from robodopamine_ros.nodes.teleop_node import TeleopNode
 from robodopamine_ros.rl.acting import Learner
+from robodopamine_ros.rl.logs import read_log
 from sensor_msgs.msg import Joy
 from sim_thread import SimInItsThread
 from std_msgs.msg import Bool
@@ -47,7 +48,8 @@ def graph(ros_context, tmp_path, background):
 def test_train_loop_stores_shaping_rewards_learns_and_checkpoints(
         graph, ros_context, tmp_path, background):
     sim, grm, shaping = graph
-    agent = agent_node(ros_context, checkpoint_dir=str(tmp_path / 'ckpt'))
+    agent = agent_node(ros_context, checkpoint_dir=str(tmp_path / 'ckpt'),
+                       log_dir=str(tmp_path / 'logs'))
     probe = rclpy.create_node('rd_test_probe', context=ros_context)
     rewards, summaries, commands, executed = [], [], [], []
     probe.create_subscription(RewardStamped, 'reward', background.collector(rewards), 100)
@@ -77,6 +79,8 @@ def test_train_loop_stores_shaping_rewards_learns_and_checkpoints(
         wait(ckpt.is_file, what='a checkpoint')
         resumed, _ = Learner.resume(tmp_path / 'ckpt', {'state': (16,)})
         assert resumed.counters['episodes'] >= 1
+        logged = read_log(tmp_path / 'logs')
+        assert [r['episode'] for r in logged[:2]] == [1.0, 2.0] and logged[0]['steps'] == 6
 
         # the e-stop latches: commands are stops until cleared
         wait(estop.service_is_ready, what='estop service')
