@@ -45,6 +45,25 @@ PRESETS = {
 }
 
 
+def mapping_from_settings(preset, axes=(-1,), scale=0.0, deadman_button=-1, timeout_s=0.0):
+    """
+    Build a JoyMapping from a preset and overrides, as teleop_node's parameters give them.
+
+    An override left at its 'unset' value (axes (-1,), scale 0, deadman -1, timeout 0) keeps
+    the preset's.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f'preset must be one of {sorted(PRESETS)}, got {preset!r}')
+    base = PRESETS[preset]
+    axes = tuple(axes)
+    return JoyMapping(
+        axes=base.axes if axes == (-1,) else axes, signs=base.signs,
+        scale=scale or base.scale, deadzone=base.deadzone,
+        deadman_button=base.deadman_button if deadman_button < 0 else deadman_button,
+        close_button=base.close_button, open_button=base.open_button,
+        timeout_s=timeout_s or base.timeout_s)
+
+
 @dataclass
 class TeleopEvent:
     action: np.ndarray        # dx, dy, dz, gripper in [-1, 1]

@@ -114,3 +114,11 @@ def test_relabel_recomputes_rewards_and_returns_from_logged_progress():
 def test_non_finite_action_is_refused():
     with pytest.raises(ValueError, match='episode 3 step 0: stored action must be finite'):
         Episode(3).add(obs(0), [np.nan, 0, 0, 0], obs(1), 0.0, False, False)
+
+
+def test_without_demonstrations_the_batch_is_all_online_and_not_flagged_demo():
+    rng = np.random.default_rng(0)
+    online, demo = ReplayBuffer(100, SHAPES, 4), ReplayBuffer(100, SHAPES, 4)
+    store_episode(episode([0.0] * 10), ReturnRule(), online, demo)
+    batch = mixed_batch(online, demo, 16, rng)
+    assert not batch['from_demo_buffer'].any() and len(batch['action']) == 16

@@ -27,6 +27,11 @@ def load_grm(spec, device='cpu', template=None):
     return model, model.saved_references(spec)
 
 
+def stored_task(model):
+    """Return the task text a model was adapted on ('' when it stores none)."""
+    return getattr(model, 'config', {}).get('task', '')
+
+
 def read_rgb(path, what='image'):
     """Read an image file as an RGB array; a file that is not an image names itself."""
     import cv2

@@ -61,7 +61,7 @@ class OnlineProgress:
         goal of the backward query, and the only reference when the model has none. An empty
         task means the task stored with the model.
         """
-        from robodopamine_ros.grm.loading import load_grm, read_rgb
+        from robodopamine_ros.grm.loading import load_grm, read_rgb, stored_task
 
         if backend != 'pixel-baseline' and not model_dir:
             raise ValueError(f'backend {backend!r} needs the model_dir parameter')
@@ -73,7 +73,7 @@ class OnlineProgress:
                              'is empty')
         start_ref, end_ref = references or (goal_front, goal_front)
         goal = (goal_front,) * 3 if goal_front is not None else None
-        task = task or getattr(model, 'config', {}).get('task', '')
+        task = task or stored_task(model)
         return cls(model, task, start_ref, end_ref, goal, config, slop=slop)
 
     @property

@@ -25,7 +25,7 @@ from robodopamine_interfaces.srv import SetIntervention, StartEpisode
 from robodopamine_ros.controller_adapters import ADAPTERS, to_command
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.rl.acting import Learner, PolicyActor
-from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread, MODES
+from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.logs import TrainingLog
 from robodopamine_ros.rl.safety import SafetyConfig
@@ -74,8 +74,6 @@ class RLAgentNode(Node):
         d('reset_service', 'sim_robot_node/reset')
         d('start_episode_service', 'grm_node/start_episode')
         p = {n.name: n.value for n in self._parameters.values()}
-        if p['mode'] not in MODES:
-            raise ValueError(f'mode must be one of {MODES}, got {p["mode"]!r}')
         if p['adapter'] not in ADAPTERS:
             raise ValueError(f'adapter must be one of {ADAPTERS}, got {p["adapter"]!r}')
         if len(p['home_position']) not in (1, 3):
@@ -85,6 +83,8 @@ class RLAgentNode(Node):
             raise ValueError(f'control_rate must be > 0 Hz, got {p["control_rate"]}')
         self.p = p
         self.period = 1.0 / p['control_rate']
+        jacobian = np.asarray(p['jacobian'], dtype=float)
+        self.jacobian = jacobian.reshape(3, -1) if jacobian.size > 1 else None
         safety = SafetyConfig(max_velocity=tuple(p['max_velocity']),
                               workspace_low=tuple(p['workspace_low']),
                               workspace_high=tuple(p['workspace_high']),
@@ -153,7 +153,12 @@ class RLAgentNode(Node):
 
     # control -----------------------------------------------------------------------------------
     def _observation(self):
-        if self.joints is None or self.pose is None or len(self.joints) != self.p['joints']:
+        if self.joints is None or self.pose is None:
+            return None
+        if len(self.joints) != self.p['joints']:
+            self.get_logger().error(
+                f'joint_states has {len(self.joints)} positions, parameter joints says '
+                f'{self.p["joints"]}: holding still', throttle_duration_sec=5.0)
             return None
         return {'state': np.concatenate([self.joints, self.pose])}
 
@@ -166,16 +171,13 @@ class RLAgentNode(Node):
                                                                   or self.homing):
             self._start_next_episode()
         reward, self.reward = self.reward, None
-        stop = np.array([0.0, 0.0, 0.0, self.actor.safety.gripper])
         if obs is None:
-            self._publish(stop, 'stop', None)
+            self._publish(self.loop.stop_action(), 'stop', None)
             return
         if self.homing:  # between episodes, on a robot without a reset service
-            held = self.watchdog.estop_reason or 'observation' in self.watchdog.faults(
-                self._now())
-            action, at_home = (stop, False) if held else self.loop.homing_action(self.pose[:3])
+            result, at_home = self.loop.home_step(self._now(), self.pose[:3])
             self.homing = not at_home
-            self._publish(action, 'stop' if held else 'home', obs)
+            self._publish(result.action, result.source, obs)
             return
         result = self.loop.tick(self._now(), obs, self.pose[:3], reward)
         self._publish(result.action, result.source, obs)
@@ -188,13 +190,11 @@ class RLAgentNode(Node):
         msg.header.stamp = self.get_clock().now().to_msg()
         self.command.publish(msg)
         p = self.p
-        jacobian = np.asarray(p['jacobian'], dtype=float)
         self.gripper.publish(Float64(data=float(action[3])))
         try:
             command = to_command(
                 p['adapter'], action, self.period, p['meters_per_unit'], ee_pose=self.pose,
-                joint_positions=self.joints,
-                jacobian=jacobian.reshape(3, -1) if jacobian.size > 1 else None)
+                joint_positions=self.joints, jacobian=self.jacobian)
         except ValueError as error:  # no pose / joints yet: nothing to hold, send nothing
             self.get_logger().warn(f'{p["adapter"]} adapter: {error}',
                                    throttle_duration_sec=5.0)

@@ -70,6 +70,7 @@ class SimRobotNode(Node):
         self.pose = self.create_publisher(PoseStamped, 'robodopamine/ee_pose', 10)
         self.success_pub = self.create_publisher(Bool, 'sim_robot/success', 10)
         self.period = 1.0 / p['control_rate']
+        self.meters_per_unit = self.get_parameter('meters_per_unit').value
         self.gripper = -1.0
         if interface == 'action':
             self.create_subscription(ActionStamped, 'command', self._on_command, 10,
@@ -102,7 +103,7 @@ class SimRobotNode(Node):
     def _on_twist(self, msg):
         v = msg.twist.linear
         action = twist_to_action((v.x, v.y, v.z), self.gripper, self.period,
-                                 self.get_parameter('meters_per_unit').value)
+                                 self.meters_per_unit)
         try:
             self._step(action)
         except ValueError as error:

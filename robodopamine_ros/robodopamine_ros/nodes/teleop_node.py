@@ -14,7 +14,7 @@ from rclpy.node import Node
 from robodopamine_interfaces.msg import ActionStamped
 from robodopamine_interfaces.srv import SetIntervention
 from robodopamine_ros.nodes.spin import run
-from robodopamine_ros.teleop import JoyMapping, PRESETS, Teleop
+from robodopamine_ros.teleop import mapping_from_settings, Teleop
 from sensor_msgs.msg import Joy
 
 
@@ -28,21 +28,8 @@ class TeleopNode(Node):
         self.declare_parameter('deadman_button', -1)   # -1: the preset's
         self.declare_parameter('timeout_s', 0.0)       # 0: the preset's
         self.declare_parameter('intervention_service', 'rl_agent_node/set_intervention')
-        preset = self.get_parameter('preset').value
-        if preset not in PRESETS:
-            raise ValueError(f'preset must be one of {sorted(PRESETS)}, got {preset!r}')
-        base = PRESETS[preset]
-        axes = tuple(self.get_parameter('axes').value)
-        scale = self.get_parameter('scale').value
-        deadman = self.get_parameter('deadman_button').value
-        timeout = self.get_parameter('timeout_s').value
-        mapping = JoyMapping(
-            axes=base.axes if axes == (-1,) else axes, signs=base.signs,
-            scale=scale or base.scale, deadzone=base.deadzone,
-            deadman_button=base.deadman_button if deadman < 0 else deadman,
-            close_button=base.close_button, open_button=base.open_button,
-            timeout_s=timeout or base.timeout_s)
-        self.teleop = Teleop(mapping)
+        self.teleop = Teleop(mapping_from_settings(*(self.get_parameter(n).value for n in (
+            'preset', 'axes', 'scale', 'deadman_button', 'timeout_s'))))
         self.publisher = self.create_publisher(ActionStamped, 'teleop/action', 10)
         self.client = self.create_client(SetIntervention,
                                          self.get_parameter('intervention_service').value)

@@ -76,8 +76,7 @@ class Learner:
             raise ValueError('no data to learn from: both buffers are empty')
         totals = {}
         for _ in range(steps):
-            buffer_demo = self.demo if len(self.demo) else self.online
-            batch = mixed_batch(self.online, buffer_demo, self.config.batch_size, self.rng)
+            batch = mixed_batch(self.online, self.demo, self.config.batch_size, self.rng)
             for key, value in self.agent.update(batch).items():
                 totals.setdefault(key, []).append(value)
         self.counters['updates'] += steps

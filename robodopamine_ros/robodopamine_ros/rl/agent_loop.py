@@ -121,8 +121,6 @@ class ControlLoop:
         self.episode = None
         self.previous = None  # (obs, action, intervention) of the step in flight
         self.episode_id = 0
-        self.returns = 0.0
-        self.last_progress = 0.0
         self.home = None if home is None else np.asarray(home, dtype=float)
         self.home_tolerance = home_tolerance
 
@@ -135,7 +133,7 @@ class ControlLoop:
         """
         error = self.home - np.asarray(ee_position, dtype=float)[:3]
         if np.all(np.abs(error) <= self.home_tolerance):
-            return self._stop_action(), True
+            return self.stop_action(), True
         units = error / self.actor.safety.config.meters_per_unit
         action, _ = self.actor.safety(np.concatenate([units, [self.actor.safety.gripper]]),
                                       ee_position)
@@ -144,14 +142,30 @@ class ControlLoop:
     def start_episode(self, episode_id):
         self.episode_id = episode_id
         self.episode = Episode(episode_id, demo=self.mode == 'collect')
-        self.previous, self.returns = None, 0.0
+        self.previous = None
 
     def set_intervention(self, active, action=None):
         self.intervening = bool(active)
         if action is not None:
             self.teleop_action = np.asarray(action, dtype=float)
 
-    def _stop_action(self):
+    def home_step(self, now, ee_position):
+        """
+        One tick of the move-to-home routine; returns (TickResult, whether the hand is home).
+
+        A latched e-stop or stale observations hold the arm (rewards do not matter between
+        episodes).
+        """
+        held = self.watchdog is not None and (
+            self.watchdog.estop_reason is not None
+            or 'observation' in self.watchdog.faults(now))
+        if held:
+            return TickResult(self.stop_action(), 'stop', 'held while homing'), False
+        action, at_home = self.homing_action(ee_position)
+        return TickResult(action, 'home'), at_home
+
+    def stop_action(self):
+        """Return the stop: zero motion, the gripper held at its last command."""
         return np.array([0.0, 0.0, 0.0, self.actor.safety.gripper])
 
     def tick(self, now, obs, ee_position, reward=None):
@@ -167,9 +181,9 @@ class ControlLoop:
         reason = self.watchdog.stopped(now) if self.watchdog else None
         if reason is not None:
             self.previous = None  # no transition across a stop
-            return TickResult(self._stop_action(), 'stop', reason, done, summary)
+            return TickResult(self.stop_action(), 'stop', reason, done, summary)
         if done or self.episode is None:
-            return TickResult(self._stop_action(), 'stop', 'between episodes', done, summary)
+            return TickResult(self.stop_action(), 'stop', 'between episodes', done, summary)
         if self.intervening or self.mode == 'collect':
             action, _ = self.actor.safety(self.teleop_action if self.intervening
                                           else np.zeros(4), ee_position)
@@ -191,15 +205,14 @@ class ControlLoop:
                          progress_before=reward['progress_before'],
                          progress_after=reward['progress_after'],
                          sparse_reward=reward['sparse_reward'])
-        self.returns += reward['reward']
-        self.last_progress = reward['progress_after']
         self.previous = None
         if not (terminal or truncated):
             return False, None
         episode, self.episode = self.episode, None
         summary = {'episode_id': episode.episode_id, 'steps': len(episode.transitions),
-                   'success': episode.succeeded, 'return': self.returns,
-                   'final_progress': self.last_progress,
+                   'success': episode.succeeded,
+                   'return': sum(t['reward'] for t in episode.transitions),
+                   'final_progress': episode.transitions[-1]['progress_after'],
                    'intervention_rate': episode.intervention_rate}
         if self.mode != 'eval':
             self.on_episode(episode)

@@ -60,10 +60,13 @@ class TrainingLog:
             self.tensorboard.close()
 
 
+BOOLEANS = {'True': 1.0, 'False': 0.0}
+
+
 def _number(text):
     if text in ('', None):
         return float('nan')
-    return {'True': 1.0, 'False': 0.0}.get(text) if text in ('True', 'False') else float(text)
+    return BOOLEANS[text] if text in BOOLEANS else float(text)
 
 
 def read_log(folder):

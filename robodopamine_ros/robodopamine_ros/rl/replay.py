@@ -140,10 +140,16 @@ def mixed_batch(online, demo, batch_size, rng, demo_fraction=0.5):
     """
     Sample a batch: demo_fraction from the demo buffer, the rest online (SPEC 5: 50/50).
 
-    While the online buffer is empty (offline stage) the whole batch comes from the demos.
-    The returned batch carries 'from_demo_buffer' so losses can single out the demo half.
+    While one buffer is empty the whole batch comes from the other (the offline stage has no
+    online data; a robot may learn without demonstrations). The returned batch carries
+    'from_demo_buffer' so losses can single out the demo part.
     """
-    n_demo = batch_size if len(online) == 0 else int(round(batch_size * demo_fraction))
+    if len(online) == 0:
+        n_demo = batch_size
+    elif len(demo) == 0:
+        n_demo = 0
+    else:
+        n_demo = int(round(batch_size * demo_fraction))
     parts = []
     if n_demo:
         parts.append((demo.gather(demo.sample_indices(n_demo, rng)), True))

@@ -97,13 +97,12 @@ class GRMProgress:
     """Progress Phi from the GRM on the camera images, ticking every `every` steps."""
 
     def __init__(self, grm_dir, every=1):
-        from robodopamine_ros.grm.loading import load_grm
+        from robodopamine_ros.grm.loading import load_grm, stored_task
 
         self.model, references = load_grm(str(grm_dir))
         if references is None:
             raise ValueError(f'{grm_dir}: the GRM folder holds no reference images')
-        task = getattr(self.model, 'config', {}).get('task', '')
-        self.estimator = ProgressEstimator(self.model, task, *references)
+        self.estimator = ProgressEstimator(self.model, stored_task(self.model), *references)
         self.every, self.steps = max(1, int(every)), 0
 
     @staticmethod
