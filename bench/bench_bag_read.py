@@ -88,8 +88,8 @@ def main():
             path = workdir / f'{storage}_{image_format}'
             make_bag(path, storage, image_format)
             megabytes = bag_bytes(path) / 1e6
-            ours = best_of(lambda p: bags.read_episode(p, slop=0.01), path)
-            episode = bags.read_episode(path, slop=0.01)
+            ours = best_of(lambda p: bags.read_episode(p, bags.ReadOptions(slop=0.01)), path)
+            episode = bags.read_episode(path, bags.ReadOptions(slop=0.01))
             assert episode.num_frames == FRAMES and episode.image_size == (640, 480)
             read = best_of(bare_read, path)
             decode = best_of(bare_decode, path)

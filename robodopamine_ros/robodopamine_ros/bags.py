@@ -3,23 +3,29 @@
 """
 rosbag2 in and out (ROS-free, with the rosbags library).
 
-- read_episode(): a bag folder (sqlite3 or mcap; bag versions as Humble and Jazzy write them)
-  into an Episode: synchronized (front, left wrist, right wrist) triplets, joint states,
-  end-effector poses, commanded actions with intervention flags, and our ProgressStamped /
-  RewardStamped messages when present. sensor_msgs/Image (rgb8, bgr8, rgba8, bgra8, mono8) and
-  sensor_msgs/CompressedImage (jpeg, png) are decoded.
+- read_episode(): a recording (bag folder in sqlite3 or mcap, bag versions as Humble and Jazzy
+  write them; or a bare .mcap, see bag_location) into an Episode: synchronized (front, left
+  wrist, right wrist) triplets, joint states, end-effector poses, commanded actions with
+  intervention flags, and our ProgressStamped / RewardStamped messages when present. Images
+  are decoded by images.py (raw encodings and jpeg/png CompressedImage). How it reads is set by
+  one ReadOptions: camera and robot topics, slop, storage, which stamps synchronize.
 - EpisodeBagWriter / write_episode(): the same topics and types out, in either storage format.
   The bag is written into a temporary folder and renamed into place when complete, so a failed
   write never leaves a partial bag behind.
+
+Reading makes two passes over the camera messages: the first collects header and receive stamps
+only and plans the triplets (triplets.py: clock choice, monotonic stretches, synchronization),
+the second deserializes and decodes just the chosen messages straight into preallocated arrays.
+Memory stays at the output plus one message.
 
 Keyframes and instruction paraphrases live beside the bag's metadata.yaml in the reference JSON
 files (annotated_keyframes.json, task_instruction.json), as in the reference layout.
 """
 
-from dataclasses import dataclass, fields
-import heapq
+from dataclasses import dataclass, field, fields
 import json
 import logging
+import math
 import os
 from pathlib import Path
 import shutil
@@ -29,10 +35,11 @@ import tempfile
 import numpy as np
 
 from robodopamine_ros import images, keyframes
+from robodopamine_ros.bag_location import BagError, locate, open_reader, STORAGE_CHOICES
 from robodopamine_ros.episode import Episode, Stream, VIEWS
 from robodopamine_ros.interfaces import deserialize, typestore
 from robodopamine_ros.reference_layout import INSTRUCTION_FILE, read_instruction_file
-from robodopamine_ros.sync import ApproximateTimeSynchronizer
+from robodopamine_ros.triplets import CameraStamps, plan_triplets, STAMP_CHOICES
 
 LOG = logging.getLogger(__name__)
 
@@ -44,10 +51,7 @@ ACTION = 'robodopamine_interfaces/msg/ActionStamped'
 PROGRESS = 'robodopamine_interfaces/msg/ProgressStamped'
 REWARD = 'robodopamine_interfaces/msg/RewardStamped'
 STORAGES = ('sqlite3', 'mcap')
-
-
-class BagError(ValueError):
-    """A bag that cannot be used; the message names the file, topic, stamp or index."""
+COMPRESSED_SUFFIX = '/compressed'
 
 
 @dataclass(frozen=True)
@@ -67,12 +71,61 @@ class TopicConfig:
         return getattr(self, view)
 
     @classmethod
-    def from_dict(cls, values):
+    def from_dict(cls, values, source='topics'):
+        """Build from {key: topic}; keys are this class's fields. Raises ValueError naming them."""
         known = {f.name for f in fields(cls)}
+        if not isinstance(values, dict):
+            raise ValueError(f'{source}: expected a mapping of {sorted(known)} to topic names, '
+                             f'got {type(values).__name__}')
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f'unknown topic keys {unknown} (known: {sorted(known)})')
-        return cls(**values)
+            raise ValueError(f'{source}: unknown topic keys {unknown} (known: {sorted(known)})')
+        for key, topic in values.items():
+            if not isinstance(topic, str) or not topic.strip():
+                raise ValueError(f'{source}: {key} must be a topic name, got {topic!r}')
+        return cls(**{k: v.strip() for k, v in values.items()})
+
+    @classmethod
+    def from_yaml(cls, path):
+        """Read {key: topic} from a YAML file (e.g. front: /front/color/image_raw)."""
+        import yaml
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f'{path}: topic file not found')
+        try:
+            values = yaml.safe_load(path.read_text(encoding='utf-8'))
+        except yaml.YAMLError as error:
+            raise ValueError(f'{path}: not valid YAML ({error})') from error
+        return cls.from_dict(values if values is not None else {}, source=str(path))
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """
+    How to read a recorded demonstration; every command that reads one takes these.
+
+    topics: TopicConfig (camera topic per view, robot topics). slop: largest stamp spread
+    within a synchronized triplet, seconds. storage: 'auto' (metadata.yaml, else the file
+    extension), 'sqlite3' or 'mcap'. stamps: 'auto' (header stamps unless unusable, then the
+    bag's receive time), 'header' or 'receive'. Raises ValueError naming a bad value.
+    """
+
+    topics: TopicConfig = field(default_factory=TopicConfig)
+    slop: float = 0.02
+    storage: str = 'auto'
+    stamps: str = 'auto'
+
+    def __post_init__(self):
+        if not isinstance(self.topics, TopicConfig):
+            raise ValueError(f'topics must be a TopicConfig, got {type(self.topics).__name__}')
+        if not (isinstance(self.slop, (int, float)) and math.isfinite(self.slop)
+                and self.slop > 0):
+            raise ValueError(f'slop must be a number of seconds > 0, got {self.slop!r}')
+        if self.storage not in STORAGE_CHOICES:
+            raise ValueError(f'storage must be one of {STORAGE_CHOICES}, got {self.storage!r}')
+        if self.stamps not in STAMP_CHOICES:
+            raise ValueError(f'stamps must be one of {STAMP_CHOICES}, got {self.stamps!r}')
 
 
 def stamp_ns(header):
@@ -92,144 +145,187 @@ def _message_dict(msg):
 # --------------------------------------------------------------------------------------------
 # reading
 
-def _open_reader(path):
-    from rosbags.rosbag2 import Reader
-
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f'{path}: no such bag')
-    try:
-        reader = Reader(path)
-        reader.open()
-    except Exception as error:  # rosbags raises several types for broken bags
-        raise BagError(f'{path}: cannot open bag ({type(error).__name__}: {error})') from error
-    return reader
-
-
-def _messages(reader, path, connections, store):
-    """Yield (topic, msgtype, msg) of the given connections, naming the bag on failure."""
+def _raw_messages(reader, path, connections):
+    """Yield (connection, receive stamp ns, raw bytes); a broken bag raises BagError."""
     if not connections:
         return  # rosbags reads every connection when given none
-    for connection, raw in _raw_messages(reader, path, connections):
+    iterator = reader.messages(connections=connections)
+    while True:
         try:
-            msg = deserialize(store, raw, connection.msgtype)
-        except Exception as error:
-            raise BagError(f'{path}: {connection.topic}: cannot deserialize a '
-                           f'{connection.msgtype} ({error})') from error
-        yield connection.topic, connection.msgtype, msg
+            connection, timestamp, raw = next(iterator)
+        except StopIteration:
+            return
+        except Exception as error:  # rosbags raises several types for broken bags
+            raise BagError(f'{path}: bag is truncated or corrupt while reading '
+                           f'({type(error).__name__}: {error})') from error
+        yield connection, timestamp, raw
 
 
-def _camera_connection(reader, path, topic):
-    by_topic = {c.topic: c for c in reader.connections}
-    for name in (topic, topic + '/compressed'):
-        connection = by_topic.get(name)
-        if connection is not None:
+def _sibling(topic):
+    """Return the compressed topic of a raw one, and the reverse."""
+    if topic.endswith(COMPRESSED_SUFFIX):
+        return topic[:-len(COMPRESSED_SUFFIX)]
+    return topic + COMPRESSED_SUFFIX
+
+
+def _camera_connections(reader, path, topic, warnings):
+    """
+    Return the connections of one camera: its topic, or its raw/compressed sibling.
+
+    The asked topic is used when it has messages; else its sibling (``/compressed`` added or
+    removed) when that has some, with a warning if the asked topic exists but is empty.
+    """
+    by_topic = {}
+    for connection in reader.connections:
+        by_topic.setdefault(connection.topic, []).append(connection)
+    candidates = [name for name in (topic, _sibling(topic)) if name in by_topic]
+    if not candidates:
+        raise BagError(f'{path}: camera topic {topic} not found (nor {_sibling(topic)}); '
+                       f'topics in the bag: {", ".join(sorted(by_topic)) or "none"}')
+    for name in candidates:
+        for connection in by_topic[name]:
             if connection.msgtype not in (IMAGE, COMPRESSED):
                 raise BagError(f'{path}: topic {name} has type {connection.msgtype}, expected '
                                f'{IMAGE} or {COMPRESSED}')
-            return connection
-    raise BagError(f'{path}: camera topic {topic} not found (nor {topic}/compressed); topics '
-                   f'in the bag: {", ".join(sorted(by_topic)) or "none"}')
+    counts = {name: sum(c.msgcount for c in by_topic[name]) for name in candidates}
+    chosen = next((name for name in candidates if counts[name]), None)
+    if chosen is None:
+        raise BagError(f'{path}: camera topic {" and ".join(candidates)} has no messages')
+    if chosen != topic and topic in by_topic:
+        warnings.append(f'{topic} has no messages: reading {chosen} ({counts[chosen]} '
+                        'messages) instead')
+    return by_topic[chosen]
 
 
-def _header_stamp(raw):
+def _header_stamp(raw, topic, index):
     """Read header.stamp straight from CDR bytes (every camera message starts with a Header)."""
-    sec, nanosec = struct.unpack_from('<iI' if raw[1] else '>iI', raw, 4)
+    try:
+        sec, nanosec = struct.unpack_from('<iI' if raw[1] else '>iI', raw, 4)
+    except (struct.error, IndexError) as error:
+        raise BagError(f'{topic}: message {index} is too short for a header '
+                       f'({len(raw)} bytes)') from error
     return sec * 1_000_000_000 + nanosec
 
 
-class _TripletDecoder:
+@dataclass
+class _Cameras:
+    """The camera connections of a bag, per view, and the stamps of their messages."""
+
+    connections: dict    # view -> [connection]
+    stamps: list         # CameraStamps per view, in VIEWS order
+
+    @property
+    def topics(self):
+        return [s.topic for s in self.stamps]
+
+
+def _camera_stamps(reader, path, topics, warnings):
+    """First pass: the header and receive stamps of every camera message, in bag order."""
+    connections = {v: _camera_connections(reader, path, topics.camera(v), warnings)
+                   for v in VIEWS}
+    view_of = {c.id: v for v, cs in connections.items() for c in cs}
+    header, receive = {v: [] for v in VIEWS}, {v: [] for v in VIEWS}
+    for connection, timestamp, raw in _raw_messages(
+            reader, path, [c for cs in connections.values() for c in cs]):
+        view = view_of[connection.id]
+        header[view].append(_header_stamp(raw, connection.topic, len(header[view])))
+        receive[view].append(timestamp)
+    stamps = [CameraStamps(connections[v][0].topic, header[v], receive[v]) for v in VIEWS]
+    return _Cameras(connections, stamps)
+
+
+def plan_episode(path, options=None):
     """
-    Streaming three-camera synchronization and decoding, in one pass over the bag.
+    Plan a bag's synchronized triplets from stamps alone (no image is decoded).
 
-    Each camera goes through a small reorder buffer (messages released in header-stamp order;
-    anything later than the window is dropped and counted), then the approximate-time
-    synchronizer; only the messages of a synchronized triplet are deserialized and decoded,
-    straight into preallocated arrays. Memory stays at the output plus a few messages.
+    Returns (plan, location): a triplets.TripletPlan whose warnings include the location's
+    (and are logged), and the bag_location.BagLocation. Raises FileNotFoundError, BagError or
+    triplets.NoTripletsError naming the bag.
     """
-
-    def __init__(self, path, cameras, store, slop, image_size, reorder_window=16):
-        self.path, self.cameras, self.store, self.size = path, cameras, store, image_size
-        self.window = reorder_window
-        self.sync = ApproximateTimeSynchronizer(len(VIEWS), slop, queue_size=64)
-        self.sync.registerCallback(self._on_triplet)
-        self.buffers = {v: [] for v in VIEWS}
-        self.stamps = {v: [] for v in VIEWS}     # every stamp seen, for the statistics
-        self.released = dict.fromkeys(VIEWS)
-        self.late = dict.fromkeys(VIEWS, 0)
-        self.duplicates = dict.fromkeys(VIEWS, 0)
-        self.capacity = max(1, min(c.msgcount for c in cameras.values()))
-        self.frames = dict.fromkeys(VIEWS)
-        self.first_shape = dict.fromkeys(VIEWS)
-        self.triplet_stamps = []
-
-    def add(self, view, raw):
-        stamp = _header_stamp(raw)
-        self.stamps[view].append(stamp)
-        heapq.heappush(self.buffers[view], (stamp, len(self.stamps[view]), raw))
-        if len(self.buffers[view]) > self.window:
-            self._release(view)
-
-    def _release(self, view):
-        stamp, _, raw = heapq.heappop(self.buffers[view])
-        last = self.released[view]
-        if last is not None and stamp <= last:
-            if stamp == last:
-                self.duplicates[view] += 1
-            else:
-                self.late[view] += 1
-            return
-        self.released[view] = stamp
-        self.sync.add(VIEWS.index(view), stamp, raw)
-
-    def finish(self):
-        for view in VIEWS:
-            while self.buffers[view]:
-                self._release(view)
-        self.sync.flush()
-
-    def _on_triplet(self, *items):
-        index = len(self.triplet_stamps)
-        self.triplet_stamps.append(items[0][0])
-        for view, (stamp, raw) in zip(VIEWS, items):
-            connection = self.cameras[view]
-            full, small = _decode(connection, raw, self.store, stamp, self.size,
-                                  self.first_shape[view])
-            if self.frames[view] is None:
-                self.first_shape[view] = full.shape
-                self.frames[view] = np.empty((self.capacity,) + small.shape, np.uint8)
-            if index >= len(self.frames[view]):  # more triplets than the metadata promised
-                self.frames[view] = np.concatenate([self.frames[view],
-                                                    np.empty_like(self.frames[view])])
-            self.frames[view][index] = small
-
-    def warnings(self):
-        out = []
-        for view in VIEWS:
-            topic, stamps = self.cameras[view].topic, np.array(self.stamps[view], np.int64)
-            out_of_order = int(np.sum(np.diff(stamps) < 0))
-            if out_of_order:
-                out.append(f'{topic}: {out_of_order} messages with out-of-order header stamps '
-                           f'(reordered within {self.window} messages; {self.late[view]} '
-                           'arrived too late and were dropped)')
-            if self.duplicates[view]:
-                out.append(f'{topic}: {self.duplicates[view]} messages with a duplicate header '
-                           'stamp dropped')
-            stamps = np.unique(stamps)
-            if len(stamps) > 2:
-                period = float(np.median(np.diff(stamps)))
-                for g in np.nonzero(np.diff(stamps) > max(5 * period, 0.5e9))[0]:
-                    out.append(f'{topic}: no frames for {(stamps[g + 1] - stamps[g]) / 1e9:.2f}'
-                               f' s after stamp {stamps[g]} ns')
-        return out
+    options = options or ReadOptions()
+    location = locate(path, options.storage)
+    with open_reader(location) as reader:
+        plan, _ = _plan(reader, location, options)
+    _log(location.path, plan.warnings)
+    return plan, location
 
 
-def _decode(connection, raw, store, stamp, size, first_shape):
-    where = f'{connection.topic} at stamp {stamp} ns'
+def _plan(reader, location, options):
+    """Both passes start here: camera stamps, then the plan (warnings: location's first)."""
+    warnings = list(location.warnings)
+    cameras = _camera_stamps(reader, location.path, options.topics, warnings)
+    plan = plan_triplets(cameras.stamps, options.slop, options.stamps,
+                         where=str(location.path))
+    plan.warnings[:0] = warnings
+    return plan, cameras
+
+
+def _log(path, warnings):
+    for warning in warnings:
+        LOG.warning('%s: %s', path, warning)
+
+
+def read_episode(path, options=None, image_size=None, distro='jazzy', episode_id=None):
+    """
+    Read a recording (bag folder, or a bare .mcap folder or file) into an Episode.
+
+    options: ReadOptions (topics, slop, storage, stamps). image_size: (width, height) to
+    resize to, or None for the recorded size. Warnings (what was dropped, reordered, which
+    clock was used and why) are logged and kept in Episode.warnings; Episode.sync holds the
+    synchronization statistics. Raises FileNotFoundError, BagError, NoTripletsError or
+    images.ImageDecodeError naming the bag, topic and stamp.
+    """
+    options = options or ReadOptions()
+    store = typestore(distro)
+    location = locate(path, options.storage)
+    path = location.path
+    with open_reader(location) as reader:
+        plan, cameras = _plan(reader, location, options)
+        views = _decode_planned(reader, path, cameras, plan, store, image_size)
+        streams, joint_names, progress, rewards = _other_streams(
+            reader, path, options.topics, store, plan.clock)
+    segments, instructions = sidecar_files(location.folder, len(plan))
+    _log(path, plan.warnings)
+    return Episode(
+        episode_id=episode_id or (path.name if path.is_dir() else path.stem),
+        stamps=plan.stamps, views=views, streams=streams, joint_names=joint_names,
+        progress=progress, rewards=rewards, keyframes=segments, instructions=instructions,
+        success=_success_from(rewards), sync=plan.sync_dict(), warnings=list(plan.warnings))
+
+
+def _decode_planned(reader, path, cameras, plan, store, size):
+    """Second pass: decode the planned messages into (T, H, W, 3) arrays per view."""
+    wanted = {v: {} for v in VIEWS}
+    for triplet, row in enumerate(plan.indices):
+        for view, index in zip(VIEWS, row):
+            wanted[view][int(index)] = triplet
+    view_of = {c.id: v for v, cs in cameras.connections.items() for c in cs}
+    seen = dict.fromkeys(VIEWS, 0)
+    frames, first_shape = dict.fromkeys(VIEWS), dict.fromkeys(VIEWS)
+    for connection, _, raw in _raw_messages(
+            reader, path, [c for cs in cameras.connections.values() for c in cs]):
+        view = view_of[connection.id]
+        index = seen[view]
+        seen[view] += 1
+        triplet = wanted[view].get(index)
+        if triplet is None:
+            continue
+        header = cameras.stamps[VIEWS.index(view)].header[index]
+        where = f'{connection.topic} at stamp {header} ns'
+        full, small = _decode(connection, raw, store, where, size, first_shape[view])
+        if frames[view] is None:
+            first_shape[view] = full.shape
+            frames[view] = np.empty((len(plan),) + small.shape, np.uint8)
+        frames[view][triplet] = small
+    return frames
+
+
+def _decode(connection, raw, store, where, size, first_shape):
     try:
         msg = deserialize(store, raw, connection.msgtype)
     except Exception as error:
-        raise BagError(f'{where}: cannot deserialize ({error})') from error
+        raise BagError(f'{where}: cannot deserialize a {connection.msgtype} ({error})') \
+            from error
     rgb = (images.decode_image(msg, where) if connection.msgtype == IMAGE
            else images.decode_compressed(msg, where))
     if first_shape is not None and rgb.shape != first_shape:
@@ -238,70 +334,13 @@ def _decode(connection, raw, store, stamp, size, first_shape):
     return rgb, images.resize(rgb, size)
 
 
-def _raw_messages(reader, path, connections):
-    """Yield (connection, raw bytes); a broken bag raises BagError naming the file."""
-    iterator = reader.messages(connections=connections)
-    while True:
-        try:
-            connection, _, raw = next(iterator)
-        except StopIteration:
-            return
-        except Exception as error:  # rosbags raises several types for broken bags
-            raise BagError(f'{path}: bag is truncated or corrupt while reading '
-                           f'({type(error).__name__}: {error})') from error
-        yield connection, raw
-
-
-def read_episode(path, topics=TopicConfig(), slop=0.02, image_size=None, distro='jazzy',
-                 episode_id=None):
+def _other_streams(reader, path, topics, store, clock='header'):
     """
-    Read a bag folder into an Episode.
+    Joint states, poses, actions, progress and rewards of a bag.
 
-    slop: the largest stamp spread (seconds) within a synchronized triplet. image_size:
-    (width, height) to resize to, or None for the recorded size.
+    clock: 'header' stamps the streams by their header stamps, 'receive' by the bag's receive
+    time (the frames' clock when camera header stamps were unusable or stepped back).
     """
-    path = Path(path)
-    store = typestore(distro)
-    reader = _open_reader(path)
-    warnings = []
-    try:
-        cameras = {v: _camera_connection(reader, path, topics.camera(v)) for v in VIEWS}
-        for view, connection in cameras.items():
-            if connection.msgcount == 0:
-                raise BagError(f'{path}: camera topic {connection.topic} has no messages')
-        decoder = _TripletDecoder(path, cameras, store, slop, image_size)
-        view_of = {c.topic: v for v, c in cameras.items()}
-        for connection, raw in _raw_messages(reader, path, list(cameras.values())):
-            decoder.add(view_of[connection.topic], raw)
-        decoder.finish()
-        stats = decoder.sync.stats
-        count = len(decoder.triplet_stamps)
-        if not count:
-            raise BagError(f'{path}: no synchronized triplets within a slop of {slop} s '
-                           f'(cameras {", ".join(topics.camera(v) for v in VIEWS)})')
-        warnings.extend(decoder.warnings())
-        for view, dropped in zip(VIEWS, stats.dropped):
-            if dropped:
-                warnings.append(f'{topics.camera(view)}: {dropped} of '
-                                f'{len(decoder.stamps[view])} frames not synchronized '
-                                f'(slop {slop} s), dropped')
-        views = {v: decoder.frames[v][:count] for v in VIEWS}
-        episode_streams, joint_names, progress, rewards = _other_streams(
-            reader, path, topics, store)
-    finally:
-        reader.close()
-    segments, instructions = _sidecar_files(path, count)
-    for warning in warnings:
-        LOG.warning('%s: %s', path, warning)
-    return Episode(
-        episode_id=episode_id or path.name,
-        stamps=np.array(decoder.triplet_stamps, dtype=np.int64), views=views,
-        streams=episode_streams, joint_names=joint_names, progress=progress, rewards=rewards,
-        keyframes=segments, instructions=instructions,
-        success=_success_from(rewards), sync=stats.as_dict(), warnings=warnings)
-
-
-def _other_streams(reader, path, topics, store):
     wanted = {topics.joint_states: JOINT_STATE, topics.ee_pose: POSE, topics.action: ACTION,
               topics.progress: PROGRESS, topics.reward: REWARD}
     connections = []
@@ -315,19 +354,25 @@ def _other_streams(reader, path, topics, store):
         connections.append(connection)
     joints, poses, actions, progress, rewards = [], [], [], [], []
     joint_names = ()
-    for topic, msgtype, msg in _messages(reader, path, connections, store):
+    for connection, received, raw in _raw_messages(reader, path, connections):
+        topic, msgtype = connection.topic, connection.msgtype
+        try:
+            msg = deserialize(store, raw, msgtype)
+        except Exception as error:
+            raise BagError(f'{path}: {topic}: cannot deserialize a {msgtype} ({error})') \
+                from error
+        at = received if clock == 'receive' else stamp_ns(msg.header)
         if msgtype == JOINT_STATE:
             joint_names = joint_names or tuple(msg.name)
             if tuple(msg.name) != joint_names:
                 raise BagError(f'{path}: {topic} at stamp {stamp_ns(msg.header)} ns names '
                                f'joints {list(msg.name)}, expected {list(joint_names)}')
-            joints.append((stamp_ns(msg.header), np.asarray(msg.position, dtype=float)))
+            joints.append((at, np.asarray(msg.position, dtype=float)))
         elif msgtype == POSE:
             p, q = msg.pose.position, msg.pose.orientation
-            poses.append((stamp_ns(msg.header), np.array([p.x, p.y, p.z, q.x, q.y, q.z, q.w])))
+            poses.append((at, np.array([p.x, p.y, p.z, q.x, q.y, q.z, q.w])))
         elif msgtype == ACTION:
-            actions.append((stamp_ns(msg.header), np.asarray(msg.values, dtype=float),
-                            bool(msg.intervention)))
+            actions.append((at, np.asarray(msg.values, dtype=float), bool(msg.intervention)))
         elif msgtype == PROGRESS:
             progress.append(_message_dict(msg))
         else:
@@ -351,31 +396,34 @@ def _success_from(rewards):
     return bool(rewards[-1]['terminal'] and rewards[-1]['sparse_reward'] > 0)
 
 
-def _sidecar_files(path, num_frames):
+def sidecar_files(folder, num_frames):
+    """Keyframes (checked against num_frames) and instructions stored in a bag's folder."""
     segments, instructions = [], ('',)
-    keyframe_file = path / keyframes.KEYFRAME_FILE
+    keyframe_file = folder / keyframes.KEYFRAME_FILE
     if keyframe_file.is_file():
         segments = keyframes.load_keyframes(keyframe_file, num_frames=num_frames)
-    instruction_file = path / INSTRUCTION_FILE
+    instruction_file = folder / INSTRUCTION_FILE
     if instruction_file.is_file():
         instructions = read_instruction_file(instruction_file)
     return segments, instructions
 
 
-def bag_topics(path):
-    """Return {topic: (msgtype, message count)} and the bag's storage and version."""
-    reader = _open_reader(path)
-    try:
-        counts = {c.topic: (c.msgtype, c.msgcount) for c in reader.connections}
-        info = {'duration_s': reader.duration / 1e9, 'messages': reader.message_count}
-    finally:
-        reader.close()
-    metadata = Path(path) / 'metadata.yaml'
-    if metadata.is_file():
-        import yaml
+def bag_topics(path, storage='auto'):
+    """
+    Return ({topic: (msgtype, message count)}, info) of a recording.
 
-        bag_info = yaml.safe_load(metadata.read_text())['rosbag2_bagfile_information']
-        info.update(storage=bag_info.get('storage_identifier'), version=bag_info.get('version'))
+    info: duration_s, messages, storage, version (None for a bare file), metadata (False for a
+    bare file) and warnings.
+    """
+    location = locate(path, storage)
+    with open_reader(location) as reader:
+        counts = {}
+        for c in reader.connections:
+            msgtype, count = counts.get(c.topic, (c.msgtype, 0))
+            counts[c.topic] = (msgtype, count + c.msgcount)
+        info = {'duration_s': reader.duration / 1e9, 'messages': reader.message_count,
+                'storage': location.storage, 'version': location.version,
+                'metadata': not location.bare, 'warnings': list(location.warnings)}
     return counts, info
 
 

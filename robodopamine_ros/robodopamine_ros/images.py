@@ -4,48 +4,129 @@
 sensor_msgs/Image and sensor_msgs/CompressedImage <-> RGB numpy arrays.
 
 Works on any object with the message's fields (rclpy messages, rosbags messages), so the
-nodes and the bag tools share it. Decoding respects ``step`` row padding, the encoding and
-``is_bigendian``; every decoded image is H x W x 3 uint8 RGB.
+nodes and the bag tools share it. Every decoded image is H x W x 3 uint8 RGB.
+
+Raw images (``decode_image``): the encodings of ``LAYOUTS`` (cv_bridge's names, case
+insensitive); ``step`` row padding and extra trailing rows are ignored, ``is_bigendian`` is
+honoured for 16-bit channels. Conventions, as cv_bridge's:
+
+- ``8UC1`` is mono8, ``8UC3`` is bgr8, ``8UC4`` is bgra8; the 16-bit ones likewise;
+- 16-bit values are scaled to 8 bit over the full range (v * 255 / 65535, rounded), so a depth
+  image in millimetres looks dark but keeps its order;
+- ``yuv422_yuy2`` / ``yuyv`` are Y0 U Y1 V, ``yuv422`` / ``uyvy`` are U Y0 V Y1 (4:2:2, even
+  width), converted with OpenCV's BT.601 video-range matrix;
+- alpha is dropped, mono is replicated into the three channels.
+
+Compressed images (``decode_compressed``): JPEG or PNG recognised by their magic bytes, whatever
+the ``format`` string says ('jpeg', 'rgb8; jpeg compressed bgr8', '16UC1; png compressed',
+'16UC1; compressedDepth png' with its 12-byte header, ...); 8- or 16-bit, grey or colour.
+
+Anything else raises ImageDecodeError naming the caller's ``where`` (topic and stamp), the
+encoding or format, and what is decodable.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
-# encoding -> (channels, channel order to RGB)
-COLOR_ENCODINGS = {
-    'rgb8': (3, (0, 1, 2)), 'bgr8': (3, (2, 1, 0)),
-    'rgba8': (4, (0, 1, 2)), 'bgra8': (4, (2, 1, 0)),
-    'mono8': (1, (0, 0, 0)),
+
+@dataclass(frozen=True)
+class Layout:
+    """How one raw encoding stores a pixel."""
+
+    channels: int        # values per pixel in the buffer (YUV 4:2:2: 2 bytes per pixel)
+    depth: int           # bytes per value: 1 or 2
+    order: str           # 'rgb', 'bgr', 'mono', 'yuyv' or 'uyvy'
+
+    @property
+    def bytes_per_pixel(self):
+        return self.channels * self.depth
+
+
+_8, _16 = 1, 2
+LAYOUTS = {
+    'rgb8': Layout(3, _8, 'rgb'), 'bgr8': Layout(3, _8, 'bgr'),
+    'rgba8': Layout(4, _8, 'rgb'), 'bgra8': Layout(4, _8, 'bgr'),
+    'rgb16': Layout(3, _16, 'rgb'), 'bgr16': Layout(3, _16, 'bgr'),
+    'rgba16': Layout(4, _16, 'rgb'), 'bgra16': Layout(4, _16, 'bgr'),
+    'mono8': Layout(1, _8, 'mono'), 'mono16': Layout(1, _16, 'mono'),
+    '8uc1': Layout(1, _8, 'mono'), '8uc3': Layout(3, _8, 'bgr'), '8uc4': Layout(4, _8, 'bgr'),
+    '16uc1': Layout(1, _16, 'mono'), '16uc3': Layout(3, _16, 'bgr'),
+    '16uc4': Layout(4, _16, 'bgr'),
+    'yuv422_yuy2': Layout(2, _8, 'yuyv'), 'yuyv': Layout(2, _8, 'yuyv'),
+    'yuv422': Layout(2, _8, 'uyvy'), 'uyvy': Layout(2, _8, 'uyvy'),
 }
-DECODABLE = tuple(COLOR_ENCODINGS)
-COMPRESSED_FORMATS = ('jpeg', 'png')
+DECODABLE = tuple(LAYOUTS)
+COMPRESSED_FORMATS = ('jpeg', 'png')   # what encode_compressed writes
+JPEG_MAGIC = b'\xff\xd8\xff'
+PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+COMPRESSED_DEPTH_HEADER = 12  # compressed_depth_image_transport's ConfigHeader before the PNG
 
 
 class ImageDecodeError(ValueError):
     """An image message that cannot be decoded; the message says which field is wrong."""
 
 
+def _buffer(data):
+    """Return a message's data field (bytes, array.array, ndarray, list) as flat uint8."""
+    if isinstance(data, np.ndarray):
+        return np.ascontiguousarray(data, dtype=np.uint8).reshape(-1)
+    try:
+        return np.frombuffer(data, dtype=np.uint8)
+    except TypeError:
+        return np.frombuffer(bytes(data), dtype=np.uint8)
+
+
 def decode_image(msg, where='image'):
-    """Decode a sensor_msgs/Image into an H x W x 3 uint8 RGB array."""
-    encoding = msg.encoding.lower()
-    if encoding not in COLOR_ENCODINGS:
-        raise ImageDecodeError(f'{where}: unknown encoding {msg.encoding!r} (decodable: '
+    """
+    Decode a sensor_msgs/Image into an H x W x 3 uint8 RGB array.
+
+    msg: anything with height, width, encoding, is_bigendian, step and data. Raises
+    ImageDecodeError naming ``where``, the encoding and the field at fault (unknown encoding,
+    empty image, step smaller than a row, data shorter than step x height, odd YUV width).
+    """
+    encoding = str(msg.encoding)
+    layout = LAYOUTS.get(encoding.lower())
+    if layout is None:
+        raise ImageDecodeError(f'{where}: unknown encoding {encoding!r} (decodable: '
                                f'{", ".join(DECODABLE)})')
-    channels, order = COLOR_ENCODINGS[encoding]
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
-    row = width * channels
-    data = np.frombuffer(bytes(msg.data) if not isinstance(msg.data, np.ndarray) else msg.data,
-                         dtype=np.uint8)
     if height <= 0 or width <= 0:
-        raise ImageDecodeError(f'{where}: empty image ({width} x {height})')
-    if step < row or data.size < step * (height - 1) + row:
+        raise ImageDecodeError(f'{where}: empty image ({width} x {height}, {encoding})')
+    row = width * layout.bytes_per_pixel
+    if step < row:
+        raise ImageDecodeError(f'{where}: step {step} is smaller than width {width} x '
+                               f'{layout.bytes_per_pixel} bytes per pixel ({encoding}) = '
+                               f'{row} bytes')
+    if layout.order in ('yuyv', 'uyvy') and width % 2:
+        raise ImageDecodeError(f'{where}: {encoding} (4:2:2) needs an even width, got {width}')
+    data = _buffer(msg.data)
+    if data.size < step * (height - 1) + row:
         raise ImageDecodeError(f'{where}: data has {data.size} bytes, {width} x {height} '
                                f'{encoding} with step {step} needs {step * height}')
     rows = np.lib.stride_tricks.as_strided(data, shape=(height, row), strides=(step, 1))
-    pixels = rows.reshape(height, width, channels)
-    if encoding == 'mono8':
-        return np.repeat(pixels, 3, axis=2)
+    if layout.depth == 2:
+        dtype = '>u2' if int(msg.is_bigendian) else '<u2'
+        values = np.ascontiguousarray(rows).view(dtype).reshape(height, width, layout.channels)
+    else:
+        values = rows.reshape(height, width, layout.channels)
+    return _to_rgb8(values, layout.order)
+
+
+def _to_rgb8(values, order):
+    """H x W x C values (uint8 or uint16) in the given channel order -> H x W x 3 uint8 RGB."""
+    import cv2
+
+    if values.dtype != np.uint8:
+        values = np.rint(values.astype(np.float32) * (255.0 / 65535.0)).astype(np.uint8)
+    if order == 'yuyv':
+        return cv2.cvtColor(np.ascontiguousarray(values), cv2.COLOR_YUV2RGB_YUY2)
+    if order == 'uyvy':
+        return cv2.cvtColor(np.ascontiguousarray(values), cv2.COLOR_YUV2RGB_UYVY)
+    if order == 'mono':
+        return np.repeat(values[:, :, :1], 3, axis=2)
     # one copy: a basic-slicing view (reversed for BGR) copied into a contiguous array
-    view = pixels[:, :, 2::-1] if order[0] == 2 else pixels[:, :, :3]
+    view = values[:, :, 2::-1] if order == 'bgr' else values[:, :, :3]
     return np.ascontiguousarray(view)
 
 
@@ -59,21 +140,46 @@ def encode_image(rgb, encoding='rgb8'):
     return height, width, encoding, 0, width * 3, np.ascontiguousarray(pixels).tobytes()
 
 
+def compressed_kind(data):
+    """
+    Return ('jpeg' | 'png', offset of the image in data), recognised by magic bytes, or None.
+
+    A PNG may follow compressed_depth_image_transport's 12-byte header.
+    """
+    head = bytes(data[:COMPRESSED_DEPTH_HEADER + len(PNG_MAGIC)])
+    if head.startswith(JPEG_MAGIC):
+        return 'jpeg', 0
+    for offset in (0, COMPRESSED_DEPTH_HEADER):
+        if head[offset:offset + len(PNG_MAGIC)] == PNG_MAGIC:
+            return 'png', offset
+    return None
+
+
 def decode_compressed(msg, where='compressed image'):
-    """Decode a sensor_msgs/CompressedImage (jpeg or png) into an H x W x 3 uint8 RGB array."""
+    """
+    Decode a sensor_msgs/CompressedImage (JPEG or PNG) into an H x W x 3 uint8 RGB array.
+
+    The image type comes from the data's magic bytes, not from ``msg.format``. Raises
+    ImageDecodeError naming ``where`` and the format string when the data is neither, or does
+    not decode.
+    """
     import cv2
 
-    fmt = msg.format.lower()
-    if not any(name in fmt for name in COMPRESSED_FORMATS + ('jpg',)):
-        raise ImageDecodeError(f'{where}: unknown compressed format {msg.format!r} '
-                               f'(decodable: {", ".join(COMPRESSED_FORMATS)})')
-    buffer = np.frombuffer(bytes(msg.data) if not isinstance(msg.data, np.ndarray)
-                           else msg.data, dtype=np.uint8)
-    image = cv2.imdecode(buffer, cv2.IMREAD_COLOR) if buffer.size else None
+    buffer = _buffer(msg.data)
+    kind = compressed_kind(buffer)
+    if kind is None:
+        first = bytes(buffer[:8]).hex(' ') or 'no data'
+        raise ImageDecodeError(f'{where}: compressed data is neither JPEG nor PNG (format '
+                               f'{msg.format!r}, first bytes {first}; decodable: '
+                               f'{", ".join(COMPRESSED_FORMATS)})')
+    name, offset = kind
+    image = cv2.imdecode(buffer[offset:], cv2.IMREAD_UNCHANGED)
     if image is None:
-        raise ImageDecodeError(f'{where}: {msg.format} data ({buffer.size} bytes) does not '
-                               'decode')
-    return np.ascontiguousarray(image[:, :, ::-1])
+        raise ImageDecodeError(f'{where}: {name} data ({buffer.size} bytes, format '
+                               f'{msg.format!r}) does not decode')
+    if image.ndim == 2:
+        image = image[:, :, None]
+    return _to_rgb8(image, 'mono' if image.shape[2] == 1 else 'bgr')
 
 
 def encode_compressed(rgb, fmt='jpeg', quality=90):

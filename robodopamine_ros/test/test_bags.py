@@ -6,7 +6,8 @@ import logging
 import numpy as np
 import pytest
 from robodopamine_ros import bags
-from robodopamine_ros.bags import BagError, EpisodeBagWriter, read_episode, write_episode
+from robodopamine_ros.bags import (BagError, EpisodeBagWriter, read_episode, ReadOptions,
+                                   write_episode)
 from robodopamine_ros.episode import VIEWS
 from robodopamine_ros.keyframes import KeyframeError, Segment
 
@@ -88,7 +89,7 @@ def test_reader_handles_jitter_drops_out_of_order_and_gaps(tmp_path, make_episod
                 writer._write(writer.topics.camera(view), bags.IMAGE,
                               _image(writer, stamp, episode.views[view][k]), arrival)
     with caplog.at_level(logging.WARNING):
-        back = read_episode(path, slop=0.01)
+        back = read_episode(path, ReadOptions(slop=0.01))
     expected = [k for k in range(60) if k != 7 and not 30 <= k < 50]
     assert back.num_frames == len(expected)
     np.testing.assert_array_equal(back.views['front'], episode.views['front'][expected])
@@ -114,7 +115,7 @@ def test_missing_camera_topic(tmp_path, make_episode):
     topics = bags.TopicConfig(left_wrist='/wrist_cam/image')
     with pytest.raises(BagError, match=r'b: camera topic /wrist_cam/image not found .* topics in '
                                        r'the bag: /cameras/front/image_raw'):
-        read_episode(path, topics=topics)
+        read_episode(path, ReadOptions(topics=topics))
 
 
 def test_unknown_encoding_names_topic_and_stamp(tmp_path, make_episode):
@@ -125,7 +126,7 @@ def test_unknown_encoding_names_topic_and_stamp(tmp_path, make_episode):
             for view in VIEWS:
                 msg = _image(writer, int(stamp), episode.views[view][k])
                 if view == 'left_wrist' and k == 1:
-                    msg.encoding = 'yuv422'
+                    msg.encoding = 'bayer_rggb8'
                 writer._write(writer.topics.camera(view), bags.IMAGE, msg, int(stamp))
     with pytest.raises(ValueError, match=f'/cameras/left_wrist/image_raw at stamp '
                                          f'{episode.stamps[1]} ns: unknown encoding'):

@@ -46,12 +46,25 @@ def test_encode_then_decode():
 
 
 def test_unknown_encoding_and_short_data_are_named():
-    with pytest.raises(ImageDecodeError, match="cam at 5: unknown encoding '16UC1'"):
-        decode_image(image_msg(RGB, '16UC1'), where='cam at 5')
+    with pytest.raises(ImageDecodeError, match="cam at 5: unknown encoding 'bayer_rggb8'"):
+        decode_image(image_msg(RGB, 'bayer_rggb8'), where='cam at 5')
     msg = image_msg(RGB, 'rgb8')
     msg.data = msg.data[:-10]
     with pytest.raises(ImageDecodeError, match='data has 95 bytes'):
         decode_image(msg)
+
+
+def test_step_smaller_than_a_row_says_exactly_that():
+    msg = image_msg(RGB, 'rgb8')
+    msg.step = 20
+    with pytest.raises(ImageDecodeError, match=r'cam: step 20 is smaller than width 7 x 3 bytes '
+                                               r'per pixel \(rgb8\) = 21 bytes'):
+        decode_image(msg, where='cam')
+    grey16 = SimpleNamespace(height=2, width=4, encoding='mono16', is_bigendian=0, step=6,
+                             data=bytes(16))
+    with pytest.raises(ImageDecodeError, match=r'step 6 is smaller than width 4 x 2 bytes per '
+                                               r'pixel \(mono16\) = 8 bytes'):
+        decode_image(grey16)
 
 
 @pytest.mark.parametrize('fmt', ['jpeg', 'png'])
@@ -67,7 +80,9 @@ def test_compressed_round_trip(fmt):
 
 
 def test_bad_compressed_data():
-    with pytest.raises(ImageDecodeError, match='does not decode'):
-        decode_compressed(SimpleNamespace(format='jpeg', data=b'not a jpeg'))
-    with pytest.raises(ImageDecodeError, match="unknown compressed format 'tiff'"):
-        decode_compressed(SimpleNamespace(format='tiff', data=b'xx'))
+    with pytest.raises(ImageDecodeError, match='cam: compressed data is neither JPEG nor PNG '
+                                               "\\(format 'tiff', first bytes 78 78"):
+        decode_compressed(SimpleNamespace(format='tiff', data=b'xx'), where='cam')
+    with pytest.raises(ImageDecodeError, match='cam: jpeg data .* does not decode'):
+        decode_compressed(SimpleNamespace(format='jpeg', data=b'\xff\xd8\xff' + bytes(20)),
+                          where='cam')

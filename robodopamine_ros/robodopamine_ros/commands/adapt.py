@@ -5,6 +5,8 @@
 import json
 from pathlib import Path
 
+from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+
 
 def add_arguments(parser):
     parser.add_argument('demo', help='rosbag2 folder or reference-layout episode folder, '
@@ -35,10 +37,16 @@ def add_arguments(parser):
                         help='torch CPU threads (default: torch chooses)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--quick', action='store_true', help='smoke run: 60 steps')
+    add_reading_arguments(parser)
 
 
-def adapt(demo, output, steps=300, pool=24, size=(64, 48), seed=0, episode=None, log=print):
-    """Adapt a compact GRM on a demo folder (or a loaded Episode); return (model, history)."""
+def adapt(demo, output, steps=300, pool=24, size=(64, 48), seed=0, episode=None, log=print,
+          options=None):
+    """
+    Adapt a compact GRM on a demo (or a loaded Episode); return (model, history).
+
+    options: demos.ReadOptions for reading a bag demo (ignored when episode is given).
+    """
     from tqdm import tqdm
 
     from robodopamine_ros import demos
@@ -47,7 +55,7 @@ def adapt(demo, output, steps=300, pool=24, size=(64, 48), seed=0, episode=None,
                                                     reference_frames)
 
     output = Path(output)
-    episode = episode or demos.load_demo(demo, image_size=tuple(size))
+    episode = episode or demos.load_demo(demo, image_size=tuple(size), options=options)
     if episode.num_frames < 20:
         raise ValueError(f'{demo}: {episode.num_frames} frames are too few to adapt a GRM')
     config = CompactTrainConfig(steps=steps, pool=pool, image_size=tuple(size), seed=seed,
@@ -124,7 +132,7 @@ def run(args):
     if args.distill_from:
         return _distill(args, steps)
     adapt(args.demo, args.output, steps=steps, pool=args.pool, size=tuple(args.size),
-          seed=args.seed)
+          seed=args.seed, options=read_options(args))
     return 0
 
 
@@ -139,7 +147,7 @@ def _adapt_vlm(args, steps):
         raise ValueError('--backend vlm needs --base: the local folder of a pretrained '
                          'Qwen-VL GRM to fine-tune')
     grm = VLMGRM.load(args.base, device=args.device, dtype=args.dtype, template=args.template)
-    episode = demos.load_demo(args.demo, image_size=None)
+    episode = demos.load_demo(args.demo, image_size=None, options=read_options(args))
     if not episode.keyframes:
         raise ValueError(f'{args.demo}: no keyframes; run `robodopamine keyframes propose`')
     config = VLMTrainConfig(steps=steps, batch=args.batch, lr=args.lr or 1e-4,
@@ -163,11 +171,13 @@ def _distill(args, steps):
     from robodopamine_ros.grm.distill import distill_compact
 
     teacher, _ = load_grm(args.distill_from, device=args.device)
-    episode = demos.load_demo(args.demo, image_size=tuple(args.size))
+    options = read_options(args)
+    episode = demos.load_demo(args.demo, image_size=tuple(args.size), options=options)
     config = CompactTrainConfig(steps=steps, image_size=tuple(args.size), seed=args.seed,
                                 lr=args.lr or 1e-3)
     # a VLM teacher sees the recorded resolution; the student its own input size
-    full = demos.load_demo(args.demo, image_size=None) if teacher.name == 'vlm' else None
+    full = demos.load_demo(args.demo, image_size=None, options=options) \
+        if teacher.name == 'vlm' else None
     bar = tqdm(total=steps, unit='step', desc='distill compact GRM', mininterval=1.0)
     student, losses, answered = distill_compact(teacher, episode, config, teacher_episode=full,
                                                 on_step=lambda step, loss: bar.update(1))

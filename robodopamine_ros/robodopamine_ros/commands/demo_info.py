@@ -4,25 +4,29 @@
 
 import json
 
+from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+
 
 def add_arguments(parser):
-    parser.add_argument('demo', help='rosbag2 folder or reference-layout episode folder')
-    parser.add_argument('--slop', type=float, default=0.02,
-                        help='largest stamp spread in a synchronized triplet, seconds (0.02)')
+    parser.add_argument('demo', help='rosbag2 folder (or bare .mcap) or reference-layout '
+                                     'episode folder')
     parser.add_argument('--json', action='store_true', help='print one JSON object')
+    add_reading_arguments(parser)
 
 
 def run(args):
     from robodopamine_ros import bags, demos
 
+    options = read_options(args)
     kind = demos.demo_kind(args.demo)
     info = {'demo': str(args.demo), 'kind': kind}
     if kind == 'bag':
-        topics, bag_info = bags.bag_topics(args.demo)
+        topics, bag_info = bags.bag_topics(args.demo, options.storage)
+        bag_info.pop('warnings')  # the episode's warnings repeat them
         info['bag'] = bag_info
         info['topics'] = {t: {'type': m, 'messages': n} for t, (m, n) in sorted(topics.items())}
     # small images: demo-info needs stamps and counts, not pixels
-    episode = demos.load_demo(args.demo, image_size=(32, 24), slop=args.slop)
+    episode = demos.load_demo(args.demo, image_size=(32, 24), options=options)
     info.update({
         'frames': episode.num_frames, 'duration_s': round(episode.duration, 3),
         'sync': episode.sync, 'streams': {k: len(s) for k, s in episode.streams.items()},
@@ -35,14 +39,19 @@ def run(args):
     print(f'{args.demo} ({kind})')
     if kind == 'bag':
         b = info['bag']
-        print(f'  storage {b.get("storage")}, bag version {b.get("version")}, '
-              f'{b["messages"]} messages, {b["duration_s"]:.2f} s')
+        print(f'  storage {b.get("storage")}, bag version {b.get("version") or "unknown"}'
+              f'{"" if b["metadata"] else " (no metadata.yaml)"}, {b["messages"]} messages, '
+              f'{b["duration_s"]:.2f} s')
         for topic, t in info['topics'].items():
             print(f'  {topic:45s} {t["type"]:45s} {t["messages"]:6d}')
     print(f'  synchronized triplets: {info["frames"]} over {info["duration_s"]:.2f} s')
     if episode.sync:
-        print(f'  dropped per camera (front, left, right): {episode.sync["dropped"]}, worst '
-              f'skew {episode.sync["worst_skew_ms"]:.1f} ms')
+        sync = episode.sync
+        print(f'  dropped per camera (front, left, right): {sync["dropped"]}, worst '
+              f'skew {sync["worst_skew_ms"]:.1f} ms, synchronized by '
+              f'{sync["synchronized_by"]} stamps, frame stamps on the {sync["clock"]} clock, '
+              f'{len(sync["stretches"])} monotonic stretch'
+              f'{"es" if len(sync["stretches"]) > 1 else ""}')
     for name, count in info['streams'].items():
         print(f'  stream {name}: {count} samples')
     print(f'  keyframes: {len(episode.keyframes)} segments'

@@ -6,6 +6,8 @@ import json
 import math
 from pathlib import Path
 
+from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+
 
 def add_arguments(parser):
     parser.add_argument('episodes', nargs='+', help='episodes (bags or reference folders)')
@@ -20,6 +22,7 @@ def add_arguments(parser):
     parser.add_argument('--device', default='cpu', help='cpu, cuda, ...')
     parser.add_argument('--template', default=None, help='VLM prompt template file')
     parser.add_argument('--json', action='store_true', help='print one JSON object')
+    add_reading_arguments(parser)
 
 
 def run(args):
@@ -30,6 +33,7 @@ def run(args):
 
     from robodopamine_ros.grm.loading import load_grm
 
+    options = read_options(args)
     model, references = load_grm(args.model, args.device, args.template)
     size = tuple(model.config['image_size']) if model.name == 'compact' else \
         (None if model.name == 'vlm' else (64, 48))
@@ -41,7 +45,7 @@ def run(args):
         output.mkdir(parents=True, exist_ok=True)
     results, curves_all, labels = [], [], []
     for index, path in enumerate(args.episodes):
-        episode = demos.load_demo(path, image_size=size)
+        episode = demos.load_demo(path, image_size=size, options=options)
         refs = references or (episode.views['front'][0], episode.views['front'][-1])
         metrics, curves = evaluate_model(model, episode, refs, args.every,
                                          ProgressConfig(fusion=args.fusion))

@@ -4,6 +4,8 @@
 
 from pathlib import Path
 
+from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+
 
 def add_arguments(parser):
     sub = parser.add_subparsers(dest='action', metavar='ACTION', required=True)
@@ -18,26 +20,30 @@ def add_arguments(parser):
     propose.add_argument('-o', '--output', default=None,
                          help='keyframe file (default: annotated_keyframes.json in the demo)')
     propose.add_argument('--force', action='store_true', help='replace existing keyframes')
+    add_reading_arguments(propose)
     sheet = sub.add_parser('sheet', help='render a contact sheet PNG with the boundaries')
     sheet.add_argument('demo', help='rosbag2 folder or reference-layout episode folder')
     sheet.add_argument('-o', '--output', default=None,
                        help='PNG path (default: keyframes_sheet.png in the demo)')
     sheet.add_argument('--every', type=int, default=30, help='a tile every N frames (30)')
     sheet.add_argument('--columns', type=int, default=8)
+    add_reading_arguments(sheet)
 
 
 def run(args):
     from robodopamine_ros import demos
     from robodopamine_ros.contact_sheet import render_contact_sheet, save_png
     from robodopamine_ros.keyframe_proposal import propose_keyframes
-    from robodopamine_ros.keyframes import keyframe_path, save_keyframes
+    from robodopamine_ros.keyframes import KEYFRAME_FILE, save_keyframes
 
     demo = Path(args.demo)
+    options = read_options(args)
+    folder = demos.sidecar_folder(demo)  # the bag or episode folder (a bare .mcap's folder)
     if args.action == 'propose':
-        output = Path(args.output) if args.output else keyframe_path(demo)
+        output = Path(args.output) if args.output else folder / KEYFRAME_FILE
         if output.exists() and not args.force:
             raise ValueError(f'{output}: keyframes exist already; pass --force to replace them')
-        episode = demos.load_demo(demo, image_size=(64, 48))
+        episode = demos.load_demo(demo, image_size=(64, 48), options=options)
         segments, source = propose_keyframes(episode, args.segments, args.min_segment,
                                              args.source)
         save_keyframes(output, segments)
@@ -45,8 +51,8 @@ def run(args):
               f'({", ".join(f"{s.start}..{s.end}" for s in segments)})')
         print(f'check them: robodopamine keyframes sheet {demo}')
         return 0
-    episode = demos.load_demo(demo, image_size=(320, 240))
-    output = Path(args.output) if args.output else demo / 'keyframes_sheet.png'
+    episode = demos.load_demo(demo, image_size=(320, 240), options=options)
+    output = Path(args.output) if args.output else folder / 'keyframes_sheet.png'
     sheet = render_contact_sheet(episode, every=args.every, columns=args.columns)
     save_png(output, sheet)
     print(f'wrote {output}: {sheet.shape[1]} x {sheet.shape[0]} px, '

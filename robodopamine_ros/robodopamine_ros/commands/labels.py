@@ -5,9 +5,12 @@
 import json
 from pathlib import Path
 
+from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+
 
 def add_arguments(parser):
-    parser.add_argument('demo', help='demo folder (three videos + annotated_keyframes.json) '
+    parser.add_argument('demo', help='demo: a rosbag2 folder (or bare .mcap), a reference-layout '
+                                     'episode folder (three videos + annotated_keyframes.json), '
                                      'or a keyframe JSON file')
     parser.add_argument('--chunk', type=int, default=20, help='frames per interval C (20)')
     parser.add_argument('--samples', type=int, default=1000,
@@ -16,33 +19,39 @@ def add_arguments(parser):
                         help='episode length, when DEMO is a keyframe file without videos')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--json', action='store_true', help='print one JSON object')
+    add_reading_arguments(parser)
 
 
-def load_demonstration(demo, num_frames=None):
-    """Build a labels.Demonstration from a reference-layout folder or a keyframe file."""
-    from robodopamine_ros import keyframes, reference_layout
+def load_demonstration(demo, num_frames=None, options=None):
+    """
+    Build a labels.Demonstration from a demo (bag or episode folder) or a keyframe file.
+
+    A demo's frame count is its synchronized triplets (bag) or decodable video frames (episode
+    folder), read without decoding images; options: demos.ReadOptions for a bag. num_frames
+    applies to a keyframe file only. Raises FileNotFoundError or ValueError naming the input.
+    """
+    from robodopamine_ros import bag_location, demos, keyframes
     from robodopamine_ros.labels import Demonstration
 
     demo = Path(demo)
     if not demo.exists():
         raise FileNotFoundError(f'{demo}: no such demo folder or keyframe file')
-    instructions = ('',)
-    if demo.is_dir():
-        instructions = reference_layout.load_instructions(demo)
-        if num_frames is None:
-            num_frames = reference_layout.episode_frame_count(demo)
-    segments = keyframes.load_keyframes(demo, num_frames=num_frames)
-    if num_frames is None:
-        num_frames = segments[-1].end + 1
-    return Demonstration(episode_id=demo.stem if demo.is_file() else demo.name,
-                         segments=tuple(segments), num_frames=num_frames,
-                         instructions=instructions)
+    if demo.is_file() and not bag_location.looks_like_bag(demo):
+        segments = keyframes.load_keyframes(demo, num_frames=num_frames)
+        return Demonstration(episode_id=demo.stem, segments=tuple(segments),
+                             num_frames=num_frames or segments[-1].end + 1,
+                             instructions=('',))
+    outline = demos.demo_outline(demo, options)
+    if not outline.keyframes:
+        raise ValueError(f'{demo}: no keyframes; run `robodopamine keyframes propose {demo}`')
+    return Demonstration(episode_id=outline.episode_id, segments=tuple(outline.keyframes),
+                         num_frames=outline.num_frames, instructions=outline.instructions)
 
 
 def run(args):
     from robodopamine_ros.labels import build_labels, LabelConfig
 
-    demo = load_demonstration(args.demo, args.num_frames)
+    demo = load_demonstration(args.demo, args.num_frames, read_options(args))
     config = LabelConfig(chunk=args.chunk, samples_per_episode=args.samples)
     summary = build_labels([demo], config, seed=args.seed).summary()
     summary['num_frames'] = demo.num_frames

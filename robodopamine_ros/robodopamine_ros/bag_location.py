@@ -1,0 +1,212 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Where a recording's data is, and opening it with rosbags (ROS-free).
+
+A rosbag2 is a folder with ``metadata.yaml`` and its data files. A recorder that was killed
+leaves the data files without metadata.yaml:
+
+- a bare ``.mcap`` (the folder holding one, or the file itself) is read alone, with a
+  warning; one that ends inside a record (killed mid-write) is read up to its last complete
+  record from a repaired temporary copy (the original is never touched);
+- a bare ``.db3`` cannot be read without its metadata: the error names the fix,
+  ``ros2 bag reindex <folder> -s sqlite3``.
+
+A data file given inside a folder that has metadata.yaml opens the whole folder. Keyframes and
+instructions live in ``BagLocation.folder``: the bag folder, or the folder of a bare file.
+"""
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+import shutil
+import struct
+import tempfile
+
+METADATA = 'metadata.yaml'
+SUFFIXES = {'.mcap': 'mcap', '.db3': 'sqlite3'}
+STORAGE_CHOICES = ('auto', 'sqlite3', 'mcap')
+MCAP_MAGIC = b'\x89MCAP0\r\n'
+_MCAP_DATA_END, _MCAP_FOOTER = 0x0F, 0x02
+
+
+class BagError(ValueError):
+    """A bag that cannot be used; the message names the file, topic, stamp or index."""
+
+
+@dataclass
+class BagLocation:
+    """A located recording: what rosbags opens and where its sidecar files are."""
+
+    path: Path            # as given
+    source: Path          # opened by rosbags: the bag folder, or one bare .mcap file
+    folder: Path          # keyframes and instructions live here
+    storage: str          # 'sqlite3' or 'mcap'
+    version: object = None   # rosbag2 version from metadata.yaml; None for a bare file
+    bare: bool = False
+    warnings: list = field(default_factory=list)
+
+
+def looks_like_bag(path):
+    """Return True for a bag folder, a folder with .mcap/.db3 files, or such a file."""
+    path = Path(path)
+    if path.is_file():
+        return path.suffix in SUFFIXES
+    return path.is_dir() and ((path / METADATA).is_file()
+                              or any(p.suffix in SUFFIXES for p in path.iterdir()))
+
+
+def locate(path, storage='auto'):
+    """
+    Locate a recording given as a bag folder, a folder of bare data files or one data file.
+
+    storage: 'auto', 'sqlite3' or 'mcap'; anything but 'auto' must match the metadata (or the
+    file extension) and picks the data file when a folder without metadata holds both.
+    Raises FileNotFoundError, or BagError naming the path and the fix.
+    """
+    if storage not in STORAGE_CHOICES:
+        raise ValueError(f'storage must be one of {STORAGE_CHOICES}, got {storage!r}')
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f'{path}: no such bag')
+    if path.is_file():
+        if path.suffix not in SUFFIXES:
+            raise BagError(f'{path}: not a bag file (expected .mcap or .db3)')
+        if (path.parent / METADATA).is_file():
+            return _with_metadata(path.parent, storage, given=path)
+        return _bare(path, [path], storage)
+    if (path / METADATA).is_file():
+        return _with_metadata(path, storage)
+    files = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES)
+    if not files:
+        raise BagError(f'{path}: not a bag: no {METADATA} and no .mcap or .db3 file')
+    return _bare(path, files, storage)
+
+
+def _with_metadata(folder, storage, given=None):
+    import yaml
+
+    try:
+        info = yaml.safe_load((folder / METADATA).read_text())['rosbag2_bagfile_information']
+        found = info['storage_identifier']
+    except Exception as error:  # a broken metadata file: name it
+        raise BagError(f'{folder / METADATA}: not a rosbag2 metadata file ({error})') from error
+    if storage != 'auto' and storage != found:
+        raise BagError(f'{folder}: {METADATA} says storage {found!r}, but storage {storage!r} '
+                       'was asked for')
+    if given is not None and given.name not in [Path(p).name for p in
+                                                info.get('relative_file_paths', [])]:
+        raise BagError(f'{given}: not listed in {folder / METADATA}; pass the folder, or move '
+                       'the file out of it to read it alone')
+    return BagLocation(path=folder, source=folder, folder=folder, storage=found,
+                       version=info.get('version'))
+
+
+def _bare(given, files, storage):
+    folder = given if given.is_dir() else given.parent
+    if storage != 'auto':
+        wrong = [f for f in files if SUFFIXES[f.suffix] != storage]
+        if given.is_file() and wrong:
+            raise BagError(f'{given}: a {SUFFIXES[given.suffix]} file, but storage '
+                           f'{storage!r} was asked for')
+        files = [f for f in files if f not in wrong]
+        if not files:
+            raise BagError(f'{given}: no {storage} data file (and no {METADATA})')
+    mcaps = [f for f in files if f.suffix == '.mcap']
+    db3s = [f for f in files if f.suffix == '.db3']
+    if mcaps and db3s:
+        raise BagError(f'{given}: no {METADATA}, and both .mcap and .db3 files '
+                       f'({", ".join(f.name for f in files)}): pass --storage mcap or sqlite3')
+    if db3s:
+        raise BagError(f'{given}: {", ".join(f.name for f in db3s)} without {METADATA} (a '
+                       'recorder that did not finish?): a sqlite3 bag cannot be read without '
+                       f'it; recreate it with `ros2 bag reindex {folder} -s sqlite3`, then '
+                       'read the folder')
+    if len(mcaps) > 1:
+        raise BagError(f'{given}: {len(mcaps)} .mcap files without {METADATA} '
+                       f'({", ".join(f.name for f in mcaps)}): recreate the metadata with '
+                       f'`ros2 bag reindex {folder} -s mcap`, or pass one file')
+    data = mcaps[0]
+    return BagLocation(path=given, source=data, folder=folder, storage='mcap', bare=True,
+                       warnings=[f'{data}: no {METADATA} (a recorder killed before it '
+                                 'finished?): reading the mcap file alone'])
+
+
+@contextmanager
+def open_reader(location):
+    """
+    Yield an open rosbags Reader for a BagLocation; closes it (and any repaired copy) after.
+
+    A bare mcap that ends inside a record is read from a repaired temporary copy (warning in
+    location.warnings). Raises BagError naming the path when rosbags cannot open it.
+    """
+    from rosbags.rosbag2 import Reader
+
+    tmp = None
+    source = location.source
+    try:
+        if location.bare and not _ends_with_magic(source):
+            tmp = Path(tempfile.mkdtemp(prefix='robodopamine-mcap-'))
+            source, kept, size = _repair_mcap(location.source, tmp / location.source.name)
+            location.warnings.append(
+                f'{location.source}: the file ends inside a record (the recorder was '
+                f'killed): reading its complete records ({kept} of {size} bytes) from a '
+                'repaired temporary copy; `mcap recover` writes a permanent one')
+        try:
+            reader = Reader(source)
+            reader.open()
+        except Exception as error:  # rosbags raises several types for broken bags
+            raise BagError(f'{location.path}: cannot open bag ({type(error).__name__}: '
+                           f'{error})') from error
+        try:
+            yield reader
+        finally:
+            reader.close()
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _ends_with_magic(path):
+    size = path.stat().st_size
+    if size < len(MCAP_MAGIC):
+        return False
+    with open(path, 'rb') as handle:
+        handle.seek(size - len(MCAP_MAGIC))
+        return handle.read() == MCAP_MAGIC
+
+
+def _repair_mcap(path, out):
+    """
+    Copy the complete records of a truncated MCAP file to out and close it properly.
+
+    Returns (out, bytes kept, file size). The records are walked by their (opcode, length)
+    headers; the copy ends with a DataEnd record, a Footer without summary and the magic, which
+    rosbags reads by scanning. Raises BagError when not even the MCAP header is complete.
+    """
+    size = path.stat().st_size
+    with open(path, 'rb') as source:
+        head = source.read(len(MCAP_MAGIC))
+        if head != MCAP_MAGIC:
+            raise BagError(f'{path}: not an MCAP file (its first bytes are not the MCAP magic)')
+        end = position = len(MCAP_MAGIC)
+        while position + 9 <= size:
+            source.seek(position)
+            opcode, length = struct.unpack('<BQ', source.read(9))
+            if opcode in (_MCAP_DATA_END, _MCAP_FOOTER) or position + 9 + length > size:
+                break
+            position = end = position + 9 + length
+        if end == len(MCAP_MAGIC):
+            raise BagError(f'{path}: the MCAP file ends inside its header record; nothing to '
+                           'read')
+        source.seek(0)
+        with open(out, 'wb') as target:
+            remaining = end
+            while remaining:
+                chunk = source.read(min(remaining, 1 << 24))
+                target.write(chunk)
+                remaining -= len(chunk)
+            target.write(struct.pack('<BQI', _MCAP_DATA_END, 4, 0))
+            target.write(struct.pack('<BQQQI', _MCAP_FOOTER, 20, 0, 0, 0))
+            target.write(MCAP_MAGIC)
+    return out, end, size

@@ -1,0 +1,62 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The demo-reading options every command that reads a demonstration takes, defined once.
+
+``add_reading_arguments(parser)`` adds them; ``read_options(args)`` turns them into the one
+bags.ReadOptions the reader takes (demos.load_demo / demo_outline):
+
+- ``--topics FILE.yaml``: {key: topic} with keys front, left_wrist, right_wrist (cameras),
+  joint_states, ee_pose, action, progress, reward; the per-view options below override it;
+- ``--front-topic``, ``--left-wrist-topic``, ``--right-wrist-topic``: camera topic per view
+  (a raw Image topic with no messages falls back to its ``/compressed`` sibling, and back);
+- ``--slop S``: seconds, the largest stamp spread within a synchronized triplet (0.02);
+- ``--storage auto|sqlite3|mcap``: the bag's storage (auto: metadata.yaml, else the file
+  extension); ``import-demo`` calls it ``--input-storage``, its ``--storage`` is the output's;
+- ``--stamps auto|header|receive``: which stamps synchronize (auto: header stamps unless
+  zero or constant, then the bag's receive time).
+"""
+
+from robodopamine_ros.bag_location import STORAGE_CHOICES
+from robodopamine_ros.triplets import STAMP_CHOICES
+
+CAMERA_OPTIONS = {'front': '--front-topic', 'left_wrist': '--left-wrist-topic',
+                  'right_wrist': '--right-wrist-topic'}
+
+
+def add_reading_arguments(parser, storage_flag='--storage'):
+    """Add the reading options to an argparse parser (an argument group 'reading a demo')."""
+    group = parser.add_argument_group(
+        'reading a demo', 'how a recorded bag is read (the reference layout ignores these)')
+    group.add_argument('--topics', dest='read_topics', default=None, metavar='FILE.yaml',
+                       help='YAML mapping of front, left_wrist, right_wrist (and joint_states, '
+                            'ee_pose, action, progress, reward) to topic names')
+    for view, flag in CAMERA_OPTIONS.items():
+        group.add_argument(flag, dest=f'read_{view}_topic', default=None, metavar='TOPIC',
+                           help=f'{view.replace("_", " ")} camera topic (default '
+                                f'/cameras/{view}/image_raw)')
+    group.add_argument('--slop', dest='read_slop', type=float, default=0.02, metavar='S',
+                       help='largest stamp spread in a synchronized triplet, seconds (0.02)')
+    group.add_argument(storage_flag, dest='read_storage', choices=STORAGE_CHOICES,
+                       default='auto',
+                       help='bag storage: auto (metadata.yaml, else the file extension)')
+    group.add_argument('--stamps', dest='read_stamps', choices=STAMP_CHOICES, default='auto',
+                       help='stamps that synchronize the cameras: auto (header stamps unless '
+                            'zero or constant, then receive time), header, receive')
+
+
+def read_options(args):
+    """Build bags.ReadOptions from parsed arguments; raises ValueError naming a bad option."""
+    from robodopamine_ros.bags import ReadOptions, TopicConfig
+
+    values = {}
+    if args.read_topics:
+        values = dict(vars(TopicConfig.from_yaml(args.read_topics)))
+    for view, flag in CAMERA_OPTIONS.items():
+        topic = getattr(args, f'read_{view}_topic')
+        if topic is not None:
+            values[view] = topic
+    topics = TopicConfig.from_dict(values, source='camera topic options') if values \
+        else TopicConfig()
+    return ReadOptions(topics=topics, slop=args.read_slop, storage=args.read_storage,
+                       stamps=args.read_stamps)
