@@ -14,10 +14,16 @@ that choice is final (the next item is known, or the item is not before the pivo
 can no longer be part of any set are dropped and counted per stream; a queue over queue_size
 drops its oldest item. With jitter well inside the slop and no drops, item k of every stream
 lands in set k.
+
+LiveSynchronizer wraps it for live streams whose clocks can jump (grm_node): a simulator reset,
+a bag played in a loop or a restarted camera driver sends stamps back in time, or one camera
+comes back on another clock. It resets on such jumps and re-bases a camera whose clock stays
+apart from the others', so synchronization never stalls for good.
 """
 
 from collections import deque
 from dataclasses import dataclass, field
+import math
 
 
 @dataclass
@@ -142,3 +148,137 @@ def synchronize(streams, slop, queue_size=None):
         sets.extend(sync.add(s, stamp, streams[s][i][1]))
     sets.extend(sync.flush())
     return sets, sync.stats
+
+
+class LiveSynchronizer:
+    """
+    Approximate time synchronization of live streams whose clocks can jump.
+
+    Items are added with their stamp and their arrival time (ns on a monotonic clock). With J =
+    jump_threshold seconds:
+
+    - Jump back: an item more than J earlier than the newest item of its stream since the last
+      reset, or the third item in a row earlier than it by more than the slop (a smaller jump
+      back; a reordered item is followed by newer ones). The synchronizer forgets every queued
+      item and the stamp order of every stream, and takes the item. A single item earlier than
+      its stream's newest is reordering jitter: dropped and counted by the synchronizer, as
+      always. A simulator reset or a looped bag, where every camera jumps, costs one reset and
+      scoring goes on with the next complete set.
+    - Clock apart: each stream's clock is compared with the others' by stamp minus arrival time
+      (the largest over the last J/2 seconds, i.e. the least delayed). Streams within J of each
+      other share a clock; the reference clock is the one shared by the most streams (ties: the
+      lowest stream index). A stream apart from it by more than J for more than J seconds of
+      arrival time (a camera restarted on another clock, ahead or behind) is re-based: from then
+      on its stamps are shifted onto the reference clock by the measured difference, i.e. it is
+      synchronized by arrival time, to within the difference of transport delays; the
+      synchronizer resets. When its own stamps agree with the reference again (within the
+      slop), the shift is dropped the same way. Images that arrive more than J late for more
+      than J seconds look the same and are treated the same. A clock offset below J cannot be
+      told from a transport delay and is left to the stamps.
+
+    Every reset (not clear()) is counted in ``resets`` with ``last_reset`` (reason) and
+    ``last_reset_ns`` (arrival clock); ``offsets_ns`` holds each stream's shift (0: its own
+    stamps). Stamps passed on to the callbacks are the shifted ones. Not thread-safe: the caller
+    serializes add(), clear() and reads.
+
+    Raises ValueError when jump_threshold is not larger than slop (jitter within the slop is
+    normal and must not reset anything).
+    """
+
+    WINDOW = 64        # at most this many items per stream in its clock estimate
+    BEHIND_ITEMS = 3   # items in a row behind their stream's newest that make a jump back
+
+    def __init__(self, num_streams, slop, queue_size=30, jump_threshold=1.0, names=None,
+                 on_reset=None):
+        if not (isinstance(jump_threshold, (int, float)) and math.isfinite(jump_threshold)
+                and jump_threshold > slop):
+            raise ValueError(f'jump_threshold must be a number of seconds > slop ({slop} s), '
+                             f'got {jump_threshold!r}')
+        self.sync = ApproximateTimeSynchronizer(num_streams, slop, queue_size)
+        self.names = list(names) if names else [f'stream {k}' for k in range(num_streams)]
+        self.jump_ns = int(round(jump_threshold * 1e9))
+        self.offsets_ns = [0] * num_streams
+        self.resets, self.last_reset, self.last_reset_ns = 0, '', None
+        self._on_reset = on_reset
+        self._newest = [None] * num_streams          # shifted stamp, since the last reset
+        self._behind = [0] * num_streams             # items in a row behind it (> slop)
+        self._skews = [deque(maxlen=self.WINDOW) for _ in range(num_streams)]
+        self._heard_ns = [None] * num_streams        # arrival of the stream's latest item
+        self._apart_since = [None] * num_streams     # arrival when it left the reference
+
+    @property
+    def stats(self):
+        """Return the SyncStats of the wrapped synchronizer."""
+        return self.sync.stats
+
+    def registerCallback(self, callback):  # noqa: N802 - message_filters' name
+        """Call callback(*items) for every synchronized set (stamps shifted by offsets_ns)."""
+        self.sync.registerCallback(callback)
+
+    def add(self, stream, stamp_ns, item, arrival_ns):
+        """Add one item that arrived at arrival_ns; returns the sets it completed."""
+        stamp = stamp_ns + self.offsets_ns[stream]
+        newest = self._newest[stream]
+        behind = newest is not None and stamp < newest - self.sync.slop_ns
+        self._behind[stream] = self._behind[stream] + 1 if behind else 0
+        if behind and (stamp < newest - self.jump_ns
+                       or self._behind[stream] >= self.BEHIND_ITEMS):
+            self._reset(arrival_ns, f'{self.names[stream]} stamps jumped back '
+                                    f'{(newest - stamp) / 1e9:.3f} s')
+        self._watch_clock(stream, stamp - arrival_ns, arrival_ns)
+        stamp = stamp_ns + self.offsets_ns[stream]
+        newest = self._newest[stream]
+        self._newest[stream] = stamp if newest is None else max(newest, stamp)
+        return self.sync.add(stream, stamp, item)
+
+    def clear(self):
+        """Forget queued items and stamp order (a new episode); not counted as a reset."""
+        self.sync.reset()
+        self._newest = [None] * len(self._newest)
+        self._behind = [0] * len(self._behind)
+
+    def _reset(self, arrival_ns, reason):
+        self.clear()
+        self.resets += 1
+        self.last_reset, self.last_reset_ns = reason, arrival_ns
+        if self._on_reset is not None:
+            self._on_reset(reason)
+
+    def _watch_clock(self, stream, skew, arrival_ns):
+        window = self._skews[stream]   # (arrival, stamp - arrival)
+        if window and abs(skew - window[-1][1]) > self.jump_ns:
+            window.clear()  # a new clock: the older estimates describe the old one
+        while window and window[0][0] < arrival_ns - self.jump_ns // 2:
+            window.popleft()
+        window.append((arrival_ns, skew))
+        self._heard_ns[stream] = arrival_ns
+        clocks = {s: max(k for _, k in w) for s, w in enumerate(self._skews)
+                  if w and arrival_ns - self._heard_ns[s] <= 2 * self.jump_ns}
+
+        def shared(s):
+            return sum(abs(clocks[t] - clocks[s]) <= self.jump_ns for t in clocks)
+        reference = max(clocks, key=lambda s: (shared(s), -s))
+        apart = clocks[stream] - clocks[reference]
+        if abs(apart) <= self.jump_ns:
+            self._apart_since[stream] = None
+            return
+        since = self._apart_since[stream]
+        if since is None:
+            self._apart_since[stream] = arrival_ns
+            return
+        if arrival_ns - since <= self.jump_ns:
+            return
+        offset = self.offsets_ns[stream] - apart
+        if abs(offset) <= self.sync.slop_ns:
+            offset = 0  # its own stamps agree with the reference again: use them
+        shift = offset - self.offsets_ns[stream]
+        self.offsets_ns[stream] = offset
+        self._skews[stream] = deque(((a, k + shift) for a, k in window), maxlen=self.WINDOW)
+        self._apart_since[stream] = None
+        name, other = self.names[stream], self.names[reference]
+        if offset:
+            reason = (f"{name} clock is {apart / 1e9:+.3f} s off {other}'s: synchronized by "
+                      'arrival time')
+        else:
+            reason = f"{name} clock agrees with {other}'s again: synchronized by stamps"
+        self._reset(arrival_ns, reason)

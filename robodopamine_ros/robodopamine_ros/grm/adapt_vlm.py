@@ -7,14 +7,12 @@ Each sample of the balanced label set (reward core, SPEC 2) becomes a query whos
 the score line (``<score>+NN.N%</score>``); the loss is token cross-entropy on those answer
 tokens only. LoRA (peft) on the language model's attention projections by default, or full
 fine-tuning. The result is saved as a complete model folder (LoRA merged) that VLMGRM.load
-reads; the folder is written to a temporary name and renamed into place.
+reads; the folder is written beside and swapped in whole (grm.model_folder).
 """
 
 from dataclasses import dataclass
-import os
 from pathlib import Path
 import shutil
-import tempfile
 
 import numpy as np
 from robodopamine_ros.grm.base import label_queries
@@ -81,22 +79,16 @@ def fine_tune_vlm(grm, episode, config=VLMTrainConfig(), on_step=None):
 
 
 def save_vlm(grm, folder):
-    """Save model + processor + prompt template into folder atomically (temp folder, rename)."""
+    """
+    Save model + processor + prompt template as folder, atomically (grm.model_folder).
+
+    A process killed mid-save leaves the previous folder whole, or the new one.
+    """
+    from robodopamine_ros.grm.model_folder import replace_folder
+
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{folder.name}.', dir=folder.parent))
-    try:
-        grm.model.save_pretrained(tmp)
-        grm.processor.save_pretrained(tmp)
-        shutil.copy(grm.template.path, tmp / 'prompt_template.txt')
-        if folder.exists():
-            old = folder.with_name(f'.{folder.name}.old')
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(folder, old)
-            os.replace(tmp, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with replace_folder(folder, keep_others=False) as new:
+        grm.model.save_pretrained(new)
+        grm.processor.save_pretrained(new)
+        shutil.copy(grm.template.path, new / 'prompt_template.txt')
     return folder

@@ -22,9 +22,7 @@ triplet were encoded before. Arrays given to the model must not be changed in pl
 
 from collections import OrderedDict
 import json
-import os
 from pathlib import Path
-import tempfile
 import zlib
 
 import numpy as np
@@ -182,25 +180,28 @@ class CompactGRM(GRM):
 
     def save(self, model_dir, references=None, extra=None):
         """
-        Write config.json, model.safetensors and the reference PNGs into model_dir.
+        Write config.json, model.safetensors and the reference PNGs as model_dir, atomically.
 
-        Each file is written to a temporary name and renamed, so a reader never sees a partly
-        written file; other files in the folder (reports) are left alone.
+        The files are written into a new folder that then replaces model_dir whole
+        (grm.model_folder): a reader, or a process killed mid-save (kill -9), finds the
+        previous model or the new one, never a mix. Other files of model_dir (reports, plots)
+        are carried over, and so are its reference PNGs when references is None. Returns
+        model_dir as a Path.
         """
         from safetensors.torch import save_file
 
+        from robodopamine_ros.contact_sheet import save_png
+        from robodopamine_ros.grm.model_folder import replace_folder
+
         model_dir = Path(model_dir)
-        model_dir.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
-        _atomic(model_dir / WEIGHTS_FILE,
-                lambda tmp: save_file(state, tmp, metadata={'format': FORMAT}))
-        if references is not None:
-            from robodopamine_ros.contact_sheet import save_png
-            for name, image in zip(REFERENCE_FILES, references):
-                save_png(model_dir / name, np.asarray(image))
         config = dict(self.config, **(extra or {}))
-        _atomic(model_dir / CONFIG_FILE,
-                lambda tmp: Path(tmp).write_text(json.dumps(config, indent=2) + '\n'))
+        with replace_folder(model_dir) as new:
+            save_file(state, str(new / WEIGHTS_FILE), metadata={'format': FORMAT})
+            if references is not None:
+                for name, image in zip(REFERENCE_FILES, references):
+                    save_png(new / name, np.asarray(image))
+            (new / CONFIG_FILE).write_text(json.dumps(config, indent=2) + '\n')
         return model_dir
 
     @classmethod
@@ -212,7 +213,9 @@ class CompactGRM(GRM):
         model_dir = Path(model_dir)
         config_path, weights_path = model_dir / CONFIG_FILE, model_dir / WEIGHTS_FILE
         if not model_dir.is_dir():
-            raise FileNotFoundError(f'{model_dir}: no such model folder')
+            from robodopamine_ros.grm.model_folder import interrupted_save_hint
+            raise FileNotFoundError(f'{model_dir}: no such model folder'
+                                    + interrupted_save_hint(model_dir))
         for path in (config_path, weights_path):
             if not path.is_file():
                 raise FileNotFoundError(f'{path}: missing; a compact GRM folder holds '
@@ -253,18 +256,6 @@ class CompactGRM(GRM):
         if not all(p.is_file() for p in paths):
             return None
         return tuple(np.ascontiguousarray(cv2.imread(str(p))[:, :, ::-1]) for p in paths)
-
-
-def _atomic(path, write):
-    """Call write(temporary path) beside path, then rename it over path."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def smooth_l1(prediction, target, weight):

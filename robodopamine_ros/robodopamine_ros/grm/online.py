@@ -7,6 +7,12 @@ Camera images come in (any thread) with their stamps; an approximate-time synchr
 them into (front, left wrist, right wrist) triplets and only the NEWEST triplet is kept: a tick
 (another thread, at the GRM rate) scores it once and drops it, so stale views are never queued
 or scored twice. No new triplet since the last tick (a camera dropped out) means no estimate.
+
+Camera clocks may jump (a simulator reset, a bag played in a loop, a restarted camera driver):
+sync.LiveSynchronizer resets synchronization when stamps jump back by more than
+``jump_threshold`` seconds, and re-bases a camera whose clock stays that far from the others'
+(diagnostics count the resets and name the last reason). A new episode starts with an empty
+synchronizer. Staleness (silent cameras, resets) is measured on a monotonic clock.
 """
 
 from dataclasses import dataclass, field
@@ -16,7 +22,7 @@ import time
 from robodopamine_ros.episode import VIEWS
 from robodopamine_ros.grm.base import ProgressEstimator
 from robodopamine_ros.progress import ProgressConfig
-from robodopamine_ros.sync import ApproximateTimeSynchronizer
+from robodopamine_ros.sync import LiveSynchronizer
 
 
 @dataclass
@@ -24,7 +30,7 @@ class OnlineStats:
     """Counters for diagnostics."""
 
     images: dict = field(default_factory=lambda: dict.fromkeys(VIEWS, 0))
-    last_image_ns: dict = field(default_factory=lambda: dict.fromkeys(VIEWS))  # wall clock
+    last_image_ns: dict = field(default_factory=lambda: dict.fromkeys(VIEWS))  # monotonic clock
     triplets: int = 0
     skipped_triplets: int = 0     # replaced by a newer one before a tick took them
     ticks: int = 0
@@ -33,16 +39,26 @@ class OnlineStats:
 
 
 class OnlineProgress:
-    """Synchronize, keep the newest triplet, score it at tick time."""
+    """
+    Synchronize, keep the newest triplet, score it at tick time.
+
+    slop: s, largest stamp spread inside a triplet. jump_threshold: s, camera stamps going back
+    by more than this reset synchronization, and a camera whose clock stays this far from the
+    others' for this long is synchronized by arrival time (ValueError unless > slop). clock:
+    monotonic time in ns (arrival times and staleness), replaceable in tests.
+    """
 
     def __init__(self, model, task, reference_start, reference_end, goal_views=None,
-                 config=ProgressConfig(), slop=0.02, queue_size=10):
+                 config=ProgressConfig(), slop=0.02, queue_size=10, jump_threshold=1.0,
+                 clock=time.monotonic_ns):
         self.model, self.task, self.config = model, task, config
         self.reference_start, self.reference_end = reference_start, reference_end
         self.goal_views = goal_views
+        self._clock = clock
         self._lock = threading.Lock()           # images and the newest triplet
         self._episode_lock = threading.Lock()   # the estimator: ticks vs start/goal
-        self._sync = ApproximateTimeSynchronizer(len(VIEWS), slop, queue_size)
+        self._sync = LiveSynchronizer(len(VIEWS), slop, queue_size, jump_threshold,
+                                      names=VIEWS, on_reset=self._on_sync_reset)
         self._sync.registerCallback(self._on_triplet)
         self._newest = None          # (stamp_ns, views) not yet scored
         self._last_seen = None       # (stamp_ns, views), scored or not: for start and goal
@@ -52,7 +68,7 @@ class OnlineProgress:
 
     @classmethod
     def from_settings(cls, backend, model_dir='', task='', goal_image='', device='cpu',
-                      config=ProgressConfig(), slop=0.02):
+                      config=ProgressConfig(), slop=0.02, jump_threshold=1.0):
         """
         Build from grm_node's settings.
 
@@ -74,18 +90,23 @@ class OnlineProgress:
         start_ref, end_ref = references or (goal_front, goal_front)
         goal = (goal_front,) * 3 if goal_front is not None else None
         task = task or stored_task(model)
-        return cls(model, task, start_ref, end_ref, goal, config, slop=slop)
+        return cls(model, task, start_ref, end_ref, goal, config, slop=slop,
+                   jump_threshold=jump_threshold)
 
     @property
     def sync_stats(self):
         return self._sync.stats
 
     def add_image(self, view, stamp_ns, image):
-        """Feed one camera image (thread-safe)."""
+        """Feed one camera image with its header stamp in ns (thread-safe)."""
         with self._lock:
+            arrival = self._clock()
             self.stats.images[view] += 1
-            self.stats.last_image_ns[view] = time.monotonic_ns()
-            self._sync.add(VIEWS.index(view), stamp_ns, image)
+            self.stats.last_image_ns[view] = arrival
+            self._sync.add(VIEWS.index(view), stamp_ns, image, arrival)
+
+    def _on_sync_reset(self, reason):
+        self._newest = None  # a triplet from before a clock jump is not scored
 
     def _on_triplet(self, *items):
         if self._newest is not None:
@@ -111,6 +132,7 @@ class OnlineProgress:
             self.estimator.start(seen[1])
             with self._lock:
                 self._newest = None  # the start views are s_0, not a tick
+                self._sync.clear()   # nothing queued before the episode pairs after it
         return True
 
     def capture_goal(self):
@@ -144,18 +166,44 @@ class OnlineProgress:
 
     def silent_cameras(self, timeout_s=1.0):
         """Return the views that sent no image in the last timeout_s seconds (or never)."""
-        now = time.monotonic_ns()
+        now = self._clock()
         return [v for v in VIEWS if self.stats.last_image_ns[v] is None
                 or (now - self.stats.last_image_ns[v]) / 1e9 > timeout_s]
 
+    def clock_warnings(self, recent_s=10.0):
+        """
+        Return lines about camera clocks worth a warning.
+
+        The last synchronizer reset when it happened less than recent_s seconds ago, and each
+        camera synchronized by arrival time because its clock is apart from the others'.
+        """
+        with self._lock:
+            live = self._sync
+            lines = [f'{view} synchronized by arrival time (clock {offset / 1e9:+.3f} s off)'
+                     for view, offset in zip(VIEWS, live.offsets_ns) if offset]
+            if live.last_reset_ns is not None \
+                    and (self._clock() - live.last_reset_ns) / 1e9 < recent_s:
+                lines.insert(0, f'synchronizer reset: {live.last_reset}')
+        return lines
+
     def diagnostics(self, timeout_s=1.0):
-        """Return (values for a diagnostics message, silent camera views)."""
-        stats, sync = self.stats, self._sync.stats
+        """
+        Return (values for a diagnostics message, silent camera views).
+
+        values include sync_resets (synchronizer resets on camera clock jumps since start),
+        last_sync_reset (its reason, '' if none), last_sync_reset_age_s (s, -1 if none) and
+        <view>_clock_offset_s (s added to a camera's stamps; 0 unless its clock is apart).
+        """
+        stats, sync, live = self.stats, self._sync.stats, self._sync
         values = {'ticks': stats.ticks, 'idle_ticks': stats.idle_ticks,
                   'triplets': stats.triplets, 'skipped_triplets': stats.skipped_triplets,
                   'latency_ms': round(1000 * stats.latency_s, 2),
-                  'worst_skew_ms': sync.worst_skew_ns / 1e6, 'episode_id': self.episode_id}
+                  'worst_skew_ms': sync.worst_skew_ns / 1e6, 'episode_id': self.episode_id,
+                  'sync_resets': live.resets, 'last_sync_reset': live.last_reset,
+                  'last_sync_reset_age_s': -1.0 if live.last_reset_ns is None else
+                  round((self._clock() - live.last_reset_ns) / 1e9, 3)}
         for k, view in enumerate(VIEWS):
             values[f'{view}_images'] = stats.images[view]
             values[f'{view}_unsynchronized'] = sync.dropped[k]
+            values[f'{view}_clock_offset_s'] = live.offsets_ns[k] / 1e9
         return values, self.silent_cameras(timeout_s)

@@ -10,6 +10,12 @@ suffices (rclpy 7.1.6's MultiThreadedExecutor was seen spinning hot when a callb
 busy). A tick that comes while the model still runs is merged into the next one. Services:
 ``~/start_episode`` (StartEpisode: the newest views become s_0) and ``~/capture_goal``
 (std_srvs/Trigger: the newest views become the goal). Diagnostics on /diagnostics.
+
+Camera stamps that jump back by more than ``jump_threshold`` seconds (a simulator reset, a bag
+played in a loop, a restarted driver) reset the synchronizer; a camera whose clock stays that
+far from the others' is synchronized by arrival time. Both are logged, counted in the
+diagnostics (sync_resets, last_sync_reset) and shown as a warning for 10 s (a re-based camera:
+as long as it lasts).
 """
 
 
@@ -45,20 +51,23 @@ class GRMNode(Node):
         declare('goal_image', '')            # empty: the model's reference END image
         declare('rate', 10.0)                # Hz
         declare('slop', 0.02)                # s
+        declare('jump_threshold', 1.0)       # s, camera stamps jumping back reset the sync
         declare('fusion', 'mean')
         declare('alpha', 20.0)
         declare('eps', 1e-3)
         declare('device', 'cpu')
         declare('frame_id', 'front_camera')
         p = {name: self.get_parameter(name).value for name in (
-            'backend', 'model_dir', 'task', 'goal_image', 'rate', 'slop', 'fusion', 'alpha',
-            'eps', 'device', 'frame_id')}
+            'backend', 'model_dir', 'task', 'goal_image', 'rate', 'slop', 'jump_threshold',
+            'fusion', 'alpha', 'eps', 'device', 'frame_id')}
         if not p['rate'] > 0:
             raise ValueError(f'rate must be > 0 Hz, got {p["rate"]}')
         self.online = OnlineProgress.from_settings(
             p['backend'], p['model_dir'], p['task'], p['goal_image'], p['device'],
-            ProgressConfig(fusion=p['fusion'], alpha=p['alpha'], eps=p['eps']), p['slop'])
+            ProgressConfig(fusion=p['fusion'], alpha=p['alpha'], eps=p['eps']), p['slop'],
+            p['jump_threshold'])
         self.frame_id = p['frame_id']
+        self._resets_logged = 0
         self.add_on_set_parameters_callback(
             lambda params: SetParametersResult(
                 successful=False, reason='grm_node parameters are read at start; restart it'))
@@ -127,9 +136,15 @@ class GRMNode(Node):
 
     def _publish_diagnostics(self):
         values, silent = self.online.diagnostics()
+        if values['sync_resets'] != self._resets_logged:
+            self._resets_logged = values['sync_resets']
+            self.get_logger().warning(f'camera clocks: {values["last_sync_reset"]} (reset '
+                                      f'{values["sync_resets"]} of the synchronizer)')
+        warnings = ([f'no images from {", ".join(silent)}'] if silent else []) \
+            + self.online.clock_warnings()
         status = DiagnosticStatus(name='grm_node: progress', hardware_id='grm')
-        status.level = DiagnosticStatus.WARN if silent else DiagnosticStatus.OK
-        status.message = f'no images from {", ".join(silent)}' if silent else 'scoring'
+        status.level = DiagnosticStatus.WARN if warnings else DiagnosticStatus.OK
+        status.message = '; '.join(warnings) if warnings else 'scoring'
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
