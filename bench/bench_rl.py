@@ -1,20 +1,27 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Dopamine-RL on the simulated peg insertion: success vs online episodes, per reward and back-end.
+Dopamine-RL on the simulated peg insertion: success vs online episodes, per variant and seed.
 
-Setup (the same for every variant): ONE expert demonstration for the GRM (compact GRM adapted
-on it, scoring the three 64x48 camera images every 4th control step), 10 expert
-demonstrations for the policy (demo buffer), 1000 offline updates, then online episodes of at
-most 150 steps, one update per step, batch 128. The policy observes the 39-d low-dimensional
-state. Success = deterministic-policy evaluation success on 20 fixed layouts (the same for
-every run), every 10 episodes. Variants: Dopamine-RL (GRM shaping) with Cal-QL and with
-ConRFT; ConRFT with sparse reward, with naive progress reward, with the simulator's dense
-reward. CPU budget choices (not tuned for the method): batch 128 instead of 256, the Cal-QL
-term on 16 of the batch's states (10 actions per source kept).
+Setup (the same for every variant; defaults of rl.sim_training.TrainConfig unless set here):
+ONE expert demonstration for the GRM (a compact GRM adapted on it, scoring the three 64x48
+camera images every 2nd control step: a 5 Hz GRM on a 10 Hz arm, for the CPU budget), 10
+successful expert demonstrations for the policy, 1000 imitation + 1000 offline updates, then
+150 online episodes of at most 200 steps with one update per step (batch 256, 2 LayerNorm
+critics). The policy observes the 39-d state. Success = deterministic-policy evaluation
+success on fixed layouts (the same for every run and variant): 20 layouts every 10 episodes,
+50 layouts at 50, 100 and 150. Training-episode success (with exploration) is reported beside.
 
-Run: .work/venv-core/bin/python bench/bench_rl.py --episodes 150 --seeds 3 --jobs 2
-(the figures in RESULTS.md: --episodes 60 --eval-episodes 10, for the CPU budget)
+Variants: Dopamine-RL (learned one-shot GRM) with Cal-QL and with ConRFT; sparse reward; naive
+progress as reward (the semantic trap); an oracle potential (the same shaping with progress
+from the simulator's state: learner quality apart from GRM quality); Dopamine-RL with the
+scripted operator taking over on stalls (human-in-the-loop).
+
+Resumable: every run resumes from its checkpoint (``robodopamine train`` does), finished runs
+are skipped, so the benchmark can be stopped and started again; ``--report-only`` writes the
+figures from what has finished. Runs go seed by seed so a complete comparison exists early.
+
+Run: .work/venv-core/bin/python bench/bench_rl.py --seeds 3 --jobs 2
 """
 
 import argparse
@@ -26,14 +33,18 @@ import sys
 import time
 
 from results import record
+from robodopamine_ros.rl.sim_training import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
+ABLATION = TrainConfig.algorithm  # the ablations use the default back-end (the main job's)
 VARIANTS = {
-    'Dopamine-RL, Cal-QL': ('calql', 'grm'),
-    'Dopamine-RL, ConRFT': ('conrft', 'grm'),
-    'ConRFT, sparse reward': ('conrft', 'sparse'),
-    'ConRFT, naive progress reward': ('conrft', 'progress'),
-    'ConRFT, simulator dense reward': ('conrft', 'dense'),
+    'Dopamine-RL, Cal-QL': ['--algorithm', 'calql', '--reward', 'grm'],
+    'Dopamine-RL, ConRFT': ['--algorithm', 'conrft', '--reward', 'grm'],
+    'sparse reward': ['--algorithm', ABLATION, '--reward', 'sparse'],
+    'naive progress reward': ['--algorithm', ABLATION, '--reward', 'progress'],
+    'oracle potential': ['--algorithm', ABLATION, '--reward', 'oracle'],
+    'Dopamine-RL + scripted operator': ['--algorithm', ABLATION, '--reward', 'grm',
+                                        '--operator'],
 }
 
 
@@ -41,44 +52,30 @@ def slug(name):
     return ''.join(c if c.isalnum() else '_' for c in name.lower()).strip('_')
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument('--episodes', type=int, default=150)
-    parser.add_argument('--seeds', type=int, default=3)
-    parser.add_argument('--jobs', type=int, default=2)
-    parser.add_argument('--eval-episodes', type=int, default=20)
-    parser.add_argument('--output', default=str(ROOT / '.work' / 'bench_rl'))
-    parser.add_argument('--variants', nargs='*', default=list(VARIANTS))
-    args = parser.parse_args()
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
+def finished(folder, episodes):
+    path = folder / 'summary.json'
+    return path.is_file() and json.loads(path.read_text())['config']['episodes'] == episodes
+
+
+def run_all(args, output, grm_dir):
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     robodopamine = Path(sys.executable).parent / 'robodopamine'
-
-    from robodopamine_ros.rl.sim_training import adapt_sim_grm
-    grm_dir = adapt_sim_grm(output, seed=0, log=print)
-
-    queue = []  # seed by seed, so that a complete comparison exists early
+    queue = []
     for seed in range(args.seeds):
         for name in args.variants:
-            algorithm, reward = VARIANTS[name]
             folder = output / slug(name) / f'seed{seed}'
-            if (folder / 'summary.json').is_file() and json.loads(
-                    (folder / 'summary.json').read_text())['config']['episodes'] == \
-                    args.episodes:
+            if finished(folder, args.episodes):
                 continue
-            queue.append((name, seed, [
-                str(robodopamine), 'train', '-o', str(folder), '--algorithm', algorithm,
-                '--reward', reward, '--grm-dir', str(grm_dir), '--episodes',
-                str(args.episodes), '--seed', str(seed), '--eval-episodes',
-                str(args.eval_episodes)]))
+            queue.append((name, seed, folder, [
+                str(robodopamine), 'train', '-o', str(folder), *VARIANTS[name],
+                '--grm-dir', str(grm_dir), '--grm-every', str(args.grm_every),
+                '--episodes', str(args.episodes), '--seed', str(seed)]))
     running, started = [], time.perf_counter()
     while queue or running:
         while queue and len(running) < args.jobs:
-            name, seed, command = queue.pop(0)
-            folder = Path(command[3])
+            name, seed, folder, command = queue.pop(0)
             folder.mkdir(parents=True, exist_ok=True)
-            log = open(folder / 'train.log', 'w')
+            log = open(folder / 'train.log', 'a')
             running.append((name, seed, subprocess.Popen(command, env=env, stdout=log,
                                                          stderr=subprocess.STDOUT), log))
             print(f'started {name} seed {seed}', flush=True)
@@ -91,28 +88,80 @@ def main():
                       f'({time.perf_counter() - started:.0f} s since start)', flush=True)
         time.sleep(2.0)
 
-    from robodopamine_ros.rl.report import variant_stats, write_report
+
+def first_reaching(episodes, median, level):
+    for episode, rate in zip(episodes, median):
+        if rate >= level:
+            return int(episode)
+    return None
+
+
+def report(args, output):
+    import numpy as np
+    from robodopamine_ros.rl.report import curve, write_report
+
     variants = {}
     for name in args.variants:
-        summaries = []
-        for seed in range(args.seeds):
-            path = output / slug(name) / f'seed{seed}' / 'summary.json'
-            if path.is_file():
-                summaries.append(json.loads(path.read_text()))
+        summaries = [json.loads(p.read_text()) for seed in range(args.seeds)
+                     if (p := output / slug(name) / f'seed{seed}' / 'summary.json').is_file()
+                     and json.loads(p.read_text())['config']['episodes'] == args.episodes]
         if summaries:
             variants[name] = summaries
-    report = write_report(output, variants, 'Dopamine-RL on the simulated peg insertion')
+    if not variants:
+        print('no finished run yet')
+        return
+    path = write_report(output, variants, 'Dopamine-RL on the simulated peg insertion')
     (ROOT / 'bench' / 'rl_success.png').write_bytes((output / 'success.png').read_bytes())
-    print(report.read_text())
-    note = f'{args.episodes} online episodes, seeds: {args.seeds}; see bench/rl_success.png'
+    print(path.read_text())
     for name, summaries in variants.items():
-        s = variant_stats(summaries)
-        record('rl sim', f'{name}: final eval success (mean over seeds)', s['final_mean'],
-               '', f'{note}; std {s["final_std"]:.2f}, last 3 evals {s["last3_mean"]:.2f}')
-        record('rl sim', f'{name}: episodes to 80% of final', s['episodes_to_80pct_of_final'],
-               'episodes', note)
-        record('rl sim', f'{name}: wall time per run', s['wall_time_s'], 's',
-               f'{note}; {s["steps_per_s"]:.1f} env steps/s with learning')
+        episodes, rates = curve(summaries)
+        median = np.median(rates, axis=0)
+        finals = rates[:, -1]
+        auc = float(np.trapezoid(rates.mean(axis=0), episodes) / max(episodes[-1], 1))
+        training = [np.mean([ok for _, ok, _ in s['training_success'][-20:]])
+                    for s in summaries]
+        q = [s['final_diagnostics'].get('online/q', float('nan')) for s in summaries]
+        mc = [s['final_diagnostics'].get('online/mc', float('nan')) for s in summaries]
+        bc = [s['offline'].get('bc_success') for s in summaries]
+        off = [s['offline'].get('offline_success') for s in summaries]
+        note = (f'{len(summaries)} seeds x {args.episodes} online episodes; per seed '
+                f'{", ".join(f"{f:.2f}" for f in finals)}; 50 layouts; bench/rl_success.png')
+        record('rl sim', f'{name}: final deterministic success (median of seeds)',
+               float(np.median(finals)), '', note)
+        record('rl sim', f'{name}: episodes to 80% / 90% (median curve)',
+               f'{first_reaching(episodes, median, 0.8)} / '
+               f'{first_reaching(episodes, median, 0.9)}', 'episodes', note)
+        record('rl sim', f'{name}: area under the success curve (mean of seeds)', auc, '',
+               note)
+        record('rl sim', f'{name}: training-episode success, last 20 episodes (mean)',
+               float(np.mean(training)), '', 'with exploration noise')
+        record('rl sim', f'{name}: Q on online data at the end vs its Monte-Carlo return',
+               f'{np.mean(q):.3f} vs {np.mean(mc):.3f}', '', 'mean over seeds')
+        record('rl sim', f'{name}: imitation / offline-stage success (before online)',
+               ' / '.join(f'{np.mean([v for v in x if v is not None]):.2f}' for x in (bc, off)),
+               '', '20 layouts, mean over seeds')
+        record('rl sim', f'{name}: wall time per run', float(np.mean(
+            [s['wall_time_s'] for s in summaries])), 's',
+            f'{np.sum([s["env_steps"] for s in summaries]) / np.sum([s["wall_time_s"] for s in summaries]):.1f} env steps/s with learning')  # noqa: E501
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument('--episodes', type=int, default=150)
+    parser.add_argument('--seeds', type=int, default=3)
+    parser.add_argument('--jobs', type=int, default=2)
+    parser.add_argument('--grm-every', type=int, default=2)
+    parser.add_argument('--output', default=str(ROOT / '.work' / 'bench_rl'))
+    parser.add_argument('--variants', nargs='*', default=list(VARIANTS))
+    parser.add_argument('--report-only', action='store_true')
+    args = parser.parse_args()
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    if not args.report_only:
+        from robodopamine_ros.rl.sim_training import adapt_sim_grm
+        grm_dir = adapt_sim_grm(output, seed=0, log=print)
+        run_all(args, output, grm_dir)
+    report(args, output)
 
 
 if __name__ == '__main__':

@@ -7,11 +7,13 @@ A ``JoyMapping`` names which axes drive x, y, z (with signs and scales), which b
 close the gripper, and which button is the deadman. ``Teleop.update(axes, buttons, now)`` turns
 one Joy message into an action and tells whether an intervention starts or ends: pressing the
 deadman starts one, releasing it ends it, and silence past ``timeout_s`` ends it too
-(``Teleop.check(now)``). While the deadman is held the action is the human's; the gripper
-keeps its last commanded state until a gripper button is pressed.
+(``Teleop.check(now)``), on a monotonic clock. While the deadman is held the action is the
+human's; the gripper keeps its last commanded state until a gripper button is pressed (rising
+edge). A Joy message too short for the mapping is refused with the counts and indices.
 """
 
 from dataclasses import dataclass, field
+import time
 
 import numpy as np
 
@@ -72,44 +74,97 @@ class TeleopEvent:
     ended: bool               # an intervention ends with this message
 
 
-class Teleop:
-    """Turn Joy messages into actions and intervention start/end events."""
+def check_joy(mapping, axes_count, buttons_count):
+    """
+    Raise ValueError when a Joy message is too short for the mapping, naming counts and indices.
 
-    def __init__(self, mapping=JoyMapping(), gripper=-1.0):
+    A mapping that reads a button or axis the device does not have would make a takeover
+    silently impossible (the deadman never reads as pressed); it is refused instead.
+    """
+    problems = []
+    if axes_count < max(mapping.axes) + 1:
+        problems.append(f'{axes_count} axes, the mapping reads axes {list(mapping.axes)} '
+                        f'(x, y, z; set the teleop axes parameter)')
+    buttons = {'deadman': mapping.deadman_button, 'close': mapping.close_button,
+               'open': mapping.open_button}
+    if buttons_count < max(buttons.values()) + 1:
+        named = ', '.join(f'{k} {v}' for k, v in buttons.items())
+        problems.append(f'{buttons_count} buttons, the mapping reads buttons {named} '
+                        '(set deadman_button or the preset)')
+    if problems:
+        raise ValueError('Joy message has ' + '; '.join(problems) + ': takeover refused')
+
+
+class Teleop:
+    """
+    Turn Joy messages into actions and intervention start/end events.
+
+    Time: ``now`` is a monotonic receive time (default ``clock()``, time.monotonic); silence
+    past ``timeout_s`` on that clock ends a takeover whatever the wall clock does. A message
+    whose header stamp is earlier than the last accepted one is not fresh: ``update`` returns
+    None for it and it neither moves the arm nor refreshes the deadman. Gripper buttons act on
+    the rising edge (press), so a press that spans many Joy messages (SpaceMouse drivers
+    publish at 60 Hz) changes the gripper once.
+    """
+
+    def __init__(self, mapping=JoyMapping(), gripper=-1.0, clock=time.monotonic):
         self.mapping = mapping
         self.gripper = float(gripper)
+        self.clock = clock
         self.active = False
         self.last_message = None
+        self.last_stamp = None
+        self.previous_buttons = ()
+        self.stale_messages = 0
 
-    def _button(self, buttons, index):
+    @staticmethod
+    def _button(buttons, index):
         return 0 <= index < len(buttons) and bool(buttons[index])
 
-    def update(self, axes, buttons, now):
-        """Fold one Joy message (axes, buttons, receive time in s) into an event."""
+    def _pressed_now(self, buttons, index):
+        """Rising edge: pressed in this message, not in the previous one."""
+        return self._button(buttons, index) and not self._button(self.previous_buttons, index)
+
+    def update(self, axes, buttons, now=None, stamp=None):
+        """
+        Fold one Joy message into an event; None when the message is not fresh.
+
+        axes, buttons: the Joy arrays; now: receive time, monotonic s (default: the clock);
+        stamp: the message's header stamp in s, or None. Raises ValueError (naming counts and
+        indices) when the message is too short for the mapping; an active takeover ends then.
+        """
+        now = self.clock() if now is None else now
+        if stamp is not None and self.last_stamp is not None and stamp < self.last_stamp:
+            self.stale_messages += 1
+            return None
         m = self.mapping
-        needed = max(m.axes) + 1
-        if len(axes) < needed:
-            raise ValueError(f'Joy message has {len(axes)} axes; the mapping reads axis '
-                             f'{max(m.axes)} (set the teleop axes parameter)')
+        try:
+            check_joy(m, len(axes), len(buttons))
+        except ValueError:
+            self.active = False
+            raise
         values = np.array([axes[i] for i in m.axes], dtype=float) * np.array(m.signs)
         values = np.where(np.abs(values) < m.deadzone, 0.0, values)
         delta = np.clip(values * m.scale, -1.0, 1.0)
-        if m.close_button == m.open_button:  # one button toggles
-            if self._button(buttons, m.close_button):
+        if m.close_button == m.open_button:  # one button toggles, on its rising edge
+            if self._pressed_now(buttons, m.close_button):
                 self.gripper = -self.gripper
-        elif self._button(buttons, m.close_button):
+        elif self._pressed_now(buttons, m.close_button):
             self.gripper = 1.0
-        elif self._button(buttons, m.open_button):
+        elif self._pressed_now(buttons, m.open_button):
             self.gripper = -1.0
         pressed = self._button(buttons, m.deadman_button)
         started, ended = pressed and not self.active, self.active and not pressed
         self.active, self.last_message = pressed, now
+        self.last_stamp = stamp if stamp is not None else self.last_stamp
+        self.previous_buttons = tuple(buttons)
         action = np.concatenate([delta if pressed else np.zeros(3), [self.gripper]])
         return TeleopEvent(action, pressed, started, ended)
 
-    def check(self, now):
+    def check(self, now=None):
         """Return True when an active takeover just ended because /joy went silent."""
-        if self.active and (self.last_message is None
+        now = self.clock() if now is None else now
+        if self.active and (self.last_message is None or now < self.last_message
                             or now - self.last_message > self.mapping.timeout_s):
             self.active = False
             return True

@@ -6,7 +6,8 @@ A tiny continuous task with the simulated robot's interface, for learning tests.
 A point in the plane must reach a fixed goal from a random start: state = (x, y, goal_x,
 goal_y), action = the robot's (dx, dy, dz, gripper) with dx, dy moving the point 0.1 per
 unit (dz and the gripper are ignored); success when within `radius` of the goal. The
-scripted expert heads to the goal, full speed until it is close.
+scripted expert heads to the goal at `expert_speed` (1: full speed) until it is close; a slow
+expert succeeds only from near starts, so imitating it is not enough and RL must do better.
 """
 
 import numpy as np
@@ -14,8 +15,8 @@ import numpy as np
 
 class PointReach:
 
-    def __init__(self, max_steps=30, radius=0.1):
-        self.max_steps, self.radius = max_steps, radius
+    def __init__(self, max_steps=30, radius=0.1, expert_speed=1.0):
+        self.max_steps, self.radius, self.expert_speed = max_steps, radius, expert_speed
         self.position = np.zeros(2)
         self.goal = np.zeros(2)
         self.steps = 0
@@ -46,7 +47,8 @@ class PointReach:
         return np.array([self.position[0], self.position[1], 0.0, 0, 0, 0, 1])
 
     def expert_action(self, obs):
-        delta = np.clip((obs['state'][2:] - obs['state'][:2]) / 0.1, -1.0, 1.0)
+        speed = self.expert_speed
+        delta = np.clip((obs['state'][2:] - obs['state'][:2]) / 0.1, -speed, speed)
         return np.array([delta[0], delta[1], 0.0, 0.0])
 
     def close(self):

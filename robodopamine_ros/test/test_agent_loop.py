@@ -18,27 +18,31 @@ OBS = {'state': np.zeros(4, np.float32)}
 HAND = [0.0, 0.6, 0.2]
 
 
-def reward(value, terminal=False, truncated=False):
-    return {'reward': value, 'sparse_reward': float(terminal), 'progress_before': 0.1,
-            'progress_after': 0.2, 'terminal': terminal, 'truncated': truncated}
+def reward(progress, terminal=False, truncated=False):
+    return {'reward': 0.0, 'sparse_reward': float(terminal), 'progress_before': 0.0,
+            'progress_after': progress, 'terminal': terminal, 'truncated': truncated}
 
 
-def test_transitions_pair_each_action_with_the_next_reward_and_episodes_close():
+def test_transitions_pair_each_action_with_its_shaped_step_reward_and_episodes_close():
     closed = []
     actor = PolicyActor(CONFIG, SHAPES, SafetyConfig())
     loop = ControlLoop(actor, 'train', max_steps=3, on_episode=closed.append)
     loop.start_episode(7)
     first = loop.tick(0.0, OBS, HAND)
     assert first.source == 'policy' and np.all(np.abs(first.action) <= 1)
-    loop.set_intervention(True, [0.5, 0.0, 0.0, 1.0])
-    second = loop.tick(0.1, OBS, HAND, reward(0.01))
+    loop.set_intervention(True, [0.5, 0.0, 0.0, 1.0], now=0.1)
+    second = loop.tick(0.1, OBS, HAND, reward(0.1))
     assert second.source == 'teleop' and second.action[0] == 0.5
     loop.set_intervention(False)
-    loop.tick(0.2, OBS, HAND, reward(0.02))
-    done = loop.tick(0.3, OBS, HAND, reward(0.03))  # third transition: max_steps
+    loop.tick(0.2, OBS, HAND, reward(0.3))
+    done = loop.tick(0.3, OBS, HAND, reward(0.2))  # third transition: max_steps
     assert done.episode_done and done.summary['steps'] == 3 and done.source == 'stop'
     episode = closed[0]
-    assert [t['reward'] for t in episode.transitions] == [0.01, 0.02, 0.03]
+    gamma = CONFIG.gamma
+    np.testing.assert_allclose([t['reward'] for t in episode.transitions],
+                               [gamma * 0.1 - 0.0, gamma * 0.3 - 0.1, gamma * 0.2 - 0.3],
+                               rtol=1e-6)
+    assert [t['progress_before'] for t in episode.transitions] == [0.0, 0.1, 0.3]
     np.testing.assert_allclose(episode.transitions[0]['action'], first.action)
     assert [t['intervention'] for t in episode.transitions] == [False, True, False]
     assert episode.transitions[1]['action'][0] == 0.5 and episode.transitions[-1]['truncated']
@@ -53,7 +57,7 @@ def test_watchdog_stop_holds_the_gripper_and_breaks_the_transition():
     result = loop.tick(0.0, OBS, HAND)
     assert result.source == 'stop' and result.stop_reason == 'observation never received'
     dog.feed('observation', 0.0)
-    loop.set_intervention(True, [0.0, 0.0, 0.0, 1.0])
+    loop.set_intervention(True, [0.0, 0.0, 0.0, 1.0], now=0.1)
     assert loop.tick(0.1, OBS, HAND).source == 'teleop'
     assert loop.tick(0.5, OBS, HAND, reward(0.0)).action.tolist() == [0, 0, 0, 1.0]
     assert loop.previous is None and len(loop.episode.transitions) == 1

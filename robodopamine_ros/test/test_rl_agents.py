@@ -75,7 +75,11 @@ def test_consistency_boundary_condition():
 
 
 def test_conrft_stages_switch_critic_and_weights():
-    agent = make_agent(AgentConfig(algorithm='conrft', **SMALL), SHAPES)
+    agent = make_agent(AgentConfig(algorithm='conrft', stage2_beta_eta=(0.5, 1.0), **SMALL),
+                       SHAPES)
+    agent.stage = 'pretrain'
+    assert agent.conservative() and agent.beta_eta() == (1.0, 0.0)  # imitation alone
+    agent.stage = 'offline'
     assert agent.conservative() and agent.beta_eta() == (1.0, 0.1)
     agent.stage = 'online'
     assert not agent.conservative() and agent.beta_eta() == (0.5, 1.0)

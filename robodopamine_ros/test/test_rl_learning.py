@@ -1,12 +1,14 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-The learner learns: a tiny continuous task, sparse reward, three demonstrations.
+The learner learns: a tiny continuous task, sparse reward, demonstrations of a SLOW expert.
 
-Three demonstrations are too few for the behaviour-cloning part alone (evaluation success
-after the offline stage: 25-30%); online RL must lift it. A learning bug (a wrong sign in a
-loss, a broken target, returns or batch mixing) leaves the policy where the demos put it and
-fails this test. Under a minute of one CPU thread per back-end.
+The expert moves at 0.25 of full speed, so it succeeds only from starts near the goal;
+imitating it (the offline stage: imitation, then offline RL) leaves the policy at 0-35 %
+evaluation success. Online RL must learn to move faster than the demonstrator. Measured when
+written: 33 % -> 57 % (Cal-QL) and 0 % -> 60 % (ConRFT) after 60 online episodes. A learning
+bug (a wrong sign in a loss, a broken target, returns or batch mixing) leaves the policy where
+the demos put it, or worse, and fails this test. Under a minute of one CPU thread per back-end.
 """
 
 import numpy as np
@@ -32,21 +34,26 @@ def evaluate(env, actor, config, episodes=30):
 
 
 @pytest.mark.parametrize('algorithm', ['calql', 'conrft'])
-def test_sparse_reward_with_demos_reaches_high_success(algorithm):
+def test_sparse_reward_online_rl_beats_a_slow_demonstrator(algorithm):
     torch.manual_seed(0)
     config = TrainConfig(algorithm=algorithm, reward='sparse', max_steps=30,
                          agent={'hidden': (64, 64), 'batch_size': 64, 'gamma': 0.95})
     agent_config = config.agent_config()
-    env = PointReach(max_steps=30, radius=0.2)
+    env = PointReach(max_steps=30, radius=0.2, expert_speed=0.25)
     learner = Learner(agent_config, SHAPES, capacity=20_000, seed=0,
                       return_rule=ReturnRule(gamma=0.95, sparse=True))
     actor = PolicyActor(agent_config, SHAPES, SAFETY)
-    for k in range(3):
-        episode, info = run_episode(env, 20_000 + k, actor, config, SHAPES, demo=True,
-                                    episode_id=-1 - k, gamma=0.95)
-        assert info['success']
-        learner.add_episode(episode)
-    learner.update(300)
+    attempt, kept = 0, 0
+    while kept < 5:  # five successful slow demonstrations
+        episode, info = run_episode(env, 20_000 + attempt, actor, config, SHAPES, demo=True,
+                                    episode_id=-1 - attempt, gamma=0.95)
+        attempt += 1
+        if info['success']:
+            learner.add_episode(episode)
+            kept += 1
+    for stage, n in learner.offline_plan(200, 200):
+        learner.set_stage(stage)
+        learner.update(n)
     learner.set_stage('online')
     actor.load(learner.actor_state())
     before = evaluate(env, actor, config)
@@ -60,6 +67,7 @@ def test_sparse_reward_with_demos_reaches_high_success(algorithm):
     after = evaluate(env, actor, config)
     print(f'{algorithm}: evaluation success {before:.0%} after the offline stage, '
           f'{after:.0%} after 60 online episodes')
-    assert after >= 0.7, f'{algorithm} reached only {after:.0%} evaluation success'
-    assert after >= before + 0.25, f'online RL did not improve on the demos ({before:.0%})'
+    assert before <= 0.5, f'the slow demos alone reached {before:.0%}: the test lost its point'
+    assert after >= 0.5, f'{algorithm} reached only {after:.0%} evaluation success'
+    assert after >= before + 0.2, f'online RL did not improve on the demos ({before:.0%})'
     assert all(np.isfinite(i['q_data']) for i in online)

@@ -26,7 +26,8 @@ def grm_dir(tmp_path_factory):
 
 def config(grm_dir, **changes):
     values = {'algorithm': 'calql', 'reward': 'grm', 'episodes': 2, 'policy_demos': 1,
-              'offline_updates': 4, 'max_steps': 12, 'grm_dir': str(grm_dir), 'grm_every': 2,
+              'successful_demos_only': False, 'pretrain_updates': 3, 'offline_updates': 4,
+              'final_eval_episodes': 1, 'max_steps': 12, 'grm_dir': str(grm_dir), 'grm_every': 2,
               'eval_every': 2, 'eval_episodes': 1, 'checkpoint_every': 1, 'agent': TINY}
     values.update(changes)
     return TrainConfig(**values)
@@ -63,7 +64,7 @@ def test_resume_continues_the_same_run(grm_dir, tmp_path):
     first = train(config(grm_dir, reward='sparse', episodes=1), tmp_path / 'run')
     assert first['env_steps'] == 12
     second = train(config(grm_dir, reward='sparse', episodes=3), tmp_path / 'run')
-    assert second['env_steps'] == 36 and [e for e, _ in second['eval']] == [0, 1, 2, 3]
+    assert second['env_steps'] == 36 and [e for e, *_ in second['eval']] == [0, 1, 2, 3]
     assert [r['episode'] for r in read_log(tmp_path / 'run')] == [1.0, 2.0, 3.0]
 
 
@@ -91,7 +92,7 @@ def test_image_observations_train(grm_dir, tmp_path):
     state = Learner.read(tmp_path / 'run')
     images = state['online']['obs']['images']
     assert images.shape == (6, 3, 48, 64, 3) and images.dtype == np.uint8 and images.any()
-    assert summary['updates'] == 4 + 6
+    assert summary['updates'] == 3 + 4 + 6
     assert np.isfinite(read_log(tmp_path / 'run')[0]['td_loss'])
 
 
@@ -119,9 +120,9 @@ def test_train_command_runs_and_resumes(tmp_path, capsys):
 
     out = tmp_path / 'train'
     args = ['train', '-o', str(out), '--reward', 'sparse', '--algorithm', 'calql',
-            '--episodes', '1', '--max-steps', '8', '--policy-demos', '1',
-            '--offline-updates', '2', '--eval-every', '1', '--eval-episodes', '1',
-            '--batch', '16']
+            '--episodes', '1', '--max-steps', '8', '--policy-demos', '1', '--keep-failed-demos',
+            '--pretrain-updates', '2', '--offline-updates', '2', '--eval-every', '1',
+            '--eval-episodes', '1', '--final-eval-episodes', '1', '--batch', '16']
     assert cli.main(args) == 0
     assert 'done:' in capsys.readouterr().out
     assert (out / 'success.png').is_file() and '| calql, sparse reward | 1 |' in \

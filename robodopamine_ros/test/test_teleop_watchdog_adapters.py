@@ -36,18 +36,20 @@ def test_deadman_press_starts_release_ends_and_silence_ends():
     assert not teleop.check(5.0)  # reported once
 
 
-def test_spacemouse_preset_toggles_gripper_with_one_button():
+def test_spacemouse_preset_toggles_gripper_on_the_press_not_per_message():
     teleop = Teleop(PRESETS['spacemouse'])
     event = teleop.update(*joy({0: 0.3, 1: 0.05, 2: -0.4}, buttons=[0, 1]), now=0.0)
     np.testing.assert_allclose(event.action, [0.3, 0.0, -0.4, 1.0])
-    assert teleop.update(*joy(buttons=[0, 1]), now=0.1).action[3] == -1.0
+    assert teleop.update(*joy(buttons=[0, 1]), now=0.1).action[3] == 1.0  # still held
+    assert teleop.update(*joy(buttons=[0]), now=0.2).action[3] == 1.0     # released
+    assert teleop.update(*joy(buttons=[0, 1]), now=0.3).action[3] == -1.0  # pressed again
 
 
 def test_bad_mappings_and_messages_are_named():
     with pytest.raises(ValueError, match='must name 3 entries'):
         JoyMapping(axes=(0, 1))
-    with pytest.raises(ValueError, match='reads axis 4'):
-        Teleop(JoyMapping()).update([0.0, 0.0], [], now=0.0)
+    with pytest.raises(ValueError, match=r'has 2 axes, the mapping reads axes \[1, 0, 4\]'):
+        Teleop(JoyMapping()).update([0.0, 0.0], [0] * 11, now=0.0)
 
 
 def test_watchdog_reports_stale_streams_and_estop_latches():

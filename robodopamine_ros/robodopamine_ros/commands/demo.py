@@ -21,6 +21,8 @@ import json
 from pathlib import Path
 import time
 
+from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+
 DEFAULT_DEMO = Path(__file__).resolve().parents[3].parent / 'shared' / 'data' / \
     'robo_dopamine_example' / 'episode_001'
 
@@ -45,6 +47,7 @@ def add_arguments(parser):
     parser.add_argument('--quick', action='store_true',
                         help='smoke run (under a minute): 60 adaptation steps, a few short '
                              'rollouts (recorded demo: its first 300 frames)')
+    add_reading_arguments(parser)
 
 
 def run(args):
@@ -70,7 +73,7 @@ def run_recorded(args):
     stop, every, steps = (300, 20, 60) if args.quick else (None, args.every, args.steps)
 
     print(f'[1/5] importing {demo}')
-    episode = demos.load_demo(demo, image_size=(64, 48), stop=stop)
+    episode = demos.load_demo(demo, image_size=(64, 48), options=read_options(args), stop=stop)
     print(f'      {episode.num_frames} synchronized triplets, {len(episode.keyframes)} '
           f'sub-tasks, task "{episode.instructions[0]}"')
     if not episode.keyframes:
@@ -277,30 +280,35 @@ def run_simulated(args):
 
 
 def _rl_stage(args, output, result):
-    """Train ConRFT on the GRM-shaped reward; return the report's RL section."""
+    """Train the default learner on the GRM-shaped reward; return the report's RL section."""
     from robodopamine_ros.rl.report import write_report
     from robodopamine_ros.rl.sim_training import train, TrainConfig
 
     quick = args.quick
-    config = TrainConfig(
-        algorithm='conrft', reward='grm', grm_dir=str(output / 'compact_grm'),
-        episodes=args.rl_episodes, policy_demos=1 if quick else 10,
-        offline_updates=20 if quick else 1000, max_steps=30 if quick else 150, grm_every=4,
-        eval_every=max(1, args.rl_episodes // 4), eval_episodes=1 if quick else 10,
-        seed=args.seed, agent={'batch_size': 32 if quick else 128, 'cql_batch': 16})
+    # the learner's defaults (TrainConfig); --quick shrinks everything to a smoke run
+    small = {'policy_demos': 1, 'successful_demos_only': False, 'pretrain_updates': 10,
+             'offline_updates': 10, 'max_steps': 30, 'eval_episodes': 1,
+             'final_eval_episodes': 1, 'agent': {'batch_size': 32}} if quick else {}
+    config = TrainConfig(**{
+        'reward': 'grm', 'grm_dir': str(output / 'compact_grm'), 'episodes': args.rl_episodes,
+        'grm_every': 2, 'eval_every': max(1, args.rl_episodes // 4),
+        'final_eval_every': args.rl_episodes or 1, 'final_eval_episodes': 20,
+        'seed': args.seed, **small})
+    name = {'calql': 'Cal-QL', 'conrft': 'ConRFT'}[config.algorithm]
     print(f'[7/7] Dopamine-RL: {config.policy_demos} expert demos for the policy, '
-          f'{config.offline_updates} offline updates, {config.episodes} online ConRFT episodes '
-          'on the GRM-shaped reward')
+          f'{config.pretrain_updates} imitation + {config.offline_updates} offline updates, '
+          f'{config.episodes} online {name} episodes on the GRM-shaped reward')
     rl_dir = output / 'rl'
     summary = train(config, rl_dir, resume=False, log=lambda text: print('      ' + text))
-    write_report(rl_dir, {'Dopamine-RL, ConRFT': [summary]}, 'Dopamine-RL')
+    write_report(rl_dir, {f'Dopamine-RL, {name}': [summary]}, 'Dopamine-RL')
     result['rl'] = {'eval': summary['eval'], 'wall_time_s': round(summary['wall_time_s'], 1),
-                    'env_steps': summary['env_steps']}
+                    'env_steps': summary['env_steps'], 'offline': summary['offline']}
     table = (rl_dir / 'report.md').read_text().split('\n', 2)[2]
-    return ('\n## Dopamine-RL (ConRFT, GRM-shaped reward)\n\n'
+    return (f'\n## Dopamine-RL ({name}, GRM-shaped reward)\n\n'
             f'{config.episodes} online episodes; deterministic-policy evaluation success on '
-            f'{config.eval_episodes} fixed layouts. Training log: rl/episodes.csv, '
-            'rl/tensorboard/.\n\n' + table.replace('success.png', 'rl/success.png'))
+            f'{config.eval_episodes} fixed layouts (episode 0: after imitation and the offline '
+            'stage). Training log: rl/episodes.csv, rl/tensorboard/.\n\n'
+            + table.replace('success.png', 'rl/success.png'))
 
 
 def _rollout_table(rows):

@@ -174,7 +174,8 @@ class VLMGRM(GRM):
         if dtype == 'auto':
             dtype = 'bfloat16' if str(device).startswith('cuda') else 'float32'
         model = AutoModelForImageTextToText.from_pretrained(
-            folder, dtype=getattr(torch, dtype), local_files_only=True).to(device).eval()
+            folder, dtype=getattr(torch, dtype), local_files_only=True,
+            use_safetensors=True).to(device).eval()  # weights are data: never a pickle
         processor = ImageOnlyQwenVLProcessor.from_pretrained(folder)
         return cls(model, processor, PromptTemplate(template) if template else None,
                    max_new_tokens, device)

@@ -17,6 +17,8 @@ Faults: stale observations or rewards -> zero motion, gripper held, until they r
 e-stop -> the same until cleared; a bad parameter -> the node does not start.
 """
 
+import time
+
 from geometry_msgs.msg import PoseStamped, TwistStamped
 import numpy as np
 from rclpy.node import Node
@@ -25,10 +27,11 @@ from robodopamine_interfaces.srv import SetIntervention, StartEpisode
 from robodopamine_ros.controller_adapters import ADAPTERS, to_command
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.rl.acting import Learner, PolicyActor
-from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread
+from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread, TeleopExpiry
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.logs import TrainingLog
 from robodopamine_ros.rl.safety import SafetyConfig
+from robodopamine_ros.shaping import ShapingConfig
 from robodopamine_ros.watchdog import Watchdog
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64, Float64MultiArray
@@ -68,7 +71,12 @@ class RLAgentNode(Node):
         d('workspace_high', [0.5, 1.0, 0.5])
         d('observation_timeout', 0.5)
         d('reward_timeout', 0.5)
-        d('offline_updates', 1000)           # train: stage I on the demo buffer first
+        d('teleop_timeout', 0.5)             # s: a teleop action expires after this
+        d('teleop_max_travel', 0.05)         # m commanded on one teleop message, at most
+        d('teleop_on_timeout', 'stop')       # stop | policy
+        d('success_delta', 0.05)             # as shaping_node's: success at Phi >= 1 - delta
+        d('pretrain_updates', 1000)          # train: imitation on the demo buffer first ...
+        d('offline_updates', 1000)           # ... then offline RL on it (stage I)
         d('home_position', [0.0])            # x, y, z: move-to-home between episodes
         d('home_tolerance', 0.005)           # m
         d('reset_service', 'sim_robot_node/reset')
@@ -91,14 +99,15 @@ class RLAgentNode(Node):
                               control_period=self.period, meters_per_unit=p['meters_per_unit'])
         shapes = {'state': (p['joints'] + 7,)}
         config = AgentConfig(algorithm=p['algorithm'], gamma=p['gamma'],
-                             batch_size=p['batch_size'], cql_batch=16)
-        learner, _ = Learner.resume(p['checkpoint_dir'], shapes) if p['checkpoint_dir'] \
-            else (None, None)
+                             batch_size=p['batch_size'])
+        learner, _ = Learner.resume(p['checkpoint_dir'], shapes, algorithm=p['algorithm']) \
+            if p['checkpoint_dir'] else (None, None)
         self.resumed = learner is not None
         learner = learner or Learner(config, shapes)
         self.actor = PolicyActor(learner.config, shapes, safety)
         self.actor.load(learner.actor_state())
-        self.learner = LearnerThread(learner, offline_updates=p['offline_updates'])
+        self.learner = LearnerThread(learner, offline_updates=p['offline_updates'],
+                                     pretrain_updates=p['pretrain_updates'])
         if p['mode'] == 'train':
             self.learner.start()
         self.watchdog = Watchdog({'observation': p['observation_timeout'],
@@ -106,10 +115,13 @@ class RLAgentNode(Node):
         home = p['home_position'] if len(p['home_position']) == 3 else None
         self.loop = ControlLoop(self.actor, p['mode'], p['max_steps'], self.watchdog,
                                 on_episode=self._on_episode, home=home,
-                                home_tolerance=p['home_tolerance'])
+                                home_tolerance=p['home_tolerance'],
+                                shaping=ShapingConfig(learner.config.gamma, p['success_delta']),
+                                teleop=TeleopExpiry(p['teleop_timeout'], p['teleop_max_travel'],
+                                                    p['teleop_on_timeout']))
         self.homing = False
         self.log = TrainingLog(p['log_dir']) if p['log_dir'] else None
-        self.joints, self.pose, self.reward = None, None, None
+        self.joints, self.pose = None, None
         self.episodes_done = learner.counters['episodes']
         self.pending_start = False
 
@@ -131,12 +143,18 @@ class RLAgentNode(Node):
         self.create_timer(self.period, self._on_tick)
 
     # inputs ------------------------------------------------------------------------------------
-    def _now(self):
-        return self.get_clock().now().nanoseconds / 1e9
+    @staticmethod
+    def _now():
+        """Monotonic seconds: every staleness check uses it, never the (steppable) ROS clock."""
+        return time.monotonic()
+
+    @staticmethod
+    def _stamp(msg):
+        return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
 
     def _on_joints(self, msg):
         self.joints = np.asarray(msg.position, dtype=np.float32)
-        self.watchdog.feed('observation', self._now())
+        self.watchdog.feed('observation', self._now(), self._stamp(msg))
 
     def _on_pose(self, msg):
         q, o = msg.pose.position, msg.pose.orientation
@@ -145,11 +163,11 @@ class RLAgentNode(Node):
     def _on_reward(self, msg):
         if msg.episode_id != self.loop.episode_id:
             return  # a reward of another episode (before a start took effect)
-        self.reward = {f: getattr(msg, f) for f in REWARD_FIELDS}
-        self.watchdog.feed('reward', self._now())
+        if self.watchdog.feed('reward', self._now(), self._stamp(msg)):
+            self.loop.observe_reward({f: getattr(msg, f) for f in REWARD_FIELDS})
 
     def _on_teleop(self, msg):
-        self.loop.teleop_action = np.asarray(msg.values, dtype=float)
+        self.loop.set_teleop_action(msg.values, self._now())
 
     # control -----------------------------------------------------------------------------------
     def _observation(self):
@@ -166,11 +184,12 @@ class RLAgentNode(Node):
         weights = self.learner.take_weights()
         if weights is not None:
             self.actor.load(*weights)
+        if self.learner.error is not None:  # e.g. mode train without demonstrations
+            self.get_logger().error(f'learner: {self.learner.error}', once=True)
         obs = self._observation()
         if obs is not None and self.loop.episode is None and not (self.pending_start
                                                                   or self.homing):
             self._start_next_episode()
-        reward, self.reward = self.reward, None
         if obs is None:
             self._publish(self.loop.stop_action(), 'stop', None)
             return
@@ -179,7 +198,7 @@ class RLAgentNode(Node):
             self.homing = not at_home
             self._publish(result.action, result.source, obs)
             return
-        result = self.loop.tick(self._now(), obs, self.pose[:3], reward)
+        result = self.loop.tick(self._now(), obs, self.pose[:3])
         self._publish(result.action, result.source, obs)
         if result.summary is not None:
             self._finish_episode(result.summary)
@@ -273,7 +292,7 @@ class RLAgentNode(Node):
 
     # services ----------------------------------------------------------------------------------
     def _on_set_intervention(self, request, response):
-        self.loop.set_intervention(request.active)
+        self.loop.set_intervention(request.active, now=self._now())
         response.accepted = True
         response.message = f'intervention {"on" if request.active else "off"} ' \
             f'({request.source or "unknown source"})'

@@ -7,8 +7,16 @@ Pressing the deadman calls the agent's ``set_intervention`` service (active), re
 calls it again (inactive), and silence on ``joy`` past ``timeout_s`` ends the takeover too.
 While the deadman is held, each Joy message becomes an ActionStamped on ``teleop/action``
 (end-effector delta + gripper, intervention true). Mapping: ``preset`` (gamepad | spacemouse)
-or the axis/button parameters (the ROS-free core: teleop.py).
+or the axis/button parameters (the ROS-free core: teleop.py). Time is monotonic (a wall-clock
+step cannot hide a silent joystick); a Joy message stamped earlier than the last one is
+ignored. A Joy message too short for the mapping is refused: one error line per distinct
+problem, the takeover ends, and ``/diagnostics`` reports it (ERROR) until a valid message
+arrives.
 """
+
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 
 from rclpy.node import Node
 from robodopamine_interfaces.msg import ActionStamped
@@ -33,21 +41,39 @@ class TeleopNode(Node):
         self.publisher = self.create_publisher(ActionStamped, 'teleop/action', 10)
         self.client = self.create_client(SetIntervention,
                                          self.get_parameter('intervention_service').value)
+        self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.joy_error = None
         self.create_subscription(Joy, 'joy', self._on_joy, 10)
         self.create_timer(0.05, self._check_silence)
+        self.create_timer(1.0, self._publish_diagnostics)
 
-    def _now(self):
-        return self.get_clock().now().nanoseconds / 1e9
+    def _publish_diagnostics(self):
+        level = DiagnosticStatus.ERROR if self.joy_error else DiagnosticStatus.OK
+        status = DiagnosticStatus(level=level, name=f'{self.get_name()}: joy mapping',
+                                  hardware_id='joy', message=self.joy_error or 'ok')
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics.publish(array)
 
     def _set(self, active, why):
         self.client.call_async(SetIntervention.Request(active=active, source=why))
 
     def _on_joy(self, msg):
+        was_active = self.teleop.active
         try:
-            event = self.teleop.update(msg.axes, msg.buttons, self._now())
+            event = self.teleop.update(msg.axes, msg.buttons, time.monotonic(),
+                                       msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
         except ValueError as error:
-            self.get_logger().error(str(error), throttle_duration_sec=5.0)
+            if str(error) != self.joy_error:  # once per distinct problem
+                self.joy_error = str(error)
+                self.get_logger().error(self.joy_error)
+                self._publish_diagnostics()
+            if was_active:
+                self._set(False, 'teleop: Joy message too short for the mapping')
             return
+        if event is None:  # stamped earlier than the last message: not fresh
+            return
+        self.joy_error = None
         if event.started:
             self._set(True, 'teleop deadman pressed')
         if event.active:
@@ -59,7 +85,7 @@ class TeleopNode(Node):
             self._set(False, 'teleop deadman released')
 
     def _check_silence(self):
-        if self.teleop.check(self._now()):
+        if self.teleop.check(time.monotonic()):
             self._set(False, 'teleop: joy silent')
 
 

@@ -7,21 +7,49 @@ The ``Learner`` owns the agent, both buffers and the optimizers; the ``PolicyAct
 copy of the acting weights (encoder + actor) and the safety layer. Weights go from learner to
 actor as a detached copy (``learner.actor_state()`` -> ``actor.load(state)``), so a ROS node
 can run the learner in another thread (or process) and hand over weights without blocking a
-control tick. Checkpoints hold weights, optimizers, both buffers, counters and random states;
-they are written to a temporary file and renamed.
+control tick.
+
+Checkpoints hold weights, optimizers, both buffers, counters and random states. They are data,
+not code: only tensors and plain containers (dict, list, str, numbers), written with
+``torch.save`` and read with ``torch.load(weights_only=True)``, which refuses anything that
+would run code when unpickled; a checkpoint of another format, algorithm or observation shape
+is refused with both named. They are written to a temporary file, synced and renamed
+(atomic.atomic_path), so a crash or power loss leaves the previous checkpoint loadable.
 """
 
-import os
 from pathlib import Path
-import tempfile
 
 import numpy as np
-from robodopamine_ros.rl.agents import AgentConfig, make_agent
+from robodopamine_ros.atomic import atomic_path
+from robodopamine_ros.rl.agents import AgentConfig, make_agent, STAGES
 from robodopamine_ros.rl.replay import mixed_batch, ReplayBuffer, ReturnRule, store_episode
 from robodopamine_ros.rl.safety import SafetyLayer
 import torch
 
 CHECKPOINT_FILE = 'checkpoint.pt'
+CHECKPOINT_FORMAT = 'robodopamine-learner/2'  # 2: vectorized critics, no pickled objects
+
+
+def _to_plain(value):
+    """Numpy arrays -> tensors, tuples -> lists, recursively (what weights_only loads)."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+def _to_numpy(value):
+    """Tensors of a replay buffer's state back to numpy arrays, recursively."""
+    if isinstance(value, torch.Tensor):
+        return value.numpy()
+    if isinstance(value, dict):
+        return {k: _to_numpy(v) for k, v in value.items()}
+    return value
 
 
 class PolicyActor:
@@ -66,14 +94,44 @@ class Learner:
             self.counters['env_steps'] += len(episode.transitions)
 
     def set_stage(self, stage):
-        if stage not in ('offline', 'online'):
-            raise ValueError(f"stage must be 'offline' or 'online', got {stage!r}")
+        if stage not in STAGES:
+            raise ValueError(f'stage must be one of {STAGES}, got {stage!r}')
         self.agent.stage = stage
+
+    def offline_plan(self, pretrain_updates, offline_updates, chunk=50):
+        """
+        Yield (stage, n) chunks of the offline stage: imitation first, then offline RL.
+
+        Raises ValueError when there is something to do and the demo buffer is empty (a robot
+        in mode train needs demonstrations recorded in mode collect first).
+        """
+        if pretrain_updates + offline_updates > 0 and len(self.demo) == 0:
+            raise ValueError('the offline stage needs demonstrations, but the demo buffer is '
+                             'empty: record demonstrations first (mode collect), or set '
+                             'pretrain_updates and offline_updates to 0')
+        for stage, total in (('pretrain', pretrain_updates), ('offline', offline_updates)):
+            for start in range(0, total, chunk):
+                yield stage, min(chunk, total - start)
+
+    def diagnostics(self, batch_size=256):
+        """
+        Q vs Monte-Carlo return and imitation, per buffer: {'demo/q', 'online/bc_error', ...}.
+
+        See Agent.diagnostics for the fields; a buffer with no data is left out.
+        """
+        out = {}
+        for name, buffer in (('demo', self.demo), ('online', self.online)):
+            if len(buffer):
+                batch = buffer.gather(buffer.sample_indices(min(batch_size, len(buffer)),
+                                                            self.rng))
+                out.update({f'{name}/{k}': v for k, v in self.agent.diagnostics(batch).items()})
+        return out
 
     def update(self, steps=1):
         """Run `steps` updates on 50/50 demo/online batches; return the mean of each stat."""
         if len(self.demo) == 0 and len(self.online) == 0:
-            raise ValueError('no data to learn from: both buffers are empty')
+            raise ValueError('no data to learn from: both buffers are empty (record '
+                             'demonstrations, or run episodes, before updating)')
         totals = {}
         for _ in range(steps):
             batch = mixed_batch(self.online, self.demo, self.config.batch_size, self.rng)
@@ -104,39 +162,64 @@ class Learner:
         torch.set_rng_state(state['rng']['torch'])
 
     def save(self, folder, extra=None):
-        """Write folder/checkpoint.pt atomically; returns its path."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        """Write folder/checkpoint.pt atomically (synced, then renamed); returns its path."""
+        path = Path(folder) / CHECKPOINT_FILE
         state = self.state_dict()
-        state['config'] = self.config.as_dict()
-        state['extra'] = extra or {}
-        handle, tmp = tempfile.mkstemp(prefix='.checkpoint.', suffix='.tmp', dir=folder)
-        os.close(handle)
-        try:
-            torch.save(state, tmp)
-            os.replace(tmp, folder / CHECKPOINT_FILE)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return folder / CHECKPOINT_FILE
+        state.update(format=CHECKPOINT_FORMAT, config=self.config.as_dict(),
+                     obs_shapes=self.agent.obs_shapes, action_dim=self.agent.action_dim,
+                     extra=extra or {})
+        with atomic_path(path) as tmp:
+            torch.save(_to_plain(state), tmp)
+        return path
 
     @staticmethod
     def read(folder):
-        """Load a checkpoint file's contents (a dict), or None when the folder has none."""
+        """
+        Load a checkpoint file's contents (a dict), or None when the folder has none.
+
+        Raises ValueError for a file that is not a checkpoint of this format, or that would
+        need to run code to load (``weights_only=True`` refuses pickled objects).
+        """
         path = Path(folder) / CHECKPOINT_FILE
         if not path.is_file():
             return None
         try:
-            return torch.load(path, map_location='cpu', weights_only=False)
-        except Exception as error:  # torch raises several types for a damaged file
-            raise ValueError(f'{path}: not a readable checkpoint ({error})') from error
+            state = torch.load(path, map_location='cpu', weights_only=True)
+        except Exception as error:  # torch raises several types for a damaged or unsafe file
+            raise ValueError(f'{path}: not a readable checkpoint: only tensors and plain '
+                             f'containers are loaded, never code ({error})') from error
+        found = state.get('format') if isinstance(state, dict) else None
+        if found != CHECKPOINT_FORMAT:
+            raise ValueError(f'{path}: checkpoint format {found!r}, this version reads '
+                             f'{CHECKPOINT_FORMAT!r} (retrain, or use the version that wrote '
+                             'it)')
+        for part in ('online', 'demo'):
+            state[part] = _to_numpy(state[part])
+        return state
 
     @classmethod
-    def resume(cls, folder, obs_shapes, action_dim=4, capacity=200_000, return_rule=None):
-        """Rebuild a learner from folder/checkpoint.pt (config included); None if absent."""
+    def resume(cls, folder, obs_shapes, action_dim=4, capacity=200_000, return_rule=None,
+               algorithm=None):
+        """
+        Rebuild a learner from folder/checkpoint.pt (config included); (None, None) if absent.
+
+        Raises ValueError naming both sides when the checkpoint was made for other
+        observations, another action size or (when given) another algorithm.
+        """
         state = cls.read(folder)
         if state is None:
             return None, None
+        path = Path(folder) / CHECKPOINT_FILE
+        saved = {k: tuple(v) for k, v in state['obs_shapes'].items()}
+        wanted = {k: tuple(v) for k, v in obs_shapes.items()}
+        if saved != wanted:
+            raise ValueError(f'{path}: made for observations {saved}, this run has {wanted}')
+        if state['action_dim'] != action_dim:
+            raise ValueError(f'{path}: made for {state["action_dim"]}-d actions, this run has '
+                             f'{action_dim}')
+        if algorithm is not None and state['config']['algorithm'] != algorithm:
+            raise ValueError(f'{path}: a {state["config"]["algorithm"]} checkpoint, this run '
+                             f'uses {algorithm}')
         config = AgentConfig(**state['config'])
         learner = cls(config, obs_shapes, action_dim, capacity, return_rule=return_rule or
                       ReturnRule(gamma=config.gamma))

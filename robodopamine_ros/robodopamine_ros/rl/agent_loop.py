@@ -8,10 +8,10 @@ The agent on a robot, ROS-free: a control loop that never waits for learning (is
   control loop polls without blocking.
 - ``ControlLoop.tick`` is one control step: it checks the watchdog and the e-stop (a stop is
   the zero delta with the gripper held), picks the teleop action while an intervention is
-  active and the policy's otherwise, passes it through the safety layer, and assembles the
-  previous step's transition with the reward shaping_node published for it (its own reward,
-  so stored rewards equal shaping_node's). Episodes end on a terminal or truncated reward or
-  at max_steps.
+  active (until it expires: ``TeleopExpiry``) and the policy's otherwise, passes it through
+  the safety layer, and stores the previous step's transition exactly once, with the reward
+  of that step shaped from the progress at its start and end (see ``ControlLoop``). Episodes
+  end on a terminal or truncated step or at max_steps.
 Modes: 'train' (exploration + learning), 'eval' (deterministic, no learning), 'collect'
 (teleop only; episodes are stored as demonstrations).
 """
@@ -22,6 +22,7 @@ import threading
 
 import numpy as np
 from robodopamine_ros.rl.replay import Episode
+from robodopamine_ros.shaping import shape, ShapingConfig
 
 MODES = ('train', 'eval', 'collect')
 
@@ -29,9 +30,11 @@ MODES = ('train', 'eval', 'collect')
 class LearnerThread:
     """Learning beside control: episodes in through a queue, weights out through a slot."""
 
-    def __init__(self, learner, publish_every=10, idle_sleep_s=0.005, offline_updates=0):
+    def __init__(self, learner, publish_every=10, idle_sleep_s=0.005, offline_updates=0,
+                 pretrain_updates=0):
         self.learner = learner
-        self.offline_updates = offline_updates  # stage I on the demo buffer first (SPEC 5, 6)
+        # stage I on the demo buffer first: imitation, then offline RL (SPEC 5, 6)
+        self.pretrain_updates, self.offline_updates = pretrain_updates, offline_updates
         self.publish_every = publish_every
         self.idle_sleep_s = idle_sleep_s
         self.episodes = queue.Queue()
@@ -40,6 +43,7 @@ class LearnerThread:
         self._stop = threading.Event()
         self.updates = 0
         self.last_stats = {}
+        self.error = None  # why the offline stage could not run (e.g. no demonstrations)
         self.thread = threading.Thread(target=self._run, name='learner', daemon=True)
 
     def start(self):
@@ -62,16 +66,22 @@ class LearnerThread:
     def _offline_stage(self):
         """Pre-train on the demonstrations (collected in `collect` mode), then go online."""
         with self.lock:
-            if not (self.offline_updates and len(self.learner.demo)) or \
-                    self.learner.counters['updates'] > 0:
+            todo = self.pretrain_updates + self.offline_updates
+            if not todo or self.learner.counters['updates'] > 0:
                 self.learner.set_stage('online')
                 return
-            self.learner.set_stage('offline')
-        done = 0
-        while done < self.offline_updates and not self._stop.is_set():
+            if len(self.learner.demo) == 0:
+                self.error = ('no demonstrations: the offline stage was skipped (record '
+                              'demonstrations in mode collect first)')
+                self.learner.set_stage('online')
+                return
+            plan = list(self.learner.offline_plan(self.pretrain_updates, self.offline_updates))
+        for stage, n in plan:
+            if self._stop.is_set():
+                break
             with self.lock:
-                self.last_stats = self.learner.update(min(50, self.offline_updates - done))
-            done += 50
+                self.learner.set_stage(stage)
+                self.last_stats = self.learner.update(n)
         with self.lock:
             self.learner.set_stage('online')
             self._weights = (self.learner.actor_state(), self.learner.counters['weights_version'])
@@ -97,6 +107,34 @@ class LearnerThread:
             return self.learner.save(folder, extra)
 
 
+TELEOP_TIMEOUT_ACTIONS = ('stop', 'policy')
+
+
+@dataclass
+class TeleopExpiry:
+    """
+    What happens when the teleop stream goes silent during a takeover.
+
+    A teleop action is valid for ``timeout_s`` after its message arrived (monotonic clock);
+    after that ``on_timeout`` decides: 'stop' holds the arm until a new teleop message, or
+    'policy' hands control back to the policy. Independently of time, the arm travels at most
+    ``max_travel_m`` (commanded end-effector motion) on one teleop message: a dead operator
+    cannot drive the arm further than that whatever the velocity limits.
+    """
+
+    timeout_s: float = 0.5
+    max_travel_m: float = 0.05
+    on_timeout: str = 'stop'
+
+    def __post_init__(self):
+        if not (self.timeout_s > 0 and self.max_travel_m > 0):
+            raise ValueError(f'teleop timeout_s and max_travel_m must be > 0, got '
+                             f'{self.timeout_s} and {self.max_travel_m}')
+        if self.on_timeout not in TELEOP_TIMEOUT_ACTIONS:
+            raise ValueError(f'teleop on_timeout must be one of {TELEOP_TIMEOUT_ACTIONS}, got '
+                             f'{self.on_timeout!r}')
+
+
 @dataclass
 class TickResult:
     action: np.ndarray        # the safe action to command
@@ -107,22 +145,45 @@ class TickResult:
 
 
 class ControlLoop:
-    """One control step at a time; see the module docstring."""
+    """
+    One control step at a time; see the module docstring.
+
+    Transitions: the action executed from tick k to tick k+1 is stored once, at tick k+1,
+    with the reward of that step computed here from the progress in effect at both ticks
+    (``shape(Phi_k, Phi_k+1)``, the same rule shaping_node applies). Reward messages only
+    deliver the newest progress and the terminal/truncated flags, so however the agent's and
+    shaping_node's timers interleave (none, one or several rewards between two ticks) no
+    executed action is lost or stored twice, and the stored rewards telescope. A stop
+    (watchdog, e-stop, silent teleop) breaks the chain: the step in flight is dropped.
+    Time (``now``) is monotonic seconds.
+    """
 
     def __init__(self, actor, mode='train', max_steps=200, watchdog=None, on_episode=None,
-                 home=None, home_tolerance=0.005):
+                 home=None, home_tolerance=0.005, shaping=None, teleop=None):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         self.actor, self.mode, self.max_steps = actor, mode, max_steps
         self.watchdog = watchdog
         self.on_episode = on_episode or (lambda episode: None)
+        self.shaping = shaping or ShapingConfig(gamma=actor.agent.config.gamma)
+        if abs(self.shaping.gamma - actor.agent.config.gamma) > 1e-9:
+            raise ValueError(f"the shaping gamma {self.shaping.gamma} must equal the critic's "
+                             f'gamma {actor.agent.config.gamma}')
+        self.teleop = teleop or TeleopExpiry()
         self.intervening = False
         self.teleop_action = np.zeros(4)
+        self.teleop_time = None     # monotonic arrival of the newest teleop action
+        self.teleop_travel = 0.0    # m commanded since that action arrived
         self.episode = None
-        self.previous = None  # (obs, action, intervention) of the step in flight
+        self.previous = None  # (obs, action, intervention, Phi at its start) of the step in flight
         self.episode_id = 0
         self.home = None if home is None else np.asarray(home, dtype=float)
         self.home_tolerance = home_tolerance
+        self._reset_progress()
+
+    def _reset_progress(self):
+        self.progress = 0.0        # newest Phi (0 at an episode start, by definition)
+        self.ended = None          # 'terminal' / 'truncated' flagged by a reward message
 
     def homing_action(self, ee_position):
         """
@@ -143,11 +204,34 @@ class ControlLoop:
         self.episode_id = episode_id
         self.episode = Episode(episode_id, demo=self.mode == 'collect')
         self.previous = None
+        self._reset_progress()
 
-    def set_intervention(self, active, action=None):
+    def set_intervention(self, active, action=None, now=None):
+        """Start or end a takeover; an action given here counts as a teleop message."""
         self.intervening = bool(active)
         if action is not None:
-            self.teleop_action = np.asarray(action, dtype=float)
+            self.set_teleop_action(action, now)
+        elif active and self.teleop_time is None:
+            self.teleop_time = now
+
+    def set_teleop_action(self, action, now=None):
+        """Record the newest teleop action and its monotonic arrival time (s)."""
+        self.teleop_action = np.asarray(action, dtype=float)
+        self.teleop_time, self.teleop_travel = now, 0.0
+
+    def observe_reward(self, reward):
+        """
+        Take a RewardStamped's fields: the newest progress and whether the episode ended.
+
+        reward: dict with at least 'progress_after', 'terminal', 'truncated'.
+        """
+        progress = float(reward['progress_after'])
+        if progress == progress:  # NaN keeps the last value
+            self.progress = min(max(progress, 0.0), 1.0)
+        if reward['terminal']:
+            self.ended = 'terminal'
+        elif reward['truncated'] and self.ended is None:
+            self.ended = 'truncated'
 
     def home_step(self, now, ee_position):
         """
@@ -168,16 +252,33 @@ class ControlLoop:
         """Return the stop: zero motion, the gripper held at its last command."""
         return np.array([0.0, 0.0, 0.0, self.actor.safety.gripper])
 
+    def _teleop_command(self, now, ee_position):
+        """Return (safe teleop action or None when it expired, why it expired)."""
+        age = None if self.teleop_time is None or now is None else now - self.teleop_time
+        if age is not None and not 0.0 <= age <= self.teleop.timeout_s:
+            return None, f'teleop silent for {age:.2f} s (timeout {self.teleop.timeout_s} s)'
+        action, _ = self.actor.safety(self.teleop_action, ee_position)
+        step = float(np.linalg.norm(action[:3])) * self.actor.safety.config.meters_per_unit
+        remaining = max(self.teleop.max_travel_m - self.teleop_travel, 0.0)
+        if step > remaining:  # the travel budget of one teleop message is spent
+            action[:3] *= remaining / step
+            step = remaining
+        self.teleop_travel += step
+        return action, None
+
     def tick(self, now, obs, ee_position, reward=None):
         """
         Run one control step.
 
-        obs: the policy's observation dict; reward: the newest RewardStamped fields (dict)
-        received since the last tick, or None.
+        now: monotonic seconds; obs: the policy's observation dict; reward: the newest
+        RewardStamped fields (dict) received since the last tick, or None (already given
+        through ``observe_reward``, or none arrived).
         """
+        if reward is not None:
+            self.observe_reward(reward)
         done, summary = False, None
-        if self.episode is not None and self.previous is not None and reward is not None:
-            done, summary = self._store(obs, reward)
+        if self.episode is not None and self.previous is not None:
+            done, summary = self._store(obs)
         reason = self.watchdog.stopped(now) if self.watchdog else None
         if reason is not None:
             self.previous = None  # no transition across a stop
@@ -185,28 +286,35 @@ class ControlLoop:
         if done or self.episode is None:
             return TickResult(self.stop_action(), 'stop', 'between episodes', done, summary)
         if self.intervening or self.mode == 'collect':
-            action, _ = self.actor.safety(self.teleop_action if self.intervening
-                                          else np.zeros(4), ee_position)
-            source = 'teleop'
-        else:
-            action, _, _ = self.actor.act(obs, ee_position, self.mode == 'eval')
-            source = 'policy'
-        self.previous = (obs, action, source == 'teleop')
-        return TickResult(action, source)
+            action, expired = self._teleop_command(now, ee_position) if self.intervening \
+                else self.actor.safety(np.zeros(4), ee_position)
+            if expired is not None and self.teleop.on_timeout == 'policy' and \
+                    self.mode != 'collect':
+                self.intervening = False
+            elif expired is not None:
+                self.previous = None
+                return TickResult(self.stop_action(), 'stop', expired)
+            else:
+                self.previous = (obs, action, self.intervening, self.progress)
+                return TickResult(action, 'teleop')
+        action, _, _ = self.actor.act(obs, ee_position, self.mode == 'eval')
+        self.previous = (obs, action, False, self.progress)
+        return TickResult(action, 'policy')
 
-    def _store(self, obs, reward):
-        previous_obs, action, intervention = self.previous
-        terminal, truncated = bool(reward['terminal']), bool(reward['truncated'])
-        if len(self.episode.transitions) + 1 >= self.max_steps and not terminal:
-            truncated = True
-        self.episode.add(previous_obs, action, obs, reward['reward'], terminal=terminal,
-                         truncated=truncated, success=bool(reward['sparse_reward'] > 0),
-                         intervention=intervention,
-                         progress_before=reward['progress_before'],
-                         progress_after=reward['progress_after'],
-                         sparse_reward=reward['sparse_reward'])
+    def _store(self, obs):
+        previous_obs, action, intervention, progress_before = self.previous
+        truncated = self.ended == 'truncated' or (
+            len(self.episode.transitions) + 1 >= self.max_steps)
+        step = shape(progress_before, self.progress, self.shaping,
+                     terminal=self.ended == 'terminal', truncated=False)
+        if not step.terminal and truncated:
+            step = shape(progress_before, self.progress, self.shaping, truncated=True)
+        self.episode.add(previous_obs, action, obs, step.reward, terminal=step.terminal,
+                         truncated=step.truncated, success=step.sparse_reward > 0,
+                         intervention=intervention, progress_before=progress_before,
+                         progress_after=self.progress, sparse_reward=step.sparse_reward)
         self.previous = None
-        if not (terminal or truncated):
+        if not (step.terminal or step.truncated):
             return False, None
         episode, self.episode = self.episode, None
         summary = {'episode_id': episode.episode_id, 'steps': len(episode.transitions),

@@ -28,6 +28,26 @@ class TrainingLog:
             if SummaryWriter is not None:
                 self.tensorboard = SummaryWriter(str(self.folder / 'tensorboard'))
 
+    def truncate_after(self, episode):
+        """
+        Drop the CSV rows of episodes after `episode`.
+
+        A resume restarts from its checkpoint, so episodes logged after the last checkpoint
+        run again and would otherwise be logged twice.
+        """
+        if not self.csv_path.is_file() or self._writer is not None:
+            return
+        lines = self.csv_path.read_text().splitlines(keepends=True)
+        if not lines:
+            return
+        rows = list(csv.reader(lines[1:]))
+        keep = [line for line, row in zip(lines[1:], rows) if row and float(row[0]) <= episode]
+        if len(keep) < len(rows):
+            from robodopamine_ros.atomic import atomic_path
+
+            with atomic_path(self.csv_path) as tmp:
+                tmp.write_text(lines[0] + ''.join(keep))
+
     def episode(self, row):
         """Log one episode's flat dict of numbers; the first row fixes the CSV columns."""
         if self._writer is None:

@@ -1,7 +1,7 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Networks: observation encoder, LayerNorm twin critics, tanh-Gaussian and consistency actors.
+Networks: observation encoder, vectorized LayerNorm critics, tanh-Gaussian and consistency actors.
 
 Observations are dicts: 'state' (float, D) and/or 'images' (uint8, V x H x W x 3, the camera
 views stacked). The encoder turns them into one feature vector; the image path is a small CNN
@@ -66,7 +66,8 @@ class ObservationEncoder(nn.Module):
         if 'images' in obs_shapes:
             self.images = ImageEncoder(obs_shapes['images'][0], image_features)
             if frozen_image_weights:
-                self.images.load_state_dict(torch.load(frozen_image_weights, map_location='cpu'))
+                self.images.load_state_dict(torch.load(frozen_image_weights, map_location='cpu',
+                                                       weights_only=True))
                 self.images.requires_grad_(False)
             self.dim += image_features
         self.frozen = bool(frozen_image_weights)
@@ -80,39 +81,94 @@ class ObservationEncoder(nn.Module):
         return torch.cat(parts, dim=-1)
 
 
-class TwinCritic(nn.Module):
-    """Q_1, Q_2 as LayerNorm MLPs over (features, action); returns 2 x B."""
+class EnsembleLinear(nn.Module):
+    """
+    E independent linear layers evaluated as one batched matrix product.
+
+    Input E x B x in (or B x in, shared by every member); output E x B x out. Each member is
+    initialized like nn.Linear (uniform in +-1/sqrt(in)).
+    """
+
+    def __init__(self, members, inputs, outputs):
+        super().__init__()
+        bound = 1.0 / math.sqrt(inputs)
+        self.weight = nn.Parameter(torch.empty(members, inputs, outputs).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(members, 1, outputs).uniform_(-bound, bound))
+
+    def forward(self, x):
+        if x.dim() == 2:
+            x = x.unsqueeze(0).expand(self.weight.shape[0], -1, -1)
+        return torch.baddbmm(self.bias, x, self.weight)
+
+
+class CriticEnsemble(nn.Module):
+    """
+    Q_1..Q_E as LayerNorm MLPs over (features, action), vectorized; returns E x B.
+
+    One batched matmul per layer for all critics (no Python loop over critics or batch).
+
+    LayerNorm after every hidden layer (RLPD's recipe, RL_NOTES: 2 LayerNorm critics) keeps
+    Q from extrapolating wildly off the data.
+    """
 
     def __init__(self, feature_dim, action_dim, hidden=(256, 256), critics=2):
         super().__init__()
-        self.qs = nn.ModuleList(mlp(feature_dim + action_dim, hidden, 1, layer_norm=True)
-                                for _ in range(critics))
+        layers, width = [], feature_dim + action_dim
+        for size in hidden:
+            layers += [EnsembleLinear(critics, width, size), nn.LayerNorm(size), nn.ReLU()]
+            width = size
+        layers.append(EnsembleLinear(critics, width, 1))
+        self.net = nn.Sequential(*layers)
+        self.critics = critics
 
     def forward(self, features, action):
-        x = torch.cat([features, action], dim=-1)
-        return torch.stack([q(x).squeeze(-1) for q in self.qs])
+        return self.net(torch.cat([features, action], dim=-1)).squeeze(-1)
+
+
+TwinCritic = CriticEnsemble  # the name older checkpoints and callers use
 
 
 class TanhGaussianActor(nn.Module):
     """SAC's actor: a = tanh(u), u ~ N(mu(s), sigma(s)); log-prob with the tanh correction."""
 
-    def __init__(self, feature_dim, action_dim, hidden=(256, 256)):
+    LOG_STD = (-5.0, 2.0)
+    # demo actions are mostly saturated at +-1 (a clipped phase-switching controller); their
+    # likelihood is taken at +-(1 - EDGE), where atanh is finite
+    EDGE = 1e-3
+
+    def __init__(self, feature_dim, action_dim, hidden=(256, 256), layer_norm=True):
         super().__init__()
-        self.net = mlp(feature_dim, hidden, 2 * action_dim)
+        self.net = mlp(feature_dim, hidden, 2 * action_dim, layer_norm=layer_norm)
+
+    def _gaussian(self, features):
+        mean, log_std = self.net(features).chunk(2, dim=-1)
+        return mean, log_std.clamp(*self.LOG_STD).exp()
+
+    @staticmethod
+    def _log_prob(u, mean, std):
+        """Return log pi(tanh(u)) for pre-squash u: Gaussian density minus log |d tanh / du|."""
+        return (-0.5 * ((u - mean) / std) ** 2 - std.log() - 0.5 * math.log(2 * math.pi)
+                - 2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))).sum(-1)
 
     def forward(self, features, deterministic=False):
-        mean, log_std = self.net(features).chunk(2, dim=-1)
+        mean, std = self._gaussian(features)
         if deterministic:
             return torch.tanh(mean), None
-        std = log_std.clamp(-5.0, 2.0).exp()
         u = mean + std * torch.randn_like(mean)
-        action = torch.tanh(u)
-        log_prob = (-0.5 * ((u - mean) / std) ** 2 - std.log() - 0.5 * math.log(2 * math.pi)
-                    - 2.0 * (math.log(2.0) - u - F.softplus(-2.0 * u))).sum(-1)
-        return action, log_prob
+        return torch.tanh(u), self._log_prob(u, mean, std)
+
+    def log_prob(self, features, action):
+        """Return log pi(a | s) of given actions (B x A in [-1, 1], clipped to +-(1 - EDGE)): B."""
+        mean, std = self._gaussian(features)
+        u = torch.atanh(action.clamp(-1.0 + self.EDGE, 1.0 - self.EDGE))
+        return self._log_prob(u, mean, std)
 
     def mean_action(self, features):
-        return torch.tanh(self.net(features).chunk(2, dim=-1)[0])
+        return torch.tanh(self._gaussian(features)[0])
+
+    def pre_squash_mean(self, features):
+        """Return the Gaussian's mean before tanh (B x A); the deterministic action is its tanh."""
+        return self._gaussian(features)[0]
 
 
 def karras_sigmas(sigma_min=0.002, sigma_max=80.0, rho=7.0, scales=40):

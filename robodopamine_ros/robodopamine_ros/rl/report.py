@@ -8,9 +8,14 @@ import numpy as np
 
 
 def curve(summaries):
-    """Return the evaluated episodes and each seed's success rates (seeds x points)."""
-    episodes = [e for e, _ in summaries[0]['eval']]
-    rates = np.array([[r for _, r in s['eval']] for s in summaries], dtype=float)
+    """
+    Return the evaluated episodes and each seed's success rates (seeds x points).
+
+    Only the episodes every seed has evaluated (a seed still running has fewer points).
+    """
+    points = [{e: r for e, r, *_ in s['eval']} for s in summaries]
+    episodes = sorted(set.intersection(*(set(p) for p in points)))
+    rates = np.array([[p[e] for e in episodes] for p in points], dtype=float)
     return np.array(episodes), rates
 
 

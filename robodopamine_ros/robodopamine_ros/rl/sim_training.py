@@ -35,11 +35,19 @@ SIM_WORKSPACE = ((-0.5, 0.40, 0.05), (0.5, 1.0, 0.5))
 
 @dataclass
 class TrainConfig:
-    algorithm: str = 'calql'
+    """
+    One run of Dopamine-RL on the simulated insertion.
+
+    Every default lives here (the CLI and the benchmark take theirs from it).
+    """
+
+    algorithm: str = 'conrft'       # the back-end that learned the insertion (bench/RESULTS.md)
     reward: str = 'grm'
     episodes: int = 150
-    policy_demos: int = 10
-    offline_updates: int = 1000
+    policy_demos: int = 10           # expert demonstrations in the demo buffer ...
+    successful_demos_only: bool = True  # ... that succeeded (failed attempts are left out)
+    pretrain_updates: int = 1000     # imitation first (the actor alone fits the demos)
+    offline_updates: int = 1000      # then offline RL on the demos
     updates_per_step: int = 1
     max_steps: int = 200
     observation: str = 'state'
@@ -47,11 +55,15 @@ class TrainConfig:
     grm_dir: str = ''
     grm_every: int = 1               # GRM tick every n control steps; progress holds between
     operator: bool = False           # the scripted operator takes over on stalls (SPEC 7)
-    eval_every: int = 25
-    eval_episodes: int = 10
+    eval_every: int = 10
+    eval_episodes: int = 20          # layouts of the regular evaluations
+    final_eval_every: int = 50       # and every this many episodes (and at the end) ...
+    final_eval_episodes: int = 50    # ... on this many layouts (the first eval_episodes
+    #                                  of them are the regular ones)
     seed: int = 0
-    checkpoint_every: int = 25
+    checkpoint_every: int = 10
     sync_every: int = 1              # control steps between weight hand-overs to the actor
+    device: str = 'cpu'
     agent: dict = field(default_factory=dict)  # AgentConfig overrides
 
     def __post_init__(self):
@@ -63,14 +75,19 @@ class TrainConfig:
         if self.reward in ('grm', 'progress') and not self.grm_dir:
             raise ValueError(f'reward {self.reward!r} needs grm_dir, a GRM folder written by '
                              '`robodopamine adapt`')
+        if self.operator and not self.grm_dir:
+            raise ValueError('the scripted operator watches GRM progress: it needs grm_dir')
         self.image_size = tuple(self.image_size)
 
     def agent_config(self):
         return AgentConfig(**dict({'algorithm': self.algorithm}, **self.agent))
 
     @property
-    def needs_progress(self):
-        return self.reward in ('grm', 'progress') or self.operator
+    def progress_source(self):
+        """Where Phi comes from: 'grm', 'oracle' (the simulator's state) or None."""
+        if self.reward == 'oracle':
+            return 'oracle'
+        return 'grm' if self.reward in ('grm', 'progress') or self.operator else None
 
 
 def obs_shapes(config):
@@ -119,6 +136,18 @@ class GRMProgress:
         if force or self.steps % self.every == 0:
             return self.estimator.tick(self.views(sim), frame=self.steps).estimate.progress
         return self.estimator.tracker.estimate.progress
+
+
+class OracleProgress:
+    """Phi from the simulator's privileged state (PegInsertionSim.oracle_progress)."""
+
+    @staticmethod
+    def start(sim):
+        return sim.oracle_progress()
+
+    @staticmethod
+    def step(sim, force=False):
+        return sim.oracle_progress()
 
 
 class ScriptedOperator:
@@ -219,12 +248,72 @@ def layout_seed(seed, episode):
     return int(np.random.default_rng([seed, episode]).integers(2 ** 31 - 1))
 
 
+def record_demos(sim, actor, config, shapes, progress, learner, gamma, log=print):
+    """
+    Fill the demo buffer with config.policy_demos SUCCESSFUL expert episodes.
+
+    The scripted expert fails on some layouts (16 % within 200 steps); a failed attempt is not
+    a demonstration of the task and is left out [ours]. Returns how many attempts it took.
+    """
+    attempts, kept = 0, 0
+    while kept < config.policy_demos:
+        if attempts >= 5 * config.policy_demos + 10:
+            raise RuntimeError(f'the scripted expert succeeded in {kept} of {attempts} '
+                               'layouts: cannot record the policy demonstrations')
+        episode, info = run_episode(sim, DEMO_SEED + 1000 * config.seed + attempts, actor,
+                                    config, shapes, progress, demo=True,
+                                    episode_id=-1 - attempts, gamma=gamma)
+        attempts += 1
+        if info['success'] or not config.successful_demos_only:
+            learner.add_episode(episode)
+            kept += 1
+    log(f'{kept} expert demonstrations ({attempts} attempts, {len(learner.demo)} transitions)')
+    return attempts
+
+
+def offline_stage(learner, config, actor, evaluate_now, training_log, log=print):
+    """
+    Imitation, then offline RL on the demos; returns {'bc_success', 'offline_success'}.
+
+    Diagnostics (Q vs Monte-Carlo return on the demos, BC error, entropy) go to TensorBoard
+    under offline/ every chunk of updates.
+    """
+    out, done, stage = {}, 0, None
+    plan = learner.offline_plan(config.pretrain_updates, config.offline_updates, chunk=250)
+    for stage_now, n in plan:
+        if stage == 'pretrain' and stage_now != 'pretrain':
+            actor.load(learner.actor_state())
+            out['bc_success'] = evaluate_now()
+            log(f'after imitation ({config.pretrain_updates} updates): BC policy success '
+                f'{out["bc_success"]:.0%}')
+        stage = stage_now
+        learner.set_stage(stage)
+        stats = learner.update(n)
+        done += n
+        for key, value in dict(stats, **learner.diagnostics()).items():
+            training_log.scalar(f'offline/{key}', value, done)
+    learner.set_stage('online')
+    actor.load(learner.actor_state())
+    if 'bc_success' not in out:
+        out['bc_success'] = None
+    out['offline_success'] = evaluate_now()
+    diagnostics = learner.diagnostics() if len(learner.demo) else {}
+    log(f'after the offline stage: success {out["offline_success"]:.0%}; Q on demos '
+        f'{diagnostics.get("demo/q", float("nan")):.3f} vs Monte-Carlo return '
+        f'{diagnostics.get("demo/mc", float("nan")):.3f}, BC error '
+        f'{diagnostics.get("demo/bc_error", float("nan")):.3f}')
+    out.update(diagnostics)
+    return out
+
+
 def train(config, output, resume=True, log=print):
     """
     Train on the simulated robot; return the summary dict (also written to summary.json).
 
-    output/ receives episodes.csv, eval.csv, tensorboard/, checkpoint.pt, summary.json.
-    With resume and an existing checkpoint, training continues where it stopped.
+    output/ receives episodes.csv (one row per episode: outcome, losses and diagnostics),
+    eval.csv, tensorboard/, checkpoint.pt, summary.json. With resume and an existing
+    checkpoint, training continues where it stopped (a long benchmark can be stopped and
+    continued).
     """
     from robodopamine_ros.sim.peg_insertion import PegInsertionSim
 
@@ -238,37 +327,38 @@ def train(config, output, resume=True, log=print):
     # images in observations only when the policy sees them; the GRM renders on its ticks
     sim = PegInsertionSim(image_size=config.image_size, max_steps=config.max_steps,
                           render_images='images' in shapes)
-    progress = GRMProgress(config.grm_dir, config.grm_every) if config.needs_progress else None
+    source = config.progress_source
+    progress = GRMProgress(config.grm_dir, config.grm_every) if source == 'grm' else \
+        OracleProgress() if source == 'oracle' else None
     operator = ScriptedOperator() if config.operator else None
     low, high = SIM_WORKSPACE
     safety = SafetyConfig(workspace_low=low, workspace_high=high, max_velocity=(0.1,) * 3,
                           control_period=0.1, meters_per_unit=0.01)
-    learner, extra = (Learner.resume(output, shapes, return_rule=rule) if resume
-                      else (None, None))
+    learner, extra = (Learner.resume(output, shapes, return_rule=rule,
+                                     algorithm=config.algorithm) if resume else (None, None))
     started = time.perf_counter()
-    history = (extra or {}).get('eval', [])
-    elapsed_before = (extra or {}).get('wall_time_s', 0.0)
+    extra = extra or {}
+    history = [tuple(h) for h in extra.get('eval', [])]
+    offline = extra.get('offline', {})
+    elapsed_before = extra.get('wall_time_s', 0.0)
     actor = PolicyActor(agent_config, shapes, safety, seed=config.seed)
     training_log = TrainingLog(output)
+    if learner is not None:
+        training_log.truncate_after(learner.counters['episodes'])
+
+    def evaluate_now(episodes=config.eval_episodes):
+        return evaluate(sim, actor, config, shapes, episodes)
+
     try:
         if learner is None:
-            learner = Learner(agent_config, shapes, seed=config.seed, return_rule=rule)
+            learner = Learner(agent_config, shapes, seed=config.seed, return_rule=rule,
+                              device=config.device)
             log(f'recording {config.policy_demos} expert demonstrations for the policy')
-            for k in range(config.policy_demos):
-                episode, info = run_episode(sim, DEMO_SEED + 1000 * config.seed + k, actor,
-                                            config, shapes, progress, demo=True,
-                                            episode_id=-1 - k, gamma=gamma)
-                learner.add_episode(episode)
-            log(f'offline stage: {config.offline_updates} updates on {len(learner.demo)} demo '
-                'transitions')
-            learner.set_stage('offline')
-            learner.update(config.offline_updates)
-            learner.set_stage('online')
-            actor.load(learner.actor_state())
-            history.append((0, evaluate(sim, actor, config, shapes, config.eval_episodes)))
+            record_demos(sim, actor, config, shapes, progress, learner, gamma, log)
+            offline = offline_stage(learner, config, actor, evaluate_now, training_log, log)
+            history.append((0, offline['offline_success'], config.eval_episodes))
             log(f'episode 0: evaluation success {history[-1][1]:.0%}')
         actor.load(learner.actor_state())
-        eval_file = output / 'eval.csv'
         while learner.counters['episodes'] < config.episodes:
             index = learner.counters['episodes'] + 1
             t0 = time.perf_counter()
@@ -278,28 +368,53 @@ def train(config, output, resume=True, log=print):
             learner.add_episode(episode)
             seconds = time.perf_counter() - t0
             row = {'episode': index, 'steps_per_s': info['length'] / seconds,
-                   'env_steps': learner.counters['env_steps'], **info}
+                   'env_steps': learner.counters['env_steps'], **info,
+                   **learner.diagnostics()}
             training_log.episode(row)
-            if index % config.eval_every == 0 or index == config.episodes:
-                rate = evaluate(sim, actor, config, shapes, config.eval_episodes)
-                history.append((index, rate))
+            last = index == config.episodes
+            if index % config.final_eval_every == 0 or last:
+                episodes = config.final_eval_episodes
+            elif index % config.eval_every == 0:
+                episodes = config.eval_episodes
+            else:
+                episodes = 0
+            if episodes:
+                rate = evaluate_now(episodes)
+                history.append((index, rate, episodes))
                 training_log.scalar('eval/success_rate', rate, index)
-                log(f'episode {index}: evaluation success {rate:.0%} (training success '
-                    f'{info["success"]}, intervention rate {info["intervention_rate"]:.2f})')
-            if index % config.checkpoint_every == 0 or index == config.episodes:
+                log(f'episode {index}: evaluation success {rate:.0%} on {episodes} layouts '
+                    f'(training success {info["success"]}, intervention rate '
+                    f'{info["intervention_rate"]:.2f}, Q on demos '
+                    f'{row.get("demo/q", float("nan")):.2f})')
+            if index % config.checkpoint_every == 0 or last:
                 wall = elapsed_before + time.perf_counter() - started
                 learner.save(output, extra={'eval': history, 'wall_time_s': wall,
+                                            'offline': offline,
                                             'train_config': asdict(config)})
-        eval_file.write_text('episode,success_rate\n' + ''.join(
-            f'{e},{r}\n' for e, r in history))
+        (output / 'eval.csv').write_text('episode,success_rate,layouts\n' + ''.join(
+            f'{e},{r},{n}\n' for e, r, n in history))
     finally:
         training_log.close()
         sim.close()
-    summary = {'config': asdict(config), 'eval': history,
+    summary = {'config': asdict(config), 'eval': history, 'offline': offline,
                'wall_time_s': elapsed_before + time.perf_counter() - started,
-               'env_steps': learner.counters['env_steps'], 'updates': learner.counters['updates']}
+               'env_steps': learner.counters['env_steps'], 'updates': learner.counters['updates'],
+               'skipped_updates': learner.agent.skipped,
+               'training_success': _training_success(output / 'episodes.csv'),
+               'final_diagnostics': learner.diagnostics()}
     (output / 'summary.json').write_text(json.dumps(summary, indent=2, default=str) + '\n')
     return summary
+
+
+def _training_success(csv_path):
+    """Per-episode training success (0/1) and intervention rate, read back from the log."""
+    import csv
+
+    if not csv_path.is_file():
+        return []
+    with open(csv_path, newline='') as f:
+        return [(int(r['episode']), r['success'] == 'True', float(r['intervention_rate']))
+                for r in csv.DictReader(f)]
 
 
 def adapt_sim_grm(output, seed=0, steps=300, image_size=(64, 48), log=print):
