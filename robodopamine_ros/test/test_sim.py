@@ -99,7 +99,7 @@ def test_demo_quick_on_the_simulated_robot(tmp_path, capsys):
     scored = read_episode(out / 'scored_rollout')
     assert scored.progress and scored.rewards
     # the RL stage: success curve (PNG + table), per-episode log, checkpoint
-    assert [e for e, _ in summary['rl']['eval']] == [0, 1, 2]
+    assert [e for e, *_ in summary['rl']['eval']] == [0, 1, 2]
     assert summary['rl']['env_steps'] > 0
     for name in ('success.png', 'episodes.csv', 'checkpoint.pt', 'eval.csv'):
         assert (out / 'rl' / name).is_file(), name
