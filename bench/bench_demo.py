@@ -30,6 +30,13 @@ def main():
         summary = json.loads((Path(folder) / 'summary.json').read_text())
     record('demo', 'robodopamine demo (simulated robot, defaults), wall time', round(wall, 1),
            's', 'target under 15 minutes')
+    rl = summary.get('rl')
+    if rl:
+        curve = ', '.join(f'{e}: {r:.0%}' for e, r, *_ in rl['eval'])
+        final = rl['eval'][-1][1]
+        record('demo', 'RL stage: deterministic success on 20 layouts at the end', final, '',
+               f'curve {curve} (episode 0 = after imitation + offline stage); target >= 0.5'
+               + ('' if final >= 0.5 else ': MISSED'))
     for name, row in summary['grm'].items():
         record('demo', f'{name}: fused VOC on 10 unseen expert rollouts (mean, min)',
                round(row['voc_unseen_expert_mean'], 3), '',
