@@ -7,8 +7,11 @@
 #   ensure_system_tools   apt-get the Debian tools that are missing (cmake, g++, ninja, xmllint)
 #   ensure_core_venv      .work/venv-core: the ROS-free package + pinned deps + test tools
 #   ensure_ros_venv       .work/venv-ros: the same + real Jazzy rclpy wheels, ament/rosidl, colcon
+#   ensure_underlay       the ROS 2 tools PyPI lacks (launch, launch_ros, ros2cli, message_filters)
+#                         built from ../shared/ros2_underlay into .work/underlay/install; where
+#                         that source is absent, the system's ROS (sourced by the user) is used
 #   build_workspace       colcon build of both packages into .work/ws/install
-#   use_workspace         export what a ROS process needs to find rclpy and our interfaces
+#   use_workspace         export what a ROS process needs: rclpy, the underlay, our interfaces
 #
 # Every step is skipped when its inputs did not change (a hash stamp per step), so a re-run
 # costs seconds.
@@ -21,6 +24,8 @@ RD_PYTHON="${RD_PYTHON:-python3.11}"
 CORE_VENV="$RD_WORK/venv-core"
 ROS_VENV="$RD_WORK/venv-ros"
 WS="$RD_WORK/ws"
+UNDERLAY_SRC="${RD_UNDERLAY_SRC:-$RD_ROOT/../shared/ros2_underlay}"
+UNDERLAY="$RD_WORK/underlay"
 
 # Our environments hold ROS package manifests (share/*/package.xml): keep a user's
 # `colcon build` over a workspace containing this repository from crawling into them.
@@ -117,9 +122,43 @@ ensure_ros_venv() {
   patch_ros_wheel_cmake_paths "$ROS_VENV"
 }
 
+# The upstream Jazzy source of launch, launch_ros, ros2cli, ... (unmodified, outside the
+# repository) built as an underlay, exactly as a ROS user's underlay/overlay: its setup.bash is
+# sourced before our workspace's. message_filters' Python module goes into the underlay's
+# site-packages (its C++ half needs rclcpp, which has no wheel). Without the source folder,
+# nothing is built: the system's ROS tools (apt) are used where the user sourced them.
+ensure_underlay() {
+  if [ ! -d "$UNDERLAY_SRC/src" ]; then
+    log "no $UNDERLAY_SRC: using the system's ROS tools (ros2, launch, message_filters)"
+    return 0
+  fi
+  local stamp site
+  stamp="$(stamp_of "$UNDERLAY_SRC/src" "$UNDERLAY_SRC/python" "$RD_ROOT/requirements/underlay.txt" "$(cat "$ROS_VENV/.stamp")")"
+  if [ -f "$UNDERLAY/.stamp" ] && [ "$(cat "$UNDERLAY/.stamp")" = "$stamp" ] \
+      && [ -f "$UNDERLAY/install/setup.bash" ]; then
+    return 0
+  fi
+  log "colcon build of the ROS 2 tools in $UNDERLAY_SRC into $UNDERLAY/install"
+  pip_quiet "$ROS_VENV" install -r "$RD_ROOT/requirements/underlay.txt"
+  rm -rf "$UNDERLAY"
+  mkdir -p "$UNDERLAY"
+  (
+    cd "$UNDERLAY"
+    export AMENT_PREFIX_PATH="$ROS_VENV" CMAKE_PREFIX_PATH="$ROS_VENV"
+    PATH="$ROS_VENV/bin:$PATH" "$ROS_VENV/bin/colcon" --log-base "$UNDERLAY/log" build \
+      --base-paths "$UNDERLAY_SRC/src" --merge-install \
+      --build-base "$UNDERLAY/build" --install-base "$UNDERLAY/install" \
+      --cmake-args -G Ninja "-DPython3_EXECUTABLE=$ROS_VENV/bin/python" -DBUILD_TESTING=OFF
+  ) >"$UNDERLAY/build.log" 2>&1 || { cat "$UNDERLAY/build.log" >&2; log "underlay build failed"; return 1; }
+  site="$UNDERLAY/install/lib/python3.11/site-packages"
+  mkdir -p "$site"
+  cp -r "$UNDERLAY_SRC/python/message_filters" "$site/"
+  echo "$stamp" >"$UNDERLAY/.stamp"
+}
+
 build_workspace() {
   local stamp
-  stamp="$(stamp_of "$RD_ROOT/robodopamine_interfaces" "$RD_ROOT/robodopamine_ros" "$(cat "$ROS_VENV/.stamp")")"
+  stamp="$(stamp_of "$RD_ROOT/robodopamine_interfaces" "$RD_ROOT/robodopamine_ros" "$(cat "$ROS_VENV/.stamp")" "$(cat "$UNDERLAY/.stamp" 2>/dev/null || true)")"
   if [ -f "$WS/.stamp" ] && [ "$(cat "$WS/.stamp")" = "$stamp" ] && [ -f "$WS/install/setup.bash" ]; then
     return 0
   fi
@@ -128,6 +167,7 @@ build_workspace() {
   (
     cd "$WS"
     export AMENT_PREFIX_PATH="$ROS_VENV" CMAKE_PREFIX_PATH="$ROS_VENV"
+    source_underlay
     PATH="$ROS_VENV/bin:$PATH" "$ROS_VENV/bin/colcon" --log-base "$WS/log" build \
       --base-paths "$RD_ROOT/robodopamine_interfaces" "$RD_ROOT/robodopamine_ros" \
       --build-base "$WS/build" --install-base "$WS/install" \
@@ -136,9 +176,19 @@ build_workspace() {
   echo "$stamp" >"$WS/.stamp"
 }
 
+# Source the underlay built by ensure_underlay, when there is one.
+source_underlay() {
+  [ -f "$UNDERLAY/install/setup.bash" ] || return 0
+  set +u
+  # shellcheck disable=SC1091
+  source "$UNDERLAY/install/setup.bash"
+  set -u
+}
+
 use_workspace() {
   export AMENT_PREFIX_PATH="$ROS_VENV"
   export PATH="$ROS_VENV/bin:$PATH"
+  source_underlay
   # colcon's setup scripts reference unset variables; source them without -u.
   set +u
   # shellcheck disable=SC1091

@@ -20,6 +20,7 @@ t0=$(date +%s)
 ensure_system_tools
 ensure_core_venv
 ensure_ros_venv
+ensure_underlay
 build_workspace
 log "setup done in $(( $(date +%s) - t0 )) s"
 

@@ -181,6 +181,13 @@ class LiveSynchronizer:
     stamps). Stamps passed on to the callbacks are the shifted ones. Not thread-safe: the caller
     serializes add(), clear() and reads.
 
+    synchronizer: a callable (num_streams, slop, queue_size) returning the approximate-time
+    synchronizer underneath (``add(stream, stamp_ns, item)`` returning the completed sets,
+    ``reset()``, ``registerCallback``, ``stats``, ``slop_ns``); default this module's
+    ApproximateTimeSynchronizer. grm_node passes an adapter over message_filters'
+    (nodes/message_filters_sync.py), whose reset() builds a new one: message_filters keeps no
+    stamp order, and its full queues would otherwise evict every item after a jump back.
+
     Raises ValueError when jump_threshold is not larger than slop (jitter within the slop is
     normal and must not reset anything).
     """
@@ -189,12 +196,12 @@ class LiveSynchronizer:
     BEHIND_ITEMS = 3   # items in a row behind their stream's newest that make a jump back
 
     def __init__(self, num_streams, slop, queue_size=30, jump_threshold=1.0, names=None,
-                 on_reset=None):
+                 on_reset=None, synchronizer=ApproximateTimeSynchronizer):
         if not (isinstance(jump_threshold, (int, float)) and math.isfinite(jump_threshold)
                 and jump_threshold > slop):
             raise ValueError(f'jump_threshold must be a number of seconds > slop ({slop} s), '
                              f'got {jump_threshold!r}')
-        self.sync = ApproximateTimeSynchronizer(num_streams, slop, queue_size)
+        self.sync = synchronizer(num_streams, slop, queue_size)
         self.names = list(names) if names else [f'stream {k}' for k in range(num_streams)]
         self.jump_ns = int(round(jump_threshold * 1e9))
         self.offsets_ns = [0] * num_streams

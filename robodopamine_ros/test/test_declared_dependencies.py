@@ -25,6 +25,7 @@ KNOWN = {
     'robodopamine_interfaces': ('robodopamine_interfaces', None),
     'launch': ('launch', None),
     'launch_ros': ('launch_ros', None),
+    'message_filters': ('message_filters', None),  # grm_node; its ROS-free fallback is sync.py
     'numpy': ('python3-numpy', 'numpy'),
     'cv2': ('python3-opencv', 'opencv-python-headless'),
     'yaml': ('python3-yaml', 'pyyaml'),

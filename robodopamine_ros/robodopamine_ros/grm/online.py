@@ -45,12 +45,14 @@ class OnlineProgress:
     slop: s, largest stamp spread inside a triplet. jump_threshold: s, camera stamps going back
     by more than this reset synchronization, and a camera whose clock stays this far from the
     others' for this long is synchronized by arrival time (ValueError unless > slop). clock:
-    monotonic time in ns (arrival times and staleness), replaceable in tests.
+    monotonic time in ns (arrival times and staleness), replaceable in tests. synchronizer: the
+    approximate-time synchronizer under sync.LiveSynchronizer (None: sync's own; grm_node
+    passes message_filters' where it is importable).
     """
 
     def __init__(self, model, task, reference_start, reference_end, goal_views=None,
                  config=ProgressConfig(), slop=0.02, queue_size=10, jump_threshold=1.0,
-                 clock=time.monotonic_ns):
+                 clock=time.monotonic_ns, synchronizer=None):
         self.model, self.task, self.config = model, task, config
         self.reference_start, self.reference_end = reference_start, reference_end
         self.goal_views = goal_views
@@ -58,7 +60,9 @@ class OnlineProgress:
         self._lock = threading.Lock()           # images and the newest triplet
         self._episode_lock = threading.Lock()   # the estimator: ticks vs start/goal
         self._sync = LiveSynchronizer(len(VIEWS), slop, queue_size, jump_threshold,
-                                      names=VIEWS, on_reset=self._on_sync_reset)
+                                      names=VIEWS, on_reset=self._on_sync_reset,
+                                      **({'synchronizer': synchronizer} if synchronizer
+                                         else {}))
         self._sync.registerCallback(self._on_triplet)
         self._newest = None          # (stamp_ns, views) not yet scored
         self._last_seen = None       # (stamp_ns, views), scored or not: for start and goal
@@ -68,7 +72,8 @@ class OnlineProgress:
 
     @classmethod
     def from_settings(cls, backend, model_dir='', task='', goal_image='', device='cpu',
-                      config=ProgressConfig(), slop=0.02, jump_threshold=1.0):
+                      config=ProgressConfig(), slop=0.02, jump_threshold=1.0,
+                      synchronizer=None):
         """
         Build from grm_node's settings.
 
@@ -91,7 +96,7 @@ class OnlineProgress:
         goal = (goal_front,) * 3 if goal_front is not None else None
         task = task or stored_task(model)
         return cls(model, task, start_ref, end_ref, goal, config, slop=slop,
-                   jump_threshold=jump_threshold)
+                   jump_threshold=jump_threshold, synchronizer=synchronizer)
 
     @property
     def sync_stats(self):

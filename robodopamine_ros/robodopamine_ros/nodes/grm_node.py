@@ -11,11 +11,13 @@ busy). A tick that comes while the model still runs is merged into the next one.
 ``~/start_episode`` (StartEpisode: the newest views become s_0) and ``~/capture_goal``
 (std_srvs/Trigger: the newest views become the goal). Diagnostics on /diagnostics.
 
-Camera stamps that jump back by more than ``jump_threshold`` seconds (a simulator reset, a bag
-played in a loop, a restarted driver) reset the synchronizer; a camera whose clock stays that
-far from the others' is synchronized by arrival time. Both are logged, counted in the
-diagnostics (sync_resets, last_sync_reset) and shown as a warning for 10 s (a re-based camera:
-as long as it lasts).
+Cameras are synchronized with message_filters.ApproximateTimeSynchronizer where it is importable
+(every ROS installation), else with the ROS-free robodopamine_ros.sync; the startup log and the
+diagnostics (``synchronizer``) say which. Camera stamps that jump back by more than
+``jump_threshold`` seconds (a simulator reset, a bag played in a loop, a restarted driver)
+reset the synchronizer; a camera whose clock stays that far from the others' is synchronized
+by arrival time. Both are logged, counted in the diagnostics (sync_resets, last_sync_reset)
+and shown as a warning for 10 s (a re-based camera: as long as it lasts).
 """
 
 
@@ -30,6 +32,7 @@ from robodopamine_interfaces.srv import StartEpisode
 from robodopamine_ros.grm.online import OnlineProgress
 from robodopamine_ros.images import decode_image
 from robodopamine_ros.nodes.conversions import ns_from_time, progress_msg, time_from_ns
+from robodopamine_ros.nodes.message_filters_sync import camera_synchronizer
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.progress import ProgressConfig
 from sensor_msgs.msg import Image
@@ -62,10 +65,12 @@ class GRMNode(Node):
             'fusion', 'alpha', 'eps', 'device', 'frame_id')}
         if not p['rate'] > 0:
             raise ValueError(f'rate must be > 0 Hz, got {p["rate"]}')
+        synchronizer, self.synchronizer_name = camera_synchronizer()
         self.online = OnlineProgress.from_settings(
             p['backend'], p['model_dir'], p['task'], p['goal_image'], p['device'],
             ProgressConfig(fusion=p['fusion'], alpha=p['alpha'], eps=p['eps']), p['slop'],
-            p['jump_threshold'])
+            p['jump_threshold'], synchronizer=synchronizer)
+        self.get_logger().info(f'camera synchronization: {self.synchronizer_name}')
         self.frame_id = p['frame_id']
         self._resets_logged = 0
         self.add_on_set_parameters_callback(
@@ -105,9 +110,14 @@ class GRMNode(Node):
             result = self.online.tick()
             if result is not None:
                 stamp, tick, episode_id = result
-                self.publisher.publish(progress_msg(tick.estimate, episode_id,
-                                                    time_from_ns(stamp), self.frame_id,
-                                                    tick.latency_s))
+                try:
+                    self.publisher.publish(progress_msg(tick.estimate, episode_id,
+                                                        time_from_ns(stamp), self.frame_id,
+                                                        tick.latency_s))
+                except Exception:
+                    if self.context.ok():
+                        raise
+                    return  # SIGINT shut the context down while the model ran: stop quietly
 
     def destroy_node(self):
         self._stop.set()
@@ -145,6 +155,7 @@ class GRMNode(Node):
         status = DiagnosticStatus(name='grm_node: progress', hardware_id='grm')
         status.level = DiagnosticStatus.WARN if warnings else DiagnosticStatus.OK
         status.message = '; '.join(warnings) if warnings else 'scoring'
+        values['synchronizer'] = self.synchronizer_name
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()

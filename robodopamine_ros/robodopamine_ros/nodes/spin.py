@@ -2,8 +2,22 @@
 # SPDX-License-Identifier: Apache-2.0
 """The main() every node shares: init, build the node, spin, shut down cleanly."""
 
+import signal
+
 import rclpy
 from rclpy.executors import ExternalShutdownException
+
+
+def _ignore_further_sigint():
+    """
+    Let the cleanup finish: Ctrl-C in a terminal reaches a launched node twice.
+
+    The terminal sends SIGINT to the whole process group and `ros2 launch` forwards its own; a
+    second SIGINT during destroy_node() or interpreter exit would end the node with a
+    KeyboardInterrupt traceback (status -2) instead of cleanly. `ros2 launch` still escalates
+    to SIGTERM and SIGKILL if the cleanup hangs.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run(node_class, name, args=None):
@@ -11,7 +25,9 @@ def run(node_class, name, args=None):
     Run node_class until shutdown.
 
     A node that cannot start because of a bad parameter, a missing model folder or a missing
-    optional dependency logs one fatal line naming the cause and exits with status 2.
+    optional dependency logs one fatal line naming the cause and exits with status 2. SIGINT
+    while the node is still being built (Ctrl-C or `ros2 launch` shutting down while a model
+    loads) ends it quietly with status 0, as it does once it spins.
     """
     rclpy.init(args=args)
     try:
@@ -20,10 +36,19 @@ def run(node_class, name, args=None):
         rclpy.logging.get_logger(name).fatal(f'cannot start: {error}')
         rclpy.try_shutdown()
         raise SystemExit(2)
+    except (Exception, KeyboardInterrupt) as error:
+        # rclpy shuts its context down from a thread of its own after SIGINT: a
+        # KeyboardInterrupt may come before rclpy.ok() turns false
+        if rclpy.ok() and not isinstance(error, KeyboardInterrupt):
+            raise
+        _ignore_further_sigint()
+        rclpy.try_shutdown()
+        raise SystemExit(0)  # shut down by a signal before it could spin
     try:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        _ignore_further_sigint()
         node.destroy_node()
         rclpy.try_shutdown()

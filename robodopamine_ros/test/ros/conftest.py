@@ -28,11 +28,30 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     ROS_MISSING = str(error)
     collect_ignore_glob = ['test_*.py']
 
+# launch and launch_ros (ros2 launch's Python API): scripts/env.sh builds them from
+# ../shared/ros2_underlay, a ROS installation has them. Required in CI, skipped elsewhere.
+try:
+    import launch_ros  # noqa: F401
+    LAUNCH_MISSING = None
+except ImportError as error:  # pragma: no cover - depends on the environment
+    if REQUIRE_ROS:
+        raise ImportError(
+            f'ROS tier required (RD_REQUIRE_ROS=1) but launch_ros is not importable: {error}. '
+            'scripts/env.sh builds it from ../shared/ros2_underlay; or source a ROS install.'
+        ) from error
+    LAUNCH_MISSING = str(error)
+    collect_ignore_glob = ['test_*.py'] if ROS_MISSING else \
+        ['test_launch_description.py', 'test_launch_and_config.py']
+
 
 def pytest_report_header(config):
     if ROS_MISSING:
         return f'ROS tier NOT RUN: rclpy or robodopamine_interfaces missing ({ROS_MISSING})'
-    return f'ROS tier: rclpy from {os.path.dirname(rclpy.__file__)}'
+    if LAUNCH_MISSING:
+        return f'ROS tier: rclpy from {os.path.dirname(rclpy.__file__)}; launch tests NOT ' \
+               f'RUN ({LAUNCH_MISSING})'
+    return f'ROS tier: rclpy from {os.path.dirname(rclpy.__file__)}, launch_ros from ' \
+           f'{os.path.dirname(launch_ros.__file__)}'
 
 
 @pytest.fixture

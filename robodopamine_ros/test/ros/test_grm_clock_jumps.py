@@ -3,6 +3,7 @@
 """
 grm_node over real rclpy when camera stamps jump (field case 7).
 
+grm_node synchronizes with message_filters where importable (diagnostics say which).
 Every camera's stamps jump 5 s back (a simulator reset, a looped bag): ProgressStamped keeps
 flowing within a second and /diagnostics reports the reset. Then one wrist camera comes back on
 a clock an hour ahead (a restarted driver): scoring resumes once it is re-based.
@@ -16,6 +17,7 @@ import rclpy
 from rclpy.parameter import Parameter
 from robodopamine_interfaces.msg import ProgressStamped
 from robodopamine_interfaces.srv import StartEpisode
+from robodopamine_ros.nodes import message_filters_sync
 from robodopamine_ros.nodes.conversions import image_msg, ns_from_time, time_from_ns
 from robodopamine_ros.nodes.grm_node import GRMNode
 from test_grm_node import Cameras, model_dir  # noqa: F401 - model_dir is a fixture
@@ -82,6 +84,8 @@ def test_progress_keeps_flowing_when_camera_stamps_jump(ros_context, model_dir, 
              timeout=3.0, what='a diagnostics message counting the reset')
         status, values = diagnostic_values(diagnostics)
         assert values['sync_resets'] == '1', values
+        # message_filters where importable (always in CI: test_camera_sync_backends requires it)
+        assert values['synchronizer'] == message_filters_sync.NAME, values
         assert 'stamps jumped back' in values['last_sync_reset']
         assert status.level == DiagnosticStatus.WARN
         assert status.message.startswith('synchronizer reset: ')

@@ -14,6 +14,7 @@ from robodopamine_ros.nodes.rl_agent_node import RLAgentNode
 from robodopamine_ros.nodes.shaping_node import ShapingNode
 from robodopamine_ros.nodes.sim_robot_node import SimRobotNode
 from robodopamine_ros.nodes.teleop_node import TeleopNode
+from test_launch_description import resolve
 import yaml
 
 PKG = Path(__file__).resolve().parents[2]
@@ -34,14 +35,12 @@ def test_launch_file_names_only_installed_executables():
     tree = ast.parse(LAUNCH.read_text(), filename=str(LAUNCH))  # parses as Python
     functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     assert 'generate_launch_description' in functions
-    started = {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
-               for kw in node.keywords if kw.arg == 'executable'}
+    nodes, _ = resolve(use_sim='true', agent='true')   # every node it can start
+    started = {node.node_executable for node, _ in nodes.values()}
     assert started == {'grm_node', 'shaping_node', 'sim_robot_node', 'rl_agent_node',
                        'teleop_node'}
     assert started <= installed_executables()
-    names = {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
-             for kw in node.keywords if kw.arg == 'name' and isinstance(kw.value, ast.Constant)}
-    assert names <= set(yaml.safe_load(CONFIG.read_text()))  # every node has its YAML section
+    assert set(nodes) <= set(yaml.safe_load(CONFIG.read_text()))  # each has its YAML section
 
 
 @pytest.fixture(scope='module')

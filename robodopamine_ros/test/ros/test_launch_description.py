@@ -1,0 +1,154 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+franka_insertion.launch.py resolved with launch's own API, without starting any process.
+
+The installed launch file is loaded as `ros2 launch` loads it; its actions are executed in a
+LaunchContext except the ones that would start something (Node, IncludeLaunchDescription),
+which are collected and inspected: names, namespace, remappings, parameters, respawn, the
+included file. Covers use_sim:=false (a franka_bringup package made for the test, and none),
+agent:=false, namespace, log_level, params_file and per-argument overrides.
+"""
+
+import os
+from pathlib import Path
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchContext
+from launch.action import Action
+from launch.actions import IncludeLaunchDescription
+from launch.launch_description_sources import get_launch_description_from_python_launch_file
+from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions
+from launch_ros.actions import Node
+import pytest
+import yaml
+
+LAUNCH = Path(get_package_share_directory('robodopamine_ros')) / 'launch' \
+    / 'franka_insertion.launch.py'
+SIM_LOOP = {'sim_robot_node', 'grm_node', 'shaping_node', 'rl_agent_node', 'teleop_node'}
+
+
+def resolve(**arguments):
+    """Return ({node name: (Node, context)}, [IncludeLaunchDescription]) for these arguments."""
+    description = get_launch_description_from_python_launch_file(str(LAUNCH))
+    context = LaunchContext()
+    context.launch_configurations.update(arguments)
+    nodes, includes, pending = {}, [], list(description.entities)
+    while pending:
+        entity = pending.pop(0)
+        if isinstance(entity, Node):
+            entity._perform_substitutions(context)   # what Node.execute does before starting
+            nodes[entity.node_name.rsplit('/', 1)[-1]] = (entity, context)
+            continue
+        if isinstance(entity, IncludeLaunchDescription):
+            includes.append(entity)
+            continue
+        produced = entity.execute(context) if isinstance(entity, Action) \
+            else entity.visit(context)
+        pending = list(produced or []) + pending
+    return nodes, includes
+
+
+def command(node, context):
+    """Return the node's command line as Node.execute would run it."""
+    context.extend_locals({'ros_specific_arguments': {
+        'name': f'__node:={node.node_name.rsplit("/", 1)[-1]}',
+        'ns': f'__ns:={node.expanded_node_namespace}'}})
+    return [perform_substitutions(context, part) for part in node.cmd]
+
+
+def parameters(node, context):
+    """Return the node's parameters as launch passes them (its --params-file files)."""
+    cmd, values = command(node, context), {}
+    for k, part in enumerate(cmd[:-1]):
+        if part == '--params-file':
+            # launch_ros writes lists as !!python/tuple (rcl reads them as arrays)
+            document = yaml.load(Path(cmd[k + 1]).read_text(), Loader=yaml.FullLoader)
+            for section in document.values():
+                values.update(section['ros__parameters'])
+    return values
+
+
+def test_the_default_is_the_simulated_loop_with_the_shipped_yaml():
+    nodes, includes = resolve(model_dir='/models/grm')
+    assert set(nodes) == SIM_LOOP and not includes
+    grm, context = nodes['grm_node']
+    params = parameters(grm, context)
+    assert params['model_dir'] == '/models/grm' and params['slop'] == 0.02
+    assert dict(grm.expanded_remapping_rules)['progress'] == 'robodopamine/progress'
+    assert [nodes[n][0]._ExecuteLocal__respawn for n in sorted(SIM_LOOP)] == \
+        [True, False, True, False, True]   # grm, rl_agent, shaping, sim_robot, teleop
+    assert command(grm, context)[1:4] == ['--ros-args', '--log-level', 'info']
+    agent = parameters(*nodes['rl_agent_node'])
+    assert (agent['mode'], agent['log_dir'], agent['checkpoint_dir']) == \
+        ('train', 'robodopamine_logs', 'robodopamine_checkpoints')
+    assert nodes['grm_node'][0]._ExecuteLocal__respawn_max_retries == 5
+
+
+def test_use_sim_false_includes_franka_bringup_not_the_simulated_robot(tmp_path, monkeypatch):
+    prefix = tmp_path / 'franka_prefix'
+    (prefix / 'share' / 'ament_index' / 'resource_index' / 'packages').mkdir(parents=True)
+    (prefix / 'share' / 'ament_index' / 'resource_index' / 'packages' / 'franka_bringup') \
+        .write_text('')
+    launch_file = prefix / 'share' / 'franka_bringup' / 'launch' / 'franka.launch.py'
+    launch_file.parent.mkdir(parents=True)
+    launch_file.write_text('from launch import LaunchDescription\n\n\n'
+                           'def generate_launch_description():\n'
+                           '    return LaunchDescription([])\n')
+    monkeypatch.setenv('AMENT_PREFIX_PATH',
+                       f'{prefix}{os.pathsep}{os.environ["AMENT_PREFIX_PATH"]}')
+    nodes, includes = resolve(use_sim='false', robot_ip='10.0.0.7')
+    assert set(nodes) == SIM_LOOP - {'sim_robot_node'}
+    assert len(includes) == 1
+    include = includes[0]
+    context = LaunchContext()
+    source = include.launch_description_source
+    source.get_launch_description(context)        # loads the included file
+    assert source.location == str(launch_file)
+    arguments = {perform_substitutions(context, normalize_to_list_of_substitutions(k)):
+                 perform_substitutions(context, normalize_to_list_of_substitutions(v))
+                 for k, v in include.launch_arguments}
+    assert arguments == {'robot_ip': '10.0.0.7'}
+
+
+def test_use_sim_false_without_franka_bringup_names_the_package():
+    with pytest.raises(RuntimeError, match="'franka_bringup'.*not installed"):
+        resolve(use_sim='false')
+
+
+def test_agent_false_is_the_reward_pipeline_only():
+    nodes, _ = resolve(agent='false')
+    assert set(nodes) == {'sim_robot_node', 'grm_node', 'shaping_node'}
+
+
+def test_namespace_log_level_and_overrides(tmp_path):
+    params = yaml.safe_load((LAUNCH.parents[1] / 'config' / 'franka_insertion.yaml')
+                            .read_text())
+    params['grm_node']['ros__parameters']['rate'] = 5.0
+    params['grm_node']['ros__parameters']['task'] = 'from the file'
+    params['grm_node']['ros__parameters']['model_dir'] = '/models/from_the_file'
+    params['rl_agent_node']['ros__parameters']['log_dir'] = '/logs/from_the_file'
+    params_file = tmp_path / 'robot1.yaml'
+    params_file.write_text(yaml.safe_dump(params))
+    nodes, _ = resolve(namespace='robot1', log_level='debug', params_file=str(params_file),
+                       task='from the argument', mode='eval')
+    grm, context = nodes['grm_node']
+    assert grm.node_name == '/robot1/grm_node'
+    values = parameters(grm, context)
+    assert values['rate'] == 5.0 and values['task'] == 'from the argument'
+    assert values['model_dir'] == '/models/from_the_file'   # an argument left empty
+    agent = parameters(*nodes['rl_agent_node'])
+    assert agent['mode'] == 'eval' and agent['log_dir'] == '/logs/from_the_file'
+    assert '--log-level' in command(grm, context) and 'debug' in command(grm, context)
+    # topics are relative: inside the namespace, apart from another robot's
+    remaps = dict(grm.expanded_remapping_rules)
+    assert remaps['progress'] == 'robodopamine/progress'
+    assert remaps['cameras/front/image_raw'] == 'cameras/front/image_raw'
+
+
+@pytest.mark.parametrize('argument', [{'mode': 'play'}, {'use_sim': 'maybe'},
+                                      {'log_level': 'loud'}, {'agent': 'no'}])
+def test_invalid_argument_values_are_refused_naming_them(argument):
+    (name, value), = argument.items()
+    with pytest.raises(RuntimeError, match=f"{name}:='{value}' is not valid"):
+        resolve(**argument)
