@@ -238,3 +238,28 @@ def test_collect_mode_with_the_expert_records_a_demo_that_demo_info_reads(tmp_pa
                           stdin=subprocess.DEVNULL)
     assert info.returncode == 0, info.stderr
     assert json.loads(info.stdout)['frames'] >= 10, info.stdout
+
+
+def test_eval_mode_runs_the_policy_deterministically_without_learning(tmp_path, model_dir):
+    """mode:=eval through the real launch: the policy commands the arm and episodes end."""
+    domain = private_domain()
+    listener = Listener(domain)
+    actions = []
+    listener.node.create_subscription(ActionStamped, '/robodopamine/action',
+                                      lambda msg: actions.append(msg), 50)
+    launch = Ros2(['launch', 'robodopamine_ros', 'franka_insertion.launch.py',
+                   f'model_dir:={model_dir}', f'params_file:={short_episodes_params(tmp_path)}',
+                   'mode:=eval', f'log_dir:={tmp_path / "logs"}',
+                   f'checkpoint_dir:={tmp_path / "ckpt"}'], domain, tmp_path / 'launch.log',
+                  cwd=tmp_path)
+    try:
+        listener.spin_until(lambda: listener.received['summary'], 120, 'an EpisodeSummary')
+        listener.spin_until(lambda: any(a.source == 'policy' for a in actions), 30,
+                            'policy commands')
+        assert not any(a.source == 'teleop' for a in actions)
+        assert launch.interrupt(timeout=10.0) is not None
+    finally:
+        launch.kill()
+        listener.close()
+    assert not leftover_processes(launch.pgid)
+    assert all(m.intervention_rate == 0.0 for _, m in listener.received['summary'])
