@@ -39,16 +39,21 @@ class SyncStats:
                 'worst_skew_ms': self.worst_skew_ns / 1e6}
 
 
+def check_settings(num_streams, slop, queue_size):
+    """Raise ValueError naming the synchronizer setting that is out of range."""
+    if num_streams < 1:
+        raise ValueError(f'num_streams must be >= 1, got {num_streams}')
+    if not slop > 0:
+        raise ValueError(f'slop must be > 0 seconds, got {slop!r}')
+    if queue_size < 2:
+        raise ValueError(f'queue_size must be >= 2, got {queue_size}')
+
+
 class ApproximateTimeSynchronizer:
     """Group items of num_streams streams whose stamps lie within slop seconds."""
 
     def __init__(self, num_streams, slop, queue_size=30):
-        if num_streams < 1:
-            raise ValueError(f'num_streams must be >= 1, got {num_streams}')
-        if not slop > 0:
-            raise ValueError(f'slop must be > 0 seconds, got {slop!r}')
-        if queue_size < 2:
-            raise ValueError(f'queue_size must be >= 2, got {queue_size}')
+        check_settings(num_streams, slop, queue_size)
         self.slop_ns = int(round(slop * 1e9))
         self.queue_size = queue_size
         self._queues = [deque() for _ in range(num_streams)]

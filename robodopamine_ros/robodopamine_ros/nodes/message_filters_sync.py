@@ -15,7 +15,7 @@ inputs, wrapped in a minimal message with ``header.stamp``. Dropped items per st
 as added minus synchronized minus still queued.
 """
 
-from robodopamine_ros.sync import SyncStats
+from robodopamine_ros.sync import check_settings, SyncStats
 
 try:
     import message_filters
@@ -50,12 +50,7 @@ class MessageFiltersSynchronizer:
     def __init__(self, num_streams, slop, queue_size=30):
         if not AVAILABLE:
             raise ImportError('message_filters is not importable')
-        if num_streams < 1:
-            raise ValueError(f'num_streams must be >= 1, got {num_streams}')
-        if not slop > 0:
-            raise ValueError(f'slop must be > 0 seconds, got {slop!r}')
-        if queue_size < 2:
-            raise ValueError(f'queue_size must be >= 2, got {queue_size}')
+        check_settings(num_streams, slop, queue_size)
         self.slop, self.queue_size = slop, queue_size
         self.slop_ns = int(round(slop * 1e9))
         self._callbacks, self._completed = [], []

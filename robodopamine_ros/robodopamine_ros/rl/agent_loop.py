@@ -33,7 +33,7 @@ class LearnerThread:
     def __init__(self, learner, publish_every=10, idle_sleep_s=0.005, offline_updates=0,
                  pretrain_updates=0):
         self.learner = learner
-        # stage I on the demo buffer first: imitation, then offline RL (SPEC 5, 6)
+        # stage I on the demo buffer first: imitation, then offline RL
         self.pretrain_updates, self.offline_updates = pretrain_updates, offline_updates
         self.publish_every = publish_every
         self.idle_sleep_s = idle_sleep_s

@@ -21,8 +21,8 @@ import math
 
 import numpy as np
 from robodopamine_ros.rl import losses
-from robodopamine_ros.rl.networks import (ConsistencyActor, ObservationEncoder,
-                                          TanhGaussianActor, TwinCritic)
+from robodopamine_ros.rl.networks import (ConsistencyActor, CriticEnsemble,
+                                          ObservationEncoder, TanhGaussianActor)
 import torch
 
 ALGORITHMS = ('calql', 'conrft')
@@ -56,7 +56,7 @@ class AgentConfig:
     target_entropy: float = None       # None: -action_dim
     bc_loss: str = 'mse'              # [ours] how the actor imitates (losses.bc_mse_loss)
     # [ours, measured] bc_weight x mean|Q| (TD3+BC-style); 0 = plain Cal-QL. The prototype's
-    # 0.4 (RL_NOTES) with our pre-tanh BC: 40 % after the offline stage, 15-35 % online,
+    # 0.4 (the prototype's) with our pre-tanh BC: 40 % after the offline stage, 15-35 % online,
     # 32 % on 50 layouts at 150 episodes; 4.0: 100 % offline, 45 / 60 / 60 % at 10 / 20 / 30
     # and 64 % on 50 layouts at 40 (GRM reward, seed 0)
     bc_weight: float = 4.0
@@ -68,7 +68,7 @@ class AgentConfig:
     # on the simulated insertion: Q on demos rose to 0.78 vs their return 0.26 and evaluation
     # success fell from 60 % to 0-2 % by episode 30-50; with (1.0, 0.1): 60 -> 80 / 85 / 70 %
     # at episodes 10 / 20 / 30, 60 % on 50 layouts at 40, 31 of 40 training episodes succeeded
-    # (GRM reward, seed 0). The anchor is what made the prototype learn too (RL_NOTES 2).
+    # (GRM reward, seed 0). A demo anchor is also what made the earlier prototype learn.
     stage2_beta_eta: tuple = (1.0, 0.1)
     # [ours] which transitions the consistency (imitation) loss is computed on: 'demo' (the
     # demo-buffer half: demonstrations and interventions) or 'all' (the paper: the whole batch,
@@ -137,7 +137,7 @@ class Agent:
         c = config
         self.encoder = ObservationEncoder(obs_shapes, c.image_features,
                                           c.frozen_image_weights).to(self.device)
-        self.critic = TwinCritic(self.encoder.dim, action_dim, c.hidden, c.critics).to(
+        self.critic = CriticEnsemble(self.encoder.dim, action_dim, c.hidden, c.critics).to(
             self.device)
         self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)

@@ -107,7 +107,7 @@ class CriticEnsemble(nn.Module):
 
     One batched matmul per layer for all critics (no Python loop over critics or batch).
 
-    LayerNorm after every hidden layer (RLPD's recipe, RL_NOTES: 2 LayerNorm critics) keeps
+    LayerNorm after every hidden layer (RLPD's recipe; 2 such critics learned this task) keeps
     Q from extrapolating wildly off the data.
     """
 
@@ -123,9 +123,6 @@ class CriticEnsemble(nn.Module):
 
     def forward(self, features, action):
         return self.net(torch.cat([features, action], dim=-1)).squeeze(-1)
-
-
-TwinCritic = CriticEnsemble  # the name older checkpoints and callers use
 
 
 class TanhGaussianActor(nn.Module):
