@@ -119,7 +119,7 @@ def test_checkpoint_resume_gives_identical_next_actions(algorithm, tmp_path):
     assert path.is_file() and [p.name for p in tmp_path.iterdir()] == ['checkpoint.pt']
     resumed, extra = Learner.resume(tmp_path, SHAPES, capacity=100)
     assert extra == {'episode': 3} and resumed.counters == learner.counters
-    assert len(resumed.online) == len(learner.online) and len(resumed.demo) == 1 * 10
+    assert len(resumed.online) == len(learner.online) and len(resumed.demo) == len(learner.demo)
     # the same next updates (same batches, same noise) and the same next actions. One
     # process holds both here, so the global torch RNG (restored by resume, as in a fresh
     # process) is reset between the two runs.

