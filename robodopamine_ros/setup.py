@@ -18,6 +18,7 @@ NODE_SCRIPTS = [
     'teleop_node = robodopamine_ros.nodes.teleop_node:main',
     'shaping_node = robodopamine_ros.nodes.shaping_node:main',
     'sim_robot_node = robodopamine_ros.nodes.sim_robot_node:main',
+    'gripper_node = robodopamine_ros.nodes.gripper_node:main',
 ]
 
 setup(
@@ -37,6 +38,7 @@ setup(
     install_requires=[
         'setuptools',
         'numpy>=1.24',
+        'scipy>=1.10',            # Kendall tau (metrics.outcome_ranking)
         'opencv-python-headless>=4.8',
         'pyyaml>=6',
         'torch>=2.1',

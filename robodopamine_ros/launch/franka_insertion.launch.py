@@ -3,29 +3,46 @@
 """
 Robo-Dopamine on a Franka-class arm, or on the built-in simulated robot (use_sim:=true).
 
-    ros2 launch robodopamine_ros franka_insertion.launch.py model_dir:=/path/to/compact_grm
+The user's path, one command per step (the README walks through it):
 
-Arguments (see the README's table): use_sim, robot_ip, model_dir, task, mode, log_dir,
-checkpoint_dir, the three camera topics, autopilot, params_file, log_level, namespace, agent,
-respawn. Every node parameter comes from params_file (default config/franka_insertion.yaml),
-keyed by node name; the arguments above override the few they name (model_dir, task, mode,
-log_dir, checkpoint_dir, autopilot: when not empty). On a real robot
-(use_sim:=false) franka_bringup is included. agent:=false is the reward pipeline only (cameras,
-grm_node, shaping_node) for users who bring their own learner.
+    ros2 launch robodopamine_ros franka_insertion.launch.py mode:=collect bag:=demo1
+    robodopamine keyframes propose demo1 && robodopamine adapt demo1 -o grm1
+    ros2 launch robodopamine_ros franka_insertion.launch.py mode:=train model_dir:=grm1 \
+        demos:=demo1
+    ros2 launch robodopamine_ros franka_insertion.launch.py mode:=eval model_dir:=grm1
 
-Respawn policy (respawn:=true, the default): grm_node, shaping_node and teleop_node are
-restarted 2 s after they die (at most 5 times: a node that exits on a bad parameter is not
-restarted for ever); rl_agent_node and sim_robot_node are never restarted (an agent must not
-resume driving an arm unattended; a new simulated robot is a new layout).
+Modes: ``collect`` starts the robot (or the simulator), joy_node + teleop_node, rl_agent_node
+in collect mode (the arm moves only while the deadman is held; no GRM, no policy) and
+recorder_node writing ``bag`` crash-safe; in simulation ``autopilot:=expert`` records the
+scripted expert with nothing else commanding the arm (no agent, no teleop). ``train`` adds
+grm_node and shaping_node and needs ``model_dir``; ``demos`` (bags of collect) fill the demo
+buffer. ``eval`` is the policy only (deterministic, no learning). agent:=false is the reward
+pipeline only (cameras, grm_node, shaping_node) for users who bring their own learner.
+
+Arguments (see the README's table): use_sim, robot_ip, model_dir, task, mode, bag, demos,
+log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense), autopilot, joy,
+servo_launch, params_file, log_level, namespace, agent, respawn. Every node parameter comes from
+params_file (default: config/sim_insertion.yaml in simulation, config/franka_fr3.yaml on the
+real arm), keyed by node name; the arguments above override the few they name when not empty.
+On the real arm (use_sim:=false) franka_bringup is included (and servo_launch when given), and
+a params_file whose workspace box is the simulator's is refused: that box is in the
+simulator's coordinates, not the robot's base frame.
+
+Respawn policy (respawn:=true, the default): grm_node, shaping_node, teleop_node and joy_node
+are restarted 2 s after they die (at most 5 times: a node that exits on a bad parameter is not
+restarted for ever); rl_agent_node, recorder_node and sim_robot_node are never restarted (an
+agent must not resume driving an arm unattended; a new recorder would refuse the existing bag;
+a new simulated robot is a new layout).
 """
 
 import inspect
 import os
+import time
 
 from ament_index_python.packages import get_package_share_directory, PackageNotFoundError
 from launch import LaunchDescription
 from launch.actions import (DeclareLaunchArgument, ExecuteProcess, GroupAction,
-                            IncludeLaunchDescription, OpaqueFunction)
+                            IncludeLaunchDescription, LogInfo, OpaqueFunction)
 try:
     from launch.actions import ExecuteLocal   # where respawn_max_retries is (Jazzy)
 except ImportError:  # older launch
@@ -40,8 +57,9 @@ TRUE, FALSE = ('true', 'True', '1'), ('false', 'False', '0')
 # DeclareLaunchArgument(choices=...), which logs the error twice.
 CHOICES = {'use_sim': TRUE + FALSE, 'agent': TRUE + FALSE, 'respawn': TRUE + FALSE,
            'mode': ('', 'train', 'eval', 'collect'), 'autopilot': ('', 'expert'),
+           'joy': ('auto',) + TRUE + FALSE, 'cameras': ('', 'realsense'),
            'log_level': ('debug', 'info', 'warn', 'error', 'fatal')}
-RESPAWNED = {'grm_node', 'shaping_node', 'teleop_node'}
+RESPAWNED = {'grm_node', 'shaping_node', 'teleop_node', 'joy_node'}
 # Node parameters that a launch argument of the same name overrides when it is not empty; an
 # empty argument keeps the params_file value, else the fallback here.
 OVERRIDDEN = {'sim_robot_node': ('autopilot',), 'grm_node': ('model_dir', 'task'),
@@ -49,21 +67,35 @@ OVERRIDDEN = {'sim_robot_node': ('autopilot',), 'grm_node': ('model_dir', 'task'
 FALLBACK = {'mode': 'train', 'log_dir': 'robodopamine_logs',
             'checkpoint_dir': 'robodopamine_checkpoints'}
 RESPAWN_DELAY_S, RESPAWN_MAX = 2.0, 5
+PARAMS = {True: 'sim_insertion.yaml', False: 'franka_fr3.yaml'}   # by use_sim
+VIEWS = ('front', 'left_wrist', 'right_wrist')
+# the end-effector pose topic by use_sim (franka_ros2's state broadcaster publishes one)
+EE_POSE = {True: 'robodopamine/ee_pose', False: 'franka_robot_state_broadcaster/current_pose'}
+NO_MODEL = ('mode:={mode} needs model_dir:=FOLDER, a GRM adapted on a demonstration. Record '
+            'one first: `ros2 launch robodopamine_ros franka_insertion.launch.py mode:=collect '
+            'bag:=demo1`, then `robodopamine keyframes propose demo1 && robodopamine adapt '
+            'demo1 -o grm1`, then launch with model_dir:=grm1 demos:=demo1')
 
 
 def launch_arguments(share):
     """Return the DeclareLaunchArgument actions (also used by the tests)."""
-    config = os.path.join(share, 'config', 'franka_insertion.yaml')
     return [
         DeclareLaunchArgument('use_sim', default_value='true',
                               description='simulated robot and cameras instead of '
                                           'franka_bringup'),
         DeclareLaunchArgument('robot_ip', default_value='172.16.0.2'),
-        DeclareLaunchArgument('model_dir', default_value=''),
+        DeclareLaunchArgument('model_dir', default_value='',
+                              description='GRM folder (robodopamine adapt); train and eval'),
         DeclareLaunchArgument('task', default_value=''),
         DeclareLaunchArgument('mode', default_value='',
-                              description="rl_agent_node: train, eval or collect ('': "
-                                          "params_file's, else train)"),
+                              description="collect, train or eval ('': params_file's, else "
+                                          'train)'),
+        DeclareLaunchArgument('bag', default_value='',
+                              description="collect: the bag folder to record ('': "
+                                          'robodopamine_demos/demo_<UTC time>)'),
+        DeclareLaunchArgument('demos', default_value='',
+                              description='train: comma-separated bags of collect that fill '
+                                          'an empty demo buffer'),
         DeclareLaunchArgument('log_dir', default_value='',
                               description="'': params_file's, else robodopamine_logs"),
         DeclareLaunchArgument('checkpoint_dir', default_value='',
@@ -72,10 +104,32 @@ def launch_arguments(share):
         DeclareLaunchArgument('left_wrist_camera', default_value='cameras/left_wrist/image_raw'),
         DeclareLaunchArgument('right_wrist_camera',
                               default_value='cameras/right_wrist/image_raw'),
+        DeclareLaunchArgument('cameras', default_value='',
+                              description="real arm: '' (your drivers publish the camera "
+                                          'topics) or realsense (three realsense2_camera '
+                                          'nodes publishing them)'),
+        DeclareLaunchArgument('front_serial', default_value=''),
+        DeclareLaunchArgument('left_wrist_serial', default_value=''),
+        DeclareLaunchArgument('right_wrist_serial', default_value=''),
         DeclareLaunchArgument('autopilot', default_value='',
-                              description="sim only: '' or expert"),
-        DeclareLaunchArgument('params_file', default_value=config,
-                              description='YAML of node parameters, keyed by node name'),
+                              description="sim and collect only: '' or expert"),
+        DeclareLaunchArgument('joy', default_value='auto',
+                              description='start joy_node (the joystick driver): auto (when '
+                                          'the joy package is installed), true or false'),
+        DeclareLaunchArgument('joy_device', default_value='0',
+                              description="joy_node's device_id"),
+        DeclareLaunchArgument('ee_pose_topic', default_value='',
+                              description="geometry_msgs/PoseStamped of the hand ('': "
+                                          'robodopamine/ee_pose in simulation, '
+                                          'franka_robot_state_broadcaster/current_pose on the '
+                                          'real arm)'),
+        DeclareLaunchArgument('servo_launch', default_value='',
+                              description='real arm: a launch file starting MoveIt Servo for '
+                                          'your robot (included when given)'),
+        DeclareLaunchArgument('params_file', default_value='',
+                              description="YAML of node parameters, keyed by node name ('': "
+                                          'config/sim_insertion.yaml with use_sim, else '
+                                          'config/franka_fr3.yaml)'),
         DeclareLaunchArgument('log_level', default_value='info',
                               description='debug, info, warn, error or fatal'),
         DeclareLaunchArgument('namespace', default_value='',
@@ -84,7 +138,8 @@ def launch_arguments(share):
                               description='false: reward pipeline only (no rl_agent_node, '
                                           'no teleop_node)'),
         DeclareLaunchArgument('respawn', default_value='true',
-                              description='restart grm_node, shaping_node, teleop_node'),
+                              description='restart grm_node, shaping_node, teleop_node, '
+                                          'joy_node'),
     ]
 
 
@@ -105,59 +160,149 @@ def node_parameters(params_file, name):
     return {}
 
 
+def package_share(package, why):
+    """Return a package's share folder; a clear error naming it when it is not installed."""
+    try:
+        return get_package_share_directory(package)
+    except PackageNotFoundError:
+        raise RuntimeError(f"{why} needs the package '{package}', which is not installed: "
+                           f'install it (sudo apt install ros-$ROS_DISTRO-'
+                           f'{package.replace("_", "-")}, or from source)')
+
+
 def franka_bringup(robot_ip):
     """Include franka_bringup's franka.launch.py; a clear error when it is not installed."""
-    try:
-        share = get_package_share_directory('franka_bringup')
-    except PackageNotFoundError:
-        raise RuntimeError("use_sim:=false needs the package 'franka_bringup' (franka_ros2), "
-                           'which is not installed: install it, or launch with use_sim:=true')
+    share = package_share('franka_bringup', 'use_sim:=false (or launch with use_sim:=true)')
     return IncludeLaunchDescription(
         PythonLaunchDescriptionSource(os.path.join(share, 'launch', 'franka.launch.py')),
         launch_arguments={'robot_ip': robot_ip}.items())
 
 
+def check_real_workspace(params_file, sim_params_file):
+    """Refuse a real-arm launch whose agent box is the simulator's (or the node's default)."""
+    agent = node_parameters(params_file, 'rl_agent_node')
+    sim = node_parameters(sim_params_file, 'rl_agent_node')
+    box = [list(map(float, agent.get(k, sim[k]))) for k in ('workspace_low', 'workspace_high')]
+    if box == [list(map(float, sim[k])) for k in ('workspace_low', 'workspace_high')]:
+        raise RuntimeError(
+            f'use_sim:=false with the simulated workspace box (low {box[0]}, high {box[1]}, '
+            f'from {params_file}): that box is in the simulator coordinates. Use '
+            'params_file:=<your copy of config/franka_fr3.yaml> with workspace_low / '
+            'workspace_high in the base frame of your robot')
+
+
+def realsense_cameras(value, topics):
+    """Three realsense2_camera nodes, colour only, publishing the camera topics we read."""
+    package_share('realsense2_camera', 'cameras:=realsense')
+    nodes = []
+    for view, topic in zip(VIEWS, topics):
+        serial = value[f'{view}_serial']
+        nodes.append(Node(package='realsense2_camera', executable='realsense2_camera_node',
+                          name=f'{view}_camera', parameters=[{
+                              'camera_name': f'{view}_camera', 'enable_depth': False,
+                              'enable_color': True, 'serial_no': serial}],
+                          remappings=[('~/color/image_raw', topic)]))
+    return nodes
+
+
 def robot_and_nodes(context):
-    """Resolve the arguments into franka_bringup (real robot) and the nodes to start."""
+    """Resolve the arguments into the robot (real or simulated) and the nodes to start."""
     value = {name: LaunchConfiguration(name).perform(context) for name in (
-        'use_sim', 'robot_ip', 'model_dir', 'task', 'mode', 'log_dir', 'checkpoint_dir',
-        'front_camera', 'left_wrist_camera', 'right_wrist_camera', 'autopilot',
-        'params_file', 'log_level', 'namespace', 'agent', 'respawn')}
+        'use_sim', 'robot_ip', 'model_dir', 'task', 'mode', 'bag', 'demos', 'log_dir',
+        'checkpoint_dir', 'front_camera', 'left_wrist_camera', 'right_wrist_camera', 'cameras',
+        'front_serial', 'left_wrist_serial', 'right_wrist_serial', 'autopilot', 'joy',
+        'joy_device', 'ee_pose_topic', 'servo_launch', 'params_file', 'log_level', 'namespace',
+        'agent', 'respawn')}
     for name, allowed in CHOICES.items():
         if value[name] not in allowed:
             raise RuntimeError(f'launch argument {name}:={value[name]!r} is not valid; '
                                f'valid: {", ".join(repr(a) for a in allowed)}')
+    share = get_package_share_directory('robodopamine_ros')
     use_sim, agent = value['use_sim'] in TRUE, value['agent'] in TRUE
-    cameras = [('cameras/front/image_raw', value['front_camera']),
-               ('cameras/left_wrist/image_raw', value['left_wrist_camera']),
-               ('cameras/right_wrist/image_raw', value['right_wrist_camera'])]
-    topics = [('progress', 'robodopamine/progress'), ('reward', 'robodopamine/reward')]
+    params_file = value['params_file'] or os.path.join(share, 'config', PARAMS[use_sim])
+    mode = value['mode'] or node_parameters(params_file, 'rl_agent_node').get('mode') \
+        or FALLBACK['mode']
+    if mode not in CHOICES['mode']:
+        raise RuntimeError(f'{params_file}: rl_agent_node mode {mode!r} is not valid')
+    autopilot = value['autopilot'] or \
+        (node_parameters(params_file, 'sim_robot_node').get('autopilot', '') if use_sim else '')
+    if autopilot and (mode != 'collect' or not use_sim):
+        raise RuntimeError('autopilot:=expert records demonstrations in simulation: use it with '
+                           f'use_sim:=true mode:=collect (got use_sim:={value["use_sim"]} '
+                           f'mode:={mode})')
+    model_dir = value['model_dir'] or node_parameters(params_file, 'grm_node').get('model_dir')
+    if mode != 'collect' and not model_dir:
+        raise RuntimeError(NO_MODEL.format(mode=mode))
+    if not value['joy_device'].isdigit():
+        raise RuntimeError(f"launch argument joy_device:={value['joy_device']!r} is not "
+                           'valid; expected a device number (0 for /dev/input/js0)')
+    if not use_sim:
+        check_real_workspace(params_file, os.path.join(share, 'config', PARAMS[True]))
+    topics = [value[f'{view}_camera'] for view in VIEWS]
+    cameras = [(f'cameras/{view}/image_raw', topic) for view, topic in zip(VIEWS, topics)]
+    reward_topics = [('progress', 'robodopamine/progress'), ('reward', 'robodopamine/reward')]
     command = [('command', 'robodopamine/action')]
+    ee_pose = value['ee_pose_topic'] or EE_POSE[use_sim]
+    pose = [('robodopamine/ee_pose', ee_pose)]
     respawn_limit = ({'respawn_max_retries': RESPAWN_MAX} if 'respawn_max_retries' in
                      inspect.signature(ExecuteLocal.__init__).parameters else {})
 
-    def node(name, remappings=()):
-        parameters = node_parameters(value['params_file'], name)
+    def node(name, remappings=(), extra=None, package='robodopamine_ros', executable=None):
+        parameters = node_parameters(params_file, name)
         for key in OVERRIDDEN.get(name, ()):
             if value[key]:
                 parameters[key] = value[key]
             elif not parameters.get(key) and key in FALLBACK:
                 parameters[key] = FALLBACK[key]
+        parameters.update(extra or {})
         respawn = value['respawn'] in TRUE and name in RESPAWNED
-        return Node(package='robodopamine_ros', executable=name, name=name,
+        return Node(package=package, executable=executable or name, name=name,
                     parameters=[parameters], remappings=list(remappings),
                     arguments=['--ros-args', '--log-level', value['log_level']],
                     respawn=respawn, respawn_delay=RESPAWN_DELAY_S if respawn else None,
                     **(respawn_limit if respawn else {}))
 
+    def joystick():
+        """joy_node + teleop_node; joy_node only where the joy package is installed."""
+        out = [node('teleop_node')]
+        if value['joy'] in FALSE:
+            return out
+        try:
+            get_package_share_directory('joy')
+        except PackageNotFoundError:
+            if value['joy'] in TRUE:
+                package_share('joy', 'joy:=true')
+            return out + [LogInfo(msg='joy is not installed: no joystick driver started '
+                                      '(sudo apt install ros-$ROS_DISTRO-joy); teleop_node '
+                                      'listens on joy for any sensor_msgs/Joy publisher')]
+        return out + [node('joy_node', package='joy', extra={
+            'device_id': int(value['joy_device'])})]
+
     actions = [PushRosNamespace(value['namespace'])] if value['namespace'] else []
     if use_sim:
-        actions.append(node('sim_robot_node', cameras + command))
+        actions.append(node('sim_robot_node', cameras + command, extra={
+            'autopilot': autopilot} if autopilot else None))
     else:
         actions.append(franka_bringup(value['robot_ip']))
-    actions += [node('grm_node', cameras + topics), node('shaping_node', topics)]
+        if value['servo_launch']:
+            actions.append(IncludeLaunchDescription(
+                PythonLaunchDescriptionSource(value['servo_launch'])))
+        if value['cameras'] == 'realsense':
+            actions += realsense_cameras(value, topics)
+        actions.append(node('gripper_node'))
+    if mode == 'collect':
+        bag = value['bag'] or os.path.join(
+            'robodopamine_demos', time.strftime('demo_%Y%m%d_%H%M%S', time.gmtime()))
+        actions.append(node('recorder_node', extra={
+            'bag': bag, 'topics': topics + ['joint_states', ee_pose, 'robodopamine/action']}))
+        if not autopilot:   # the simulator's expert alone commands the arm
+            actions += [node('rl_agent_node', command + pose)] + joystick()
+        return [GroupAction(actions, scoped=True)]
+    actions += [node('grm_node', cameras + reward_topics), node('shaping_node', reward_topics)]
     if agent:
-        actions += [node('rl_agent_node', topics + command), node('teleop_node')]
+        demos = [d for d in value['demos'].split(',') if d]
+        actions += [node('rl_agent_node', reward_topics + command + pose,
+                         extra={'demo_bags': demos} if demos else None)] + joystick()
     return [GroupAction(actions, scoped=True)]
 
 

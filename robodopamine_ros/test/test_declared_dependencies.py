@@ -26,6 +26,8 @@ KNOWN = {
     'launch': ('launch', None),
     'launch_ros': ('launch_ros', None),
     'message_filters': ('message_filters', None),  # grm_node; its ROS-free fallback is sync.py
+    'control_msgs': ('control_msgs', None),  # gripper_node (the real arm's gripper action)
+    'scipy': ('python3-scipy', 'scipy'),     # metrics.outcome_ranking (Kendall tau)
     'numpy': ('python3-numpy', 'numpy'),
     'cv2': ('python3-opencv', 'opencv-python-headless'),
     'yaml': ('python3-yaml', 'pyyaml'),

@@ -10,8 +10,9 @@ simulator, and the GRM is evaluated on them (VOC on the unseen expert rollouts, 
 classification against the simulator's labels), beside the non-learned pixel baseline. Rewards
 are shaped for one rollout and written with its images, ProgressStamped and RewardStamped
 messages to a bag, as the ROS nodes will publish them. Then the RL stage: expert demonstrations
-for the policy, ConRFT trained online on the GRM-shaped reward (``robodopamine train``), its
-success curve as a PNG and a table. A report (PNG plots, tables) closes.
+for the policy, the default back-end (TrainConfig.algorithm) trained online on the GRM-shaped
+reward (``robodopamine train``), its success curve as a PNG and a table. A report (PNG plots,
+tables) closes.
 
 With --demo PATH (a bag or reference-layout folder, e.g. the shared real demonstration) the same
 pipeline runs on that recording, evaluated on its own held-out frames.
@@ -42,8 +43,8 @@ def add_arguments(parser):
     parser.add_argument('--every', type=int, default=10, help='score every N-th frame (10)')
     parser.add_argument('--rl-episodes', type=int, default=20,
                         help='simulated robot: online Dopamine-RL episodes after the GRM '
-                             'stage (ConRFT, GRM-shaped reward; 0 skips; 20 is a first look, '
-                             'bench/bench_rl.py runs the full comparison)')
+                             'stage (the default back-end, GRM-shaped reward; 0 skips; 20 is a '
+                             'first look, bench/bench_rl.py runs the full comparison)')
     parser.add_argument('--quick', action='store_true',
                         help='smoke run (under a minute): 60 adaptation steps, a few short '
                              'rollouts (recorded demo: its first 300 frames)')
@@ -237,7 +238,10 @@ def run_simulated(args):
               f'{table[name]["voc_unseen_expert_min"]:.3f}; incremental-only '
               f'{table[name]["voc_incremental_unseen_expert_mean"]:.3f}), VOC- '
               f'{table[name]["voc_minus_unseen_expert_mean"]:.3f}, completion accuracy '
-              f'{table[name]["completion_accuracy"]:.1%} over {len(rows)} rollouts')
+              f'{table[name]["completion_accuracy"]:.1%} (success detector '
+              f'{table[name]["completion_accuracy_detector"]:.1%}) over {len(rows)} rollouts, '
+              f'Kendall tau {table[name]["kendall_tau"]:.2f}, success-fail gap '
+              f'{table[name]["success_fail_gap"]:.2f}')
 
     print('[6/7] shaping rewards and writing the report')
     rows = curves_of['compact GRM']
@@ -260,7 +264,8 @@ def run_simulated(args):
     lines = ['| metric | ' + ' | '.join(table) + ' |', '|---|' + '---|' * len(table)]
     for key in ('voc_unseen_expert_mean', 'voc_unseen_expert_min',
                 'voc_incremental_unseen_expert_mean', 'voc_minus_unseen_expert_mean',
-                'completion_accuracy', 'tick_latency_ms'):
+                'completion_accuracy', 'completion_accuracy_detector', 'kendall_tau',
+                'success_fail_gap', 'tick_latency_ms'):
         lines.append(f'| {key} | ' + ' | '.join(_fmt(t[key]) for t in table.values()) + ' |')
     confusion = table['compact GRM']['confusion']
     lines += ['', 'Completion classes of the compact GRM (mean fusion) against the simulator:', '',
@@ -268,6 +273,11 @@ def run_simulated(args):
               '|---|' + '---|' * len(OUTCOMES)]
     lines += [f'| {t} | ' + ' | '.join(str(confusion[t][p]) for p in OUTCOMES) + ' |'
               for t in OUTCOMES]
+    final = table['compact GRM']['final_progress']
+    lines += ['', 'Final progress of the compact GRM (mean fusion) per simulator outcome:', '',
+              '| outcome | n | mean | min | median | max |', '|---|---|---|---|---|---|']
+    lines += [f'| {o} | {d["n"]} | ' + ' | '.join(f'{d[k]:.2f}' for k in (
+        'mean', 'min', 'median', 'max')) + ' |' for o, d in final.items()]
     (output / 'report.md').write_text(
         '# robodopamine demo: simulated peg insertion\n\n'
         f'One expert demonstration (layout seed {demo_seed}), compact GRM adapted one-shot '
@@ -315,11 +325,14 @@ def _rollout_table(rows):
     """Summarize VOC over the unseen expert rollouts and completion accuracy over all."""
     import numpy as np
 
-    from robodopamine_ros.metrics import completion_accuracy
+    from robodopamine_ros.metrics import completion_accuracy, outcome_ranking
+    from robodopamine_ros.success import SuccessConfig
 
     expert = [m for e, _, m, _ in rows if e.episode_id.startswith('expert')]
-    accuracy, confusion = completion_accuracy([c['fused'] for _, _, _, c in rows],
-                                              [label for _, label, _, _ in rows])
+    curves, labels = [c['fused'] for _, _, _, c in rows], [label for _, label, _, _ in rows]
+    accuracy, confusion = completion_accuracy(curves, labels)
+    detected, _ = completion_accuracy(curves, labels, success=SuccessConfig())
+    ranking = outcome_ranking([c[-1] for c in curves], labels)
 
     def over_experts(key, reduce):
         return float(reduce([m[key] for m in expert])) if expert else float('nan')
@@ -329,6 +342,9 @@ def _rollout_table(rows):
             'voc_incremental_unseen_expert_mean': over_experts('voc_incremental', np.mean),
             'voc_minus_unseen_expert_mean': over_experts('voc_minus', np.mean),
             'completion_accuracy': accuracy, 'confusion': confusion,
+            'completion_accuracy_detector': detected, 'kendall_tau': ranking['kendall_tau'],
+            'success_fail_gap': ranking['success_fail_gap'],
+            'final_progress': ranking['final_progress'],
             'tick_latency_ms': float(np.median([m['tick_latency_ms'] for _, _, m, _ in rows]))}
 
 

@@ -58,17 +58,21 @@ class GRMNode(Node):
         declare('fusion', 'mean')
         declare('alpha', 20.0)
         declare('eps', 1e-3)
+        declare('success_delta', ProgressConfig.success_delta)   # success: progress >= 1 - delta
+        declare('success_hold', ProgressConfig.success_hold)     # ... held this many ticks
         declare('device', 'cpu')
         declare('frame_id', 'front_camera')
         p = {name: self.get_parameter(name).value for name in (
             'backend', 'model_dir', 'task', 'goal_image', 'rate', 'slop', 'jump_threshold',
-            'fusion', 'alpha', 'eps', 'device', 'frame_id')}
+            'fusion', 'alpha', 'eps', 'success_delta', 'success_hold', 'device', 'frame_id')}
         if not p['rate'] > 0:
             raise ValueError(f'rate must be > 0 Hz, got {p["rate"]}')
         synchronizer, self.synchronizer_name = camera_synchronizer()
         self.online = OnlineProgress.from_settings(
             p['backend'], p['model_dir'], p['task'], p['goal_image'], p['device'],
-            ProgressConfig(fusion=p['fusion'], alpha=p['alpha'], eps=p['eps']), p['slop'],
+            ProgressConfig(fusion=p['fusion'], alpha=p['alpha'], eps=p['eps'],
+                           success_delta=p['success_delta'], success_hold=p['success_hold']),
+            p['slop'],
             p['jump_threshold'], synchronizer=synchronizer)
         self.get_logger().info(f'camera synchronization: {self.synchronizer_name}')
         self.frame_id = p['frame_id']

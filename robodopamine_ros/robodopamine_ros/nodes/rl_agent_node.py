@@ -11,6 +11,13 @@ and, through the selected ros2_control adapter, on ``adapter_topic``; the grippe
 the ROS-free core (rl.agent_loop, rl.safety, watchdog, controller_adapters); this node owns
 timers, topics, services and parameters.
 
+Modes: ``train`` and ``eval`` start each episode through grm_node's StartEpisode service and
+need its rewards; ``collect`` (recording demonstrations) runs without the GRM: episodes are
+numbered here, only observations are watched, and the arm moves only while teleop holds the
+deadman (the policy never acts). ``demo_bags`` (train): recorded demonstrations
+(rl.demonstrations) that fill an empty demo buffer before the offline stage. The policy holds
+while the hand is outside the workspace box, and says why.
+
 Services: ``~/set_intervention`` (SetIntervention: teleop takes over / hands back),
 ``~/estop`` and ``~/clear_estop`` (Trigger; the stop latches), ``~/save_checkpoint``.
 Faults: stale observations or rewards -> zero motion, gripper held, until they return;
@@ -50,7 +57,7 @@ class RLAgentNode(Node):
         super().__init__('rl_agent_node', **kwargs)
         d = self.declare_parameter
         d('mode', 'train')
-        d('algorithm', 'conrft')
+        d('algorithm', 'calql')
         d('control_rate', 10.0)
         d('max_steps', 200)
         d('joints', 9)
@@ -81,6 +88,7 @@ class RLAgentNode(Node):
         d('home_tolerance', 0.005)           # m
         d('reset_service', 'sim_robot_node/reset')
         d('start_episode_service', 'grm_node/start_episode')
+        d('demo_bags', [''])                 # train: bags recorded with mode collect
         p = {n.name: n.value for n in self._parameters.values()}
         if p['adapter'] not in ADAPTERS:
             raise ValueError(f'adapter must be one of {ADAPTERS}, got {p["adapter"]!r}')
@@ -106,17 +114,22 @@ class RLAgentNode(Node):
         learner = learner or Learner(config, shapes)
         self.actor = PolicyActor(learner.config, shapes, safety)
         self.actor.load(learner.actor_state())
+        shaping = ShapingConfig(learner.config.gamma, p['success_delta'])
+        if p['mode'] == 'train' and len(learner.demo) == 0:
+            self._load_demonstrations(learner, [b for b in p['demo_bags'] if b], shaping)
         self.learner = LearnerThread(learner, offline_updates=p['offline_updates'],
                                      pretrain_updates=p['pretrain_updates'])
         if p['mode'] == 'train':
             self.learner.start()
-        self.watchdog = Watchdog({'observation': p['observation_timeout'],
-                                  'reward': p['reward_timeout']})
+        timeouts = {'observation': p['observation_timeout']}
+        if p['mode'] != 'collect':  # collect runs without the GRM: no rewards to wait for
+            timeouts['reward'] = p['reward_timeout']
+        self.watchdog = Watchdog(timeouts)
         home = p['home_position'] if len(p['home_position']) == 3 else None
         self.loop = ControlLoop(self.actor, p['mode'], p['max_steps'], self.watchdog,
                                 on_episode=self._on_episode, home=home,
                                 home_tolerance=p['home_tolerance'],
-                                shaping=ShapingConfig(learner.config.gamma, p['success_delta']),
+                                shaping=shaping,
                                 teleop=TeleopExpiry(p['teleop_timeout'], p['teleop_max_travel'],
                                                     p['teleop_on_timeout']))
         self.homing = False
@@ -124,6 +137,7 @@ class RLAgentNode(Node):
         self.joints, self.pose = None, None
         self.episodes_done = learner.counters['episodes']
         self.pending_start = False
+        self.stop_reason = None
 
         self.create_subscription(JointState, 'joint_states', self._on_joints, 10)
         self.create_subscription(PoseStamped, 'robodopamine/ee_pose', self._on_pose, 10)
@@ -139,7 +153,8 @@ class RLAgentNode(Node):
         self.create_service(Trigger, '~/save_checkpoint', self._on_save)
         self.reset_client = self.create_client(Trigger, p['reset_service']) \
             if p['reset_service'] else None
-        self.start_client = self.create_client(StartEpisode, p['start_episode_service'])
+        self.start_client = self.create_client(StartEpisode, p['start_episode_service']) \
+            if p['mode'] != 'collect' and p['start_episode_service'] else None
         self.create_timer(self.period, self._on_tick)
 
     # inputs ------------------------------------------------------------------------------------
@@ -199,6 +214,10 @@ class RLAgentNode(Node):
             self._publish(result.action, result.source, obs)
             return
         result = self.loop.tick(self._now(), obs, self.pose[:3])
+        if result.stop_reason != self.stop_reason and result.stop_reason not in (
+                None, 'between episodes'):
+            self.get_logger().warn(f'holding the arm: {result.stop_reason}')
+        self.stop_reason = result.stop_reason
         self._publish(result.action, result.source, obs)
         if result.summary is not None:
             self._finish_episode(result.summary)
@@ -257,6 +276,10 @@ class RLAgentNode(Node):
             self.pending_start = False
             if response is not None and response.success:
                 self.loop.start_episode(response.episode_id)
+        if self.start_client is None:  # collect: no GRM to tell
+            self.pending_start = False
+            self.loop.start_episode(episode_id)
+            return
         request = StartEpisode.Request(episode_id=episode_id)
         if self.start_client.service_is_ready():
             self.start_client.call_async(request).add_done_callback(started)
@@ -286,6 +309,19 @@ class RLAgentNode(Node):
                 lambda _: setattr(self, 'pending_start', False))
         elif self.loop.home is not None:
             self.homing = True
+
+    def _load_demonstrations(self, learner, paths, shaping):
+        """Fill the empty demo buffer from recorded demonstrations (bags of mode collect)."""
+        from robodopamine_ros.bags import read_episode
+        from robodopamine_ros.rl.demonstrations import episode_from_recording
+
+        for k, path in enumerate(paths):
+            recording = read_episode(path)
+            episode = episode_from_recording(recording, self.p['joints'], shaping,
+                                             episode_id=-1 - k, source=path)
+            learner.add_episode(episode)
+            self.get_logger().info(f'demonstration {path}: {len(episode.transitions)} '
+                                   'transitions in the demo buffer')
 
     def _on_episode(self, episode):
         self.learner.add_episode(episode)

@@ -60,7 +60,7 @@ class ShapingNode(Node):
     def _on_progress(self, msg):
         if msg.episode_id != self.stepper.episode_id:
             self.stepper.start_episode(msg.episode_id)
-        self.stepper.observe(msg.progress)
+        self.stepper.observe(msg.progress, msg.success)   # grm_node's detected success
         self.confidence = msg.confidence
 
     def _on_tick(self):

@@ -12,7 +12,10 @@ after every control step. Steps the simulation once per command: with
 ``command_interface:=action`` an ActionStamped on ``command`` (normalized EE delta + gripper,
 the agent's own command); with ``command_interface:=twist`` what the agent's twist adapter
 sends a real arm (TwistStamped on ``twist_topic``, Float64 on ``gripper_topic``); or, with
-``autopilot:=expert``, the scripted expert at the control rate.
+``autopilot:=expert``, the scripted expert at the control rate: then the node listens to no
+command (nothing else may move the arm while it records a demonstration) and publishes each
+executed expert action as ActionStamped on ``command`` (source 'expert', intervention true),
+which the launch file remaps to the recorded action topic.
 ``~/reset`` (std_srvs/Trigger) starts a new layout (seed + 1).
 """
 
@@ -72,7 +75,9 @@ class SimRobotNode(Node):
         self.period = 1.0 / p['control_rate']
         self.meters_per_unit = self.get_parameter('meters_per_unit').value
         self.gripper = -1.0
-        if interface == 'action':
+        if p['autopilot'] == 'expert':
+            self.expert_actions = self.create_publisher(ActionStamped, 'command', 10)
+        elif interface == 'action':
             self.create_subscription(ActionStamped, 'command', self._on_command, 10,
                                      callback_group=group)
         else:
@@ -110,7 +115,19 @@ class SimRobotNode(Node):
             self.get_logger().error(f'twist refused: {error}', throttle_duration_sec=2.0)
 
     def _autopilot(self):
-        self._step(self.sim.expert_action(self.observation))
+        if self.success or self.sim.steps >= self.sim.max_steps:
+            return
+        action = np.clip(self.sim.expert_action(self.observation), -1.0, 1.0)
+        msg = ActionStamped(values=[float(v) for v in action], intervention=True,
+                            source='expert')
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.expert_actions.publish(msg)
+        self._step(action)
+        if self.success or self.sim.steps >= self.sim.max_steps:
+            outcome = 'succeeded' if self.success else \
+                'did not succeed (this layout defeats it: launch with another seed)'
+            self.get_logger().info(f'the expert {outcome} in {self.sim.steps} steps on layout '
+                                   f'seed {self.seed}: stop the recording (Ctrl-C)')
 
     def _publish_state(self):
         stamp = self.get_clock().now().to_msg()

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """The main() every node shares: init, build the node, spin, shut down cleanly."""
 
+import faulthandler
 import signal
 
 import rclpy
 from rclpy.executors import ExternalShutdownException
+
+CLEANUP_DUMP_S = 4.0   # s: `ros2 launch` escalates to SIGTERM 5 s after SIGINT
 
 
 def _ignore_further_sigint():
@@ -48,7 +51,18 @@ def run(node_class, name, args=None):
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        # a callback that was running when SIGINT shut the context down fails to publish
+        # ("publisher's context is invalid"): that is the shutdown, not an error
+        if rclpy.ok():
+            raise
     finally:
         _ignore_further_sigint()
-        node.destroy_node()
-        rclpy.try_shutdown()
+        # a cleanup that hangs is killed by `ros2 launch` after a few seconds: leave the
+        # stacks of every thread on stderr first, so that the hang can be found
+        faulthandler.dump_traceback_later(CLEANUP_DUMP_S, exit=False)
+        try:
+            node.destroy_node()
+            rclpy.try_shutdown()
+        finally:
+            faulthandler.cancel_dump_traceback_later()

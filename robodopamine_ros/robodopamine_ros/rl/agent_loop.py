@@ -25,6 +25,9 @@ from robodopamine_ros.rl.replay import Episode
 from robodopamine_ros.shaping import shape, ShapingConfig
 
 MODES = ('train', 'eval', 'collect')
+# m: the policy holds when the hand is further than this outside the workspace box (the box
+# clips commanded steps to its faces, so a hand on a face is inside up to rounding)
+OUTSIDE_MARGIN_M = 0.01
 
 
 class LearnerThread:
@@ -39,6 +42,11 @@ class LearnerThread:
         self.idle_sleep_s = idle_sleep_s
         self.episodes = queue.Queue()
         self.lock = threading.Lock()  # held while the learner changes (updates, saving)
+        # callers from other threads (saving) waiting for the lock: the update loop gives way
+        # to them (a Lock is not fair: a loop that re-takes it at once can starve a waiter,
+        # and with it the control thread that asked for a checkpoint)
+        self._waiters = 0
+        self._waiters_lock = threading.Lock()
         self._weights = None
         self._stop = threading.Event()
         self.updates = 0
@@ -56,7 +64,12 @@ class LearnerThread:
             self.thread.join(timeout=10.0)
 
     def add_episode(self, episode):
-        self.episodes.put(episode)
+        """Hand a finished episode to the learner (stored at once when no thread runs)."""
+        if self.thread.is_alive():
+            self.episodes.put(episode)
+            return
+        with self.lock:   # eval and collect never start the thread: store it now
+            self.learner.add_episode(episode)
 
     def take_weights(self):
         """Return the newest acting weights once (None when none are new): never blocks."""
@@ -79,6 +92,7 @@ class LearnerThread:
         for stage, n in plan:
             if self._stop.is_set():
                 break
+            self._give_way()
             with self.lock:
                 self.learner.set_stage(stage)
                 self.last_stats = self.learner.update(n)
@@ -86,9 +100,15 @@ class LearnerThread:
             self.learner.set_stage('online')
             self._weights = (self.learner.actor_state(), self.learner.counters['weights_version'])
 
+    def _give_way(self):
+        """Wait while another thread waits for the learner (it goes first)."""
+        while self._waiters and not self._stop.is_set():
+            self._stop.wait(0.001)
+
     def _run(self):
         self._offline_stage()
         while not self._stop.is_set():
+            self._give_way()
             with self.lock:
                 while not self.episodes.empty():
                     self.learner.add_episode(self.episodes.get_nowait())
@@ -103,8 +123,15 @@ class LearnerThread:
                 self._stop.wait(self.idle_sleep_s)
 
     def save(self, folder, extra=None):
-        with self.lock:
-            return self.learner.save(folder, extra)
+        """Write a checkpoint between two updates (the update loop gives way)."""
+        with self._waiters_lock:
+            self._waiters += 1
+        try:
+            with self.lock:
+                return self.learner.save(folder, extra)
+        finally:
+            with self._waiters_lock:
+                self._waiters -= 1
 
 
 TELEOP_TIMEOUT_ACTIONS = ('stop', 'policy')
@@ -183,6 +210,7 @@ class ControlLoop:
 
     def _reset_progress(self):
         self.progress = 0.0        # newest Phi (0 at an episode start, by definition)
+        self.success = None        # shaping_node's success for it (None: the threshold rule)
         self.ended = None          # 'terminal' / 'truncated' flagged by a reward message
 
     def homing_action(self, ee_position):
@@ -228,6 +256,9 @@ class ControlLoop:
         progress = float(reward['progress_after'])
         if progress == progress:  # NaN keeps the last value
             self.progress = min(max(progress, 0.0), 1.0)
+        # success as shaping_node decided it (the GRM's detection, with hysteresis)
+        self.success = float(reward['sparse_reward']) > 0.0 if 'sparse_reward' in reward \
+            else None
         if reward['terminal']:
             self.ended = 'terminal'
         elif reward['truncated'] and self.ended is None:
@@ -297,6 +328,10 @@ class ControlLoop:
             else:
                 self.previous = (obs, action, self.intervening, self.progress)
                 return TickResult(action, 'teleop')
+        outside = self.actor.safety.outside(ee_position, OUTSIDE_MARGIN_M)
+        if outside is not None:  # the policy holds; a takeover may bring the hand back
+            self.previous = None
+            return TickResult(self.stop_action(), 'stop', outside)
         action, _, _ = self.actor.act(obs, ee_position, self.mode == 'eval')
         self.previous = (obs, action, False, self.progress)
         return TickResult(action, 'policy')
@@ -306,9 +341,10 @@ class ControlLoop:
         truncated = self.ended == 'truncated' or (
             len(self.episode.transitions) + 1 >= self.max_steps)
         step = shape(progress_before, self.progress, self.shaping,
-                     terminal=self.ended == 'terminal', truncated=False)
+                     terminal=self.ended == 'terminal', truncated=False, success=self.success)
         if not step.terminal and truncated:
-            step = shape(progress_before, self.progress, self.shaping, truncated=True)
+            step = shape(progress_before, self.progress, self.shaping, truncated=True,
+                         success=self.success)
         self.episode.add(previous_obs, action, obs, step.reward, terminal=step.terminal,
                          truncated=step.truncated, success=step.sparse_reward > 0,
                          intervention=intervention, progress_before=progress_before,

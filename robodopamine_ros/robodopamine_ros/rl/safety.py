@@ -58,6 +58,20 @@ class SafetyLayer:
         self.gripper = float(config.initial_gripper)
         self.low, self.high = np.asarray(config.workspace_low), np.asarray(config.workspace_high)
 
+    def outside(self, ee_position, margin=0.0):
+        """
+        Return None when the hand is inside the workspace box (grown by margin, m), else why.
+
+        The policy does not drive an arm that is outside its box: a box in the wrong frame
+        (e.g. the simulator's on a real robot) would let it move one way only.
+        """
+        position = np.asarray(ee_position, dtype=np.float64)[:3]
+        if np.all(position >= self.low - margin) and np.all(position <= self.high + margin):
+            return None
+        return (f'the hand at ({", ".join(f"{v:.3f}" for v in position)}) m is outside the '
+                f'workspace box low {self.low.tolist()} high {self.high.tolist()}: check '
+                'workspace_low / workspace_high (the robot base frame)')
+
     def __call__(self, action, ee_position=None):
         """Return (safe action, list of the rules that changed it)."""
         c = self.config

@@ -7,13 +7,15 @@ The installed launch file is loaded as `ros2 launch` loads it; its actions are e
 LaunchContext except the ones that would start something (Node, IncludeLaunchDescription),
 which are collected and inspected: names, namespace, remappings, parameters, respawn, the
 included file. Covers use_sim:=false (a franka_bringup package made for the test, and none),
-agent:=false, namespace, log_level, params_file and per-argument overrides.
+agent:=false, namespace, log_level, params_file and per-argument overrides, the modes of the
+user's path (collect with and without the simulator's autopilot, train without a model) and
+the real-arm checks (the simulator's box refused, the real config, optional drivers).
 """
 
 import os
 from pathlib import Path
 
-from ament_index_python.packages import get_package_share_directory
+from ament_index_python.packages import get_package_share_directory, PackageNotFoundError
 from launch import LaunchContext
 from launch.action import Action
 from launch.actions import IncludeLaunchDescription
@@ -85,7 +87,8 @@ def test_the_default_is_the_simulated_loop_with_the_shipped_yaml():
     assert nodes['grm_node'][0]._ExecuteLocal__respawn_max_retries == 5
 
 
-def test_use_sim_false_includes_franka_bringup_not_the_simulated_robot(tmp_path, monkeypatch):
+def fake_franka_bringup(tmp_path, monkeypatch):
+    """Install a franka_bringup package whose launch file starts nothing; return that file."""
     prefix = tmp_path / 'franka_prefix'
     (prefix / 'share' / 'ament_index' / 'resource_index' / 'packages').mkdir(parents=True)
     (prefix / 'share' / 'ament_index' / 'resource_index' / 'packages' / 'franka_bringup') \
@@ -97,8 +100,13 @@ def test_use_sim_false_includes_franka_bringup_not_the_simulated_robot(tmp_path,
                            '    return LaunchDescription([])\n')
     monkeypatch.setenv('AMENT_PREFIX_PATH',
                        f'{prefix}{os.pathsep}{os.environ["AMENT_PREFIX_PATH"]}')
-    nodes, includes = resolve(use_sim='false', robot_ip='10.0.0.7')
-    assert set(nodes) == SIM_LOOP - {'sim_robot_node'}
+    return launch_file
+
+
+def test_use_sim_false_includes_franka_bringup_not_the_simulated_robot(tmp_path, monkeypatch):
+    launch_file = fake_franka_bringup(tmp_path, monkeypatch)
+    nodes, includes = resolve(use_sim='false', robot_ip='10.0.0.7', model_dir='/m')
+    assert set(nodes) == SIM_LOOP - {'sim_robot_node'} | {'gripper_node'}
     assert len(includes) == 1
     include = includes[0]
     context = LaunchContext()
@@ -113,16 +121,16 @@ def test_use_sim_false_includes_franka_bringup_not_the_simulated_robot(tmp_path,
 
 def test_use_sim_false_without_franka_bringup_names_the_package():
     with pytest.raises(RuntimeError, match="'franka_bringup'.*not installed"):
-        resolve(use_sim='false')
+        resolve(use_sim='false', model_dir='/m')
 
 
 def test_agent_false_is_the_reward_pipeline_only():
-    nodes, _ = resolve(agent='false')
+    nodes, _ = resolve(agent='false', model_dir='/m')
     assert set(nodes) == {'sim_robot_node', 'grm_node', 'shaping_node'}
 
 
 def test_namespace_log_level_and_overrides(tmp_path):
-    params = yaml.safe_load((LAUNCH.parents[1] / 'config' / 'franka_insertion.yaml')
+    params = yaml.safe_load((LAUNCH.parents[1] / 'config' / 'sim_insertion.yaml')
                             .read_text())
     params['grm_node']['ros__parameters']['rate'] = 5.0
     params['grm_node']['ros__parameters']['task'] = 'from the file'
@@ -152,3 +160,97 @@ def test_invalid_argument_values_are_refused_naming_them(argument):
     (name, value), = argument.items()
     with pytest.raises(RuntimeError, match=f"{name}:='{value}' is not valid"):
         resolve(**argument)
+
+
+def test_collect_is_robot_teleop_agent_and_recorder_without_grm_or_policy():
+    nodes, _ = resolve(mode='collect', bag='/data/demo7')   # no model needed to collect
+    assert set(nodes) == {'sim_robot_node', 'rl_agent_node', 'teleop_node', 'recorder_node'}
+    agent = parameters(*nodes['rl_agent_node'])
+    assert agent['mode'] == 'collect'
+    recorder = parameters(*nodes['recorder_node'])
+    assert recorder['bag'] == '/data/demo7' and recorder['storage'] == 'mcap'
+    assert set(recorder['topics']) == {
+        'cameras/front/image_raw', 'cameras/left_wrist/image_raw',
+        'cameras/right_wrist/image_raw', 'joint_states', 'robodopamine/ee_pose',
+        'robodopamine/action'}
+
+
+def test_collect_with_the_autopilot_leaves_the_arm_to_the_expert_alone():
+    nodes, _ = resolve(mode='collect', autopilot='expert')
+    assert set(nodes) == {'sim_robot_node', 'recorder_node'}
+    assert parameters(*nodes['sim_robot_node'])['autopilot'] == 'expert'
+    assert parameters(*nodes['recorder_node'])['bag'].startswith('robodopamine_demos/demo_')
+
+
+@pytest.mark.parametrize('mode', ['train', 'eval'])
+def test_a_learning_mode_without_a_model_says_to_record_and_adapt_first(mode):
+    with pytest.raises(RuntimeError, match=f'mode:={mode} needs model_dir.*mode:=collect.*'
+                                           'robodopamine adapt'):
+        resolve(mode=mode)
+
+
+def test_the_autopilot_is_refused_outside_collect():
+    with pytest.raises(RuntimeError, match='autopilot:=expert records demonstrations'):
+        resolve(mode='train', model_dir='/m', autopilot='expert')
+
+
+def test_train_fills_the_demo_buffer_from_the_given_bags():
+    nodes, _ = resolve(model_dir='/m', demos='/d/demo1,/d/demo2')
+    assert list(parameters(*nodes['rl_agent_node'])['demo_bags']) == ['/d/demo1', '/d/demo2']
+
+
+def test_the_real_arm_refuses_the_simulators_box(tmp_path, monkeypatch):
+    fake_franka_bringup(tmp_path, monkeypatch)
+    sim = LAUNCH.parents[1] / 'config' / 'sim_insertion.yaml'
+    with pytest.raises(RuntimeError, match='simulated workspace box.*simulator coordinates'):
+        resolve(use_sim='false', model_dir='/m', params_file=str(sim))
+    # a params file without a box gets the node's default, the simulator's: refused too
+    params = yaml.safe_load(sim.read_text())
+    for key in ('workspace_low', 'workspace_high'):
+        del params['rl_agent_node']['ros__parameters'][key]
+    bare = tmp_path / 'no_box.yaml'
+    bare.write_text(yaml.safe_dump(params))
+    with pytest.raises(RuntimeError, match='simulated workspace box'):
+        resolve(use_sim='false', model_dir='/m', params_file=str(bare))
+
+
+def test_the_real_arm_config_is_in_the_robot_base_frame(tmp_path, monkeypatch):
+    fake_franka_bringup(tmp_path, monkeypatch)
+    nodes, _ = resolve(use_sim='false', model_dir='/m', mode='collect')
+    assert set(nodes) == {'gripper_node', 'rl_agent_node', 'teleop_node', 'recorder_node'}
+    agent, agent_context = nodes['rl_agent_node']
+    values = parameters(agent, agent_context)
+    assert values['base_frame'] == 'fr3_link0' and values['reset_service'] == ''
+    low, high = values['workspace_low'], values['workspace_high']
+    ready_pose_hand = (0.307, 0.0, 0.487)    # the Franka ready pose, hand position
+    assert all(lo < x < hi for lo, x, hi in zip(low, ready_pose_hand, high))
+    assert all(lo < x < hi for lo, x, hi in zip(low, values['home_position'], high))
+    assert dict(agent.expanded_remapping_rules)['robodopamine/ee_pose'] == \
+        'franka_robot_state_broadcaster/current_pose'
+    assert 'franka_robot_state_broadcaster/current_pose' in \
+        parameters(*nodes['recorder_node'])['topics']
+
+
+def installed(package):
+    try:
+        return bool(get_package_share_directory(package))
+    except PackageNotFoundError:
+        return False
+
+
+def test_optional_drivers_asked_for_but_missing_are_named(tmp_path, monkeypatch):
+    fake_franka_bringup(tmp_path, monkeypatch)
+    if installed('realsense2_camera'):
+        nodes, _ = resolve(use_sim='false', model_dir='/m', cameras='realsense')
+        assert {'front_camera', 'left_wrist_camera', 'right_wrist_camera'} <= set(nodes)
+    else:
+        with pytest.raises(RuntimeError, match='cameras:=realsense needs the package '
+                                               "'realsense2_camera'"):
+            resolve(use_sim='false', model_dir='/m', cameras='realsense')
+    if installed('joy'):
+        assert 'joy_node' in resolve(model_dir='/m', joy='true')[0]
+    else:
+        with pytest.raises(RuntimeError, match="joy:=true needs the package 'joy'"):
+            resolve(model_dir='/m', joy='true')
+    nodes, _ = resolve(model_dir='/m', joy='false')
+    assert 'joy_node' not in nodes and 'teleop_node' in nodes

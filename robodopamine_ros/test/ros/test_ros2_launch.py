@@ -9,7 +9,6 @@ them): seconds from `ros2 launch` to the first RewardStamped, and from SIGINT un
 of the launch is left.
 """
 
-import json
 import os
 from pathlib import Path
 import re
@@ -28,7 +27,7 @@ from robodopamine_ros.grm.compact import CompactGRM
 import yaml
 
 PKG = Path(__file__).resolve().parents[2]
-CONFIG = PKG / 'config' / 'franka_insertion.yaml'
+CONFIG = PKG / 'config' / 'sim_insertion.yaml'
 NODES = {'sim_robot_node', 'grm_node', 'shaping_node', 'rl_agent_node', 'teleop_node'}
 STEPS = 15   # a short episode: 1.5 s at the 10 Hz control rate
 
@@ -41,11 +40,17 @@ def model_dir(tmp_path_factory):
     return folder
 
 
-def short_episodes_params(tmp_path):
-    """Return the shipped YAML with STEPS-step episodes (the params_file launch argument)."""
+def short_episodes_params(tmp_path, steps=STEPS, updates=None, seed=None):
+    """Return the shipped YAML with `steps`-step episodes (the params_file launch argument)."""
     params = yaml.safe_load(CONFIG.read_text())
+    if seed is not None:   # the simulator's first layout
+        params['sim_robot_node']['ros__parameters']['seed'] = seed
     for name in ('shaping_node', 'sim_robot_node', 'rl_agent_node'):
-        params[name]['ros__parameters']['max_steps'] = STEPS
+        params[name]['ros__parameters']['max_steps'] = steps
+    if updates is not None:   # a short offline stage
+        agent = params['rl_agent_node']['ros__parameters']
+        agent['pretrain_updates'] = agent['offline_updates'] = updates
+        agent['checkpoint_every'] = 1
     path = tmp_path / 'params.yaml'
     path.write_text(yaml.safe_dump(params))
     return path
@@ -162,13 +167,14 @@ def test_ros2_launch_runs_the_simulated_loop_and_stops_on_sigint(tmp_path, model
     assert not leftover_processes(launch.pgid)
 
 
-@pytest.mark.parametrize('argument, expected', [
-    ('mode:=play', "mode:='play' is not valid"),
-    ('use_sim:=false', "'franka_bringup'"),
-    ('params_file:=/no/such/params.yaml', '/no/such/params.yaml'),
+@pytest.mark.parametrize('arguments, expected', [
+    (['mode:=play'], "mode:='play' is not valid"),
+    (['use_sim:=false', 'model_dir:=/m'], "'franka_bringup'"),
+    (['params_file:=/no/such/params.yaml'], '/no/such/params.yaml'),
+    (['mode:=train'], 'needs model_dir:=FOLDER'),   # the user's first launch, before any demo
 ])
-def test_an_invalid_launch_argument_fails_with_one_clear_line(tmp_path, argument, expected):
-    launch = Ros2(['launch', 'robodopamine_ros', 'franka_insertion.launch.py', argument],
+def test_an_invalid_launch_argument_fails_with_one_clear_line(tmp_path, arguments, expected):
+    launch = Ros2(['launch', 'robodopamine_ros', 'franka_insertion.launch.py', *arguments],
                   private_domain(), tmp_path / 'launch.log', cwd=tmp_path)
     try:
         status = launch.wait(timeout=60)
@@ -178,6 +184,8 @@ def test_an_invalid_launch_argument_fails_with_one_clear_line(tmp_path, argument
     assert status != 0
     errors = [line for line in output.splitlines() if '[ERROR]' in line]
     assert len(errors) == 1 and expected in errors[0], output
+    if expected.startswith('needs model_dir'):   # it says what to do first
+        assert 'mode:=collect' in errors[0] and 'robodopamine adapt' in errors[0]
     assert 'Traceback' not in output and 'process started' not in output, output
 
 
@@ -188,56 +196,91 @@ def test_ros2_run_as_in_the_readme():
     assert result.returncode == 0 and 'demo' in result.stdout, result
 
 
-def test_collect_mode_with_the_expert_records_a_demo_that_demo_info_reads(tmp_path, model_dir):
-    """The README's recording path: launch (collect, expert, a remapped camera) + recorder_node."""
+def robodopamine(*args, timeout=300):
+    """Run the installed `robodopamine` command as a user does after colcon build."""
+    result = subprocess.run([ros2_executable(), 'run', 'robodopamine_ros', 'robodopamine',
+                             *map(str, args)], capture_output=True, text=True,
+                            timeout=timeout, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_the_users_path_collect_adapt_train_eval_through_ros2_launch(tmp_path):
+    """
+    The README's path on the simulated robot, each step the command a user types.
+
+    1. mode:=collect autopilot:=expert: the expert alone drives the arm (no agent, no teleop,
+       no GRM) while recorder_node writes the bag, until the peg is in (layout seed 1: the
+       scripted expert fails on seed 0's);
+    2. `robodopamine keyframes propose` and `robodopamine adapt` on that bag;
+    3. mode:=train with the new model and demos:=<the bag>: the demo buffer is filled from the
+       recording, the offline stage runs, episodes end with summaries, a checkpoint is written;
+    4. mode:=eval from that checkpoint: the policy commands the arm, nothing learns.
+    """
+    from std_msgs.msg import Bool
+
     domain = private_domain()
+    for stage in ('collect', 'train'):
+        (tmp_path / stage).mkdir()
+    collect = f'params_file:={short_episodes_params(tmp_path / "collect", steps=200, seed=1)}'
+    train = f'params_file:={short_episodes_params(tmp_path / "train", steps=30, updates=50)}'
+    base = ['launch', 'robodopamine_ros', 'franka_insertion.launch.py',
+            f'log_dir:={tmp_path / "logs"}', f'checkpoint_dir:={tmp_path / "ckpt"}']
+    # 1. collect
     listener = Listener(domain)
-    front = '/rig/front/image_raw'
-    launch = Ros2(['launch', 'robodopamine_ros', 'franka_insertion.launch.py',
-                   f'model_dir:={model_dir}', 'mode:=collect', 'autopilot:=expert',
-                   f'front_camera:={front}', f'log_dir:={tmp_path / "logs"}',
-                   f'checkpoint_dir:={tmp_path / "ckpt"}'],
-                  domain, tmp_path / 'launch.log', cwd=tmp_path)
-    recorder = None
+    success, actions = [], []
+    listener.node.create_subscription(Bool, '/sim_robot/success',
+                                      lambda m: success.append(m.data), 10)
+    listener.node.create_subscription(ActionStamped, '/robodopamine/action', actions.append,
+                                      50)
+    launch = Ros2(base + [collect, 'mode:=collect', 'autopilot:=expert', 'bag:=demo1'], domain,
+                  tmp_path / 'collect.log', cwd=tmp_path)
     try:
-        node = listener.node
-        listener.spin_until(lambda: node.count_publishers(front) >= 1
-                            and node.count_subscribers(front) >= 1, 120,
-                            f'the sim camera publishing on {front} and grm_node on it')
-        assert node.count_publishers('/cameras/front/image_raw') == 0
-        actions = []
-        node.create_subscription(ActionStamped, '/robodopamine/action', actions.append, 10)
-        listener.spin_until(lambda: actions, 120, 'rl_agent_node ticking (ActionStamped)')
-        topics = f'[{front}, /cameras/left_wrist/image_raw, /cameras/right_wrist/image_raw, ' \
-                 '/joint_states, /robodopamine/ee_pose, /robodopamine/action]'
-        recorder = Ros2(['run', 'robodopamine_ros', 'recorder_node', '--ros-args', '-p',
-                         'bag:=demo1', '-p', f'topics:={topics}'],
-                        domain, tmp_path / 'recorder.log', cwd=tmp_path)
-        listener.spin_until(lambda: node.count_subscribers(front) >= 2, 60,
-                            'recorder_node subscribed')
-        # recorder_node flushes every second: wait until about 20 triplets are in the file
-        # (128 x 96 rgb8, 37 kB an image)
-        mcap = tmp_path / 'demo1' / 'demo1.mcap'
-        listener.spin_until(lambda: mcap.is_file() and mcap.stat().st_size > 20 * 3 * 37_000,
-                            90, f'{mcap} holding about 20 camera triplets')
-        # Ctrl-C in their terminals: SIGINT to each process group
-        assert recorder.interrupt(timeout=10.0, group=True) is not None, recorder.output()
-        assert recorder.proc.returncode == 0, recorder.output()
-        assert launch.interrupt(timeout=10.0, group=True) is not None, launch.output()[-3000:]
-        assert launch.proc.returncode == 0 and 'process has died' not in launch.output(), \
-            launch.output()[-3000:]
+        listener.spin_until(lambda: any(success), 150, 'the expert inserting the peg')
+        names = listener.node_names()
+        assert {'sim_robot_node', 'recorder_node'} <= names
+        assert not names & {'rl_agent_node', 'teleop_node', 'grm_node', 'shaping_node'}
+        assert actions and all(a.source == 'expert' and a.intervention for a in actions)
+        assert launch.interrupt(timeout=15.0, group=True) is not None, launch.output()[-3000:]
     finally:
-        if recorder is not None:
-            recorder.kill()
         launch.kill()
         listener.close()
-    assert (tmp_path / 'demo1' / 'metadata.yaml').is_file()
-    info = subprocess.run([ros2_executable(), 'run', 'robodopamine_ros', 'robodopamine',
-                           'demo-info', str(tmp_path / 'demo1'), '--front-topic', front,
-                           '--json'], capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL)
-    assert info.returncode == 0, info.stderr
-    assert json.loads(info.stdout)['frames'] >= 10, info.stdout
+    bag = tmp_path / 'demo1'
+    assert (bag / 'metadata.yaml').is_file(), launch.output()[-3000:]
+    # 2. keyframes and the GRM, one-shot on the recording
+    robodopamine('keyframes', 'propose', bag)
+    robodopamine('adapt', bag, '-o', tmp_path / 'grm1', '--steps', '20', '--threads', '1')
+    # 3. train from the recorded demonstration
+    listener = Listener(domain)
+    launch = Ros2(base + [train, 'mode:=train', f'model_dir:={tmp_path / "grm1"}',
+                          f'demos:={bag}'],
+                  domain, tmp_path / 'train.log', cwd=tmp_path)
+    try:
+        listener.spin_until(lambda: len(listener.received['summary']) >= 2, 240,
+                            'two training episodes')
+        assert launch.interrupt(timeout=15.0, group=True) is not None
+    finally:
+        launch.kill()
+        listener.close()
+    log = (tmp_path / 'train.log').read_text()
+    assert 'failed to terminate' not in log and 'process has died' not in log, log[-3000:]
+    filled = re.search(rf'demonstration {re.escape(str(bag))}: (\d+) transitions', log)
+    assert filled and int(filled.group(1)) >= 50, log[-3000:]
+    assert (tmp_path / 'ckpt' / 'checkpoint.pt').is_file()
+    # 4. evaluate the trained policy
+    listener = Listener(domain)
+    actions = []
+    listener.node.create_subscription(ActionStamped, '/robodopamine/action', actions.append,
+                                      50)
+    launch = Ros2(base + [train, 'mode:=eval', f'model_dir:={tmp_path / "grm1"}'], domain,
+                  tmp_path / 'eval.log', cwd=tmp_path)
+    try:
+        listener.spin_until(lambda: listener.received['summary'], 120, 'an eval episode')
+        assert any(a.source == 'policy' for a in actions)
+        assert launch.interrupt(timeout=15.0, group=True) is not None
+    finally:
+        launch.kill()
+        listener.close()
 
 
 def test_eval_mode_runs_the_policy_deterministically_without_learning(tmp_path, model_dir):

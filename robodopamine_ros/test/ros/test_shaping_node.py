@@ -33,7 +33,9 @@ def test_rewards_match_the_formula_when_the_grm_is_slower(ros_context, executor,
         value = next(levels, None)
         if value is not None:
             sent.append(value)
-            publisher.publish(ProgressStamped(episode_id=3, progress=value, confidence=0.5))
+            # success as grm_node's detector reports it (here: on the last level)
+            publisher.publish(ProgressStamped(episode_id=3, progress=value, confidence=0.5,
+                                              success=value >= 0.95))
 
     probe.create_timer(0.07, publish_progress)  # about 3.5 control steps per GRM tick
     spin_until(lambda: rewards and rewards[-1].terminal, timeout=15, what='a terminal reward')

@@ -1,0 +1,98 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Recorded demonstrations (bags of ``mode:=collect``) as demo-buffer episodes for the agent.
+
+A demonstration recorded on the robot holds the camera triplets, ``joint_states``,
+``robodopamine/ee_pose`` and the executed actions (``robodopamine/action``, ActionStamped).
+Each action message the operator (or the simulator's autopilot) chose, i.e. with
+``intervention`` true, becomes one transition at the control rate:
+
+    obs_k      = joint positions and pose in effect at the k-th action's stamp
+    action_k   = that action (normalized end-effector delta + gripper, as the agent's)
+    next_obs_k = the state at the next kept action's stamp (for the last: the last sample)
+
+Stops between takeovers (intervention false: the arm held) are not demonstrations and are
+left out. Rewards are shaped (``shaping.shape_episode``, the rule the live agent applies)
+from the keyframe progress of the demonstration (piecewise-linear between the equalized
+states, the GRM's own training target) when the bag holds keyframes, else from the fraction
+of the demonstration done (k / N); a demonstration ends in success by definition (the
+operator stopped recording when the task was done), so it ends terminal at progress 1.
+"""
+
+import numpy as np
+from robodopamine_ros.labels import equalized_states
+from robodopamine_ros.rl.replay import Episode
+from robodopamine_ros.shaping import shape_episode
+
+
+class DemonstrationError(ValueError):
+    """A recording cannot serve as a demonstration; the message names it and why."""
+
+
+def demonstration_progress(recording, stamps):
+    """
+    Progress Phi in [0, 1] at the given stamps (ns) of a recorded demonstration.
+
+    Keyframe progress when the recording has keyframes, else the fraction of the stamps'
+    range elapsed. The last stamp always has progress 1 (the demonstration succeeded).
+    """
+    stamps = np.asarray(stamps, dtype=np.int64)
+    if recording.keyframes:
+        frames = np.searchsorted(recording.stamps, stamps, side='right') - 1
+        progress = equalized_states(recording.keyframes).dense_progress(np.clip(frames, 0, None))
+    else:
+        progress = np.arange(len(stamps)) / max(len(stamps) - 1, 1)
+    progress = np.clip(progress, 0.0, 1.0)
+    progress[-1] = 1.0
+    return progress
+
+
+def episode_from_recording(recording, joints, shaping, episode_id=-1, source='recording'):
+    """
+    Return the replay Episode (demo=True) of a recorded demonstration.
+
+    recording: an episode.Episode read from a bag (bags.read_episode) with the streams
+    'joint_positions', 'ee_pose', 'action' and 'intervention'; joints: the number of joint
+    positions the agent observes (its state is joints + 7 pose values); shaping: the agent's
+    ShapingConfig (gamma equal to the critic's). Raises DemonstrationError naming `source`
+    when a stream is missing, the joint count differs, or fewer than 2 actions were taken.
+    """
+    missing = [s for s in ('joint_positions', 'ee_pose', 'action') if s not in recording.streams]
+    if missing:
+        raise DemonstrationError(
+            f'{source}: no {", ".join(missing)} recorded; a demonstration needs joint_states, '
+            'robodopamine/ee_pose and robodopamine/action (record it with mode:=collect)')
+    streams = recording.streams
+    chosen = streams['intervention'].values[:, 0].astype(bool) if 'intervention' in streams \
+        else np.ones(len(streams['action']), dtype=bool)
+    stamps = streams['action'].stamps[chosen]
+    actions = streams['action'].values[chosen].astype(np.float32)
+    if len(stamps) < 2:
+        raise DemonstrationError(f'{source}: {len(stamps)} operator actions recorded (at least '
+                                 '2 are needed: was the deadman held?)')
+    if actions.shape[1] != 4:
+        raise DemonstrationError(f'{source}: actions have {actions.shape[1]} values, expected 4 '
+                                 '(end-effector delta x, y, z and the gripper)')
+    width = streams['joint_positions'].values.shape[1]
+    if width != joints:
+        raise DemonstrationError(f'{source}: joint_states has {width} positions, the agent '
+                                 f'observes {joints} (parameter joints)')
+    after = np.append(stamps[1:], max(streams['joint_positions'].stamps[-1],
+                                      streams['ee_pose'].stamps[-1], stamps[-1]))
+
+    def state(at):
+        return np.concatenate([streams['joint_positions'].at(at), streams['ee_pose'].at(at)],
+                              axis=1).astype(np.float32)
+
+    before_states, after_states = state(stamps), state(after)
+    progress = demonstration_progress(recording, np.append(stamps, after[-1]))
+    rewards = shape_episode(list(progress), shaping, truncated_at_end=False)
+    episode = Episode(episode_id, demo=True)
+    for k, step in enumerate(rewards):
+        episode.add({'state': before_states[k]}, np.clip(actions[k], -1.0, 1.0),
+                    {'state': after_states[k]}, step.reward, terminal=step.terminal,
+                    truncated=step.truncated, success=step.sparse_reward > 0,
+                    intervention=True, progress_before=step.progress_before,
+                    progress_after=step.progress_after, sparse_reward=step.sparse_reward)
+    return episode
