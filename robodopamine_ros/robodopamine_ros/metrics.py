@@ -8,12 +8,19 @@ Reward-model metrics (SPEC section 4).
   time-reversed episode; the model runs there, so it is computed by the evaluation, with this
   function, on the reversed predictions.
 - classify_completion() and completion_accuracy(): SUCCESS / PARTIAL / FAIL of a rollout from
-  its progress curve, and the accuracy against human labels.
+  its progress curve, and the accuracy against human labels; with a success.SuccessConfig,
+  SUCCESS is what the automatic success detector (hysteresis) decides instead of the paper's
+  final-value rule.
+- outcome_ranking(): does final progress order rollouts of mixed outcome as their outcomes do?
+  Kendall tau-b (scipy.stats.kendalltau) between outcome rank (fail < partial < success) and
+  final progress, the success-vs-fail gap of mean final progress, and the distribution of final
+  progress per outcome.
 """
 
 import math
 
 import numpy as np
+from robodopamine_ros.success import first_success
 
 SUCCESS, PARTIAL, FAIL = 'success', 'partial', 'fail'
 OUTCOMES = (SUCCESS, PARTIAL, FAIL)
@@ -63,30 +70,38 @@ def voc(progress, frame_ids=None):
     return 0.0 if math.isnan(value) else value
 
 
-def classify_completion(progress, success_final=0.8, success_tail=0.6, partial_mean=0.4):
+def classify_completion(progress, success_final=0.8, success_tail=0.6, partial_mean=0.4,
+                        success=None):
     """
     Classify a rollout from its progress curve P_1..P_T.
 
-    SUCCESS if P_T > 0.8 and the mean of the last third > 0.6; else PARTIAL if the mean of the
-    whole rollout >= 0.4; else FAIL. The last third is the last ceil(T / 3) values.
+    SUCCESS if P_T > 0.8 and the mean of the last third > 0.6 (the paper's rule), or, with
+    success (a success.SuccessConfig), if the success detector fires anywhere in the curve;
+    else PARTIAL if the mean of the whole rollout >= 0.4; else FAIL. The last third is the last
+    ceil(T / 3) values.
     """
     progress = np.asarray(progress, dtype=float)
     if progress.ndim != 1 or len(progress) == 0:
         raise ValueError('cannot classify an empty rollout')
     if not np.all(np.isfinite(progress)):
         raise ValueError('progress contains NaN or infinite values')
-    tail = progress[-math.ceil(len(progress) / 3):]
-    if progress[-1] > success_final and tail.mean() > success_tail:
-        return SUCCESS
+    if success is not None:
+        if first_success(progress, success) is not None:
+            return SUCCESS
+    else:
+        tail = progress[-math.ceil(len(progress) / 3):]
+        if progress[-1] > success_final and tail.mean() > success_tail:
+            return SUCCESS
     if progress.mean() >= partial_mean:
         return PARTIAL
     return FAIL
 
 
-def completion_accuracy(rollouts, labels):
+def completion_accuracy(rollouts, labels, success=None):
     """
     Accuracy of classify_completion over labelled rollouts, with the confusion counts.
 
+    success: None for the paper's rule, or a success.SuccessConfig (the detector).
     Returns (accuracy, confusion) where confusion[true][predicted] counts rollouts.
     """
     if len(rollouts) != len(labels):
@@ -98,7 +113,41 @@ def completion_accuracy(rollouts, labels):
     for index, (progress, label) in enumerate(zip(rollouts, labels)):
         if label not in OUTCOMES:
             raise ValueError(f'rollout {index}: label {label!r} is not one of {OUTCOMES}')
-        predicted = classify_completion(progress)
+        predicted = classify_completion(progress, success=success)
         confusion[label][predicted] += 1
         correct += predicted == label
     return correct / len(rollouts), confusion
+
+
+OUTCOME_RANK = {FAIL: 0, PARTIAL: 1, SUCCESS: 2}
+
+
+def outcome_ranking(final_progress, labels):
+    """
+    How final progress orders rollouts of mixed outcome.
+
+    final_progress: (N,) the last progress of each rollout; labels: (N,) outcomes in OUTCOMES.
+    Returns {'kendall_tau': tau-b between outcome rank (fail < partial < success) and final
+    progress (NaN when undefined: fewer than two outcomes), 'success_fail_gap': mean final
+    progress of successes minus that of failures (NaN without both), 'final_progress':
+    {outcome: {'n', 'mean', 'min', 'median', 'max'}} for the outcomes present}.
+    Raises ValueError on unequal lengths or an unknown label.
+    """
+    from scipy.stats import kendalltau
+
+    final = np.asarray(final_progress, dtype=float)
+    labels = list(labels)
+    if final.shape != (len(labels),):
+        raise ValueError(f'{final.size} final progress values but {len(labels)} labels')
+    unknown = [label for label in labels if label not in OUTCOMES]
+    if unknown:
+        raise ValueError(f'labels must be in {OUTCOMES}, got {unknown[0]!r}')
+    ranks = np.array([OUTCOME_RANK[label] for label in labels])
+    tau = float(kendalltau(ranks, final).statistic) if len(set(labels)) > 1 else math.nan
+    by_outcome = {o: final[ranks == OUTCOME_RANK[o]] for o in OUTCOMES}
+    gap = float(by_outcome[SUCCESS].mean() - by_outcome[FAIL].mean()) \
+        if len(by_outcome[SUCCESS]) and len(by_outcome[FAIL]) else math.nan
+    distribution = {o: {'n': int(len(v)), 'mean': float(v.mean()), 'min': float(v.min()),
+                        'median': float(np.median(v)), 'max': float(v.max())}
+                    for o, v in by_outcome.items() if len(v)}
+    return {'kendall_tau': tau, 'success_fail_gap': gap, 'final_progress': distribution}

@@ -19,6 +19,9 @@ update costs a few microseconds.
 from dataclasses import dataclass
 import math
 
+from robodopamine_ros.success import DEFAULT_DELTA, DEFAULT_HOLD_TICKS, SuccessConfig, \
+    SuccessDetector
+
 FUSION_MODES = ('mean', 'consistency')
 
 
@@ -29,7 +32,8 @@ class ProgressConfig:
     fusion: str = 'mean'       # 'mean' or 'consistency'
     alpha: float = 20.0        # consistency sharpness: w = exp(-alpha * delta^2)
     eps: float = 1e-3          # [ours] keeps delta finite when both anchored views read 0
-    success_delta: float = 0.05  # success when progress >= 1 - success_delta
+    success_delta: float = DEFAULT_DELTA  # success when progress >= 1 - success_delta ...
+    success_hold: int = DEFAULT_HOLD_TICKS  # ... for this many ticks in a row (success.py)
     hop_deadband: float = 0.0  # [ours] incremental hops with |H| below this count as 0
 
     def __post_init__(self):
@@ -41,6 +45,9 @@ class ProgressConfig:
             raise ValueError(f'eps must be a finite number > 0, got {self.eps!r}')
         if not 0.0 <= self.success_delta < 1.0:
             raise ValueError(f'success_delta must be in [0, 1), got {self.success_delta!r}')
+        if not (isinstance(self.success_hold, int) and self.success_hold >= 1):
+            raise ValueError(f'success_hold must be an integer >= 1 (GRM ticks), got '
+                             f'{self.success_hold!r}')
         if not 0.0 <= self.hop_deadband < 1.0:
             raise ValueError(f'hop_deadband must be in [0, 1), got {self.hop_deadband!r}')
 
@@ -99,6 +106,8 @@ class ProgressTracker:
         """Start a new episode: progress 0 at tick 0."""
         self._estimate = ProgressEstimate(0, 0.0, 0.0, 0.0, 0.0, math.nan, 1.0, False)
         self.history = [self._estimate]
+        self.success = SuccessDetector(SuccessConfig(self.config.success_delta,
+                                                     self.config.success_hold))
 
     @property
     def estimate(self):
@@ -139,6 +148,6 @@ class ProgressTracker:
         self._estimate = ProgressEstimate(
             tick=self._estimate.tick + 1, progress=progress, incremental=phi_i, forward=phi_f,
             backward=phi_b, hop=hop_incremental if answered_i else math.nan,
-            confidence=confidence, success=progress >= 1.0 - cfg.success_delta, frame=frame)
+            confidence=confidence, success=self.success.update(progress), frame=frame)
         self.history.append(self._estimate)
         return self._estimate

@@ -91,16 +91,21 @@ def shaping_term(progress_before, progress_after, gamma, terminal,
     return gamma * potential_after - progress_before
 
 
-def shape(progress_before, progress_after, config, terminal=False, truncated=False):
+def shape(progress_before, progress_after, config, terminal=False, truncated=False,
+          success=None):
     """
     Shaped reward of one step from Phi(s) and Phi(s').
 
-    The step is terminal when the caller says so (e.g. a failure that ends the episode) or when
-    it reaches success and config.terminate_on_success. A truncated step is never terminal.
+    success: whether the step reached success, as a detector with hysteresis decided
+    (success.SuccessDetector: the GRM's ``success`` flag); None applies the instantaneous rule
+    Phi(s') >= 1 - delta. The step is terminal when the caller says so (e.g. a failure that
+    ends the episode) or when it reaches success and config.terminate_on_success. A truncated
+    step is never terminal.
     """
     _check_progress('progress_before', progress_before)
     _check_progress('progress_after', progress_after)
-    success = progress_after >= 1.0 - config.success_delta
+    if success is None:
+        success = progress_after >= 1.0 - config.success_delta
     terminal = bool(terminal or (success and config.terminate_on_success)) and not truncated
     sparse = 1.0 if success else 0.0
     shaping = shaping_term(progress_before, progress_after, config.gamma, terminal,
@@ -181,19 +186,26 @@ class RewardStepper:
         self.step_index = 0
         self.progress = 0.0        # Phi in effect now (observed)
         self.previous = 0.0        # Phi(s) of the next step
+        self.success = None        # detected success of the newest progress (None: the rule)
         self.done = False
 
-    def observe(self, progress):
-        """Record the newest progress estimate (clamped to [0, 1]; NaN is ignored)."""
+    def observe(self, progress, success=None):
+        """
+        Record the newest progress estimate (clamped to [0, 1]; NaN is ignored).
+
+        success: the GRM's detected success (hysteresis) for it, or None: the threshold rule.
+        """
         if progress == progress:
             self.progress = min(max(float(progress), 0.0), 1.0)
+        self.success = success
 
     def tick(self):
         """Return (step index, ShapedReward) for the control step ending now, or None."""
         if self.done:
             return None
         truncated = self.max_steps > 0 and self.step_index + 1 >= self.max_steps
-        reward = shape(self.previous, self.progress, self.config, truncated=truncated)
+        reward = shape(self.previous, self.progress, self.config, truncated=truncated,
+                       success=self.success)
         index = self.step_index
         self.step_index += 1
         self.previous = self.progress

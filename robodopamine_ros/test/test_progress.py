@@ -104,11 +104,13 @@ def test_consistency_without_both_anchored_views_holds():
 
 
 def test_success_flag_and_deadband():
-    tracker = ProgressTracker(ProgressConfig(success_delta=0.05, hop_deadband=0.02))
+    tracker = ProgressTracker(ProgressConfig(success_delta=0.05, hop_deadband=0.02,
+                                             success_hold=2))
     e = tracker.update(0.01, 0.0, -1.0)
     assert e.hop == 0.0 and e.incremental == 0.0
     assert not e.success
-    assert tracker.update(1.0, 1.0, 0.0).success
+    assert not tracker.update(1.0, 1.0, 0.0).success   # the threshold must hold 2 ticks
+    assert tracker.update(0.0, 1.0, 0.0).success
 
 
 @pytest.mark.parametrize('kwargs, message', [
@@ -117,6 +119,7 @@ def test_success_flag_and_deadband():
     ({'alpha': math.inf}, 'alpha must be'),
     ({'eps': 0.0}, 'eps must be'),
     ({'success_delta': 1.0}, 'success_delta'),
+    ({'success_hold': 0}, 'success_hold'),
 ])
 def test_bad_parameters(kwargs, message):
     with pytest.raises(ValueError, match=message):

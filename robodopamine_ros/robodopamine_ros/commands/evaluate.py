@@ -28,7 +28,8 @@ def add_arguments(parser):
 def run(args):
     from robodopamine_ros import demos
     from robodopamine_ros.evaluation import evaluate_model, plot_progress
-    from robodopamine_ros.metrics import completion_accuracy, OUTCOMES
+    from robodopamine_ros.metrics import completion_accuracy, OUTCOMES, outcome_ranking
+    from robodopamine_ros.success import SuccessConfig
     from robodopamine_ros.progress import ProgressConfig
 
     from robodopamine_ros.grm.loading import load_grm
@@ -64,6 +65,9 @@ def run(args):
         accuracy, confusion = completion_accuracy([c for c, _ in known], [lab for _, lab in known])
         summary['completion_accuracy'] = accuracy
         summary['confusion'] = confusion
+        summary['completion_accuracy_detector'], _ = completion_accuracy(
+            [c for c, _ in known], [lab for _, lab in known], success=SuccessConfig())
+        summary.update(outcome_ranking([c[-1] for c, _ in known], [lab for _, lab in known]))
     for key in ('voc_fused', 'voc_incremental', 'voc_minus', 'mae_vs_keyframes'):
         values = [r[key] for r in results if key in r and not math.isnan(r[key])]
         if values:
@@ -75,6 +79,8 @@ def run(args):
         print(f'{r["path"]}: ' + ', '.join(f'{k} {v:.3f}' if isinstance(v, float) else f'{k} {v}'
                                            for k, v in r.items() if k not in ('path',)))
     for key, value in summary.items():
-        if key.startswith('mean_') or key == 'completion_accuracy':
+        shown = ('completion_accuracy', 'completion_accuracy_detector', 'kendall_tau',
+                 'success_fail_gap')
+        if key.startswith('mean_') or key in shown:
             print(f'{key}: {value:.3f}')
     return 0

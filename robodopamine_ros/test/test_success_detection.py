@@ -1,0 +1,84 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Automatic success with hysteresis, where it is used, and the outcome-ranking metrics."""
+
+import math
+
+from hypothesis import given, strategies as st
+import pytest
+from robodopamine_ros.metrics import classify_completion, FAIL, outcome_ranking, PARTIAL, \
+    SUCCESS
+from robodopamine_ros.progress import ProgressConfig, ProgressTracker
+from robodopamine_ros.shaping import RewardStepper, ShapingConfig
+from robodopamine_ros.success import first_success, SuccessConfig, SuccessDetector
+
+
+def test_the_threshold_must_hold_for_k_ticks_then_success_latches():
+    detector = SuccessDetector(SuccessConfig(delta=0.05, hold_ticks=3))
+    seen = [detector.update(p) for p in (0.5, 0.96, 0.97, 0.9, 0.95, 0.99, 0.96, 0.2, 0.1)]
+    assert seen == [False, False, False, False, False, False, True, True, True]
+    detector.reset()
+    assert not detector.update(0.99) and not detector.detected
+
+
+def test_one_tick_is_the_papers_instant_rule_and_nan_counts_as_below():
+    assert first_success([0.1, 0.95, 0.2], SuccessConfig(hold_ticks=1)) == 1
+    assert first_success([0.96, math.nan, 0.96, 0.96], SuccessConfig(hold_ticks=2)) == 3
+    assert first_success([0.9] * 20, SuccessConfig()) is None
+
+
+@given(st.lists(st.floats(0.0, 1.0), max_size=40), st.integers(1, 5))
+def test_detection_means_a_run_of_k_ticks_above_the_threshold(curve, k):
+    config = SuccessConfig(delta=0.05, hold_ticks=k)
+    index = first_success(curve, config)
+    runs = [all(v >= 0.95 for v in curve[i - k + 1:i + 1]) for i in range(k - 1, len(curve))]
+    assert (index is None) == (not any(runs))
+    if index is not None:
+        assert all(v >= 0.95 for v in curve[index - k + 1:index + 1])
+
+
+@pytest.mark.parametrize('settings', [{'delta': 1.0}, {'hold_ticks': 0}, {'hold_ticks': 2.5}])
+def test_bad_settings_are_named(settings):
+    with pytest.raises(ValueError, match='success'):
+        SuccessConfig(**settings)
+
+
+def test_the_tracker_publishes_detected_success_and_shaping_pays_it_once_detected():
+    tracker = ProgressTracker(ProgressConfig(success_hold=2))
+    first = tracker.update(0.97, 0.97, -0.03)      # one optimistic tick: not yet
+    second = tracker.update(0.0, 0.98, -0.02)
+    assert first.progress >= 0.95 and not first.success and second.success
+    stepper = RewardStepper(ShapingConfig(gamma=0.98), max_steps=10)
+    stepper.observe(first.progress, first.success)
+    _, step = stepper.tick()
+    assert step.sparse_reward == 0.0 and not step.terminal   # the instant rule would end it
+    stepper.observe(second.progress, second.success)
+    _, step = stepper.tick()
+    assert step.sparse_reward == 1.0 and step.terminal
+
+
+def test_completion_with_the_detector_and_with_the_papers_rule():
+    spike = [0.1, 0.3, 0.96, 0.4, 0.85, 0.82, 0.84]    # one spike, ends high: the paper's SUCCESS
+    held = [0.1, 0.5, 0.96, 0.97, 0.98, 0.6, 0.5]      # held at the goal, then knocked back
+    assert classify_completion(spike) == SUCCESS
+    assert classify_completion(spike, success=SuccessConfig(hold_ticks=3)) == PARTIAL
+    assert classify_completion(held, success=SuccessConfig(hold_ticks=3)) == SUCCESS
+    assert classify_completion([0.1] * 5, success=SuccessConfig()) == FAIL
+
+
+def test_outcome_ranking_tau_gap_and_distribution():
+    final = [0.9, 0.95, 0.5, 0.6, 0.1, 0.2]
+    labels = [SUCCESS, SUCCESS, PARTIAL, PARTIAL, FAIL, FAIL]
+    result = outcome_ranking(final, labels)
+    # perfectly ordered; tau-b counts the 3 pairs tied in outcome: 12 / sqrt(12 x 15)
+    assert result['kendall_tau'] == pytest.approx(12 / math.sqrt(180))
+    assert result['success_fail_gap'] == pytest.approx(0.775)
+    assert result['final_progress'][FAIL] == {'n': 2, 'mean': pytest.approx(0.15), 'min': 0.1,
+                                              'median': pytest.approx(0.15), 'max': 0.2}
+    flipped = outcome_ranking(final[::-1], labels)    # failures credited with the most progress
+    assert flipped['kendall_tau'] == pytest.approx(-12 / math.sqrt(180))
+    assert flipped['success_fail_gap'] < 0
+    one_outcome = outcome_ranking([0.2, 0.3], [FAIL, FAIL])
+    assert math.isnan(one_outcome['kendall_tau']) and math.isnan(one_outcome['success_fail_gap'])
+    with pytest.raises(ValueError, match="labels must be in.*'won'"):
+        outcome_ranking([0.2], ['won'])
