@@ -27,7 +27,8 @@ setup(
     packages=find_packages(exclude=['test', 'test.*']),
     # Our .msg files (robodopamine_ros/msg links to ../robodopamine_interfaces/msg), so the
     # ROS-free bag tools register our types from the one source of truth.
-    package_data={package_name: ['msg/*.msg']},
+    # ...the VLM prompt templates and the pre-trained compact GRM (grm/pretrained/MODEL_CARD.md)
+    package_data={package_name: ['msg/*.msg', 'grm/prompts/*.txt', 'grm/pretrained/*']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),

@@ -34,6 +34,11 @@ SUBCOMMANDS = {
     'train': ('robodopamine_ros.commands.train',
               'Dopamine-RL on the simulated robot: GRM from one demo, Cal-QL or ConRFT, '
               'success curve'),
+    'corpus': ('robodopamine_ros.commands.corpus',
+               'record the multi-task simulated corpus the GRM is pre-trained on'),
+    'pretrain': ('robodopamine_ros.commands.pretrain',
+                 'pre-train the compact GRM on a corpus (the model one-shot adaptation starts '
+                 'from)'),
     'keyframes': ('robodopamine_ros.commands.keyframes',
                   'propose sub-task keyframes for a demo, or render a contact sheet of them'),
 }

@@ -29,6 +29,9 @@ def add_arguments(parser):
     parser.add_argument('--distill-from', default=None, metavar='TEACHER_DIR',
                         help='compact: train on the hops of this teacher GRM (a VLM or '
                              'compact model folder) instead of the keyframe labels')
+    parser.add_argument('--init', default='pretrained', metavar='pretrained|scratch|DIR',
+                        help='compact: start from the pre-trained GRM shipped with the '
+                             'package (default), from random weights, or from a model folder')
     parser.add_argument('--steps', type=int, default=300, help='training steps (300)')
     parser.add_argument('--pool', type=int, default=24, help='states per step (24)')
     parser.add_argument('--size', type=int, nargs=2, metavar=('W', 'H'), default=(64, 48),
@@ -41,7 +44,7 @@ def add_arguments(parser):
 
 
 def adapt(demo, output, steps=300, pool=24, size=(64, 48), seed=0, episode=None, log=print,
-          options=None):
+          options=None, init='pretrained'):
     """
     Adapt a compact GRM on a demo (or a loaded Episode); return (model, history).
 
@@ -76,15 +79,16 @@ def adapt(demo, output, steps=300, pool=24, size=(64, 48), seed=0, episode=None,
         model.save(output, references, extra={'task': episode.instructions[0],
                                               'checkpoint_step': step})
 
-    from robodopamine_ros.grm.compact import CompactGRM
-    model = CompactGRM.create(image_size=list(size), task=episode.instructions[0])
+    from robodopamine_ros.grm.pretrain import initial_model
+    model = initial_model(init, size)
+    model.config['task'] = episode.instructions[0]
     model, history = adapt_compact(episode, config, model=model, on_step=on_step,
                                    on_eval=on_eval)
     bar.close()
     metrics, curves = evaluate_model(model, episode, references)
     history['final'] = metrics
     training = {'demo': str(demo), 'steps': steps, 'seconds': history['seconds'],
-                'final': metrics}
+                'init': str(init), 'final': metrics}
     model.save(output, references, extra={'task': episode.instructions[0],
                                           'checkpoint_step': steps, 'training': training})
     (output / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
@@ -132,7 +136,7 @@ def run(args):
     if args.distill_from:
         return _distill(args, steps)
     adapt(args.demo, args.output, steps=steps, pool=args.pool, size=tuple(args.size),
-          seed=args.seed, options=read_options(args))
+          seed=args.seed, options=read_options(args), init=args.init)
     return 0
 
 

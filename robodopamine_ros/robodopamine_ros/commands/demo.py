@@ -45,6 +45,10 @@ def add_arguments(parser):
                         help='simulated robot: online Dopamine-RL episodes after the GRM '
                              'stage (the default back-end, GRM-shaped reward; 0 skips; 20 is a '
                              'first look, bench/bench_rl.py runs the full comparison)')
+    parser.add_argument('--init', default='pretrained', metavar='pretrained|scratch|DIR',
+                        help='where one-shot adaptation starts: the pre-trained GRM shipped '
+                             'with the package (default; also scored zero-shot), random '
+                             'weights, or a model folder')
     parser.add_argument('--quick', action='store_true',
                         help='smoke run (under a minute): 60 adaptation steps, a few short '
                              'rollouts (recorded demo: its first 300 frames)')
@@ -91,7 +95,7 @@ def run_recorded(args):
     print(f'[3/5] adapting a compact GRM one-shot ({steps} steps), scoring every {every} '
           'frames (frames the GRM never trained on)')
     model, _ = adapt(demo, output / 'compact_grm', steps=steps, episode=episode,
-                     log=lambda text: print('      ' + text))
+                     log=lambda text: print('      ' + text), init=args.init)
     start, end = reference_frames(episode)
     references = (episode.views['front'][start], episode.views['front'][end])
     metrics, curves = evaluate_model(model, episode, references, every=every)
@@ -202,7 +206,7 @@ def run_simulated(args):
 
         print(f'[3/7] adapting a compact GRM one-shot on it ({steps} steps)')
         model, _ = adapt(demo_bag, output / 'compact_grm', steps=steps, episode=demo,
-                         log=lambda text: print('      ' + text))
+                         log=lambda text: print('      ' + text), init=args.init)
         start, end = reference_frames(demo)
         references = (demo.views['front'][start], demo.views['front'][end])
 
@@ -223,6 +227,10 @@ def run_simulated(args):
     results = {'compact GRM': (model, 'mean'),
                'compact GRM, consistency fusion': (model, 'consistency'),
                'pixel baseline': (PixelBaselineGRM(), 'mean')}
+    if args.init != 'scratch':   # the starting point, before adaptation: zero-shot
+        from robodopamine_ros.grm.pretrain import initial_model
+        results['pre-trained GRM, zero-shot'] = (initial_model(args.init, model.config[
+            'image_size']), 'mean')
     table, curves_of = {}, {}
     for name, (grm, fusion) in results.items():
         rows = []

@@ -130,6 +130,25 @@ def pair_loss(model, views, refs, progress, config, generator, rng):
     return smooth_l1(prediction, target, weight), prediction, target
 
 
+def make_optimizer(model, config, pct_start=0.1):
+    """AdamW with a one-cycle learning rate over config.steps (one-shot and pre-training)."""
+    optimizer = torch.optim.AdamW(model.net.parameters(), lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=config.steps,
+                                                   pct_start=pct_start)
+    return optimizer, schedule
+
+
+def optimizer_step(model, optimizer, schedule, loss):
+    """One update on a loss (gradient norm clipped to 1); returns the loss value."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.net.parameters(), 1.0)
+    optimizer.step()
+    schedule.step()
+    return loss.item()
+
+
 def adapt_compact(episode, config=CompactTrainConfig(), model=None, on_step=None,
                   on_eval=None, evaluate_every=None):
     """
@@ -159,10 +178,7 @@ def adapt_compact(episode, config=CompactTrainConfig(), model=None, on_step=None
     train_frames, train_progress = train_frames[order], progress[train_frames][order]
     progress_t = torch.from_numpy(progress).float()
 
-    optimizer = torch.optim.AdamW(model.net.parameters(), lr=config.lr,
-                                  weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=config.steps,
-                                                   pct_start=0.1)
+    optimizer, schedule = make_optimizer(model, config)
     history = {'config': asdict(config), 'loss': [], 'eval': []}
     references = (episode.views['front'][start_frame], episode.views['front'][end_frame])
     started = time.perf_counter()
@@ -172,12 +188,7 @@ def adapt_compact(episode, config=CompactTrainConfig(), model=None, on_step=None
                             rng)
         loss, _, _ = pair_loss(model, frames[pool], refs, progress_t[pool], config, generator,
                                rng)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.net.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        history['loss'].append(loss.item())
+        history['loss'].append(optimizer_step(model, optimizer, schedule, loss))
         if on_step:
             on_step(step, history['loss'][-1])
         if step % config.eval_every == 0 or step == config.steps:

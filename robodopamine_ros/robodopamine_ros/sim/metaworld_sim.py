@@ -122,9 +122,15 @@ class MetaWorldSim(gymnasium.Env):
 
     # layouts ----------------------------------------------------------------------------------
     def layout_for_seed(self, seed):
-        """Draw the task's object / goal vector for a seed from Meta-World's reset space."""
-        space = self.env._random_reset_space
-        return np.random.default_rng(seed).uniform(space.low, space.high)
+        """
+        Return the task's object / goal vector for a seed, or None: Meta-World samples it.
+
+        None (here) lets Meta-World draw it from its reset space with its generator seeded by
+        us, so the task's own constraints hold (several tasks re-draw until, e.g., object and
+        goal are far enough apart: a fixed vector that breaks one would loop for ever).
+        A subclass that knows its task's constraints may return a vector (PegInsertionSim).
+        """
+        return None
 
     def reset(self, *, seed=None, options=None):
         """Start an episode on the layout of `seed` (a random layout when seed is None)."""
@@ -133,10 +139,16 @@ class MetaWorldSim(gymnasium.Env):
         super().reset(seed=seed)
         if seed is None:
             seed = int(self.np_random.integers(2 ** 31))
-        self.layout = self.layout_for_seed(seed)
-        data = {'env_cls': self._cls, 'rand_vec': self.layout, 'partially_observable': False}
+        layout = self.layout_for_seed(seed)
+        space = self.env._random_reset_space
+        data = {'env_cls': self._cls, 'partially_observable': False,
+                'rand_vec': layout if layout is not None else (space.low + space.high) / 2}
         self.env.set_task(Task(env_name=self.env_name, data=pickle.dumps(data)))
+        if layout is None:   # Meta-World draws it, seeded by us
+            self.env._freeze_rand_vec, self.env.seeded_rand_vec = False, True
+            self.env.seed(int(seed))
         state, info = self.env.reset()
+        self.layout = np.array(self.env._last_rand_vec, dtype=np.float64)
         self.state = np.asarray(state, dtype=np.float64)
         self.steps = 0
         self.succeeded = False

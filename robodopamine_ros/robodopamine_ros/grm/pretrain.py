@@ -1,0 +1,209 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Pre-training the compact GRM on a multi-task corpus (sim/corpus.py), before one-shot adaptation.
+
+The network is the one-shot model's (grm/compact.py) and the loss is the one-shot loss
+(adapt_compact.pair_loss: all pairs of a pool of states, hop labels, balanced hop bins). What
+changes is where pools come from: each step draws one task, and its pool mixes
+
+- states of the task's expert episodes, stratified over progress (every part of the task
+  equally often), with the start and the goal of one of them always in;
+- states of its halfway episodes (progress frozen where the expert stopped) and of its random
+  episodes (progress 0): motion that is not progress, so the model learns not to credit it.
+
+The task is given to the model the way a one-shot task is: by its reference start and goal
+views (the task's first expert episode). A few tasks are held out (never trained on) and the
+mean dense VOC of their expert episodes and the mean final progress of their random episodes
+are measured as training goes: they say whether the model generalizes to unseen tasks.
+"""
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+import time
+
+import numpy as np
+from robodopamine_ros.grm.adapt_compact import make_optimizer, optimizer_step, pair_loss
+from robodopamine_ros.grm.compact import CompactGRM
+from robodopamine_ros.sim.corpus import FORMAT, load_task
+import torch
+
+PRETRAINED_TASK = 'pre-trained on the multi-task corpus; adapt it one-shot on your task'
+# the model shipped with the package (written by `robodopamine pretrain`, see its MODEL_CARD.md)
+SHIPPED = Path(__file__).resolve().parent / 'pretrained'
+
+
+def initial_model(init, image_size):
+    """
+    The compact GRM one-shot adaptation starts from.
+
+    init: 'pretrained' (the shipped model), 'scratch' (random weights) or a model folder.
+    Raises ValueError when the model's image size is not image_size, naming both, and
+    FileNotFoundError when the folder is missing.
+    """
+    if init == 'scratch':
+        return CompactGRM.create(image_size=list(image_size))
+    folder = SHIPPED if init == 'pretrained' else Path(init)
+    if not (folder / 'model.safetensors').is_file():
+        raise FileNotFoundError(f'{folder}: no pre-trained compact GRM there (`robodopamine '
+                                'pretrain` writes one); use --init scratch to adapt from '
+                                'random weights')
+    model = CompactGRM.load(folder)
+    if tuple(model.config['image_size']) != tuple(image_size):
+        raise ValueError(f'{folder}: the pre-trained model takes {model.config["image_size"]} '
+                         f'images, adaptation was asked for {list(image_size)}')
+    return model
+
+
+@dataclass
+class PretrainConfig:
+    steps: int = 3000
+    pool: int = 24
+    expert_share: float = 0.6        # of the pool (after start and goal): expert states
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    image_size: tuple = (64, 48)
+    colour_jitter: float = 0.15      # augmentation, as adapt_compact's
+    max_shift: int = 3
+    view_dropout: float = 0.1
+    holdout_tasks: int = 4           # every n-th task of the corpus is held out (0: none)
+    eval_every: int = 500
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.pool < 4:
+            raise ValueError(f'pool must be >= 4 states, got {self.pool}')
+        if not 0.0 < self.expert_share <= 1.0:
+            raise ValueError(f'expert_share must be in (0, 1], got {self.expert_share}')
+        self.image_size = tuple(self.image_size)
+
+
+class Corpus:
+    """The tasks of a corpus folder in memory: references and episodes per task."""
+
+    def __init__(self, folder, image_size):
+        import json
+
+        folder = Path(folder)
+        manifest_path = folder / 'corpus.json'
+        if not manifest_path.is_file():
+            raise ValueError(f'{folder}: no corpus.json (record one with `robodopamine corpus`)')
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get('format') != FORMAT:
+            raise ValueError(f'{manifest_path}: format {manifest.get("format")!r}, expected '
+                             f'{FORMAT!r}')
+        size = tuple(manifest['settings']['image_size'])
+        if size != tuple(image_size):
+            raise ValueError(f'{folder} holds {size[0]}x{size[1]} images, the model takes '
+                             f'{image_size[0]}x{image_size[1]}')
+        self.names = sorted(manifest['tasks'])
+        if not self.names:
+            raise ValueError(f'{folder}: the corpus holds no finished task')
+        self.tasks = {name: load_task(folder / name) for name in self.names}
+
+    def split(self, every):
+        """Return (training task names, held-out task names): every n-th task is held out."""
+        if every <= 0:
+            return list(self.names), []
+        held = self.names[every - 1::every]
+        return [n for n in self.names if n not in held], held
+
+
+def sample_pool(references, episodes, config, rng):
+    """
+    One pool of a task: (views (K, 3, H, W, 3) uint8, progress (K,) float32).
+
+    Start and goal of a random expert episode first, then expert states stratified over
+    progress, then states of the halfway and random episodes.
+    """
+    is_expert = [bool(e[2] and e[1][-1] >= 0.99) for e in episodes]
+    experts = [e for e, x in zip(episodes, is_expert) if x]
+    others = [e for e, x in zip(episodes, is_expert) if not x] or experts
+    views, progress = [], []
+    first = experts[rng.integers(len(experts))]
+    for frame in (0, len(first[1]) - 1):
+        views.append(first[0][frame])
+        progress.append(first[1][frame])
+    k = config.pool - 2
+    n_expert = max(1, int(round(k * config.expert_share)))
+    targets = (np.arange(n_expert) + rng.random(n_expert)) / n_expert
+    for target in targets:
+        v, p, _ = experts[rng.integers(len(experts))]
+        frame = int(np.clip(np.searchsorted(p, target), 0, len(p) - 1))
+        views.append(v[frame])
+        progress.append(p[frame])
+    for _ in range(k - n_expert):
+        v, p, _ = others[rng.integers(len(others))]
+        frame = int(rng.integers(len(p)))
+        views.append(v[frame])
+        progress.append(p[frame])
+    return np.stack(views), np.asarray(progress, dtype=np.float32)
+
+
+def progress_of(model, views, references, every=3):
+    """Fused progress over recorded views (T, 3, H, W, 3), a tick every `every` frames."""
+    from robodopamine_ros.grm.base import ProgressEstimator
+
+    estimator = ProgressEstimator(model, model.config['task'], references[0], references[1])
+    estimator.start(tuple(views[0]))
+    frames = list(range(every, len(views), every))
+    if not frames or frames[-1] != len(views) - 1:
+        frames.append(len(views) - 1)
+    return np.array([0.0] + [estimator.tick(tuple(views[f]), frame=f).estimate.progress
+                             for f in frames])
+
+
+def evaluate_tasks(model, corpus, names):
+    """Mean dense VOC of expert episodes and mean final progress of random ones, per task set."""
+    from robodopamine_ros.metrics import voc
+
+    vocs, random_final = [], []
+    model.net.eval()
+    for name in names:
+        references, episodes = corpus.tasks[name]
+        for views, progress, success in episodes:
+            curve = progress_of(model, views, references)
+            if success and progress[-1] >= 0.99:
+                vocs.append(voc(curve))
+            elif progress.max() == 0.0:
+                random_final.append(float(curve[-1]))
+    return {'voc_expert': float(np.mean(vocs)) if vocs else float('nan'),
+            'final_progress_random': float(np.mean(random_final)) if random_final
+            else float('nan')}
+
+
+def pretrain(corpus_dir, config=PretrainConfig(), on_step=None, on_eval=None):
+    """Pre-train a compact GRM on a corpus; returns (model, history)."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    corpus = Corpus(corpus_dir, config.image_size)
+    train_names, held_out = corpus.split(config.holdout_tasks)
+    model = CompactGRM.create(image_size=list(config.image_size), task=PRETRAINED_TASK)
+    optimizer, schedule = make_optimizer(model, config, pct_start=max(0.05, 2.0 / config.steps))
+    history = {'config': asdict(config), 'train_tasks': train_names, 'held_out': held_out,
+               'loss': [], 'eval': []}
+    started = time.perf_counter()
+    for step in range(1, config.steps + 1):
+        model.net.train()
+        references, episodes = corpus.tasks[train_names[rng.integers(len(train_names))]]
+        views, progress = sample_pool(references, episodes, config, rng)
+        loss, _, _ = pair_loss(model, torch.from_numpy(views), torch.from_numpy(references),
+                               torch.from_numpy(progress), config, generator, rng)
+        history['loss'].append(optimizer_step(model, optimizer, schedule, loss))
+        if on_step:
+            on_step(step, history['loss'][-1])
+        if step % config.eval_every == 0 or step == config.steps:
+            metrics = {'step': step, 'seconds': round(time.perf_counter() - started, 1)}
+            for label, names in (('held_out', held_out), ('train', train_names[:len(held_out)
+                                                                            or 4])):
+                metrics.update({f'{label}/{k}': v for k, v in
+                                evaluate_tasks(model, corpus, names).items()})
+            model._cache.clear()
+            history['eval'].append(metrics)
+            if on_eval:
+                on_eval(step, metrics)
+    model.net.eval()
+    model._cache.clear()
+    history['seconds'] = round(time.perf_counter() - started, 1)
+    return model, history
