@@ -49,8 +49,8 @@ def run(args):
             bar.set_postfix(loss=f'{loss:.4f}')
 
     def on_eval(step, metrics):
-        bar.write(f'step {step}: ' + ', '.join(f'{k} {v:.3f}' for k, v in metrics.items()
-                                                if k != 'step'))
+        shown = ', '.join(f'{k} {v:.3f}' for k, v in metrics.items() if k != 'step')
+        bar.write(f'step {step}: {shown}')
 
     model, history = pretrain(args.corpus, config, on_step, on_eval)
     bar.close()

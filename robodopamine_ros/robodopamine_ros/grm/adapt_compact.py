@@ -131,7 +131,7 @@ def pair_loss(model, views, refs, progress, config, generator, rng):
 
 
 def make_optimizer(model, config, pct_start=0.1):
-    """AdamW with a one-cycle learning rate over config.steps (one-shot and pre-training)."""
+    """Return AdamW and its one-cycle learning rate over config.steps (one-shot, pre-training)."""
     optimizer = torch.optim.AdamW(model.net.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=config.steps,

@@ -35,7 +35,7 @@ SHIPPED = Path(__file__).resolve().parent / 'pretrained'
 
 def initial_model(init, image_size):
     """
-    The compact GRM one-shot adaptation starts from.
+    Return the compact GRM one-shot adaptation starts from.
 
     init: 'pretrained' (the shipped model), 'scratch' (random weights) or a model folder.
     Raises ValueError when the model's image size is not image_size, naming both, and
@@ -195,8 +195,8 @@ def pretrain(corpus_dir, config=PretrainConfig(), on_step=None, on_eval=None):
             on_step(step, history['loss'][-1])
         if step % config.eval_every == 0 or step == config.steps:
             metrics = {'step': step, 'seconds': round(time.perf_counter() - started, 1)}
-            for label, names in (('held_out', held_out), ('train', train_names[:len(held_out)
-                                                                            or 4])):
+            compared = train_names[:len(held_out) or 4]   # as many training tasks
+            for label, names in (('held_out', held_out), ('train', compared)):
                 metrics.update({f'{label}/{k}': v for k, v in
                                 evaluate_tasks(model, corpus, names).items()})
             model._cache.clear()

@@ -75,8 +75,11 @@ def gripper_segments(actions, num_frames, frame_steps):
 
 
 def _run(sim, seed, policy, max_steps, every):
-    """Run one episode; returns (views (T, 3, H, W, 3), control step of each frame, actions,
-    success)."""
+    """
+    Run one episode with policy(obs, t).
+
+    Returns (views (T, 3, H, W, 3), the control step of each frame, actions, success).
+    """
     def views():   # rendered only for the frames kept
         rendered = sim.render_views()
         return np.stack([rendered[v] for v in VIEWS])
@@ -104,8 +107,9 @@ def _save(path, **arrays):
 
 def record_task(sim, task, folder, layouts, max_steps=200, every=2, seed=0, attempts=3):
     """
-    Record one task's episodes into folder; returns a dict of counts, or raises ValueError
-    when its expert failed every tried layout (the caller skips the task).
+    Record one task's episodes into folder; return a dict of counts.
+
+    Raises ValueError when its expert failed every tried layout (the caller skips the task).
     """
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, len(task)])
