@@ -76,3 +76,12 @@ def test_a_recording_that_cannot_be_a_demonstration_is_named(tmp_path, make_epis
     recording.streams['intervention'] = Stream(stamps, np.zeros(len(stamps), dtype=bool))
     with pytest.raises(DemonstrationError, match='0 operator actions.*deadman'):
         episode_from_recording(recording, joints=7, shaping=SHAPING, source='demo7')
+
+
+def test_bags_load_in_order_with_their_paths(tmp_path, make_episode):
+    from robodopamine_ros.rl.demonstrations import load_demonstrations
+
+    recorded(tmp_path, make_episode)
+    loaded = load_demonstrations(['', str(tmp_path / 'demo')], joints=7, shaping=SHAPING)
+    assert [path for path, _ in loaded] == [str(tmp_path / 'demo')]
+    assert loaded[0][1].episode_id == -1 and len(loaded[0][1].transitions) == 4

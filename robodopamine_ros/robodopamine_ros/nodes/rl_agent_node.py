@@ -36,6 +36,7 @@ from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread, TeleopExpiry
 from robodopamine_ros.rl.agents import AgentConfig
+from robodopamine_ros.rl.demonstrations import load_demonstrations
 from robodopamine_ros.rl.logs import TrainingLog
 from robodopamine_ros.rl.safety import SafetyConfig
 from robodopamine_ros.shaping import ShapingConfig
@@ -116,7 +117,10 @@ class RLAgentNode(Node):
         self.actor.load(learner.actor_state())
         shaping = ShapingConfig(learner.config.gamma, p['success_delta'])
         if p['mode'] == 'train' and len(learner.demo) == 0:
-            self._load_demonstrations(learner, [b for b in p['demo_bags'] if b], shaping)
+            for path, episode in load_demonstrations(p['demo_bags'], p['joints'], shaping):
+                learner.add_episode(episode)
+                self.get_logger().info(f'demonstration {path}: {len(episode.transitions)} '
+                                       'transitions in the demo buffer')
         self.learner = LearnerThread(learner, offline_updates=p['offline_updates'],
                                      pretrain_updates=p['pretrain_updates'])
         if p['mode'] == 'train':
@@ -309,19 +313,6 @@ class RLAgentNode(Node):
                 lambda _: setattr(self, 'pending_start', False))
         elif self.loop.home is not None:
             self.homing = True
-
-    def _load_demonstrations(self, learner, paths, shaping):
-        """Fill the empty demo buffer from recorded demonstrations (bags of mode collect)."""
-        from robodopamine_ros.bags import read_episode
-        from robodopamine_ros.rl.demonstrations import episode_from_recording
-
-        for k, path in enumerate(paths):
-            recording = read_episode(path)
-            episode = episode_from_recording(recording, self.p['joints'], shaping,
-                                             episode_id=-1 - k, source=path)
-            learner.add_episode(episode)
-            self.get_logger().info(f'demonstration {path}: {len(episode.transitions)} '
-                                   'transitions in the demo buffer')
 
     def _on_episode(self, episode):
         self.learner.add_episode(episode)

@@ -96,3 +96,18 @@ def episode_from_recording(recording, joints, shaping, episode_id=-1, source='re
                     intervention=True, progress_before=step.progress_before,
                     progress_after=step.progress_after, sparse_reward=step.sparse_reward)
     return episode
+
+
+def load_demonstrations(paths, joints, shaping):
+    """
+    Read recorded demonstration bags; return [(path, demo-buffer Episode)], in order.
+
+    paths: bag folders (empty entries are skipped); episode ids are -1, -2, ... Raises
+    DemonstrationError (or bags.BagError) naming the bag that cannot serve.
+    """
+    from robodopamine_ros.bags import read_episode
+
+    paths = [str(p) for p in paths if p]
+    return [(path, episode_from_recording(read_episode(path), joints, shaping,
+                                          episode_id=-1 - k, source=path))
+            for k, path in enumerate(paths)]

@@ -150,3 +150,15 @@ def background(ros_context):
     spin = BackgroundSpin(ros_context)
     yield spin
     spin.shutdown()
+
+
+@pytest.fixture(scope='module')
+def model_dir(tmp_path_factory):
+    """A small compact GRM folder (random weights, black and white references)."""
+    import numpy as np
+    from robodopamine_ros.grm.compact import CompactGRM
+
+    folder = tmp_path_factory.mktemp('grm') / 'compact'
+    refs = [np.zeros((48, 64, 3), np.uint8), np.full((48, 64, 3), 255, np.uint8)]
+    CompactGRM.create(task='insert the peg').save(folder, refs)
+    return folder

@@ -5,10 +5,8 @@
 import ast
 from pathlib import Path
 
-import numpy as np
 import pytest
 from rclpy.parameter import Parameter
-from robodopamine_ros.grm.compact import CompactGRM
 from robodopamine_ros.nodes.grm_node import GRMNode
 from robodopamine_ros.nodes.recorder_node import RecorderNode
 from robodopamine_ros.nodes.rl_agent_node import RLAgentNode
@@ -49,14 +47,6 @@ def test_launch_file_names_only_installed_executables():
                        'teleop_node', 'recorder_node'}
     assert started <= installed_executables()
     assert set(nodes) <= set(yaml.safe_load(CONFIG.read_text()))  # each has its YAML section
-
-
-@pytest.fixture(scope='module')
-def model_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp('grm') / 'compact'
-    refs = [np.zeros((48, 64, 3), np.uint8), np.full((48, 64, 3), 255, np.uint8)]
-    CompactGRM.create(task='insert the peg').save(folder, refs)
-    return folder
 
 
 def overrides(section, model_dir, **changes):

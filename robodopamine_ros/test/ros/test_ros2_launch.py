@@ -16,28 +16,18 @@ import subprocess
 import time
 
 from launch_tools import leftover_processes, private_domain, Ros2, ros2_executable
-import numpy as np
 import pytest
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile
 from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, ProgressStamped, \
     RewardStamped
-from robodopamine_ros.grm.compact import CompactGRM
 import yaml
 
 PKG = Path(__file__).resolve().parents[2]
 CONFIG = PKG / 'config' / 'sim_insertion.yaml'
 NODES = {'sim_robot_node', 'grm_node', 'shaping_node', 'rl_agent_node', 'teleop_node'}
 STEPS = 15   # a short episode: 1.5 s at the 10 Hz control rate
-
-
-@pytest.fixture(scope='module')
-def model_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp('grm') / 'compact'
-    refs = [np.zeros((48, 64, 3), np.uint8), np.full((48, 64, 3), 255, np.uint8)]
-    CompactGRM.create(task='insert the peg').save(folder, refs)
-    return folder
 
 
 def short_episodes_params(tmp_path, steps=STEPS, updates=None, seed=None):
