@@ -154,7 +154,7 @@ def background(ros_context):
 
 @pytest.fixture(scope='module')
 def model_dir(tmp_path_factory):
-    """A small compact GRM folder (random weights, black and white references)."""
+    """Write a small compact GRM folder (random weights, black and white references)."""
     import numpy as np
     from robodopamine_ros.grm.compact import CompactGRM
 
