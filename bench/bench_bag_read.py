@@ -23,10 +23,10 @@ import time
 import numpy as np
 from results import record
 
-from robodopamine_ros import bags, images
-from robodopamine_ros.episode import VIEWS
-from robodopamine_ros.interfaces import typestore
-from robodopamine_ros.reference_layout import iter_frames
+from robodopamine_ros.data import bags, images
+from robodopamine_ros.data.episode import VIEWS
+from robodopamine_ros.data.interfaces import typestore
+from robodopamine_ros.data.reference_layout import iter_frames
 
 DEMO = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'robo_dopamine_example' / \
     'episode_001'

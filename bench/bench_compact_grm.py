@@ -20,13 +20,13 @@ import numpy as np
 from results import record
 import torch
 
-from robodopamine_ros import demos
-from robodopamine_ros.commands.adapt import adapt
-from robodopamine_ros.evaluation import evaluate_model
+from robodopamine_ros.data import demos
 from robodopamine_ros.grm.adapt_compact import reference_frames
 from robodopamine_ros.grm.base import GRMQuery, ProgressEstimator
 from robodopamine_ros.grm.compact import CompactGRM
+from robodopamine_ros.grm.one_shot import adapt
 from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
+from robodopamine_ros.reward.evaluation import evaluate_model
 
 DEMO = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'robo_dopamine_example' / \
     'episode_001'

@@ -19,7 +19,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '2')
 
 from results import record  # noqa: E402
 
-from robodopamine_ros import cli  # noqa: E402
+from robodopamine_ros.commands import cli  # noqa: E402
 
 
 def main():

@@ -38,7 +38,7 @@ def cameras(rate, frames):
     """Publish the demo's first `frames` triplets in a loop at `rate` Hz (own process)."""
     import rclpy
     from rclpy.qos import qos_profile_sensor_data
-    from robodopamine_ros.reference_layout import iter_frames
+    from robodopamine_ros.data.reference_layout import iter_frames
     from sensor_msgs.msg import Image
 
     triplets = [views for _, views in iter_frames(DEMO, size=SIZE, stop=frames)]
@@ -95,8 +95,8 @@ def main():
     from rclpy.executors import SingleThreadedExecutor
     from robodopamine_interfaces.msg import ProgressStamped
     from robodopamine_interfaces.srv import StartEpisode
+    from robodopamine_ros.data.reference_layout import iter_frames
     from robodopamine_ros.grm.compact import CompactGRM
-    from robodopamine_ros.reference_layout import iter_frames
 
     prefix = Path(os.environ['AMENT_PREFIX_PATH'].split(':')[0])
     executable = prefix / 'lib' / 'robodopamine_ros' / 'grm_node'

@@ -17,9 +17,9 @@ import time
 from results import record
 
 from robodopamine_ros.commands.labels import load_demonstration
-from robodopamine_ros.labels import build_labels, LabelConfig
-from robodopamine_ros.progress import ProgressConfig, ProgressTracker
-from robodopamine_ros.shaping import shape, ShapingConfig
+from robodopamine_ros.reward.labels import build_labels, LabelConfig
+from robodopamine_ros.reward.progress import ProgressConfig, ProgressTracker
+from robodopamine_ros.reward.shaping import shape, ShapingConfig
 
 DEMO = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'robo_dopamine_example' / \
     'episode_001'

@@ -25,10 +25,10 @@ setup(
     name=package_name,
     version='0.1.0',
     packages=find_packages(exclude=['test', 'test.*']),
-    # Our .msg files (robodopamine_ros/msg links to ../robodopamine_interfaces/msg), so the
+    # Our .msg files (robodopamine_ros/data/msg links to ../robodopamine_interfaces/msg), so the
     # ROS-free bag tools register our types from the one source of truth.
     # ...the VLM prompt templates and the pre-trained compact GRM (grm/pretrained/MODEL_CARD.md)
-    package_data={package_name: ['msg/*.msg', 'grm/prompts/*.txt', 'grm/pretrained/*']},
+    package_data={package_name: ['data/msg/*.msg', 'grm/prompts/*.txt', 'grm/pretrained/*']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
@@ -61,7 +61,7 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
-            'robodopamine = robodopamine_ros.cli:main',
+            'robodopamine = robodopamine_ros.commands.cli:main',
         ] + NODE_SCRIPTS,
     },
 )

@@ -50,6 +50,7 @@ except ImportError:  # older launch
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node, PushRosNamespace
+from robodopamine_ros.data.topics import CAMERA_TOPICS, VIEWS
 import yaml
 
 TRUE, FALSE = ('true', 'True', '1'), ('false', 'False', '0')
@@ -68,7 +69,6 @@ FALLBACK = {'mode': 'train', 'log_dir': 'robodopamine_logs',
             'checkpoint_dir': 'robodopamine_checkpoints'}
 RESPAWN_DELAY_S, RESPAWN_MAX = 2.0, 5
 PARAMS = {True: 'sim_insertion.yaml', False: 'franka_fr3.yaml'}   # by use_sim
-VIEWS = ('front', 'left_wrist', 'right_wrist')
 # the end-effector pose topic by use_sim (franka_ros2's state broadcaster publishes one)
 EE_POSE = {True: 'robodopamine/ee_pose', False: 'franka_robot_state_broadcaster/current_pose'}
 NO_MODEL = ('mode:={mode} needs model_dir:=FOLDER, a GRM adapted on a demonstration. Record '
@@ -100,10 +100,8 @@ def launch_arguments(share):
                               description="'': params_file's, else robodopamine_logs"),
         DeclareLaunchArgument('checkpoint_dir', default_value='',
                               description="'': params_file's, else robodopamine_checkpoints"),
-        DeclareLaunchArgument('front_camera', default_value='cameras/front/image_raw'),
-        DeclareLaunchArgument('left_wrist_camera', default_value='cameras/left_wrist/image_raw'),
-        DeclareLaunchArgument('right_wrist_camera',
-                              default_value='cameras/right_wrist/image_raw'),
+        *(DeclareLaunchArgument(f'{view}_camera', default_value=CAMERA_TOPICS[view])
+          for view in VIEWS),
         DeclareLaunchArgument('cameras', default_value='',
                               description="real arm: '' (your drivers publish the camera "
                                           'topics) or realsense (three realsense2_camera '
@@ -239,7 +237,7 @@ def robot_and_nodes(context):
     if not use_sim:
         check_real_workspace(params_file, os.path.join(share, 'config', PARAMS[True]))
     topics = [value[f'{view}_camera'] for view in VIEWS]
-    cameras = [(f'cameras/{view}/image_raw', topic) for view, topic in zip(VIEWS, topics)]
+    cameras = [(CAMERA_TOPICS[view], topic) for view, topic in zip(VIEWS, topics)]
     reward_topics = [('progress', 'robodopamine/progress'), ('reward', 'robodopamine/reward')]
     command = [('command', 'robodopamine/action')]
     ee_pose = value['ee_pose_topic'] or EE_POSE[use_sim]

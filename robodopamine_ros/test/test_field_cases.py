@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from robodopamine_ros import cli
-from robodopamine_ros.bags import read_episode, ReadOptions, TopicConfig
-from robodopamine_ros.demos import demo_outline, load_demo
+from robodopamine_ros.commands import cli
+from robodopamine_ros.data.bags import read_episode, ReadOptions, TopicConfig
+from robodopamine_ros.data.demos import demo_outline, load_demo
 
 FIELD_CASES = Path(__file__).resolve().parents[2].parent / 'shared' / 'field_cases'
 ZERO_STAMPS = FIELD_CASES / 'zero-header-stamps' / 'zero_stamps_bag'
@@ -156,7 +156,7 @@ def test_overreported_video_uses_the_frames_that_decode(capsys, tmp_path):
 
 def test_yuyv_cameras_decode_to_the_bt601_colours():
     from rosbags.rosbag2 import Reader
-    from robodopamine_ros.interfaces import deserialize, typestore
+    from robodopamine_ros.data.interfaces import deserialize, typestore
 
     episode = read_episode(YUYV)
     assert episode.num_frames == 10 and episode.image_size == (8, 6)

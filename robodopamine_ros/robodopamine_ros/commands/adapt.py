@@ -2,10 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """``robodopamine adapt DEMO -o MODEL_DIR``: one-shot adaptation of a GRM on a demonstration."""
 
-import json
-from pathlib import Path
-
 from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+from robodopamine_ros.data.topics import IMAGE_SIZE
+from robodopamine_ros.grm.one_shot import adapt
 
 
 def add_arguments(parser):
@@ -34,95 +33,13 @@ def add_arguments(parser):
                              'package (default), from random weights, or from a model folder')
     parser.add_argument('--steps', type=int, default=300, help='training steps (300)')
     parser.add_argument('--pool', type=int, default=24, help='states per step (24)')
-    parser.add_argument('--size', type=int, nargs=2, metavar=('W', 'H'), default=(64, 48),
+    parser.add_argument('--size', type=int, nargs=2, metavar=('W', 'H'), default=IMAGE_SIZE,
                         help='network input size (64 48)')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads (default: torch chooses)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--quick', action='store_true', help='smoke run: 60 steps')
     add_reading_arguments(parser)
-
-
-def adapt(demo, output, steps=300, pool=24, size=(64, 48), seed=0, episode=None, log=print,
-          options=None, init='pretrained'):
-    """
-    Adapt a compact GRM on a demo (or a loaded Episode); return (model, history).
-
-    options: demos.ReadOptions for reading a bag demo (ignored when episode is given).
-    """
-    from tqdm import tqdm
-
-    from robodopamine_ros import demos
-    from robodopamine_ros.evaluation import evaluate_model, plot_progress
-    from robodopamine_ros.grm.adapt_compact import (adapt_compact, CompactTrainConfig,
-                                                    reference_frames)
-
-    output = Path(output)
-    episode = episode or demos.load_demo(demo, image_size=tuple(size), options=options)
-    if episode.num_frames < 20:
-        raise ValueError(f'{demo}: {episode.num_frames} frames are too few to adapt a GRM')
-    config = CompactTrainConfig(steps=steps, pool=pool, image_size=tuple(size), seed=seed,
-                                eval_every=max(50, steps // 4))
-    start, end = reference_frames(episode)
-    references = (episode.views['front'][start], episode.views['front'][end])
-    bar = tqdm(total=steps, unit='step', desc='adapt compact GRM', mininterval=1.0)
-
-    def on_step(step, loss):
-        bar.update(1)
-        if step % 25 == 0:
-            bar.set_postfix(loss=f'{loss:.4f}')
-
-    def on_eval(step, metrics):
-        bar.write(f'step {step}: held-out pair error {metrics["heldout_pair_mae"]:.3f}, dense '
-                  f'VOC {metrics["voc_fused"]:.3f}, error vs keyframes '
-                  f'{metrics.get("mae_vs_keyframes", float("nan")):.3f}')
-        model.save(output, references, extra={'task': episode.instructions[0],
-                                              'checkpoint_step': step})
-
-    from robodopamine_ros.grm.pretrain import initial_model
-    model = initial_model(init, size)
-    model.config['task'] = episode.instructions[0]
-    model, history = adapt_compact(episode, config, model=model, on_step=on_step,
-                                   on_eval=on_eval)
-    bar.close()
-    metrics, curves = evaluate_model(model, episode, references)
-    history['final'] = metrics
-    training = {'demo': str(demo), 'steps': steps, 'seconds': history['seconds'],
-                'init': str(init), 'final': metrics}
-    model.save(output, references, extra={'task': episode.instructions[0],
-                                          'checkpoint_step': steps, 'training': training})
-    (output / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
-    plot_progress(curves, f'{episode.episode_id}: compact GRM after {steps} steps',
-                  output / 'progress.png')
-    _plot_loss(history, output / 'loss.png')
-    rows = '\n'.join(f'| {k} | {v:.3f} |' if isinstance(v, float) else f'| {k} | {v} |'
-                     for k, v in metrics.items())
-    (output / 'report.md').write_text(
-        f'# Compact GRM adapted on `{demo}`\n\n{steps} steps in {history["seconds"]} s.\n\n'
-        f'| metric (on the demo, every 10th frame) | value |\n|---|---|\n{rows}\n\n'
-        '![loss](loss.png)\n\n![progress](progress.png)\n')
-    log(f'wrote {output}: config.json, model.safetensors, reference PNGs, report.md, '
-        f'loss.png, progress.png ({history["seconds"]} s of training)')
-    return model, history
-
-
-def _plot_loss(history, path):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    loss = np.array(history['loss'])
-    window = max(1, len(loss) // 50)
-    smooth = np.convolve(loss, np.ones(window) / window, mode='valid')
-    figure, axis = plt.subplots(figsize=(6, 3), dpi=100)
-    axis.semilogy(loss, alpha=0.3, label='loss')
-    axis.semilogy(np.arange(len(smooth)) + window - 1, smooth, label=f'mean of {window}')
-    axis.set_xlabel('step')
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
 
 
 def run(args):
@@ -136,14 +53,14 @@ def run(args):
     if args.distill_from:
         return _distill(args, steps)
     adapt(args.demo, args.output, steps=steps, pool=args.pool, size=tuple(args.size),
-          seed=args.seed, options=read_options(args), init=args.init)
+          seed=args.seed, options=read_options(args), init=args.init, lr=args.lr)
     return 0
 
 
 def _adapt_vlm(args, steps):
     from tqdm import tqdm
 
-    from robodopamine_ros import demos
+    from robodopamine_ros.data import demos
     from robodopamine_ros.grm.adapt_vlm import fine_tune_vlm, save_vlm, VLMTrainConfig
     from robodopamine_ros.grm.vlm import VLMGRM
 
@@ -154,7 +71,7 @@ def _adapt_vlm(args, steps):
     episode = demos.load_demo(args.demo, image_size=None, options=read_options(args))
     if not episode.keyframes:
         raise ValueError(f'{args.demo}: no keyframes; run `robodopamine keyframes propose`')
-    config = VLMTrainConfig(steps=steps, batch=args.batch, lr=args.lr or 1e-4,
+    config = VLMTrainConfig(steps=steps, batch=args.batch, lr=args.lr or VLMTrainConfig.lr,
                             lora_rank=args.lora_rank, seed=args.seed)
     bar = tqdm(total=steps, unit='step', desc='fine-tune VLM GRM', mininterval=1.0)
     losses = fine_tune_vlm(grm, episode, config,
@@ -169,16 +86,16 @@ def _adapt_vlm(args, steps):
 def _distill(args, steps):
     from tqdm import tqdm
 
-    from robodopamine_ros import demos
-    from robodopamine_ros.grm.loading import load_grm
+    from robodopamine_ros.data import demos
     from robodopamine_ros.grm.adapt_compact import CompactTrainConfig, reference_frames
     from robodopamine_ros.grm.distill import distill_compact
+    from robodopamine_ros.grm.loading import load_grm
 
     teacher, _ = load_grm(args.distill_from, device=args.device)
     options = read_options(args)
     episode = demos.load_demo(args.demo, image_size=tuple(args.size), options=options)
     config = CompactTrainConfig(steps=steps, image_size=tuple(args.size), seed=args.seed,
-                                lr=args.lr or 1e-3)
+                                lr=args.lr or CompactTrainConfig.lr)
     # a VLM teacher sees the recorded resolution; the student its own input size
     full = demos.load_demo(args.demo, image_size=None, options=options) \
         if teacher.name == 'vlm' else None

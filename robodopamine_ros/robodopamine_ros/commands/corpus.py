@@ -8,6 +8,8 @@ and random episodes per layout, with progress labels. Resumable: finished tasks 
 run continues at the next one. A progress bar counts tasks.
 """
 
+from robodopamine_ros.data.topics import IMAGE_SIZE
+
 
 def add_arguments(parser):
     parser.add_argument('-o', '--output', required=True, help='corpus folder (resumed)')
@@ -17,7 +19,7 @@ def add_arguments(parser):
     parser.add_argument('--max-steps', type=int, default=200)
     parser.add_argument('--every', type=int, default=2,
                         help='record every n-th control step (and the last)')
-    parser.add_argument('--size', type=int, nargs=2, default=(64, 48), metavar=('W', 'H'))
+    parser.add_argument('--size', type=int, nargs=2, default=IMAGE_SIZE, metavar=('W', 'H'))
     parser.add_argument('--seed', type=int, default=0)
 
 

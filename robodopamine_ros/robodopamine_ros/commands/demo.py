@@ -23,6 +23,7 @@ from pathlib import Path
 import time
 
 from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+from robodopamine_ros.data.topics import IMAGE_SIZE
 
 DEFAULT_DEMO = Path(__file__).resolve().parents[3].parent / 'shared' / 'data' / \
     'robo_dopamine_example' / 'episode_001'
@@ -63,13 +64,13 @@ def run(args):
 
 def run_recorded(args):
     """Run the pipeline on a recorded demonstration (bag or reference layout)."""
-    from robodopamine_ros import demos
-    from robodopamine_ros.commands.adapt import adapt
-    from robodopamine_ros.evaluation import evaluate_model, plot_progress
+    from robodopamine_ros.data import demos
     from robodopamine_ros.grm.adapt_compact import reference_frames
+    from robodopamine_ros.grm.one_shot import adapt
     from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
-    from robodopamine_ros.labels import build_labels, Demonstration
-    from robodopamine_ros.shaping import shape_episode, ShapingConfig
+    from robodopamine_ros.reward.evaluation import evaluate_model, plot_progress
+    from robodopamine_ros.reward.labels import build_labels, Demonstration
+    from robodopamine_ros.reward.shaping import shape_episode, ShapingConfig
 
     started = time.perf_counter()
     demo = Path(args.demo)
@@ -78,13 +79,13 @@ def run_recorded(args):
     stop, every, steps = (300, 20, 60) if args.quick else (None, args.every, args.steps)
 
     print(f'[1/5] importing {demo}')
-    episode = demos.load_demo(demo, image_size=(64, 48), options=read_options(args), stop=stop)
+    episode = demos.load_demo(demo, image_size=IMAGE_SIZE, options=read_options(args), stop=stop)
     print(f'      {episode.num_frames} synchronized triplets, {len(episode.keyframes)} '
           f'sub-tasks, task "{episode.instructions[0]}"')
     if not episode.keyframes:
         raise ValueError(f'{demo}: no keyframes; run `robodopamine keyframes propose {demo}`')
 
-    print('[2/5] building GRM training labels (SPEC 2)')
+    print('[2/5] building GRM training labels (docs/method.md#hop-labels)')
     labels = build_labels([Demonstration(episode.episode_id, tuple(episode.keyframes),
                                          episode.num_frames, episode.instructions)])
     summary = labels.summary()
@@ -105,8 +106,9 @@ def run_recorded(args):
               f'{m["voc_incremental"]:.3f}, VOC- {m["voc_minus"]:.3f}, error vs keyframes '
               f'{m.get("mae_vs_keyframes", float("nan")):.3f}')
 
-    print('[4/5] shaping rewards (gamma 0.98, success at progress >= 0.95)')
-    config = ShapingConfig(gamma=0.98)
+    config = ShapingConfig()
+    print(f'[4/5] shaping rewards (gamma {config.gamma}, success at progress >= '
+          f'{1 - config.success_delta})')
     rewards = shape_episode(list(curves['fused']), config, truncated_at_end=True)
     episode_return = sum(r.reward for r in rewards)
     print(f'      {len(rewards)} steps, return {episode_return:.3f}, '
@@ -138,7 +140,7 @@ def write_scored_bag(bag_path, episode, curves, rewards):
     """Write the episode with the ProgressStamped / RewardStamped messages of its scoring."""
     import shutil
 
-    from robodopamine_ros import bags
+    from robodopamine_ros.data import bags
 
     if bag_path.exists():
         shutil.rmtree(bag_path)
@@ -165,15 +167,15 @@ def run_simulated(args):
     """Run the pipeline on the built-in simulated peg insertion."""
     from tqdm import tqdm
 
-    from robodopamine_ros import bags
-    from robodopamine_ros.commands.adapt import adapt
-    from robodopamine_ros.evaluation import evaluate_episode, plot_progress
+    from robodopamine_ros.data import bags
     from robodopamine_ros.grm.adapt_compact import reference_frames
+    from robodopamine_ros.grm.one_shot import adapt
     from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
-    from robodopamine_ros.labels import build_labels, Demonstration
-    from robodopamine_ros.metrics import OUTCOMES
-    from robodopamine_ros.progress import ProgressConfig
-    from robodopamine_ros.shaping import shape_episode, ShapingConfig
+    from robodopamine_ros.reward.evaluation import evaluate_episode, plot_progress
+    from robodopamine_ros.reward.labels import build_labels, Demonstration
+    from robodopamine_ros.reward.metrics import OUTCOMES
+    from robodopamine_ros.reward.progress import ProgressConfig
+    from robodopamine_ros.reward.shaping import shape_episode, ShapingConfig
     from robodopamine_ros.sim.peg_insertion import PegInsertionSim
     from robodopamine_ros.sim.rollouts import BEHAVIOURS, expert_demonstration, rollout
 
@@ -182,7 +184,7 @@ def run_simulated(args):
     output.mkdir(parents=True, exist_ok=True)
     steps, every = (60, 4) if args.quick else (args.steps, 2)
     counts = (2, 1, 1, 1) if args.quick else tuple(args.rollouts)
-    sim = PegInsertionSim(image_size=(64, 48), max_steps=120 if args.quick else 200)
+    sim = PegInsertionSim(image_size=IMAGE_SIZE, max_steps=120 if args.quick else 200)
     try:
         print('[1/7] recording one expert demonstration on the simulated robot')
         demo, demo_seed = expert_demonstration(sim, args.seed)
@@ -196,7 +198,7 @@ def run_simulated(args):
               + ', '.join(f'{s.annotation} {s.start}-{s.end}' for s in demo.keyframes)
               + f'; written to {demo_bag}')
 
-        print('[2/7] building GRM training labels (SPEC 2)')
+        print('[2/7] building GRM training labels (docs/method.md#hop-labels)')
         labels = build_labels([Demonstration(demo.episode_id, tuple(demo.keyframes),
                                              demo.num_frames, demo.instructions)])
         summary = labels.summary()
@@ -254,7 +256,7 @@ def run_simulated(args):
     print('[6/7] shaping rewards and writing the report')
     rows = curves_of['compact GRM']
     episode, label, _, curves = rows[0]
-    rewards = shape_episode(list(curves['fused']), ShapingConfig(gamma=0.98))
+    rewards = shape_episode(list(curves['fused']), ShapingConfig())
     write_scored_bag(output / 'scored_rollout', episode, curves, rewards)
     plot_progress(curves, f'{episode.episode_id} ({label}): compact GRM',
                   output / 'progress.png')
@@ -333,8 +335,8 @@ def _rollout_table(rows):
     """Summarize VOC over the unseen expert rollouts and completion accuracy over all."""
     import numpy as np
 
-    from robodopamine_ros.metrics import completion_accuracy, outcome_ranking
-    from robodopamine_ros.success import SuccessConfig
+    from robodopamine_ros.reward.metrics import completion_accuracy, outcome_ranking
+    from robodopamine_ros.reward.success import SuccessConfig
 
     expert = [m for e, _, m, _ in rows if e.episode_id.startswith('expert')]
     curves, labels = [c['fused'] for _, _, _, c in rows], [label for _, label, _, _ in rows]
@@ -363,7 +365,7 @@ def _plot_rollouts(rows, path):
 
     colours = {'success': 'tab:green', 'partial': 'tab:orange', 'fail': 'tab:red'}
     figure, axis = plt.subplots(figsize=(8, 4), dpi=100)
-    for episode, label, _, curves in rows:
+    for _episode, label, _, curves in rows:
         axis.plot(curves['frames'], curves['fused'], color=colours[label], alpha=0.7, lw=1.2)
     for label, colour in colours.items():
         axis.plot([], [], color=colour, label=f'{label} (simulator label)')

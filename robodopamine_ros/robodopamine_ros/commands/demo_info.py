@@ -15,7 +15,7 @@ def add_arguments(parser):
 
 
 def run(args):
-    from robodopamine_ros import bags, demos
+    from robodopamine_ros.data import bags, demos
 
     options = read_options(args)
     kind = demos.demo_kind(args.demo)

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+from robodopamine_ros.data.topics import IMAGE_SIZE
 
 
 def add_arguments(parser):
@@ -26,18 +27,18 @@ def add_arguments(parser):
 
 
 def run(args):
-    from robodopamine_ros import demos
-    from robodopamine_ros.evaluation import evaluate_model, plot_progress
-    from robodopamine_ros.metrics import completion_accuracy, OUTCOMES, outcome_ranking
-    from robodopamine_ros.success import SuccessConfig
-    from robodopamine_ros.progress import ProgressConfig
+    from robodopamine_ros.data import demos
+    from robodopamine_ros.reward.evaluation import evaluate_model, plot_progress
+    from robodopamine_ros.reward.metrics import completion_accuracy, OUTCOMES, outcome_ranking
+    from robodopamine_ros.reward.progress import ProgressConfig
+    from robodopamine_ros.reward.success import SuccessConfig
 
     from robodopamine_ros.grm.loading import load_grm
 
     options = read_options(args)
     model, references = load_grm(args.model, args.device, args.template)
     size = tuple(model.config['image_size']) if model.name == 'compact' else \
-        (None if model.name == 'vlm' else (64, 48))
+        (None if model.name == 'vlm' else IMAGE_SIZE)
     if args.labels is not None and len(args.labels) != len(args.episodes):
         raise ValueError(f'--labels has {len(args.labels)} entries for {len(args.episodes)} '
                          'episodes')

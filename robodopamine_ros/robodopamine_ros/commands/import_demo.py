@@ -24,8 +24,8 @@ def add_arguments(parser):
 def run(args):
     from tqdm import tqdm
 
-    from robodopamine_ros import bags, demos, reference_layout
-    from robodopamine_ros.keyframes import load_keyframes
+    from robodopamine_ros.data import bags, demos, reference_layout
+    from robodopamine_ros.data.keyframes import load_keyframes
 
     options = read_options(args)
     kind = demos.demo_kind(args.src)

@@ -5,6 +5,7 @@
 from pathlib import Path
 
 from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+from robodopamine_ros.data.topics import IMAGE_SIZE
 
 
 def add_arguments(parser):
@@ -31,10 +32,11 @@ def add_arguments(parser):
 
 
 def run(args):
-    from robodopamine_ros import demos
-    from robodopamine_ros.contact_sheet import render_contact_sheet, save_png
-    from robodopamine_ros.keyframe_proposal import propose_keyframes
-    from robodopamine_ros.keyframes import KEYFRAME_FILE, save_keyframes
+    from robodopamine_ros.data import demos
+    from robodopamine_ros.data.contact_sheet import render_contact_sheet
+    from robodopamine_ros.data.images import save_png
+    from robodopamine_ros.data.keyframe_proposal import propose_keyframes
+    from robodopamine_ros.data.keyframes import KEYFRAME_FILE, save_keyframes
 
     demo = Path(args.demo)
     options = read_options(args)
@@ -43,7 +45,7 @@ def run(args):
         output = Path(args.output) if args.output else folder / KEYFRAME_FILE
         if output.exists() and not args.force:
             raise ValueError(f'{output}: keyframes exist already; pass --force to replace them')
-        episode = demos.load_demo(demo, image_size=(64, 48), options=options)
+        episode = demos.load_demo(demo, image_size=IMAGE_SIZE, options=options)
         segments, source = propose_keyframes(episode, args.segments, args.min_segment,
                                              args.source)
         save_keyframes(output, segments)

@@ -1,6 +1,10 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""``robodopamine labels DEMO``: the GRM training labels one demonstration yields (SPEC 2)."""
+"""
+``robodopamine labels DEMO``: the GRM training labels one demonstration yields.
+
+The labels: docs/method.md#hop-labels.
+"""
 
 import json
 from pathlib import Path
@@ -30,8 +34,8 @@ def load_demonstration(demo, num_frames=None, options=None):
     folder), read without decoding images; options: demos.ReadOptions for a bag. num_frames
     applies to a keyframe file only. Raises FileNotFoundError or ValueError naming the input.
     """
-    from robodopamine_ros import bag_location, demos, keyframes
-    from robodopamine_ros.labels import Demonstration
+    from robodopamine_ros.data import bag_location, demos, keyframes
+    from robodopamine_ros.reward.labels import Demonstration
 
     demo = Path(demo)
     if not demo.exists():
@@ -49,7 +53,7 @@ def load_demonstration(demo, num_frames=None, options=None):
 
 
 def run(args):
-    from robodopamine_ros.labels import build_labels, LabelConfig
+    from robodopamine_ros.reward.labels import build_labels, LabelConfig
 
     demo = load_demonstration(args.demo, args.num_frames, read_options(args))
     config = LabelConfig(chunk=args.chunk, samples_per_episode=args.samples)

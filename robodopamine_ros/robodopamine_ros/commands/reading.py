@@ -17,8 +17,8 @@ bags.ReadOptions the reader takes (demos.load_demo / demo_outline):
   zero or constant, then the bag's receive time).
 """
 
-from robodopamine_ros.bag_location import STORAGE_CHOICES
-from robodopamine_ros.triplets import STAMP_CHOICES
+from robodopamine_ros.data.bag_location import STORAGE_CHOICES
+from robodopamine_ros.data.triplets import STAMP_CHOICES
 
 CAMERA_OPTIONS = {'front': '--front-topic', 'left_wrist': '--left-wrist-topic',
                   'right_wrist': '--right-wrist-topic'}
@@ -47,12 +47,12 @@ def add_reading_arguments(parser, storage_flag='--storage'):
 
 def read_options(args):
     """Build bags.ReadOptions from parsed arguments; raises ValueError naming a bad option."""
-    from robodopamine_ros.bags import ReadOptions, TopicConfig
+    from robodopamine_ros.data.bags import ReadOptions, TopicConfig
 
     values = {}
     if args.read_topics:
         values = dict(vars(TopicConfig.from_yaml(args.read_topics)))
-    for view, flag in CAMERA_OPTIONS.items():
+    for view, _flag in CAMERA_OPTIONS.items():
         topic = getattr(args, f'read_{view}_topic')
         if topic is not None:
             values[view] = topic

@@ -1,7 +1,7 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-``robodopamine train``: Dopamine-RL on the simulated peg insertion (SPEC 3, 5, 6, 7).
+``robodopamine train``: Dopamine-RL on the simulated peg insertion (docs/method.md).
 
 Without --grm-dir (and with a GRM reward), one expert demonstration is recorded and a compact
 GRM adapted on it first. Then: policy demonstrations, the offline stage, online episodes with

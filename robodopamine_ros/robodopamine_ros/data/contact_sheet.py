@@ -7,13 +7,9 @@ The three views of every k-th frame and of every keyframe boundary, with frame n
 segment boundaries drawn in, in one PNG.
 """
 
-import os
-from pathlib import Path
-import tempfile
-
 import numpy as np
 
-from robodopamine_ros.images import resize
+from robodopamine_ros.data.images import resize
 
 COLORS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
           (70, 240, 240), (240, 50, 230), (210, 245, 60)]
@@ -63,17 +59,3 @@ def render_contact_sheet(episode, every=30, columns=8, tile_width=160):
         rows.append(np.concatenate([np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=255)
                                     for t in row], axis=1))
     return np.concatenate(rows, axis=0)
-
-
-def save_png(path, rgb):
-    """Write an RGB array as PNG atomically."""
-    import cv2
-
-    path = Path(path)
-    ok, data = cv2.imencode('.png', np.ascontiguousarray(rgb[:, :, ::-1]))
-    if not ok:
-        raise ValueError(f'{path}: could not encode PNG')
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    with os.fdopen(fd, 'wb') as out:
-        out.write(data.tobytes())
-    os.replace(tmp, path)

@@ -16,8 +16,8 @@ bag folder (next to metadata.yaml, or next to the bare .mcap) or inside the epis
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from robodopamine_ros import bag_location, bags, reference_layout
-from robodopamine_ros.bags import ReadOptions
+from robodopamine_ros.data import bag_location, bags, reference_layout
+from robodopamine_ros.data.bags import ReadOptions
 
 __all__ = ['DemoOutline', 'ReadOptions', 'demo_kind', 'demo_outline', 'load_demo',
            'sidecar_folder']

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from robodopamine_ros.keyframes import parse_segments
-
-VIEWS = ('front', 'left_wrist', 'right_wrist')
+from robodopamine_ros.data.keyframes import parse_segments
+from robodopamine_ros.data.topics import VIEWS  # noqa: F401 (re-exported: episode.VIEWS)
 
 
 @dataclass

@@ -26,8 +26,11 @@ encoding or format, and what is decodable.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from robodopamine_ros.data.atomic import atomic_path
 
 
 @dataclass(frozen=True)
@@ -210,3 +213,19 @@ def _check_rgb(rgb):
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f'expected an H x W x 3 uint8 RGB image, got {rgb.dtype} {rgb.shape}')
     return rgb
+
+
+def save_png(path, rgb):
+    """
+    Write an RGB image (H x W x 3 uint8) as a PNG file, atomically (data.atomic).
+
+    Raises ValueError naming the path when OpenCV cannot encode the array.
+    """
+    import cv2
+
+    path = Path(path)
+    ok, data = cv2.imencode('.png', np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1]))
+    if not ok:
+        raise ValueError(f'{path}: could not encode PNG')
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.tobytes())

@@ -62,7 +62,7 @@ def deserialize(store, raw, typename):
     func = msgdef.deserialize_cdr_le if raw[1] else msgdef.deserialize_cdr_be
     try:
         message, pos = func(memoryview(raw)[4:], 0, msgdef.cls, store)
-    except (ValueError, UnicodeDecodeError, struct.error) as error:
+    except (ValueError, struct.error) as error:  # UnicodeDecodeError is a ValueError
         raise SerdeError(f'could not deserialize {typename}: {error}') from error
     if len(raw) - 4 - pos > 7:
         raise SerdeError(f'{typename}: {len(raw) - 4 - pos} bytes left after the message')

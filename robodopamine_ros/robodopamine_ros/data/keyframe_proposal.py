@@ -11,9 +11,9 @@ Two sources, best first:
 
 import numpy as np
 
-from robodopamine_ros.episode import VIEWS
-from robodopamine_ros.images import resize
-from robodopamine_ros.keyframes import Segment
+from robodopamine_ros.data.episode import VIEWS
+from robodopamine_ros.data.images import resize
+from robodopamine_ros.data.keyframes import Segment
 
 
 def motion_energy(episode, size=(32, 24)):

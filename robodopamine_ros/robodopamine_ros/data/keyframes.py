@@ -12,9 +12,9 @@ their boundary frame and may leave gaps.
 
 from dataclasses import dataclass
 import json
-import os
 from pathlib import Path
-import tempfile
+
+from robodopamine_ros.data.atomic import atomic_path
 
 KEYFRAME_FILE = 'annotated_keyframes.json'
 
@@ -108,12 +108,6 @@ def save_keyframes(path, segments):
     """Write segments in the reference format atomically (temp file, then rename)."""
     path = Path(path)
     parse_segments([s.to_json() for s in segments], source=str(path))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as out:
-            json.dump([s.to_json() for s in segments], out, indent=4)
-            out.write('\n')
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps([s.to_json() for s in segments], indent=4) + '\n',
+                       encoding='utf-8')

@@ -121,7 +121,7 @@ class LiveBagWriter:
                  clock=time.monotonic):
         from rosbags.rosbag2 import StoragePlugin, Writer
 
-        from robodopamine_ros.interfaces import typestore
+        from robodopamine_ros.data.interfaces import typestore
 
         if storage not in STORAGES:
             raise ValueError(f'storage must be one of {STORAGES}, got {storage!r}')

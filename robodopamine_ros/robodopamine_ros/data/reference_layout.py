@@ -148,7 +148,7 @@ def iter_frames(episode_dir, size=None, stop=None, warnings=None):
     """
     import cv2
 
-    from robodopamine_ros.images import resize
+    from robodopamine_ros.data.images import resize
 
     videos = _camera_videos(episode_dir)
     reported = {view: video_frame_count(path) for view, path in videos.items()}
@@ -180,7 +180,7 @@ def episode_keyframes(episode_dir, num_frames, warnings=()):
     A keyframe past the last decodable frame raises KeyframeError naming the keyframe file and,
     when the videos were short, their reported and decoded counts (from `warnings`).
     """
-    from robodopamine_ros.keyframes import KeyframeError, load_keyframes
+    from robodopamine_ros.data.keyframes import KeyframeError, load_keyframes
 
     try:
         return load_keyframes(episode_dir, num_frames=num_frames)
@@ -203,8 +203,8 @@ def load_episode(episode_dir, size=None, stop=None):
     """
     import numpy as np
 
-    from robodopamine_ros.episode import Episode, VIEWS
-    from robodopamine_ros.keyframes import KEYFRAME_FILE
+    from robodopamine_ros.data.episode import Episode, VIEWS
+    from robodopamine_ros.data.keyframes import KEYFRAME_FILE
 
     episode_dir = Path(episode_dir)
     fps = video_fps(episode_dir / CAMERA_FILES['front'])

@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from robodopamine_ros.sync import synchronize
+from robodopamine_ros.data.sync import synchronize
 
 TOLERANCE_NS = 100_000_000          # 0.1 s: further behind is a step back or a late message
 LOOKAHEAD = 3                       # messages that must stay behind for a step back

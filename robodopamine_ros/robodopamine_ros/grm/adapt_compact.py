@@ -1,27 +1,33 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-One-shot adaptation of the compact GRM on one demonstration (SPEC 2 labels, CPU minutes).
+One-shot adaptation of the compact GRM on one demonstration (CPU minutes).
+
+Labels: docs/method.md#hop-labels.
 
 The loop, in one place (read top to bottom):
 
-1. Progress of every frame from the keyframes: the equalized step-wise rule (SPEC 2.1), linear
-   between sampled states ("dense labels", GRM_NOTES 4).
+1. Progress of every frame from the keyframes: the equalized step-wise rule
+   (docs/method.md#equalized-sampling), linear between sampled states ("dense labels",
+   docs/decisions.md#reward-model).
 2. Each step draws a pool of K states, stratified over progress (every sub-task equally often,
    the intent of equalized sampling) with the start and the goal always in; encodes the K x 3
    views and the two references once, with augmentation (colour jitter, small shifts, view
-   dropout); and trains on ALL pairs among them (GRM_NOTES 5): (K + 1) x K queries, the extra
-   BEFORE being the goal state of the backward-anchored query (goal front image in the three
-   slots). Targets are hop labels (SPEC 2.2) between the states' progress.
+   dropout); and trains on ALL pairs among them (docs/decisions.md#reward-model): (K + 1) x K
+   queries, the extra BEFORE being the goal state of the backward-anchored query (goal front image
+   in the three slots). Targets are hop labels (docs/method.md#hop-labels) between the states'
+   progress.
 3. Loss: smooth L1 on the tanh output, each pair weighted by 1 / (count of its hop bin in the
-   pool), so the 25 hop bins weigh equally (the balancing of SPEC 2.3, in expectation).
+   pool), so the 25 hop bins weigh equally (the balancing of docs/method.md#equalized-sampling, in
+   expectation).
 4. Every holdout-th frame (f % holdout == 0) never enters training: held-out pair error is
    measured on them, and so is dense VOC over every 10th frame of the demo (all of those
    frames are held out with the default holdout of 10).
 
-Deviation from SPEC 2 [ours]: pairs come from pools rather than a fixed balanced list; zero
-hops come from same-state pairs inside every pool (GRM_NOTES 7: explicit jittered zero pairs
-made no difference) and the reference swap needs a second episode (one-shot has none).
+Deviation from the paper's labels [ours]: pairs come from pools rather than a fixed balanced list;
+zero hops come from same-state pairs inside every pool (docs/decisions.md#reward-model: explicit
+jittered zero pairs made no difference) and the reference swap needs a second episode (one-shot has
+none).
 """
 
 from dataclasses import asdict, dataclass
@@ -29,8 +35,9 @@ import math
 import time
 
 import numpy as np
+from robodopamine_ros.data.topics import IMAGE_SIZE, VIEWS
 from robodopamine_ros.grm.compact import CompactGRM, smooth_l1
-from robodopamine_ros.labels import equalized_states
+from robodopamine_ros.reward.labels import equalized_states, hop_between
 import torch
 
 HOP_BINS = 25
@@ -45,7 +52,7 @@ class CompactTrainConfig:
     pool: int = 24
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    image_size: tuple = (64, 48)
+    image_size: tuple = IMAGE_SIZE
     holdout: int = 10
     colour_jitter: float = 0.15
     max_shift: int = 3
@@ -65,14 +72,6 @@ def frame_progress(episode):
 def reference_frames(episode):
     """Frames of the reference START (first sub-task start) and END (last sub-task end)."""
     return episode.keyframes[0].start, episode.keyframes[-1].end
-
-
-def hop_targets(before, after):
-    """Vectorized hop label between progress values (SPEC 2.2)."""
-    forward = (after - before) / torch.clamp(1.0 - before, min=1e-6)
-    backward = (after - before) / torch.clamp(before, min=1e-6)
-    return torch.where(after > before, forward, torch.where(after < before, backward,
-                                                            torch.zeros_like(before)))
 
 
 def augment(images, config, generator):
@@ -105,6 +104,20 @@ def _sample_pool(train_frames, train_progress, start_frame, end_frame, k, rng):
     return np.concatenate([[start_frame, end_frame], train_frames[index]])
 
 
+def view_dropout_mask(rng, states, rate):
+    """
+    Return which views to drop, (states, 3) bool: each with probability `rate`, never all three.
+
+    A state whose three views were all drawn keeps its front view. (Before 2026-11-30 the rule
+    was inverted: the front view dropped only together with both wrists, so every view of a
+    state could go and the front view almost never did; the shipped pre-trained model and the
+    benchmarks until then were trained so.)
+    """
+    dropped = rng.random((states, 3)) < rate
+    dropped[:, 0] &= ~(dropped[:, 1] & dropped[:, 2])
+    return dropped
+
+
 def pair_loss(model, views, refs, progress, config, generator, rng):
     """Loss over all pairs of one pool. views: (K, 3, H, W, 3) uint8; refs: (2, H, W, 3)."""
     net = model.net
@@ -114,15 +127,14 @@ def pair_loss(model, views, refs, progress, config, generator, rng):
     encoded = net.encode(images)
     per_view = encoded[:3 * k].view(k, 3, -1)
     ref_start, ref_end = net.references(encoded[3 * k:3 * k + 1], encoded[3 * k + 1:])
-    dropped = torch.from_numpy(rng.random((k, 3)) < config.view_dropout)
-    dropped[:, 0] &= dropped[:, 1] & dropped[:, 2]  # never drop every view of a state
+    dropped = torch.from_numpy(view_dropout_mask(rng, k, config.view_dropout))
     states = net.state(per_view[:, 0], per_view[:, 1], per_view[:, 2], dropped)
     goal = net.state(ref_end, ref_end, ref_end)      # backward query: goal in all slots
     before = torch.cat([states, goal])               # (K + 1, D)
     p_before = torch.cat([progress, torch.ones(1)])
     bi, aj = torch.meshgrid(torch.arange(k + 1), torch.arange(k), indexing='ij')
     bi, aj = bi.flatten(), aj.flatten()
-    target = hop_targets(p_before[bi], progress[aj])
+    target = hop_between(p_before[bi], progress[aj])
     prediction = net.hop(before[bi], states[aj], ref_start.expand(len(bi), -1),
                          ref_end.expand(len(bi), -1))
     bins = ((target + 1) / 2 * HOP_BINS).long().clamp(0, HOP_BINS - 1)
@@ -149,14 +161,15 @@ def optimizer_step(model, optimizer, schedule, loss):
     return loss.item()
 
 
-def adapt_compact(episode, config=CompactTrainConfig(), model=None, on_step=None,
+def adapt_compact(episode, config=None, model=None, on_step=None,
                   on_eval=None, evaluate_every=None):
     """
     Train a compact GRM on one demonstration; returns (model, history).
 
     on_step(step, loss) and on_eval(step, metrics) report progress (progress bars, checkpoints).
     """
-    from robodopamine_ros.evaluation import evaluate_episode
+    config = CompactTrainConfig() if config is None else config
+    from robodopamine_ros.reward.evaluation import evaluate_episode
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -168,8 +181,7 @@ def adapt_compact(episode, config=CompactTrainConfig(), model=None, on_step=None
     if tuple(episode.image_size) != tuple(model.config['image_size']):
         raise ValueError(f'episode images are {episode.image_size}, the model expects '
                          f'{tuple(model.config["image_size"])}: load the demo at that size')
-    frames = torch.from_numpy(np.stack([episode.views[v] for v in
-                                        ('front', 'left_wrist', 'right_wrist')], axis=1))
+    frames = torch.from_numpy(np.stack([episode.views[v] for v in VIEWS], axis=1))
     refs = torch.stack([frames[start_frame, 0], frames[end_frame, 0]])
     all_frames = np.arange(episode.num_frames)
     held_out = all_frames % config.holdout == 0
@@ -224,7 +236,7 @@ def heldout_pair_error(model, frames, refs, progress, heldout_frames, rng, pairs
         states = net.state(per_view[:, 0], per_view[:, 1], per_view[:, 2])
         bi = torch.from_numpy(rng.integers(0, k, size=256))
         aj = torch.from_numpy(rng.integers(0, k, size=256))
-        target = hop_targets(progress[chosen][bi], progress[chosen][aj])
+        target = hop_between(progress[chosen][bi], progress[chosen][aj])
         prediction = net.hop(states[bi], states[aj], ref_start.expand(256, -1),
                              ref_end.expand(256, -1))
     return float((prediction - target).abs().mean())

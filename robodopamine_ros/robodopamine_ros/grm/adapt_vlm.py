@@ -1,12 +1,12 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-One-shot fine-tuning of a VLM GRM on one demonstration (SPEC 2 labels; a GPU job).
+One-shot fine-tuning of a VLM GRM on one demonstration (docs/method.md#hop-labels; a GPU job).
 
-Each sample of the balanced label set (reward core, SPEC 2) becomes a query whose target text is
-the score line (``<score>+NN.N%</score>``); the loss is token cross-entropy on those answer
-tokens only. LoRA (peft) on the language model's attention projections by default, or full
-fine-tuning. The result is saved as a complete model folder (LoRA merged) that VLMGRM.load
+Each sample of the balanced label set (reward core, docs/method.md#hop-labels) becomes a query
+whose target text is the score line (``<score>+NN.N%</score>``); the loss is token cross-entropy on
+those answer tokens only. LoRA (peft) on the language model's attention projections by default, or
+full fine-tuning. The result is saved as a complete model folder (LoRA merged) that VLMGRM.load
 reads; the folder is written beside and swapped in whole (grm.model_folder).
 """
 
@@ -38,8 +38,9 @@ def answer_mask(input_ids, answer_lengths):
     return labels
 
 
-def fine_tune_vlm(grm, episode, config=VLMTrainConfig(), on_step=None):
+def fine_tune_vlm(grm, episode, config=None, on_step=None):
     """Fine-tune grm (a VLMGRM) in place; returns the list of losses."""
+    config = VLMTrainConfig() if config is None else config
     import torch
 
     torch.manual_seed(config.seed)

@@ -1,7 +1,9 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-The GRM interface and the per-episode progress estimator (SPEC 1.1 and 1.2).
+The GRM interface and the per-episode progress estimator.
+
+The method: docs/method.md#one-query and docs/method.md#three-perspectives-and-fusion.
 
 A GRM takes a batch of queries, each: the task text, reference START and END images (front
 camera), and BEFORE and AFTER view triplets (front, left wrist, right wrist); it returns one hop
@@ -11,10 +13,12 @@ in both wrist slots (ProgressEstimator does it when given two views).
 
 from dataclasses import dataclass
 import time
+from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 
-from robodopamine_ros.progress import ProgressConfig, ProgressTracker
+from robodopamine_ros.data.episode import Episode
+from robodopamine_ros.reward.progress import ProgressConfig, ProgressEstimate, ProgressTracker
 
 
 @dataclass(frozen=True)
@@ -24,8 +28,8 @@ class GRMQuery:
     task: str
     reference_start: np.ndarray   # front view at the start of the task (anchor)
     reference_end: np.ndarray     # front view with the task completed (goal, anchor)
-    before: tuple                 # (front, left wrist, right wrist)
-    after: tuple                  # (front, left wrist, right wrist)
+    before: tuple[np.ndarray, np.ndarray, np.ndarray]  # (front, left wrist, right wrist)
+    after: tuple[np.ndarray, np.ndarray, np.ndarray]   # (front, left wrist, right wrist)
 
 
 class GRM:
@@ -33,18 +37,18 @@ class GRM:
 
     name = 'grm'
 
-    def hops(self, queries):
+    def hops(self, queries: Sequence[GRMQuery]) -> np.ndarray:
         """Return a float array of hops in [-1, 1], NaN where the model gave no answer."""
         raise NotImplementedError
 
     @staticmethod
-    def sanitize(hops):
+    def sanitize(hops: Union[Sequence[float], np.ndarray]) -> np.ndarray:
         """Clip to [-1, 1]; NaN and infinite values become NaN (no answer)."""
         hops = np.asarray(hops, dtype=float)
         return np.where(np.isfinite(hops), np.clip(hops, -1.0, 1.0), np.nan)
 
 
-def as_triplet(views):
+def as_triplet(views: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Accept (front, left, right) or (front, wrist): a single wrist camera fills both slots."""
     views = tuple(views)
     if len(views) == 2:
@@ -58,8 +62,8 @@ def as_triplet(views):
 class Tick:
     """What one estimator tick produced."""
 
-    estimate: object          # progress.ProgressEstimate
-    hops: tuple               # (incremental, forward, backward), NaN = no answer
+    estimate: ProgressEstimate
+    hops: tuple[float, float, float]  # (incremental, forward, backward), NaN = no answer
     latency_s: float
 
 
@@ -72,8 +76,9 @@ class ProgressEstimator:
     image fills the three BEFORE slots unless goal wrist views are given).
     """
 
-    def __init__(self, model, task, reference_start, reference_end, goal_views=None,
-                 config=ProgressConfig()):
+    def __init__(self, model: GRM, task: str, reference_start: np.ndarray,
+                 reference_end: np.ndarray, goal_views: Optional[Sequence[np.ndarray]] = None,
+                 config: ProgressConfig = ProgressConfig()) -> None:
         self.model, self.task = model, task
         self.reference_start, self.reference_end = reference_start, reference_end
         self.goal = as_triplet(goal_views) if goal_views is not None else \
@@ -82,19 +87,19 @@ class ProgressEstimator:
         self.start_views = None
         self.previous = None
 
-    def start(self, views):
+    def start(self, views: Sequence[np.ndarray]) -> ProgressEstimate:
         """Begin an episode at these views (progress 0)."""
         self.start_views = self.previous = as_triplet(views)
         self.tracker.reset()
         return self.tracker.estimate
 
-    def queries(self, views):
+    def queries(self, views: Sequence[np.ndarray]) -> list[GRMQuery]:
         views = as_triplet(views)
         make = lambda before: GRMQuery(self.task, self.reference_start,  # noqa: E731
                                        self.reference_end, before, views)
         return [make(self.previous), make(self.start_views), make(self.goal)]
 
-    def tick(self, views, frame=None):
+    def tick(self, views: Sequence[np.ndarray], frame: object = None) -> Tick:
         """Score the views (one batched model call) and fold the three hops into progress."""
         if self.start_views is None:
             raise RuntimeError('ProgressEstimator.tick() before start()')
@@ -107,7 +112,10 @@ class ProgressEstimator:
         return Tick(estimate, (h_i, h_f, h_b), latency)
 
 
-def run_episode(model, episode, frame_ids, task=None, references=None, config=ProgressConfig()):
+def run_episode(model: GRM, episode: Episode, frame_ids: Iterable[int],
+                task: Optional[str] = None,
+                references: Optional[tuple[np.ndarray, np.ndarray]] = None,
+                config: ProgressConfig = ProgressConfig()) -> list[Tick]:
     """
     Score an Episode at the given frame indices (the first is the start) with a GRM.
 
@@ -126,25 +134,28 @@ def run_episode(model, episode, frame_ids, task=None, references=None, config=Pr
     return [estimator.tick(episode.triplet(f), frame=f) for f in frame_ids[1:]]
 
 
-def progress_curve(ticks):
+def progress_curve(ticks: Sequence[Tick]) -> np.ndarray:
     """Fused progress of a scored episode, the start (0) included."""
     return np.array([0.0] + [t.estimate.progress for t in ticks])
 
 
-def perspective_curves(ticks):
+def perspective_curves(ticks: Sequence[Tick]) -> dict[str, np.ndarray]:
     """Incremental, forward and backward progress per tick (NaN where not answered)."""
     return {name: np.array([getattr(t.estimate, name) for t in ticks])
             for name in ('incremental', 'forward', 'backward')}
 
 
-def label_queries(episode, samples=1000, seed=0):
+def label_queries(episode: Episode, samples: int = 1000,
+                  seed: int = 0) -> tuple[list, list[GRMQuery]]:
     """
-    Return (label samples, queries) of the balanced SPEC 2 label set of an episode.
+    Return (label samples, queries) of the balanced label set of an episode.
+
+    The label set: docs/method.md#hop-labels.
 
     References are the front views at the first sub-task start and the last sub-task end;
     each query carries the sample's instruction paraphrase.
     """
-    from robodopamine_ros.labels import build_labels, Demonstration, LabelConfig
+    from robodopamine_ros.reward.labels import build_labels, Demonstration, LabelConfig
 
     demo = Demonstration(episode.episode_id, tuple(episode.keyframes), episode.num_frames,
                          episode.instructions)

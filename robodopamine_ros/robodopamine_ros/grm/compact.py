@@ -10,9 +10,10 @@ Structure (each piece cheap, each image encoded once):
     head(z_before, z_after, z_after - z_before, r_start, r_end) -> tanh -> hop in [-1, 1]
 
 References enter as encoded front images plus slot embeddings. The task text is not an input:
-a compact GRM is adapted to one task (SPEC 2, one-shot), and the text of that task is stored
-in its config. Output: bounded regression (tanh), trained with smooth L1; GRM_NOTES measured it
-ahead of a 41-bin expectation head at equal budget, so the head is a regression.
+a compact GRM is adapted to one task (docs/method.md#pre-training-and-one-shot-adaptation), and the
+text of that task is stored in its config. Output: bounded regression (tanh), trained with smooth
+L1; measured (docs/decisions.md#reward-model) ahead of a 41-bin expectation head at equal budget,
+so the head is a regression.
 
 The backend caches encodings by image identity, so in a tick of ProgressEstimator only the
 three new views are encoded: the references, the episode start, the goal and the previous
@@ -26,6 +27,7 @@ from pathlib import Path
 import zlib
 
 import numpy as np
+from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.grm.base import GRM
 import torch
 from torch import nn
@@ -36,11 +38,10 @@ FORMAT_VERSION = 1
 CONFIG_FILE = 'config.json'
 WEIGHTS_FILE = 'model.safetensors'
 REFERENCE_FILES = ('reference_start.png', 'reference_end.png')
-VIEW_NAMES = ('front', 'left_wrist', 'right_wrist')
 
 DEFAULT_CONFIG = {
     'format': FORMAT, 'format_version': FORMAT_VERSION,
-    'image_size': [64, 48],      # width, height the network sees
+    'image_size': list(IMAGE_SIZE),      # width, height the network sees
     'width': 32,                 # channels of the first conv layer
     'dim': 128,                  # image / state embedding size
     'head_hidden': 256,
@@ -107,7 +108,7 @@ class CompactGRMNet(nn.Module):
 
 def to_tensor(images, image_size):
     """Uint8 RGB images (N, H, W, 3) of any size -> (N, 3, h, w) float in [-0.5, 0.5]."""
-    from robodopamine_ros.images import resize
+    from robodopamine_ros.data.images import resize
 
     batch = np.stack([resize(np.asarray(im), tuple(image_size)) for im in images])
     return torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(255.0).sub_(0.5)
@@ -190,7 +191,7 @@ class CompactGRM(GRM):
         """
         from safetensors.torch import save_file
 
-        from robodopamine_ros.contact_sheet import save_png
+        from robodopamine_ros.data.images import save_png
         from robodopamine_ros.grm.model_folder import replace_folder
 
         model_dir = Path(model_dir)

@@ -3,12 +3,14 @@
 """
 Distillation: train the compact GRM on a teacher GRM's hops over the demo frames.
 
-The teacher (a big VLM GRM, or any GRM) answers the balanced SPEC 2 label queries of the demo
+The teacher (a big VLM GRM, or any GRM) answers the balanced label queries
+(docs/method.md#hop-labels) of the demo
 once; its hops replace the keyframe targets (pairs it did not answer are left out). The compact
 student then trains on those pairs with the same augmentation as one-shot adaptation.
 """
 
 import numpy as np
+from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.grm.adapt_compact import augment, CompactTrainConfig, to_float
 from robodopamine_ros.grm.base import label_queries
 from robodopamine_ros.grm.compact import CompactGRM, smooth_l1
@@ -25,7 +27,7 @@ def teacher_targets(teacher, episode, samples=1000, seed=0, batch=3):
     return pairs[answered, 0], pairs[answered, 1], hops[answered]
 
 
-def distill_compact(teacher, episode, config=CompactTrainConfig(), batch=64, samples=1000,
+def distill_compact(teacher, episode, config=None, batch=64, samples=1000,
                     teacher_episode=None, on_step=None):
     """
     Train a compact GRM on the teacher's answers; returns (student, losses, answered).
@@ -33,6 +35,7 @@ def distill_compact(teacher, episode, config=CompactTrainConfig(), batch=64, sam
     teacher_episode: the same episode at the resolution the teacher should see (default:
     episode itself, at the student's input size).
     """
+    config = CompactTrainConfig() if config is None else config
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
@@ -44,8 +47,7 @@ def distill_compact(teacher, episode, config=CompactTrainConfig(), batch=64, sam
     student = CompactGRM.create(image_size=list(config.image_size),
                                 task=episode.instructions[0])
     net = student.net
-    views = torch.from_numpy(np.stack([episode.views[v] for v in
-                                       ('front', 'left_wrist', 'right_wrist')], axis=1))
+    views = torch.from_numpy(np.stack([episode.views[v] for v in VIEWS], axis=1))
     refs = torch.stack([views[episode.keyframes[0].start, 0],
                         views[episode.keyframes[-1].end, 0]])
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr,

@@ -25,7 +25,7 @@ from pathlib import Path
 import shutil
 import tempfile
 
-from robodopamine_ros.atomic import fsync_path
+from robodopamine_ros.data.atomic import fsync_path
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import threading
 import time
 
-from robodopamine_ros.episode import VIEWS
+from robodopamine_ros.data.episode import VIEWS
+from robodopamine_ros.data.sync import LiveSynchronizer
 from robodopamine_ros.grm.base import ProgressEstimator
-from robodopamine_ros.progress import ProgressConfig
-from robodopamine_ros.sync import LiveSynchronizer
+from robodopamine_ros.reward.progress import ProgressConfig
 
 
 @dataclass

@@ -4,15 +4,16 @@
 A non-learned GRM baseline: progress from pixel distances to the start and goal images.
 
 p(x) = d(x, START) / (d(x, START) + d(x, END)) on small grey front views; the hop between two
-states is the hop label between their p (SPEC 2.2). It needs no training, and it is the floor a
-learned GRM must clear (GRM_NOTES: VOC about 0.65 on a real unseen run).
+states is the hop label between their p (docs/method.md#hop-labels). It needs no training, and it
+is the floor a learned GRM must clear (VOC about 0.65 on a real unseen run,
+docs/decisions.md#reward-model).
 """
 
 import numpy as np
 
+from robodopamine_ros.data.images import resize
 from robodopamine_ros.grm.base import GRM
-from robodopamine_ros.images import resize
-from robodopamine_ros.labels import hop_between
+from robodopamine_ros.reward.labels import hop_between
 
 
 def _grey(image, size):

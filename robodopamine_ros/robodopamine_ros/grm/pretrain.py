@@ -23,9 +23,10 @@ from pathlib import Path
 import time
 
 import numpy as np
+from robodopamine_ros.data.corpus import FORMAT, load_task
+from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.grm.adapt_compact import make_optimizer, optimizer_step, pair_loss
 from robodopamine_ros.grm.compact import CompactGRM
-from robodopamine_ros.sim.corpus import FORMAT, load_task
 import torch
 
 PRETRAINED_TASK = 'pre-trained on the multi-task corpus; adapt it one-shot on your task'
@@ -62,7 +63,7 @@ class PretrainConfig:
     expert_share: float = 0.6        # of the pool (after start and goal): expert states
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    image_size: tuple = (64, 48)
+    image_size: tuple = IMAGE_SIZE
     colour_jitter: float = 0.15      # augmentation, as adapt_compact's
     max_shift: int = 3
     view_dropout: float = 0.1
@@ -155,7 +156,7 @@ def progress_of(model, views, references, every=3):
 
 def evaluate_tasks(model, corpus, names):
     """Mean dense VOC of expert episodes and mean final progress of random ones, per task set."""
-    from robodopamine_ros.metrics import voc
+    from robodopamine_ros.reward.metrics import voc
 
     vocs, random_final = [], []
     model.net.eval()
@@ -172,8 +173,9 @@ def evaluate_tasks(model, corpus, names):
             else float('nan')}
 
 
-def pretrain(corpus_dir, config=PretrainConfig(), on_step=None, on_eval=None):
+def pretrain(corpus_dir, config=None, on_step=None, on_eval=None):
     """Pre-train a compact GRM on a corpus; returns (model, history)."""
+    config = PretrainConfig() if config is None else config
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     generator = torch.Generator().manual_seed(config.seed)

@@ -1,15 +1,18 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-The pretrained VLM GRM backend (SPEC 1.1): Qwen2.5-VL / Qwen3-VL models from a local folder.
+The pretrained VLM GRM backend: Qwen2.5-VL / Qwen3-VL models from a local folder.
 
-- The prompt is a template file with ``{task}`` and ``{image1}`` .. ``{image8}`` in SPEC slot
+The query: docs/method.md#one-query.
+
+- The prompt is a template file with ``{task}`` and ``{image1}`` .. ``{image8}`` in the
+  query's slot
   order (START, END, BEFORE front/left/right, AFTER front/left/right); ours ships in
   ``grm/prompts/progress_hop.txt`` and any other file (e.g. the exact reference wording the
   released model was fine-tuned on) can replace it.
 - Generation is greedy with a small cap on new tokens (16) and stops at ``</score>``; the
   answer is parsed strictly (parse_score); a parse failure is "no answer" (NaN), never 0.
-- Images are resized to at most 76,800 pixels (at least 12,544), SPEC 1.1.
+- Images are resized to at most 76,800 pixels (at least 12,544), docs/method.md#one-query.
 - The three queries of a tick go to the model in one batch (left padding). They share the
   task and reference-image prefix; no KV-cache prefix reuse is attempted.
 - ImageOnlyQwenVLProcessor replaces the stock processor, whose video part needs torchvision.

@@ -3,22 +3,114 @@
 """Core values <-> our messages. Pure field copying: no logic lives here."""
 
 import array
+from typing import Sequence
 
 from builtin_interfaces.msg import Time
-from robodopamine_interfaces.msg import ProgressStamped, RewardStamped
-from robodopamine_ros.images import encode_image
-from sensor_msgs.msg import Image
+from geometry_msgs.msg import PoseStamped, TwistStamped
+import numpy as np
+from robodopamine_interfaces.msg import (ActionStamped, EpisodeSummary, ProgressStamped,
+                                         RewardStamped)
+from robodopamine_ros.data.action_source import ActionSource
+from robodopamine_ros.data.images import encode_image
+from sensor_msgs.msg import Image, JointState
+from std_msgs.msg import Float64MultiArray
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+# the message type of each ros2_control adapter (robot.controller_adapters.ADAPTERS)
+ADAPTER_TYPES = {'twist': TwistStamped, 'float64_array': Float64MultiArray,
+                 'joint_trajectory': JointTrajectory, 'pose': PoseStamped}
+# the RewardStamped fields the control loop reads (rl.agent_loop.ControlLoop.observe_reward)
+REWARD_FIELDS = ('reward', 'sparse_reward', 'progress_before', 'progress_after', 'terminal',
+                 'truncated')
 
 
-def time_from_ns(stamp_ns):
+def time_from_ns(stamp_ns: int) -> Time:
     return Time(sec=int(stamp_ns // 1_000_000_000), nanosec=int(stamp_ns % 1_000_000_000))
 
 
-def ns_from_time(stamp):
+def ns_from_time(stamp: Time) -> int:
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
 
 
-def reward_msg(reward, step, episode_id, stamp, confidence=1.0):
+def seconds_from_header(msg) -> float:
+    """Return a stamped message's header stamp in seconds (float)."""
+    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+
+
+def action_msg(action: Sequence[float], source: ActionSource, stamp: Time) -> ActionStamped:
+    """Build an ActionStamped from an action (4,) and its data.action_source.ActionSource."""
+    source = ActionSource(source)
+    msg = ActionStamped(values=[float(v) for v in action],
+                        intervention=source.is_human_or_demonstrator, source=source.value)
+    msg.header.stamp = stamp
+    return msg
+
+
+def reward_values(msg: RewardStamped) -> dict:
+    """Return the RewardStamped fields the control loop reads, as a dict."""
+    return {f: getattr(msg, f) for f in REWARD_FIELDS}
+
+
+def pose_values(msg: PoseStamped) -> np.ndarray:
+    """Return a PoseStamped as (x, y, z, qx, qy, qz, qw) float32, m."""
+    q, o = msg.pose.position, msg.pose.orientation
+    return np.array([q.x, q.y, q.z, o.x, o.y, o.z, o.w], dtype=np.float32)
+
+
+def pose_msg(pose: Sequence[float], stamp: Time, frame_id: str) -> PoseStamped:
+    """Build a PoseStamped from (x, y, z, qx, qy, qz, qw), m."""
+    x, y, z, qx, qy, qz, qw = (float(v) for v in pose)
+    msg = PoseStamped()
+    msg.header.stamp, msg.header.frame_id = stamp, frame_id
+    msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = x, y, z
+    o = msg.pose.orientation
+    o.x, o.y, o.z, o.w = qx, qy, qz, qw
+    return msg
+
+
+def joint_state_msg(names: Sequence[str], positions: Sequence[float],
+                    stamp: Time) -> JointState:
+    """Build a JointState of positions (rad / m) only."""
+    msg = JointState(name=list(names), position=[float(v) for v in positions])
+    msg.header.stamp = stamp
+    return msg
+
+
+def summary_msg(summary: dict, stamp: Time) -> EpisodeSummary:
+    """Build an EpisodeSummary from ControlLoop's episode summary dict."""
+    msg = EpisodeSummary(episode_id=summary['episode_id'], steps=summary['steps'],
+                         success=summary['success'],
+                         episode_return=float(summary['return']),
+                         final_progress=float(summary['final_progress']),
+                         intervention_rate=float(summary['intervention_rate']))
+    msg.header.stamp = stamp
+    return msg
+
+
+def adapter_msg(command, stamp: Time, frame_id: str, joint_names: Sequence[str] = ()):
+    """Copy a controller_adapters.Command into its adapter's message type (ADAPTER_TYPES)."""
+    kind = command.kind
+    if kind == 'float64_array':
+        return Float64MultiArray(data=[float(v) for v in command.velocity])
+    if kind == 'twist':
+        msg = TwistStamped()
+        msg.header.stamp, msg.header.frame_id = stamp, frame_id
+        t = msg.twist
+        t.linear.x, t.linear.y, t.linear.z = (float(v) for v in command.velocity[:3])
+        t.angular.x, t.angular.y, t.angular.z = (float(v) for v in command.velocity[3:])
+        return msg
+    if kind == 'pose':
+        return pose_msg(command.pose, stamp, frame_id)
+    msg = JointTrajectory(joint_names=list(joint_names))
+    msg.header.stamp = stamp
+    point = JointTrajectoryPoint(positions=[float(v) for v in command.positions])
+    point.time_from_start.nanosec = int(command.time_from_start * 1e9)
+    msg.points = [point]
+    return msg
+
+
+def reward_msg(reward, step: int, episode_id: int, stamp: Time,
+               confidence: float = 1.0) -> RewardStamped:
     """Build a RewardStamped from a shaping.ShapedReward."""
     msg = RewardStamped()
     msg.header.stamp = stamp
@@ -31,7 +123,8 @@ def reward_msg(reward, step, episode_id, stamp, confidence=1.0):
     return msg
 
 
-def progress_msg(estimate, episode_id, stamp, frame_id, latency):
+def progress_msg(estimate, episode_id: int, stamp: Time, frame_id: str,
+                 latency: float) -> ProgressStamped:
     """Build a ProgressStamped from a progress.ProgressEstimate."""
     msg = ProgressStamped()
     msg.header.stamp, msg.header.frame_id = stamp, frame_id
@@ -44,7 +137,7 @@ def progress_msg(estimate, episode_id, stamp, frame_id, latency):
     return msg
 
 
-def image_msg(rgb, stamp, frame_id):
+def image_msg(rgb: np.ndarray, stamp: Time, frame_id: str) -> Image:
     """
     Build an rgb8 sensor_msgs/Image from an RGB array.
 

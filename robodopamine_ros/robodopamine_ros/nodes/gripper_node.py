@@ -13,8 +13,8 @@ Needs control_msgs (declared in package.xml).
 from control_msgs.action import GripperCommand
 from rclpy.action import ActionClient
 from rclpy.node import Node
-from robodopamine_ros.gripper import GripperCommander, GripperSettings
 from robodopamine_ros.nodes.spin import run
+from robodopamine_ros.robot.gripper import GripperCommander, GripperSettings
 from std_msgs.msg import Float64
 
 

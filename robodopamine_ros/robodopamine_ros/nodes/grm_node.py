@@ -1,7 +1,9 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-grm_node: three cameras in, ProgressStamped out at the GRM rate (SPEC 1.2).
+grm_node: three cameras in, ProgressStamped out at the GRM rate.
+
+Progress and its fusion: docs/method.md#three-perspectives-and-fusion.
 
 Camera callbacks (sensor QoS) only decode and hand images to the ROS-free
 grm.online.OnlineProgress; the model runs in a worker thread of its own, woken by the GRM-rate
@@ -12,8 +14,8 @@ busy). A tick that comes while the model still runs is merged into the next one.
 (std_srvs/Trigger: the newest views become the goal). Diagnostics on /diagnostics.
 
 Cameras are synchronized with message_filters.ApproximateTimeSynchronizer where it is importable
-(every ROS installation), else with the ROS-free robodopamine_ros.sync; the startup log and the
-diagnostics (``synchronizer``) say which. Camera stamps that jump back by more than
+(every ROS installation), else with the ROS-free robodopamine_ros.data.sync; the startup log and
+the diagnostics (``synchronizer``) say which. Camera stamps that jump back by more than
 ``jump_threshold`` seconds (a simulator reset, a bag played in a loop, a restarted driver)
 reset the synchronizer; a camera whose clock stays that far from the others' is synchronized
 by arrival time. Both are logged, counted in the diagnostics (sync_resets, last_sync_reset)
@@ -29,18 +31,15 @@ from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ProgressStamped
 from robodopamine_interfaces.srv import StartEpisode
+from robodopamine_ros.data.images import decode_image
+from robodopamine_ros.data.topics import CAMERA_TOPICS
 from robodopamine_ros.grm.online import OnlineProgress
-from robodopamine_ros.images import decode_image
 from robodopamine_ros.nodes.conversions import ns_from_time, progress_msg, time_from_ns
 from robodopamine_ros.nodes.message_filters_sync import camera_synchronizer
 from robodopamine_ros.nodes.spin import run
-from robodopamine_ros.progress import ProgressConfig
+from robodopamine_ros.reward.progress import ProgressConfig
 from sensor_msgs.msg import Image
 from std_srvs.srv import Trigger
-
-CAMERA_TOPICS = {'front': 'cameras/front/image_raw',
-                 'left_wrist': 'cameras/left_wrist/image_raw',
-                 'right_wrist': 'cameras/right_wrist/image_raw'}
 
 
 class GRMNode(Node):

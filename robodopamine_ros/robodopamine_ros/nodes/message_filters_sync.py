@@ -4,7 +4,7 @@
 message_filters.ApproximateTimeSynchronizer behind sync.ApproximateTimeSynchronizer's interface.
 
 grm_node synchronizes its cameras with message_filters (every ROS installation has it) and
-falls back to the ROS-free robodopamine_ros.sync only where it cannot be imported. Either one
+falls back to the ROS-free robodopamine_ros.data.sync only where it cannot be imported. Either one
 sits under sync.LiveSynchronizer, which handles the stamp jumps: on a jump back it calls
 reset(), which here builds a new message_filters synchronizer. (message_filters keeps no stamp
 order: after a jump back its full queues evict every new item, the oldest stamp going first,
@@ -15,7 +15,7 @@ inputs, wrapped in a minimal message with ``header.stamp``. Dropped items per st
 as added minus synchronized minus still queued.
 """
 
-from robodopamine_ros.sync import check_settings, SyncStats
+from robodopamine_ros.data.sync import check_settings, SyncStats
 
 try:
     import message_filters
@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - depends on the installation
     message_filters = None
 
 AVAILABLE = message_filters is not None
-NAME = 'message_filters' if AVAILABLE else 'robodopamine_ros.sync'
+NAME = 'message_filters' if AVAILABLE else 'robodopamine_ros.data.sync'
 
 
 class _Header:

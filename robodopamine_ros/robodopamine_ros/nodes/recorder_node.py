@@ -25,9 +25,9 @@ import importlib
 
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from robodopamine_ros.bags import TopicConfig
+from robodopamine_ros.data.bags import TopicConfig
+from robodopamine_ros.data.recording import LiveBagWriter, RecordingError
 from robodopamine_ros.nodes.spin import run
-from robodopamine_ros.recording import LiveBagWriter, RecordingError
 
 # best effort matches reliable and sensor-QoS publishers; a deep queue keeps bursts
 RECORD_QOS = QoSProfile(reliability=ReliabilityPolicy.BEST_EFFORT,

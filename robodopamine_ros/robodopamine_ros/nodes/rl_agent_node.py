@@ -4,12 +4,15 @@
 rl_agent_node: the Dopamine-RL agent driving the arm at a fixed control rate (issue 9).
 
 Observations: ``joint_states`` + ``robodopamine/ee_pose`` (state = joint positions and the
-pose). Rewards: ``reward`` from shaping_node (stored as published). Every tick publishes the
+pose). Rewards: ``reward`` from shaping_node: its progress and end flags; the stored reward of
+each executed step is shaped from them by the control loop (ControlLoop). Every tick publishes the
 agent's command as ActionStamped on ``command`` (what sim_robot_node executes and bags record)
 and, through the selected ros2_control adapter, on ``adapter_topic``; the gripper on
 ``gripper_topic``. The control loop, learner thread, safety layer, watchdog and adapters are
-the ROS-free core (rl.agent_loop, rl.safety, watchdog, controller_adapters); this node owns
-timers, topics, services and parameters.
+the ROS-free core (rl.agent_loop: ControlLoop, EpisodeCycle, LearnerThread; robot.safety,
+robot.watchdog, robot.controller_adapters); the parameters are rl.agent_settings.RLAgentSettings
+and the messages are built in nodes.conversions. This node owns timers, topics, services and
+parameters.
 
 Modes: ``train`` and ``eval`` start each episode through grm_node's StartEpisode service and
 need its rewards; ``collect`` (recording demonstrations) runs without the GRM: episodes are
@@ -26,121 +29,61 @@ e-stop -> the same until cleared; a bad parameter -> the node does not start.
 
 import time
 
-from geometry_msgs.msg import PoseStamped, TwistStamped
+from geometry_msgs.msg import PoseStamped
 import numpy as np
 from rclpy.node import Node
 from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, RewardStamped
 from robodopamine_interfaces.srv import SetIntervention, StartEpisode
-from robodopamine_ros.controller_adapters import ADAPTERS, to_command
+from robodopamine_ros.data.action_source import ActionSource
+from robodopamine_ros.nodes.conversions import (action_msg, adapter_msg, ADAPTER_TYPES,
+                                                pose_values, reward_values,
+                                                seconds_from_header, summary_msg)
+from robodopamine_ros.nodes.parameters import declare_settings
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.rl.acting import Learner, PolicyActor
-from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread, TeleopExpiry
-from robodopamine_ros.rl.agents import AgentConfig
+from robodopamine_ros.rl.agent_loop import ControlLoop, EpisodeCycle, LearnerThread
+from robodopamine_ros.rl.agent_settings import RLAgentSettings
 from robodopamine_ros.rl.demonstrations import load_demonstrations
 from robodopamine_ros.rl.logs import TrainingLog
-from robodopamine_ros.rl.safety import SafetyConfig
-from robodopamine_ros.shaping import ShapingConfig
-from robodopamine_ros.watchdog import Watchdog
+from robodopamine_ros.robot.controller_adapters import to_command
+from robodopamine_ros.robot.watchdog import Watchdog
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64, Float64MultiArray
+from std_msgs.msg import Float64
 from std_srvs.srv import Trigger
-from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
-
-ADAPTER_TYPES = {'twist': TwistStamped, 'float64_array': Float64MultiArray,
-                 'joint_trajectory': JointTrajectory, 'pose': PoseStamped}
-REWARD_FIELDS = ('reward', 'sparse_reward', 'progress_before', 'progress_after', 'terminal',
-                 'truncated')
 
 
 class RLAgentNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('rl_agent_node', **kwargs)
-        d = self.declare_parameter
-        d('mode', 'train')
-        d('algorithm', 'calql')
-        d('control_rate', 10.0)
-        d('max_steps', 200)
-        d('joints', 9)
-        d('gamma', 0.98)
-        d('batch_size', 128)
-        d('checkpoint_dir', '')
-        d('checkpoint_every', 5)             # episodes
-        d('log_dir', '')                     # episodes.csv + TensorBoard; '' = none
-        d('adapter', 'twist')
-        d('adapter_topic', 'servo_node/delta_twist_cmds')
-        d('gripper_topic', 'gripper/command')
-        d('base_frame', 'base')
-        d('joint_names', [''])
-        d('jacobian', [0.0])                 # 3 x joints, row-major (joint_trajectory only)
-        d('meters_per_unit', 0.01)
-        d('max_velocity', [0.1, 0.1, 0.1])
-        d('workspace_low', [-0.5, 0.4, 0.05])
-        d('workspace_high', [0.5, 1.0, 0.5])
-        d('observation_timeout', 0.5)
-        d('reward_timeout', 0.5)
-        d('teleop_timeout', 0.5)             # s: a teleop action expires after this
-        d('teleop_max_travel', 0.05)         # m commanded on one teleop message, at most
-        d('teleop_on_timeout', 'stop')       # stop | policy
-        d('success_delta', 0.05)             # as shaping_node's: success at Phi >= 1 - delta
-        d('pretrain_updates', 1000)          # train: imitation on the demo buffer first ...
-        d('offline_updates', 1000)           # ... then offline RL on it (stage I)
-        d('home_position', [0.0])            # x, y, z: move-to-home between episodes
-        d('home_tolerance', 0.005)           # m
-        d('reset_service', 'sim_robot_node/reset')
-        d('start_episode_service', 'grm_node/start_episode')
-        d('demo_bags', [''])                 # train: bags recorded with mode collect
-        p = {n.name: n.value for n in self._parameters.values()}
-        if p['adapter'] not in ADAPTERS:
-            raise ValueError(f'adapter must be one of {ADAPTERS}, got {p["adapter"]!r}')
-        if len(p['home_position']) not in (1, 3):
-            raise ValueError('home_position must be [x, y, z] (or [0.0]: no homing), got '
-                             f'{p["home_position"]}')
-        if not p['control_rate'] > 0:
-            raise ValueError(f'control_rate must be > 0 Hz, got {p["control_rate"]}')
-        self.p = p
-        self.period = 1.0 / p['control_rate']
-        jacobian = np.asarray(p['jacobian'], dtype=float)
-        self.jacobian = jacobian.reshape(3, -1) if jacobian.size > 1 else None
-        safety = SafetyConfig(max_velocity=tuple(p['max_velocity']),
-                              workspace_low=tuple(p['workspace_low']),
-                              workspace_high=tuple(p['workspace_high']),
-                              control_period=self.period, meters_per_unit=p['meters_per_unit'])
-        shapes = {'state': (p['joints'] + 7,)}
-        config = AgentConfig(algorithm=p['algorithm'], gamma=p['gamma'],
-                             batch_size=p['batch_size'])
-        learner, _ = Learner.resume(p['checkpoint_dir'], shapes, algorithm=p['algorithm']) \
-            if p['checkpoint_dir'] else (None, None)
-        self.resumed = learner is not None
-        learner = learner or Learner(config, shapes)
-        self.actor = PolicyActor(learner.config, shapes, safety)
+        self.settings = s = declare_settings(self, RLAgentSettings)
+        shapes = s.state_shape()
+        learner, _ = Learner.resume(s.checkpoint_dir, shapes, algorithm=s.algorithm) \
+            if s.resumes_checkpoint else (None, None)
+        learner = learner or Learner(s.agent_config(), shapes)
+        self.actor = PolicyActor(learner.config, shapes, s.safety_config())
         self.actor.load(learner.actor_state())
-        shaping = ShapingConfig(learner.config.gamma, p['success_delta'])
-        if p['mode'] == 'train' and len(learner.demo) == 0:
-            for path, episode in load_demonstrations(p['demo_bags'], p['joints'], shaping):
+        shaping = s.shaping_config(learner.config.gamma)
+        if s.mode == 'train' and len(learner.demo) == 0:
+            for path, episode in load_demonstrations(s.demo_bags, s.joints, shaping):
                 learner.add_episode(episode)
                 self.get_logger().info(f'demonstration {path}: {len(episode.transitions)} '
                                        'transitions in the demo buffer')
-        self.learner = LearnerThread(learner, offline_updates=p['offline_updates'],
-                                     pretrain_updates=p['pretrain_updates'])
-        if p['mode'] == 'train':
+        self.learner = LearnerThread(learner, offline_updates=s.offline_updates,
+                                     pretrain_updates=s.pretrain_updates)
+        if s.mode == 'train':
             self.learner.start()
-        timeouts = {'observation': p['observation_timeout']}
-        if p['mode'] != 'collect':  # collect runs without the GRM: no rewards to wait for
-            timeouts['reward'] = p['reward_timeout']
-        self.watchdog = Watchdog(timeouts)
-        home = p['home_position'] if len(p['home_position']) == 3 else None
-        self.loop = ControlLoop(self.actor, p['mode'], p['max_steps'], self.watchdog,
-                                on_episode=self._on_episode, home=home,
-                                home_tolerance=p['home_tolerance'],
-                                shaping=shaping,
-                                teleop=TeleopExpiry(p['teleop_timeout'], p['teleop_max_travel'],
-                                                    p['teleop_on_timeout']))
-        self.homing = False
-        self.log = TrainingLog(p['log_dir']) if p['log_dir'] else None
+        self.watchdog = Watchdog(s.watchdog_timeouts())
+        self.loop = ControlLoop(self.actor, s.mode, s.max_steps, self.watchdog,
+                                on_episode=self.learner.add_episode, home=s.home(),
+                                home_tolerance=s.home_tolerance, shaping=shaping,
+                                teleop=s.teleop_expiry())
+        self.cycle = EpisodeCycle(learner.counters['episodes'], s.checkpoint_every,
+                                  checkpoints=s.saves_checkpoints,
+                                  home=self.loop.home is not None)
+        self.jacobian = s.jacobian_matrix()
+        self.log = TrainingLog(s.log_dir) if s.log_dir else None
         self.joints, self.pose = None, None
-        self.episodes_done = learner.counters['episodes']
-        self.pending_start = False
         self.stop_reason = None
 
         self.create_subscription(JointState, 'joint_states', self._on_joints, 10)
@@ -148,18 +91,18 @@ class RLAgentNode(Node):
         self.create_subscription(RewardStamped, 'reward', self._on_reward, 10)
         self.create_subscription(ActionStamped, 'teleop/action', self._on_teleop, 10)
         self.command = self.create_publisher(ActionStamped, 'command', 10)
-        self.adapter = self.create_publisher(ADAPTER_TYPES[p['adapter']], p['adapter_topic'], 10)
-        self.gripper = self.create_publisher(Float64, p['gripper_topic'], 10)
+        self.adapter = self.create_publisher(ADAPTER_TYPES[s.adapter], s.adapter_topic, 10)
+        self.gripper = self.create_publisher(Float64, s.gripper_topic, 10)
         self.summary = self.create_publisher(EpisodeSummary, 'episode_summary', 10)
         self.create_service(SetIntervention, '~/set_intervention', self._on_set_intervention)
         self.create_service(Trigger, '~/estop', self._on_estop)
         self.create_service(Trigger, '~/clear_estop', self._on_clear_estop)
         self.create_service(Trigger, '~/save_checkpoint', self._on_save)
-        self.reset_client = self.create_client(Trigger, p['reset_service']) \
-            if p['reset_service'] else None
-        self.start_client = self.create_client(StartEpisode, p['start_episode_service']) \
-            if p['mode'] != 'collect' and p['start_episode_service'] else None
-        self.create_timer(self.period, self._on_tick)
+        self.reset_client = self.create_client(Trigger, s.reset_service) \
+            if s.reset_service else None
+        self.start_client = self.create_client(StartEpisode, s.start_episode_service) \
+            if s.mode != 'collect' and s.start_episode_service else None
+        self.create_timer(s.period, self._on_tick)
 
     # inputs ------------------------------------------------------------------------------------
     @staticmethod
@@ -167,23 +110,18 @@ class RLAgentNode(Node):
         """Monotonic seconds: every staleness check uses it, never the (steppable) ROS clock."""
         return time.monotonic()
 
-    @staticmethod
-    def _stamp(msg):
-        return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-
     def _on_joints(self, msg):
         self.joints = np.asarray(msg.position, dtype=np.float32)
-        self.watchdog.feed('observation', self._now(), self._stamp(msg))
+        self.watchdog.feed('observation', self._now(), seconds_from_header(msg))
 
     def _on_pose(self, msg):
-        q, o = msg.pose.position, msg.pose.orientation
-        self.pose = np.array([q.x, q.y, q.z, o.x, o.y, o.z, o.w], dtype=np.float32)
+        self.pose = pose_values(msg)
 
     def _on_reward(self, msg):
         if msg.episode_id != self.loop.episode_id:
             return  # a reward of another episode (before a start took effect)
-        if self.watchdog.feed('reward', self._now(), self._stamp(msg)):
-            self.loop.observe_reward({f: getattr(msg, f) for f in REWARD_FIELDS})
+        if self.watchdog.feed('reward', self._now(), seconds_from_header(msg)):
+            self.loop.observe_reward(reward_values(msg))
 
     def _on_teleop(self, msg):
         self.loop.set_teleop_action(msg.values, self._now())
@@ -192,10 +130,10 @@ class RLAgentNode(Node):
     def _observation(self):
         if self.joints is None or self.pose is None:
             return None
-        if len(self.joints) != self.p['joints']:
+        if len(self.joints) != self.settings.joints:
             self.get_logger().error(
                 f'joint_states has {len(self.joints)} positions, parameter joints says '
-                f'{self.p["joints"]}: holding still', throttle_duration_sec=5.0)
+                f'{self.settings.joints}: holding still', throttle_duration_sec=5.0)
             return None
         return {'state': np.concatenate([self.joints, self.pose])}
 
@@ -206,116 +144,69 @@ class RLAgentNode(Node):
         if self.learner.error is not None:  # e.g. mode train without demonstrations
             self.get_logger().error(f'learner: {self.learner.error}', once=True)
         obs = self._observation()
-        if obs is not None and self.loop.episode is None and not (self.pending_start
-                                                                  or self.homing):
+        if obs is not None and self.cycle.may_start(self.loop):
             self._start_next_episode()
         if obs is None:
-            self._publish(self.loop.stop_action(), 'stop', None)
+            self._publish(self.loop.stop_action(), ActionSource.STOP)
             return
-        if self.homing:  # between episodes, on a robot without a reset service
+        if self.cycle.homing:  # between episodes, on a robot without a reset service
             result, at_home = self.loop.home_step(self._now(), self.pose[:3])
-            self.homing = not at_home
-            self._publish(result.action, result.source, obs)
+            self.cycle.homing = not at_home
+            self._publish(result.action, result.source)
             return
         result = self.loop.tick(self._now(), obs, self.pose[:3])
         if result.stop_reason != self.stop_reason and result.stop_reason not in (
                 None, 'between episodes'):
             self.get_logger().warn(f'holding the arm: {result.stop_reason}')
         self.stop_reason = result.stop_reason
-        self._publish(result.action, result.source, obs)
+        self._publish(result.action, result.source)
         if result.summary is not None:
             self._finish_episode(result.summary)
 
-    def _publish(self, action, source, obs):
-        msg = ActionStamped(values=[float(v) for v in action],
-                            intervention=source == 'teleop', source=source)
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self.command.publish(msg)
-        p = self.p
+    def _publish(self, action, source):
+        s, stamp = self.settings, self.get_clock().now().to_msg()
+        self.command.publish(action_msg(action, source, stamp))
         self.gripper.publish(Float64(data=float(action[3])))
         try:
-            command = to_command(
-                p['adapter'], action, self.period, p['meters_per_unit'], ee_pose=self.pose,
-                joint_positions=self.joints, jacobian=self.jacobian)
+            command = to_command(s.adapter, action, s.period, s.meters_per_unit,
+                                 ee_pose=self.pose, joint_positions=self.joints,
+                                 jacobian=self.jacobian)
         except ValueError as error:  # no pose / joints yet: nothing to hold, send nothing
-            self.get_logger().warn(f'{p["adapter"]} adapter: {error}',
-                                   throttle_duration_sec=5.0)
+            self.get_logger().warn(f'{s.adapter} adapter: {error}', throttle_duration_sec=5.0)
             return
-        self.adapter.publish(self._adapter_msg(command, msg.header.stamp))
-
-    def _adapter_msg(self, command, stamp):
-        """Copy a controller_adapters.Command into the adapter's message type."""
-        kind = command.kind
-        if kind == 'float64_array':
-            return Float64MultiArray(data=list(command.velocity))
-        if kind == 'twist':
-            msg = TwistStamped()
-            msg.header.stamp, msg.header.frame_id = stamp, self.p['base_frame']
-            t = msg.twist
-            t.linear.x, t.linear.y, t.linear.z = command.velocity[:3]
-            t.angular.x, t.angular.y, t.angular.z = command.velocity[3:]
-            return msg
-        if kind == 'pose':
-            msg = PoseStamped()
-            msg.header.stamp, msg.header.frame_id = stamp, self.p['base_frame']
-            x, y, z, qx, qy, qz, qw = command.pose
-            msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = x, y, z
-            o = msg.pose.orientation
-            o.x, o.y, o.z, o.w = qx, qy, qz, qw
-            return msg
-        msg = JointTrajectory(joint_names=list(self.p['joint_names']))
-        msg.header.stamp = stamp
-        point = JointTrajectoryPoint(positions=list(command.positions))
-        point.time_from_start.nanosec = int(command.time_from_start * 1e9)
-        msg.points = [point]
-        return msg
+        self.adapter.publish(adapter_msg(command, stamp, s.base_frame, s.joint_names))
 
     # episodes ----------------------------------------------------------------------------------
     def _start_next_episode(self):
-        self.pending_start = True
-        episode_id = self.episodes_done + 1
+        if self.start_client is None:  # collect: no GRM to tell
+            self.loop.start_episode(self.cycle.next_episode_id())
+            return
+        if not self.start_client.service_is_ready():
+            return
+        self.cycle.starting = True
 
         def started(future):
             response = future.result()
-            self.pending_start = False
+            self.cycle.starting = False
             if response is not None and response.success:
                 self.loop.start_episode(response.episode_id)
-        if self.start_client is None:  # collect: no GRM to tell
-            self.pending_start = False
-            self.loop.start_episode(episode_id)
-            return
-        request = StartEpisode.Request(episode_id=episode_id)
-        if self.start_client.service_is_ready():
-            self.start_client.call_async(request).add_done_callback(started)
-        else:
-            self.pending_start = False
+        request = StartEpisode.Request(episode_id=self.cycle.next_episode_id())
+        self.start_client.call_async(request).add_done_callback(started)
 
     def _finish_episode(self, summary):
-        self.episodes_done += 1
-        msg = EpisodeSummary(episode_id=summary['episode_id'], steps=summary['steps'],
-                             success=summary['success'],
-                             episode_return=float(summary['return']),
-                             final_progress=float(summary['final_progress']),
-                             intervention_rate=float(summary['intervention_rate']))
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self.summary.publish(msg)
+        self.summary.publish(summary_msg(summary, self.get_clock().now().to_msg()))
         if self.log is not None:
             self.log.episode(dict(summary, episode=summary['episode_id'],
                                   updates=self.learner.updates, **self.learner.last_stats))
         self.get_logger().info(f'episode {summary["episode_id"]}: success {summary["success"]}, '
                                f'return {summary["return"]:.3f}, intervention rate '
                                f'{summary["intervention_rate"]:.2f}')
-        if self.p['checkpoint_dir'] and self.episodes_done % self.p['checkpoint_every'] == 0:
-            self.learner.save(self.p['checkpoint_dir'])
-        if self.reset_client is not None and self.reset_client.service_is_ready():
-            self.pending_start = True
+        reset = self.reset_client is not None and self.reset_client.service_is_ready()
+        if self.cycle.finished(reset):
+            self.learner.save(self.settings.checkpoint_dir)
+        if reset:
             self.reset_client.call_async(Trigger.Request()).add_done_callback(
-                lambda _: setattr(self, 'pending_start', False))
-        elif self.loop.home is not None:
-            self.homing = True
-
-    def _on_episode(self, episode):
-        self.learner.add_episode(episode)
+                lambda _: setattr(self.cycle, 'starting', False))
 
     # services ----------------------------------------------------------------------------------
     def _on_set_intervention(self, request, response):
@@ -336,10 +227,10 @@ class RLAgentNode(Node):
         return response
 
     def _on_save(self, request, response):
-        if not self.p['checkpoint_dir']:
+        if not self.settings.checkpoint_dir:
             response.success, response.message = False, 'parameter checkpoint_dir is empty'
             return response
-        path = self.learner.save(self.p['checkpoint_dir'])
+        path = self.learner.save(self.settings.checkpoint_dir)
         response.success, response.message = True, str(path)
         return response
 

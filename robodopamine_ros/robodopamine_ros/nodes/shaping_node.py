@@ -1,7 +1,9 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-shaping_node: GRM progress in, one policy-invariant reward per control step out (SPEC 3).
+shaping_node: GRM progress in, one policy-invariant reward per control step out.
+
+The shaping: docs/method.md#shaping.
 
 Subscribes ``progress`` (ProgressStamped), publishes ``reward`` (RewardStamped) at the control
 rate. The step alignment lives in shaping.RewardStepper; this node owns the timer, the QoS and
@@ -13,7 +15,7 @@ from rclpy.node import Node
 from robodopamine_interfaces.msg import ProgressStamped, RewardStamped
 from robodopamine_ros.nodes.conversions import reward_msg
 from robodopamine_ros.nodes.spin import run
-from robodopamine_ros.shaping import RewardStepper, ShapingConfig
+from robodopamine_ros.reward.shaping import GAMMA, RewardStepper, ShapingConfig
 
 RELIABLE_DEPTH = 10
 
@@ -23,7 +25,7 @@ class ShapingNode(Node):
     def __init__(self, **kwargs):
         super().__init__('shaping_node', **kwargs)
         self.declare_parameter('control_period', 0.1)     # s, the agent's control period
-        self.declare_parameter('gamma', 0.98)             # used when discount_rate < 0
+        self.declare_parameter('gamma', GAMMA)            # used when discount_rate < 0
         self.declare_parameter('discount_rate', -1.0)     # lambda (1/s); >= 0: gamma from it
         self.declare_parameter('success_delta', 0.05)
         self.declare_parameter('terminate_on_success', True)

@@ -25,13 +25,18 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped
-from robodopamine_ros.controller_adapters import twist_to_action
-from robodopamine_ros.nodes.conversions import image_msg
-from robodopamine_ros.nodes.grm_node import CAMERA_TOPICS
+from robodopamine_ros.data.action_source import ActionSource
+from robodopamine_ros.data.topics import CAMERA_TOPICS
+from robodopamine_ros.nodes.conversions import (action_msg, image_msg, joint_state_msg,
+                                                pose_msg)
 from robodopamine_ros.nodes.spin import run
+from robodopamine_ros.robot.controller_adapters import twist_to_action
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Bool, Float64
 from std_srvs.srv import Trigger
+
+# the simulated arm's joints (Meta-World's Sawyer: 7 arm joints, 2 fingers)
+JOINT_NAMES = [f'right_j{i}' for i in range(7)] + ['r_close', 'l_close']
 
 
 class SimRobotNode(Node):
@@ -118,10 +123,8 @@ class SimRobotNode(Node):
         if self.success or self.sim.steps >= self.sim.max_steps:
             return
         action = np.clip(self.sim.expert_action(self.observation), -1.0, 1.0)
-        msg = ActionStamped(values=[float(v) for v in action], intervention=True,
-                            source='expert')
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self.expert_actions.publish(msg)
+        self.expert_actions.publish(action_msg(action, ActionSource.EXPERT,
+                                               self.get_clock().now().to_msg()))
         self._step(action)
         if self.success or self.sim.steps >= self.sim.max_steps:
             outcome = 'succeeded' if self.success else \
@@ -134,17 +137,8 @@ class SimRobotNode(Node):
         views = self.sim.render_views()
         for view, publisher in self.cameras.items():
             publisher.publish(image_msg(views[view], stamp, f'{view}_camera_optical_frame'))
-        joints = JointState(name=[f'right_j{i}' for i in range(7)] + ['r_close', 'l_close'],
-                            position=self.sim.joint_positions().tolist())
-        joints.header.stamp = stamp
-        self.joints.publish(joints)
-        x, y, z, qx, qy, qz, qw = self.sim.ee_pose().tolist()
-        pose = PoseStamped()
-        pose.header.stamp, pose.header.frame_id = stamp, 'world'
-        pose.pose.position.x, pose.pose.position.y, pose.pose.position.z = x, y, z
-        o = pose.pose.orientation
-        o.x, o.y, o.z, o.w = qx, qy, qz, qw
-        self.pose.publish(pose)
+        self.joints.publish(joint_state_msg(JOINT_NAMES, self.sim.joint_positions(), stamp))
+        self.pose.publish(pose_msg(self.sim.ee_pose(), stamp, 'world'))
 
     def _on_reset(self, request, response):
         self.seed += 1

@@ -22,7 +22,7 @@ from rclpy.node import Node
 from robodopamine_interfaces.msg import ActionStamped
 from robodopamine_interfaces.srv import SetIntervention
 from robodopamine_ros.nodes.spin import run
-from robodopamine_ros.teleop import mapping_from_settings, Teleop
+from robodopamine_ros.robot.teleop import mapping_from_settings, Teleop
 from sensor_msgs.msg import Joy
 
 

@@ -1,7 +1,9 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Evaluating a GRM on an episode (SPEC 4, GRM_NOTES): more than VOC, which saturates.
+Evaluating a GRM on an episode: more than VOC, which saturates.
+
+The metrics: docs/method.md#reward-model-metrics.
 
 evaluate_episode() scores the frames of an episode with a ProgressEstimator and reports:
 - VOC of fused progress and of the incremental-only chain (the reference protocol), and of each
@@ -13,17 +15,20 @@ evaluate_episode() scores the frames of an episode with a ProgressEstimator and 
 """
 
 import math
+import os
+from typing import Iterable, Optional, Union
 
 import numpy as np
 
-from robodopamine_ros.grm.base import (GRMQuery, perspective_curves, progress_curve,
+from robodopamine_ros.data.episode import Episode
+from robodopamine_ros.grm.base import (GRM, GRMQuery, perspective_curves, progress_curve,
                                        ProgressEstimator, run_episode)
-from robodopamine_ros.labels import equalized_states
-from robodopamine_ros.metrics import classify_completion, voc
-from robodopamine_ros.progress import incremental_update, ProgressConfig
+from robodopamine_ros.reward.labels import equalized_states
+from robodopamine_ros.reward.metrics import classify_completion, voc
+from robodopamine_ros.reward.progress import incremental_update, ProgressConfig
 
 
-def incremental_chain(hops, start=0.0):
+def incremental_chain(hops: Iterable[float], start: float = 0.0) -> np.ndarray:
     """Fold hops with the incremental rule from `start`; a NaN hop leaves progress as it is."""
     values, progress = [start], start
     for hop in hops:
@@ -33,7 +38,8 @@ def incremental_chain(hops, start=0.0):
     return np.array(values)
 
 
-def reversed_incremental_hops(model, episode, frame_ids, task, references):
+def reversed_incremental_hops(model: GRM, episode: Episode, frame_ids: Iterable[int], task: str,
+                              references: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """Hops of consecutive scored frames, played backwards (BEFORE = the later frame)."""
     start, end = references
     backwards = list(frame_ids)[::-1]
@@ -42,8 +48,10 @@ def reversed_incremental_hops(model, episode, frame_ids, task, references):
     return model.hops(queries)
 
 
-def evaluate_episode(model, episode, every=10, config=ProgressConfig(), task=None,
-                     references=None):
+def evaluate_episode(model: GRM, episode: Episode, every: int = 10,
+                     config: ProgressConfig = ProgressConfig(), task: Optional[str] = None,
+                     references: Optional[tuple[np.ndarray, np.ndarray]] = None
+                     ) -> tuple[dict, dict[str, np.ndarray]]:
     """Return (metrics dict, curves dict) for one episode scored every `every` frames."""
     if episode.num_frames < 2:
         raise ValueError(f'episode {episode.episode_id} has {episode.num_frames} frame(s): at '
@@ -79,7 +87,9 @@ def evaluate_episode(model, episode, every=10, config=ProgressConfig(), task=Non
     return metrics, curves
 
 
-def forward_back_correlation(model, episode, references, every=10, config=ProgressConfig()):
+def forward_back_correlation(model: GRM, episode: Episode,
+                             references: tuple[np.ndarray, np.ndarray], every: int = 10,
+                             config: ProgressConfig = ProgressConfig()) -> float:
     """
     Play the episode forward to 2/3, then backward to 1/4: progress should rise and fall.
 
@@ -94,8 +104,10 @@ def forward_back_correlation(model, episode, references, every=10, config=Progre
     return float(np.corrcoef(progress_curve(ticks), truth)[0, 1])
 
 
-def stall_drift(model, episode, references, ticks=40, every=10, noise=2,
-                config=ProgressConfig(), seed=0):
+def stall_drift(model: GRM, episode: Episode, references: tuple[np.ndarray, np.ndarray],
+                ticks: int = 40, every: int = 10, noise: int = 2,
+                config: ProgressConfig = ProgressConfig(),
+                seed: int = 0) -> tuple[float, float]:
     """
     Reach the frame at keyframe progress 0.5, then score near-identical copies of it.
 
@@ -122,7 +134,10 @@ def stall_drift(model, episode, references, ticks=40, every=10, noise=2,
     return float(fused), float(incremental[-1] - incremental[0])
 
 
-def evaluate_model(model, episode, references, every=10, config=ProgressConfig()):
+def evaluate_model(model: GRM, episode: Episode,
+                   references: Optional[tuple[np.ndarray, np.ndarray]], every: int = 10,
+                   config: ProgressConfig = ProgressConfig()
+                   ) -> tuple[dict, dict[str, np.ndarray]]:
     """evaluate_episode plus, when keyframes exist, the forward-back and stall tests."""
     metrics, curves = evaluate_episode(model, episode, every, config, references=references)
     if episode.keyframes and episode.num_frames >= 4 * every:
@@ -134,7 +149,8 @@ def evaluate_model(model, episode, references, every=10, config=ProgressConfig()
     return metrics, curves
 
 
-def plot_progress(curves, title, path):
+def plot_progress(curves: dict[str, np.ndarray], title: str,
+                  path: Union[str, os.PathLike]) -> None:
     """Save a PNG of the three perspectives, fused progress, confidence and keyframe truth."""
     import matplotlib
     matplotlib.use('Agg')

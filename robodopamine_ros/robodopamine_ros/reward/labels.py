@@ -1,7 +1,7 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Hop-based, step-wise training labels for a GRM (SPEC section 2).
+Hop-based, step-wise training labels for a GRM (docs/method.md#hop-labels).
 
 From one or more demonstrations with sub-task keyframes:
 
@@ -15,10 +15,11 @@ From one or more demonstrations with sub-task keyframes:
 
 from dataclasses import asdict, dataclass, field
 import math
+from typing import Sequence, Union
 
 import numpy as np
 
-from robodopamine_ros.keyframes import parse_segments
+from robodopamine_ros.data.keyframes import parse_segments, Segment
 
 HOP_BINS = 25
 GAP_BINS = 4
@@ -26,7 +27,7 @@ GAP_BINS = 4
 
 @dataclass(frozen=True)
 class LabelConfig:
-    """Parameters of SPEC section 2 (defaults are the paper's)."""
+    """Parameters of the hop labels (docs/method.md#hop-labels; defaults are the paper's)."""
 
     chunk: int = 20                  # C: frames per interval before equalization
     samples_per_episode: int = 1000  # cap on balanced pairs per episode
@@ -56,19 +57,19 @@ class LabelConfig:
 class EpisodeStates:
     """The equalized states of one demonstration."""
 
-    frames: tuple           # sampled frame ids, strictly increasing, len M + 1
+    frames: tuple[int, ...]  # sampled frame ids, strictly increasing, len M + 1
     intervals_per_segment: int
 
     @property
-    def num_intervals(self):
+    def num_intervals(self) -> int:
         return len(self.frames) - 1
 
     @property
-    def progress(self):
-        """Ground-truth progress i / M of each sampled state."""
+    def progress(self) -> np.ndarray:
+        """Ground-truth progress i / M of each sampled state, shape (M + 1,)."""
         return np.arange(len(self.frames)) / self.num_intervals
 
-    def dense_progress(self, frame_ids):
+    def dense_progress(self, frame_ids: Union[int, Sequence[int], np.ndarray]) -> np.ndarray:
         """
         Keyframe progress of arbitrary frames, piecewise-linear between sampled states.
 
@@ -77,9 +78,11 @@ class EpisodeStates:
         return np.interp(np.asarray(frame_ids, dtype=float), self.frames, self.progress)
 
 
-def equalized_states(segments, chunk=20):
+def equalized_states(segments: Sequence[Segment], chunk: int = 20) -> EpisodeStates:
     """
-    Sample states so that every sub-task carries equal progress (SPEC 2.1).
+    Sample states so that every sub-task carries equal progress.
+
+    The rule: docs/method.md#equalized-sampling.
 
     L = last end - first start; n = L / C; every segment gets m = round(n / N) intervals
     (at least 1), placed at linspace(start, end, m + 1) rounded to frame ids; the union is
@@ -96,28 +99,42 @@ def equalized_states(segments, chunk=20):
     return EpisodeStates(frames=tuple(sorted(frames)), intervals_per_segment=m)
 
 
-def hop_label(p, q, num_intervals):
+def hop_label(p: int, q: int, num_intervals: int) -> float:
     """
     Hop from sampled state p (BEFORE) to q (AFTER) among M = num_intervals intervals.
 
-    (q - p) / (M - p) forward, (q - p) / p backward, 0 when equal: the fraction of the
-    remaining distance closed, or of the achieved progress lost.
+    The rule of hop_between with M as the full progress. Raises ValueError when p or q is
+    outside [0, M].
     """
     if not (0 <= p <= num_intervals and 0 <= q <= num_intervals):
         raise ValueError(f'states p={p}, q={q} outside [0, {num_intervals}]')
-    if q > p:
-        return (q - p) / (num_intervals - p)
-    if q < p:
-        return (q - p) / p
-    return 0.0
+    return hop_between(p, q, full=num_intervals)
 
 
-def hop_between(progress_before, progress_after):
-    """Return the hop label between two progress values in [0, 1] (the same rule)."""
-    if progress_after > progress_before:
-        return (progress_after - progress_before) / (1.0 - progress_before)
-    if progress_after < progress_before:
-        return (progress_after - progress_before) / progress_before
+def hop_between(before, after, full=1.0):
+    """
+    Return the hop label from progress `before` to `after` (docs/method.md#hop-labels).
+
+    (after - before) / (full - before) forward, (after - before) / before backward, 0 when
+    equal: the fraction of the remaining distance closed, or of the achieved progress lost.
+    The one implementation of the rule: scalars give a float; numpy arrays and torch tensors
+    (the training targets) are computed elementwise, denominators clamped at 1e-6.
+    """
+    if hasattr(after, 'clamp'):  # torch tensors, without importing torch here
+        delta = after - before
+        forward = delta / (full - before).clamp(min=1e-6)
+        backward = delta / before.clamp(min=1e-6)
+        return forward.where(after > before, backward.where(after < before, delta * 0))
+    if np.ndim(before) or np.ndim(after):
+        before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+        delta = after - before
+        forward = delta / np.maximum(full - before, 1e-6)
+        backward = delta / np.maximum(before, 1e-6)
+        return np.where(after > before, forward, np.where(after < before, backward, 0.0))
+    if after > before:
+        return (after - before) / (full - before)
+    if after < before:
+        return (after - before) / before
     return 0.0
 
 
@@ -126,9 +143,9 @@ class Demonstration:
     """What label construction needs of a demonstration: its keyframes and length."""
 
     episode_id: str
-    segments: tuple
+    segments: tuple[Segment, ...]
     num_frames: int
-    instructions: tuple = ('',)
+    instructions: tuple[str, ...] = ('',)
 
     def __post_init__(self):
         parse_segments([s.to_json() for s in self.segments], num_frames=self.num_frames,
@@ -156,19 +173,19 @@ class LabelSample:
 class LabelSet:
     """Labels of a set of demonstrations, with the states they were drawn from."""
 
-    samples: list
-    states: dict                       # episode_id -> EpisodeStates
+    samples: list[LabelSample]
+    states: dict[str, EpisodeStates]  # episode_id -> EpisodeStates
     config: LabelConfig
     seed: int
-    pool_sizes: dict = field(default_factory=dict)
+    pool_sizes: dict[str, int] = field(default_factory=dict)
 
-    def hop_bin_counts(self):
+    def hop_bin_counts(self) -> np.ndarray:
         """Return sample counts per hop bin (pairs and zero anchors together)."""
         return np.bincount(_hop_bins(np.array([s.hop for s in self.samples]),
                                      self.config.hop_bins),
                            minlength=self.config.hop_bins)
 
-    def gap_bin_counts(self):
+    def gap_bin_counts(self) -> np.ndarray:
         """Return pair counts per gap bin (|p - q| in sampled-state steps)."""
         counts = np.zeros(self.config.gap_bins, dtype=int)
         for sample in self.samples:
@@ -180,7 +197,7 @@ class LabelSet:
             counts[_gap_bins(np.array([gap]), states.num_intervals, self.config.gap_bins)[0]] += 1
         return counts
 
-    def summary(self):
+    def summary(self) -> dict:
         return {
             'seed': self.seed,
             'config': asdict(self.config),
@@ -272,9 +289,10 @@ def _zero_anchor_window(frames, b, zero_window):
     return max(1, math.floor(zero_window * (after - before)))
 
 
-def build_labels(demos, config=LabelConfig(), seed=0):
+def build_labels(demos: Sequence[Demonstration], config: LabelConfig = LabelConfig(),
+                 seed: int = 0) -> LabelSet:
     """
-    Build balanced hop labels for a list of Demonstrations (SPEC section 2).
+    Build balanced hop labels for a list of Demonstrations (docs/method.md#hop-labels).
 
     With a single demonstration the reference swap has no other episode to draw from and
     every sample uses its own episode's references.

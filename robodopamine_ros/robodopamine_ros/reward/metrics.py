@@ -1,7 +1,7 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Reward-model metrics (SPEC section 4).
+Reward-model metrics (docs/method.md#reward-model-metrics).
 
 - voc(): value-order consistency, the Spearman rank correlation between frame order and
   predicted progress (NaN counts as 0). VOC- is the same metric on progress predicted for the
@@ -18,9 +18,10 @@ Reward-model metrics (SPEC section 4).
 """
 
 import math
+from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
-from robodopamine_ros.success import first_success
+from robodopamine_ros.reward.success import first_success, SuccessConfig
 
 SUCCESS, PARTIAL, FAIL = 'success', 'partial', 'fail'
 OUTCOMES = (SUCCESS, PARTIAL, FAIL)
@@ -42,7 +43,8 @@ def _ranks(values):
     return ranks
 
 
-def spearman(x, y):
+def spearman(x: Union[Sequence[float], np.ndarray],
+             y: Union[Sequence[float], np.ndarray]) -> float:
     """Spearman rank correlation of two equally long sequences; NaN when undefined."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.shape != y.shape or x.ndim != 1:
@@ -55,7 +57,8 @@ def spearman(x, y):
     return float(rx @ ry) / denominator if denominator > 0 else math.nan
 
 
-def voc(progress, frame_ids=None):
+def voc(progress: Union[Sequence[float], np.ndarray],
+        frame_ids: Optional[Union[Sequence[int], np.ndarray]] = None) -> float:
     """
     Value-order consistency of predicted progress over an episode's frames.
 
@@ -70,8 +73,9 @@ def voc(progress, frame_ids=None):
     return 0.0 if math.isnan(value) else value
 
 
-def classify_completion(progress, success_final=0.8, success_tail=0.6, partial_mean=0.4,
-                        success=None):
+def classify_completion(progress: Union[Sequence[float], np.ndarray], success_final: float = 0.8,
+                        success_tail: float = 0.6, partial_mean: float = 0.4,
+                        success: Optional[SuccessConfig] = None) -> str:
     """
     Classify a rollout from its progress curve P_1..P_T.
 
@@ -97,7 +101,9 @@ def classify_completion(progress, success_final=0.8, success_tail=0.6, partial_m
     return FAIL
 
 
-def completion_accuracy(rollouts, labels, success=None):
+def completion_accuracy(rollouts: Sequence[Union[Sequence[float], np.ndarray]],
+                        labels: Sequence[str], success: Optional[SuccessConfig] = None
+                        ) -> tuple[float, dict[str, dict[str, int]]]:
     """
     Accuracy of classify_completion over labelled rollouts, with the confusion counts.
 
@@ -122,7 +128,8 @@ def completion_accuracy(rollouts, labels, success=None):
 OUTCOME_RANK = {FAIL: 0, PARTIAL: 1, SUCCESS: 2}
 
 
-def outcome_ranking(final_progress, labels):
+def outcome_ranking(final_progress: Union[Sequence[float], np.ndarray],
+                    labels: Iterable[str]) -> dict:
     """
     How final progress orders rollouts of mixed outcome.
 

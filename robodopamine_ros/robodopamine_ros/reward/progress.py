@@ -1,7 +1,9 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Task progress from GRM hops, per episode: the three perspectives and their fusion (SPEC 1.2).
+Task progress from GRM hops, per episode: the three perspectives and their fusion.
+
+The method: docs/method.md#three-perspectives-and-fusion.
 
 At each GRM tick the model answers three queries:
 
@@ -18,8 +20,9 @@ update costs a few microseconds.
 
 from dataclasses import dataclass
 import math
+from typing import Optional
 
-from robodopamine_ros.success import DEFAULT_DELTA, DEFAULT_HOLD_TICKS, SuccessConfig, \
+from robodopamine_ros.reward.success import DEFAULT_DELTA, DEFAULT_HOLD_TICKS, SuccessConfig, \
     SuccessDetector
 
 FUSION_MODES = ('mean', 'consistency')
@@ -27,7 +30,7 @@ FUSION_MODES = ('mean', 'consistency')
 
 @dataclass(frozen=True)
 class ProgressConfig:
-    """Fusion parameters (SPEC 1.2; eps and the deadband are ours)."""
+    """Fusion parameters (docs/method.md#three-perspectives-and-fusion; eps, deadband: ours)."""
 
     fusion: str = 'mean'       # 'mean' or 'consistency'
     alpha: float = 20.0        # consistency sharpness: w = exp(-alpha * delta^2)
@@ -75,7 +78,7 @@ def _answered(hop):
     return hop is not None and math.isfinite(hop)
 
 
-def incremental_update(progress, hop):
+def incremental_update(progress: float, hop: float) -> float:
     """Phi_I = Phi + (1 - Phi) * H for H >= 0, Phi * (1 + H) for H < 0; stays in [0, 1]."""
     hop = -1.0 if hop < -1.0 else 1.0 if hop > 1.0 else hop
     if hop >= 0.0:
@@ -83,7 +86,7 @@ def incremental_update(progress, hop):
     return progress * (1.0 + hop)
 
 
-def consistency_weight(forward, backward, alpha, eps):
+def consistency_weight(forward: float, backward: float, alpha: float, eps: float) -> float:
     """Confidence w = exp(-alpha * delta^2), delta = |B - F| / ((F + B) / 2 + eps)."""
     delta = abs(backward - forward) / ((forward + backward) / 2.0 + eps)
     return math.exp(-alpha * delta * delta)
@@ -98,11 +101,11 @@ class ProgressTracker:
     0.5
     """
 
-    def __init__(self, config=ProgressConfig()):
+    def __init__(self, config: ProgressConfig = ProgressConfig()) -> None:
         self.config = config
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         """Start a new episode: progress 0 at tick 0."""
         self._estimate = ProgressEstimate(0, 0.0, 0.0, 0.0, 0.0, math.nan, 1.0, False)
         self.history = [self._estimate]
@@ -110,15 +113,16 @@ class ProgressTracker:
                                                      self.config.success_hold))
 
     @property
-    def estimate(self):
+    def estimate(self) -> ProgressEstimate:
         """Return the estimate in effect now (progress holds between ticks)."""
         return self._estimate
 
     @property
-    def progress(self):
+    def progress(self) -> float:
         return self._estimate.progress
 
-    def update(self, hop_incremental, hop_forward, hop_backward, frame=None):
+    def update(self, hop_incremental: Optional[float], hop_forward: Optional[float],
+               hop_backward: Optional[float], frame: object = None) -> ProgressEstimate:
         """Fold one tick's hops (None or NaN = no answer) into progress; return the estimate."""
         cfg = self.config
         previous = self._estimate.progress

@@ -1,7 +1,7 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Policy-invariant reward shaping from GRM progress (SPEC section 3).
+Policy-invariant reward shaping from GRM progress (docs/method.md#shaping).
 
     r = r_gold + gamma * Phi(s') - Phi(s),    r_gold = 1 if Phi(s') >= 1 - delta else 0
 
@@ -17,9 +17,15 @@ bootstraps. Both are configurable. The GRM confidence never scales the reward.
 
 from dataclasses import dataclass
 import math
+from typing import Iterable, Optional, Sequence
+
+# The one discount factor (docs/method.md#shaping): the shaping's and the critic's. Shaping is
+# policy-invariant only when both use the same gamma; the agent, the replay's Monte-Carlo
+# returns and both nodes take this default. 0.99: the benchmarked learner's.
+GAMMA = 0.99
 
 
-def gamma_from_period(period_s, decay_rate):
+def gamma_from_period(period_s: float, decay_rate: float) -> float:
     """Return gamma = exp(-lambda * h) for control period h (seconds) and rate lambda (1/s)."""
     if not (math.isfinite(period_s) and period_s > 0):
         raise ValueError(f'control period must be > 0 seconds, got {period_s!r}')
@@ -32,7 +38,7 @@ def gamma_from_period(period_s, decay_rate):
 class ShapingConfig:
     """Shaping parameters. gamma must equal the critic's discount."""
 
-    gamma: float = 0.98
+    gamma: float = GAMMA
     success_delta: float = 0.05         # automatic success when Phi(s') >= 1 - delta
     terminate_on_success: bool = True
     terminal_potential_zero: bool = True  # [ours] Phi(absorbing state) = 0
@@ -45,7 +51,8 @@ class ShapingConfig:
             raise ValueError(f'success_delta must be in [0, 1), got {self.success_delta!r}')
 
     @classmethod
-    def from_settings(cls, control_period, gamma=0.98, discount_rate=-1.0, **kwargs):
+    def from_settings(cls, control_period: float, gamma: float = GAMMA,
+                      discount_rate: float = -1.0, **kwargs) -> 'ShapingConfig':
         """
         Build a config from node-style settings.
 
@@ -60,7 +67,7 @@ class ShapingConfig:
         return cls(gamma=gamma, **kwargs)
 
     @classmethod
-    def from_period(cls, period_s, decay_rate, **kwargs):
+    def from_period(cls, period_s: float, decay_rate: float, **kwargs) -> 'ShapingConfig':
         """Build a config whose gamma comes from the control period and lambda."""
         return cls(gamma=gamma_from_period(period_s, decay_rate), **kwargs)
 
@@ -84,15 +91,16 @@ def _check_progress(name, value):
         raise ValueError(f'{name} must be a progress in [0, 1], got {value!r}')
 
 
-def shaping_term(progress_before, progress_after, gamma, terminal,
-                 terminal_potential_zero=True):
+def shaping_term(progress_before: float, progress_after: float, gamma: float, terminal: bool,
+                 terminal_potential_zero: bool = True) -> float:
     """Return gamma * Phi(s') - Phi(s), with Phi(s') = 0 at a terminal step (absorbing)."""
     potential_after = 0.0 if terminal and terminal_potential_zero else progress_after
     return gamma * potential_after - progress_before
 
 
-def shape(progress_before, progress_after, config, terminal=False, truncated=False,
-          success=None):
+def shape(progress_before: float, progress_after: float, config: ShapingConfig,
+          terminal: bool = False, truncated: bool = False,
+          success: Optional[bool] = None) -> ShapedReward:
     """
     Shaped reward of one step from Phi(s) and Phi(s').
 
@@ -114,7 +122,8 @@ def shape(progress_before, progress_after, config, terminal=False, truncated=Fal
                         config.gamma, terminal, truncated)
 
 
-def shape_episode(progress, config, truncated_at_end=True):
+def shape_episode(progress: Sequence[float], config: ShapingConfig,
+                  truncated_at_end: bool = True) -> list[ShapedReward]:
     """
     Shape a whole episode given Phi(s_0), ..., Phi(s_T).
 
@@ -135,7 +144,8 @@ def shape_episode(progress, config, truncated_at_end=True):
     return rewards
 
 
-def relabel(logged_steps, config, truncated_at_end=True):
+def relabel(logged_steps: Sequence[ShapedReward], config: ShapingConfig,
+            truncated_at_end: bool = True) -> list[ShapedReward]:
     """
     Recompute the rewards of a logged episode with new gamma / delta / terminal settings.
 
@@ -154,7 +164,7 @@ def relabel(logged_steps, config, truncated_at_end=True):
     return shape_episode(progress, config, truncated_at_end=truncated_at_end)
 
 
-def discounted_sum(values, gamma):
+def discounted_sum(values: Iterable[float], gamma: float) -> float:
     """Return sum_t gamma^t values[t]."""
     total, discount = 0.0, 1.0
     for value in values:
@@ -174,14 +184,14 @@ class RewardStepper:
     (truncation); later ticks return None until start_episode().
     """
 
-    def __init__(self, config=ShapingConfig(), max_steps=0):
+    def __init__(self, config: ShapingConfig = ShapingConfig(), max_steps: int = 0) -> None:
         if max_steps < 0:
             raise ValueError(f'max_steps must be >= 0 (0 = no limit), got {max_steps}')
         self.config, self.max_steps = config, max_steps
         self.episode_id = None
         self.start_episode(0)
 
-    def start_episode(self, episode_id):
+    def start_episode(self, episode_id: int) -> None:
         self.episode_id = episode_id
         self.step_index = 0
         self.progress = 0.0        # Phi in effect now (observed)
@@ -189,7 +199,7 @@ class RewardStepper:
         self.success = None        # detected success of the newest progress (None: the rule)
         self.done = False
 
-    def observe(self, progress, success=None):
+    def observe(self, progress: float, success: Optional[bool] = None) -> None:
         """
         Record the newest progress estimate (clamped to [0, 1]; NaN is ignored).
 
@@ -199,7 +209,7 @@ class RewardStepper:
             self.progress = min(max(float(progress), 0.0), 1.0)
         self.success = success
 
-    def tick(self):
+    def tick(self) -> Optional[tuple[int, ShapedReward]]:
         """Return (step index, ShapedReward) for the control step ending now, or None."""
         if self.done:
             return None

@@ -11,6 +11,7 @@ and stays detected (latched) until the episode restarts. ``hold_ticks = 1`` is t
 """
 
 from dataclasses import dataclass
+from typing import Iterable, Optional
 
 DEFAULT_DELTA = 0.05        # success threshold 1 - delta on progress (paper: delta = 0.05)
 DEFAULT_HOLD_TICKS = 3      # [ours] ticks the threshold must hold (0.3 s at a 10 Hz GRM)
@@ -29,22 +30,22 @@ class SuccessConfig:
                              f'{self.hold_ticks!r}')
 
     @property
-    def threshold(self):
+    def threshold(self) -> float:
         return 1.0 - self.delta
 
 
 class SuccessDetector:
     """Feed progress tick by tick; ``update`` returns whether success has been detected."""
 
-    def __init__(self, config=SuccessConfig()):
+    def __init__(self, config: SuccessConfig = SuccessConfig()) -> None:
         self.config = config
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         """Start a new episode: nothing detected, no tick above the threshold yet."""
         self.run, self.detected = 0, False
 
-    def update(self, progress):
+    def update(self, progress: float) -> bool:
         """Take one tick's progress in [0, 1] (NaN counts as below); return detected."""
         above = progress == progress and progress >= self.config.threshold
         self.run = self.run + 1 if above else 0
@@ -52,7 +53,8 @@ class SuccessDetector:
         return self.detected
 
 
-def first_success(progress, config=SuccessConfig()):
+def first_success(progress: Iterable[float],
+                  config: SuccessConfig = SuccessConfig()) -> Optional[int]:
     """Return the index of the tick at which success is detected in a curve, or None."""
     detector = SuccessDetector(config)
     for index, value in enumerate(progress):

@@ -1,7 +1,7 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Dopamine-RL learner (SPEC 3, 5, 6, 7): ROS-free, PyTorch.
+Dopamine-RL learner (docs/method.md): ROS-free, PyTorch.
 
 - ``losses``: every loss in one place (TD target, Cal-QL conservative term, SAC + BC actor,
   consistency loss, ConRFT actor);

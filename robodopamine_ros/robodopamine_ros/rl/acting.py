@@ -20,10 +20,10 @@ is refused with both named. They are written to a temporary file, synced and ren
 from pathlib import Path
 
 import numpy as np
-from robodopamine_ros.atomic import atomic_path
-from robodopamine_ros.rl.agents import AgentConfig, make_agent, STAGES
+from robodopamine_ros.data.atomic import atomic_path
+from robodopamine_ros.rl.agents import AgentConfig, make_agent, Stage, STAGES
 from robodopamine_ros.rl.replay import mixed_batch, ReplayBuffer, ReturnRule, store_episode
-from robodopamine_ros.rl.safety import SafetyLayer
+from robodopamine_ros.robot.safety import SafetyLayer
 import torch
 
 CHECKPOINT_FILE = 'checkpoint.pt'
@@ -97,7 +97,7 @@ class Learner:
     def set_stage(self, stage):
         if stage not in STAGES:
             raise ValueError(f'stage must be one of {STAGES}, got {stage!r}')
-        self.agent.stage = stage
+        self.agent.stage = Stage(stage)
 
     def offline_plan(self, pretrain_updates, offline_updates, chunk=50):
         """

@@ -17,14 +17,25 @@ Modes: 'train' (exploration + learning), 'eval' (deterministic, no learning), 'c
 """
 
 from dataclasses import dataclass
+from enum import Enum
 import queue
 import threading
 
 import numpy as np
+from robodopamine_ros.data.action_source import ActionSource
+from robodopamine_ros.reward.shaping import shape, ShapingConfig
 from robodopamine_ros.rl.replay import Episode
-from robodopamine_ros.shaping import shape, ShapingConfig
 
-MODES = ('train', 'eval', 'collect')
+
+class Mode(str, Enum):
+    """How the agent runs on a robot (module docstring); equal to their string values."""
+
+    TRAIN = 'train'
+    EVAL = 'eval'
+    COLLECT = 'collect'
+
+
+MODES = tuple(mode.value for mode in Mode)
 # m: the policy holds when the hand is further than this outside the workspace box (the box
 # clips commanded steps to its faces, so a hand on a face is inside up to rounding)
 OUTSIDE_MARGIN_M = 0.01
@@ -162,10 +173,42 @@ class TeleopExpiry:
                              f'{self.on_timeout!r}')
 
 
+class EpisodeCycle:
+    """
+    Between episodes on a robot: numbering, checkpoint cadence, then a reset or move-to-home.
+
+    The node asks ``may_start`` every tick; a start in flight (grm_node's StartEpisode) or a
+    reset in flight (the robot's reset service) sets ``starting`` until it answers; without a
+    reset service, a loop with a home position moves home first (``homing``). ``finished``
+    counts the episode and says whether a checkpoint is due (every ``checkpoint_every``).
+    """
+
+    def __init__(self, episodes_done=0, checkpoint_every=5, checkpoints=True, home=False):
+        self.episodes_done = episodes_done
+        self.checkpoint_every, self.checkpoints, self.home = checkpoint_every, checkpoints, home
+        self.starting = False
+        self.homing = False
+
+    def may_start(self, loop):
+        return loop.episode is None and not (self.starting or self.homing)
+
+    def next_episode_id(self):
+        return self.episodes_done + 1
+
+    def finished(self, reset_available):
+        """Count an ended episode; return whether a checkpoint is due."""
+        self.episodes_done += 1
+        if reset_available:
+            self.starting = True   # until the reset answers
+        elif self.home:
+            self.homing = True
+        return self.checkpoints and self.episodes_done % self.checkpoint_every == 0
+
+
 @dataclass
 class TickResult:
     action: np.ndarray        # the safe action to command
-    source: str               # 'policy', 'teleop' or 'stop'
+    source: ActionSource      # policy, teleop, home or stop
     stop_reason: str = None
     episode_done: bool = False
     summary: dict = None      # set when an episode ended at this tick
@@ -189,7 +232,7 @@ class ControlLoop:
                  home=None, home_tolerance=0.005, shaping=None, teleop=None):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
-        self.actor, self.mode, self.max_steps = actor, mode, max_steps
+        self.actor, self.mode, self.max_steps = actor, Mode(mode), max_steps
         self.watchdog = watchdog
         self.on_episode = on_episode or (lambda episode: None)
         self.shaping = shaping or ShapingConfig(gamma=actor.agent.config.gamma)
@@ -230,7 +273,7 @@ class ControlLoop:
 
     def start_episode(self, episode_id):
         self.episode_id = episode_id
-        self.episode = Episode(episode_id, demo=self.mode == 'collect')
+        self.episode = Episode(episode_id, demo=self.mode == Mode.COLLECT)
         self.previous = None
         self._reset_progress()
 
@@ -275,9 +318,9 @@ class ControlLoop:
             self.watchdog.estop_reason is not None
             or 'observation' in self.watchdog.faults(now))
         if held:
-            return TickResult(self.stop_action(), 'stop', 'held while homing'), False
+            return TickResult(self.stop_action(), ActionSource.STOP, 'held while homing'), False
         action, at_home = self.homing_action(ee_position)
-        return TickResult(action, 'home'), at_home
+        return TickResult(action, ActionSource.HOME), at_home
 
     def stop_action(self):
         """Return the stop: zero motion, the gripper held at its last command."""
@@ -313,28 +356,29 @@ class ControlLoop:
         reason = self.watchdog.stopped(now) if self.watchdog else None
         if reason is not None:
             self.previous = None  # no transition across a stop
-            return TickResult(self.stop_action(), 'stop', reason, done, summary)
+            return TickResult(self.stop_action(), ActionSource.STOP, reason, done, summary)
         if done or self.episode is None:
-            return TickResult(self.stop_action(), 'stop', 'between episodes', done, summary)
-        if self.intervening or self.mode == 'collect':
+            return TickResult(self.stop_action(), ActionSource.STOP, 'between episodes', done,
+                              summary)
+        if self.intervening or self.mode == Mode.COLLECT:
             action, expired = self._teleop_command(now, ee_position) if self.intervening \
                 else self.actor.safety(np.zeros(4), ee_position)
             if expired is not None and self.teleop.on_timeout == 'policy' and \
-                    self.mode != 'collect':
+                    self.mode != Mode.COLLECT:
                 self.intervening = False
             elif expired is not None:
                 self.previous = None
-                return TickResult(self.stop_action(), 'stop', expired)
+                return TickResult(self.stop_action(), ActionSource.STOP, expired)
             else:
                 self.previous = (obs, action, self.intervening, self.progress)
-                return TickResult(action, 'teleop')
+                return TickResult(action, ActionSource.TELEOP)
         outside = self.actor.safety.outside(ee_position, OUTSIDE_MARGIN_M)
         if outside is not None:  # the policy holds; a takeover may bring the hand back
             self.previous = None
-            return TickResult(self.stop_action(), 'stop', outside)
-        action, _, _ = self.actor.act(obs, ee_position, self.mode == 'eval')
+            return TickResult(self.stop_action(), ActionSource.STOP, outside)
+        action, _, _ = self.actor.act(obs, ee_position, self.mode == Mode.EVAL)
         self.previous = (obs, action, False, self.progress)
-        return TickResult(action, 'policy')
+        return TickResult(action, ActionSource.POLICY)
 
     def _store(self, obs):
         previous_obs, action, intervention, progress_before = self.previous
@@ -358,6 +402,6 @@ class ControlLoop:
                    'return': sum(t['reward'] for t in episode.transitions),
                    'final_progress': episode.transitions[-1]['progress_after'],
                    'intervention_rate': episode.intervention_rate}
-        if self.mode != 'eval':
+        if self.mode != Mode.EVAL:
             self.on_episode(episode)
         return True, summary

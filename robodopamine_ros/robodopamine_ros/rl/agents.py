@@ -1,14 +1,15 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-The two back-ends: Cal-QL (SPEC 5) and ConRFT (SPEC 6).
+The two back-ends: Cal-QL (docs/method.md#cal-ql) and ConRFT (docs/method.md#conrft).
 
 One ``update(batch)`` = one gradient step of the critic (and of the actor every
 ``critic_actor_ratio`` critic steps). A step whose loss is not finite is skipped (counted in
 ``skipped``; the weights stay as they were).
 
-Stages, in order: 'pretrain' (imitation: the actor fits the demos alone, by likelihood for
-Cal-QL's tanh-Gaussian and by the consistency loss alone for ConRFT, while the critic learns
+Stages, in order: 'pretrain' (imitation: the actor fits the demos alone, for Cal-QL's
+tanh-Gaussian by ``bc_loss`` (squared error of the pre-tanh mean by default, or likelihood) and
+for ConRFT by the consistency loss alone, while the critic learns
 by TD with its conservative term), 'offline' (the full offline RL update on the demo buffer)
 and 'online'. Cal-QL keeps its conservative critic in all three; ConRFT uses the Cal-QL critic
 in stage I (pretrain + offline) and a plain TD critic in stage II (online), with its own
@@ -17,25 +18,37 @@ in stage I (pretrain + offline) and a plain TD critic in stage II (online), with
 
 import copy
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 import math
 
 import numpy as np
+from robodopamine_ros.reward.shaping import GAMMA
 from robodopamine_ros.rl import losses
-from robodopamine_ros.rl.networks import (ConsistencyActor, CriticEnsemble,
-                                          ObservationEncoder, TanhGaussianActor)
+from robodopamine_ros.rl.networks import (ConsistencyActor, CriticEnsemble, ObservationEncoder,
+                                          TanhGaussianActor)
 import torch
 
 ALGORITHMS = ('calql', 'conrft')
-STAGES = ('pretrain', 'offline', 'online')
+
+
+class Stage(str, Enum):
+    """The learner's stages, in order (module docstring); equal to their string values."""
+
+    PRETRAIN = 'pretrain'
+    OFFLINE = 'offline'
+    ONLINE = 'online'
+
+
+STAGES = tuple(stage.value for stage in Stage)
 BC_LOSSES = ('nll', 'mse')
 
 
 @dataclass
 class AgentConfig:
-    """Every knob of the learner; defaults are SPEC 5/6 values unless marked [ours]."""
+    """Every knob of the learner; defaults are the papers' (docs/method.md) unless [ours]."""
 
     algorithm: str = 'calql'
-    gamma: float = 0.99               # the critic's, and the shaping's, gamma
+    gamma: float = GAMMA              # the critic's, and the shaping's (reward.shaping)
     batch_size: int = 256
     lr: float = 3e-4
     tau: float = 5e-3
@@ -44,7 +57,7 @@ class AgentConfig:
     mc_lower_bound: bool = True       # [ours] TD targets >= the Monte-Carlo return (losses)
     actor_layer_norm: bool = True     # [ours] LayerNorm in the SAC actor, as in the critics
     # Cal-QL conservative term
-    # SPEC: 5 (sparse, scaled), 1, or 0.1 (ConRFT's). 0.1 [ours, measured]: with 1.0 the
+    # papers: 5 (sparse, scaled), 1, or 0.1 (ConRFT's). 0.1 [ours, measured]: with 1.0 the
     # learning test's task did not improve in 40 online episodes; with 0.1 it did
     cql_alpha: float = 0.1
     cql_actions: int = 4              # [ours] per source: random, pi(s), pi(s') (paper: 10)
@@ -52,7 +65,7 @@ class AgentConfig:
     cql_importance_sampling: bool = False
     cql_temperature: float = 1.0
     # SAC actor (Cal-QL)
-    initial_temperature: float = 0.05  # [ours] small; RL_NOTES 3
+    initial_temperature: float = 0.05  # [ours] small (docs/decisions.md#learner-recipe)
     target_entropy: float = None       # None: -action_dim
     bc_loss: str = 'mse'              # [ours] how the actor imitates (losses.bc_mse_loss)
     # [ours, measured] bc_weight x mean|Q| (TD3+BC-style); 0 = plain Cal-QL. The prototype's
@@ -67,6 +80,22 @@ class AgentConfig:
     # 50 layouts at episodes 50 / 100 / 150: off 30 / 62 / 68 % and 64 / 80 / 64 %; on
     # 70 / 62 / 68 % and 90 / 86 / 88 %
     successes_to_demo: bool = True
+    # [ours, measured] two stabilizers of the online stage (docs/decisions.md#learner-recipe).
+    # actor_ema: the actor that acts and is evaluated is a Polyak average of the trained one
+    # (rate per actor step; 0: the trained actor itself), so a few batches of over-estimated
+    # online Q do not swing the deployed policy; the learner still trains the raw actor.
+    # online_actor_delay: critic-only updates at the start of the online stage, so the critic
+    # meets the online data before the actor follows its gradient (a warm-up, as WSRL, Zhou
+    # et al. 2024, warms up before fine-tuning). Without them, Cal-QL's evaluation fell from
+    # 100 % after the offline stage to 45 / 5 % at episodes 10 / 20 (seed 0) and swung 40-85
+    # points between evaluations; with (0.005, 1000): seeds 0 / 1 on 50 layouts at episodes
+    # 50 / 100 / 150: 74 / 72 / 82 % and 98 / 96 / 100 % (without: 70 / 62 / 68 % and
+    # 90 / 86 / 88 %). GRM reward, same GRM; the two were measured together, not apart.
+    # On the learning test's toy task (test_rl_learning) the average helps Cal-QL (47 -> 67 %
+    # with it, 33 -> 53 % without) but ruins ConRFT (10 -> 7 %; without 3 -> 50 %), whose
+    # consistency actor already has a Polyak target: None means 0.005 for Cal-QL, 0 for ConRFT.
+    actor_ema: float = None
+    online_actor_delay: int = 1000
     # ConRFT
     stage1_beta_eta: tuple = (1.0, 0.1)   # paper; the released scripts use (1.0, 0.0)
     # [ours, measured] stage II keeps stage I's weights. The paper's (0.5, 1.0) (its released
@@ -87,7 +116,7 @@ class AgentConfig:
     rho: float = 7.0
     scales: int = 40
     sigma_data: float = 0.5
-    critic_actor_ratio: int = None    # None: 1 for Cal-QL, 2 for ConRFT (SPEC 6)
+    critic_actor_ratio: int = None    # None: 1 for Cal-QL, 2 for ConRFT (docs/method.md#conrft)
     # observations
     image_features: int = 64
     frozen_image_weights: str = None
@@ -103,6 +132,12 @@ class AgentConfig:
                              f'{self.consistency_on!r}')
         if self.bc_loss not in BC_LOSSES:
             raise ValueError(f'bc_loss must be one of {BC_LOSSES}, got {self.bc_loss!r}')
+        if self.actor_ema is None:
+            self.actor_ema = 0.005 if self.algorithm == 'calql' else 0.0
+        if not 0.0 <= self.actor_ema < 1.0:
+            raise ValueError(f'actor_ema must be in [0, 1), got {self.actor_ema}')
+        if self.online_actor_delay < 0:
+            raise ValueError(f'online_actor_delay must be >= 0, got {self.online_actor_delay}')
         if self.critic_actor_ratio is None:
             self.critic_actor_ratio = 1 if self.algorithm == 'calql' else 2
         self.hidden = tuple(self.hidden)
@@ -113,7 +148,7 @@ class AgentConfig:
         return asdict(self)
 
 
-def to_torch(batch, device):
+def to_torch(batch: dict, device) -> dict:
     """Numpy batch (as replay.mixed_batch returns) -> tensors."""
     out = {}
     for key, value in batch.items():
@@ -133,12 +168,14 @@ def _repeat(features, k):
 class Agent:
     """What both back-ends share: encoder, twin critics and targets, the Cal-QL critic step."""
 
-    def __init__(self, config, obs_shapes, action_dim=4, device='cpu', seed=0):
+    def __init__(self, config: AgentConfig, obs_shapes: dict, action_dim: int = 4,
+                 device: str = 'cpu', seed: int = 0):
         torch.manual_seed(seed)
         self.config, self.obs_shapes, self.action_dim = config, obs_shapes, action_dim
         self.device = torch.device(device)
-        self.stage = 'offline'
+        self.stage = Stage.OFFLINE
         self.updates = 0
+        self.online_updates = 0  # updates made in the online stage
         self.skipped = 0  # updates whose loss was not finite
         c = config
         self.encoder = ObservationEncoder(obs_shapes, c.image_features,
@@ -156,7 +193,7 @@ class Agent:
         raise NotImplementedError
 
     @torch.no_grad()
-    def act(self, obs, deterministic=False):
+    def act(self, obs: dict, deterministic: bool = False) -> np.ndarray:
         """One action for one observation (dict of numpy arrays), in [-1, 1]."""
         batch = {k: torch.as_tensor(np.asarray(v)[None], device=self.device)
                  for k, v in obs.items() if k in self.obs_shapes}
@@ -237,19 +274,37 @@ class Agent:
             q[:, :, 0], q[:, :, 1], q[:, :, 2], q_data, mc_return, log_pi[0], log_pi[1],
             c.cql_temperature, self.action_dim)
 
-    def update(self, batch):
+    def update(self, batch: dict) -> dict:
         """One critic step (and an actor step every critic_actor_ratio); returns the losses."""
         b = to_torch(batch, self.device)
         skipped = self.skipped
         stats = self.critic_step(b)
         self.updates += 1
-        if self.updates % self.config.critic_actor_ratio == 0 or self.stage == 'pretrain':
+        if self.stage == Stage.ONLINE:
+            self.online_updates += 1
+        warming_up = self.stage == Stage.ONLINE and \
+            self.online_updates <= self.config.online_actor_delay
+        if not warming_up and (self.updates % self.config.critic_actor_ratio == 0
+                               or self.stage == Stage.PRETRAIN):
             stats.update(self.actor_step(b))
+            self._average_actor()
+        stats['actor_warmup'] = float(warming_up)
         stats['skipped_updates'] = float(self.skipped - skipped)
         return stats
 
     @torch.no_grad()
-    def diagnostics(self, batch):
+    def _average_actor(self):
+        if self.actor_average is not None:
+            for p, ap in zip(self.actor.parameters(), self.actor_average.parameters()):
+                ap.lerp_(p, self.config.actor_ema)
+
+    def _make_actor_average(self):
+        """Make the Polyak-averaged acting actor (None when actor_ema is 0), after self.actor."""
+        self.actor_average = copy.deepcopy(self.actor).requires_grad_(False) \
+            if self.config.actor_ema > 0 else None
+
+    @torch.no_grad()
+    def diagnostics(self, batch: dict) -> dict:
         """
         Q against the Monte-Carlo return, and how the actor imitates, on one batch.
 
@@ -280,8 +335,10 @@ class Agent:
     def state_dict(self):
         state = {name: m.state_dict() for name, m in self.modules().items()}
         state.update({name: o.state_dict() for name, o in self.optimizers().items()})
-        state.update(stage=self.stage, updates=self.updates, skipped=self.skipped,
-                     config=self.config.as_dict())
+        state.update(stage=Stage(self.stage).value, updates=self.updates, skipped=self.skipped,
+                     online_updates=self.online_updates, config=self.config.as_dict())
+        if self.actor_average is not None:
+            state['actor_average'] = self.actor_average.state_dict()
         return state
 
     def load_state_dict(self, state):
@@ -289,12 +346,17 @@ class Agent:
             module.load_state_dict(state[name])
         for name, optimizer in self.optimizers().items():
             optimizer.load_state_dict(state[name])
-        self.stage, self.updates = state['stage'], state['updates']
+        self.stage, self.updates = Stage(state['stage']), state['updates']
         self.skipped = state.get('skipped', 0)
+        self.online_updates = state.get('online_updates', 0)
+        if self.actor_average is not None:  # a checkpoint from before the average: start it
+            self.actor_average.load_state_dict(state.get('actor_average',
+                                                         self.actor.state_dict()))
 
     def actor_state(self):
         """Return the weights acting needs (what the learner hands to the actor)."""
-        return {'encoder': self.encoder.state_dict(), 'actor': self.actor.state_dict()}
+        acting = self.actor_average if self.actor_average is not None else self.actor
+        return {'encoder': self.encoder.state_dict(), 'actor': acting.state_dict()}
 
     def load_actor_state(self, state):
         self.encoder.load_state_dict(state['encoder'])
@@ -309,6 +371,7 @@ class CalQL(Agent):
         c = config
         self.actor = TanhGaussianActor(self.encoder.dim, action_dim, c.hidden,
                                        c.actor_layer_norm).to(self.device)
+        self._make_actor_average()
         self.log_alpha = torch.tensor(math.log(c.initial_temperature), device=self.device,
                                       requires_grad=True)
         self.target_entropy = -float(action_dim) if c.target_entropy is None \
@@ -332,7 +395,7 @@ class CalQL(Agent):
     def actor_step(self, b):
         features = self.encoder(b['obs']).detach()
         bc = self.bc_loss(features, b)
-        if self.stage == 'pretrain':  # imitation alone; the temperature waits
+        if self.stage == Stage.PRETRAIN:  # imitation alone; the temperature waits
             if bc is None:
                 raise ValueError('the pretrain stage needs demonstrations in the batch')
             self._step(self.actor_optimizer, bc, 'actor')
@@ -376,6 +439,7 @@ class ConRFT(Agent):
         c = config
         self.actor = ConsistencyActor(self.encoder.dim, action_dim, c.hidden, c.sigma_min,
                                       c.sigma_max, c.rho, c.scales, c.sigma_data).to(self.device)
+        self._make_actor_average()
         self.target_actor = copy.deepcopy(self.actor).requires_grad_(False)
         self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=c.lr)
 
@@ -383,13 +447,13 @@ class ConRFT(Agent):
         return self.actor(features, deterministic)
 
     def conservative(self):
-        return self.stage != 'online'
+        return self.stage != Stage.ONLINE
 
     def beta_eta(self):
         """(beta, eta) of the stage; imitation alone (eta = 0) while pretraining."""
-        if self.stage == 'pretrain':
+        if self.stage == Stage.PRETRAIN:
             return self.config.stage1_beta_eta[0], 0.0
-        return self.config.stage1_beta_eta if self.stage == 'offline' \
+        return self.config.stage1_beta_eta if self.stage == Stage.OFFLINE \
             else self.config.stage2_beta_eta
 
     def actor_step(self, b):
@@ -417,6 +481,8 @@ class ConRFT(Agent):
         return dict(super().optimizers(), actor_optimizer=self.actor_optimizer)
 
 
-def make_agent(config, obs_shapes, action_dim=4, device='cpu', seed=0):
+def make_agent(config: AgentConfig, obs_shapes: dict, action_dim: int = 4, device: str = 'cpu',
+               seed: int = 0) -> 'Agent':
+    """Return the back-end config.algorithm names (CalQL or ConRFT), on `device`."""
     cls = CalQL if config.algorithm == 'calql' else ConRFT
     return cls(config, obs_shapes, action_dim, device, seed)

@@ -21,9 +21,9 @@ operator stopped recording when the task was done), so it ends terminal at progr
 """
 
 import numpy as np
-from robodopamine_ros.labels import equalized_states
+from robodopamine_ros.reward.labels import equalized_states
+from robodopamine_ros.reward.shaping import shape_episode
 from robodopamine_ros.rl.replay import Episode
-from robodopamine_ros.shaping import shape_episode
 
 
 class DemonstrationError(ValueError):
@@ -105,7 +105,7 @@ def load_demonstrations(paths, joints, shaping):
     paths: bag folders (empty entries are skipped); episode ids are -1, -2, ... Raises
     DemonstrationError (or bags.BagError) naming the bag that cannot serve.
     """
-    from robodopamine_ros.bags import read_episode
+    from robodopamine_ros.data.bags import read_episode
 
     paths = [str(p) for p in paths if p]
     return [(path, episode_from_recording(read_episode(path), joints, shaping,

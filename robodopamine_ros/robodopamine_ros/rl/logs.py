@@ -43,7 +43,7 @@ class TrainingLog:
         rows = list(csv.reader(lines[1:]))
         keep = [line for line, row in zip(lines[1:], rows) if row and float(row[0]) <= episode]
         if len(keep) < len(rows):
-            from robodopamine_ros.atomic import atomic_path
+            from robodopamine_ros.data.atomic import atomic_path
 
             with atomic_path(self.csv_path) as tmp:
                 tmp.write_text(lines[0] + ''.join(keep))

@@ -1,20 +1,25 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Every loss of the learner, in one place (SPEC 5, 6).
+Every loss of the learner, in one place (docs/method.md#cal-ql, docs/method.md#conrft).
 
 Shapes: B = batch, K = sampled actions per state, critic outputs are 2 x B (twin critics).
 """
 
 import math
+from typing import Optional
 
 import torch
+from torch import nn, Tensor
 import torch.nn.functional as F
 
 
-def td_target(reward, terminal, next_q, gamma, mc_return=None):
+def td_target(reward: Tensor, terminal: Tensor, next_q: Tensor, gamma: float,
+              mc_return: Optional[Tensor] = None) -> Tensor:
     """
-    R + gamma * min_i Q_targ_i(s', a'), no entropy term in the backup (RL_NOTES 3).
+    R + gamma * min_i Q_targ_i(s', a'), no entropy term in the backup.
+
+    Why no entropy: docs/decisions.md#learner-recipe.
 
     terminal: 1 where the episode ended for good (success; the absorbing state has value 0);
     a time-limit truncation is not terminal and bootstraps. next_q: E x B; returns B.
@@ -30,14 +35,17 @@ def td_target(reward, terminal, next_q, gamma, mc_return=None):
     return target if mc_return is None else torch.maximum(target, mc_return)
 
 
-def td_loss(q_data, target):
+def td_loss(q_data: Tensor, target: Tensor) -> Tensor:
     """Mean squared TD error, summed over the critics."""
     return F.mse_loss(q_data, target.expand_as(q_data), reduction='none').mean(dim=1).sum()
 
 
-def calql_conservative_term(q_random, q_policy, q_next_policy, q_data, mc_return,
-                            log_prob_policy=None, log_prob_next_policy=None, temperature=1.0,
-                            action_dim=4):
+def calql_conservative_term(q_random: Tensor, q_policy: Tensor, q_next_policy: Tensor,
+                            q_data: Tensor, mc_return: Tensor,
+                            log_prob_policy: Optional[Tensor] = None,
+                            log_prob_next_policy: Optional[Tensor] = None,
+                            temperature: float = 1.0,
+                            action_dim: int = 4) -> tuple[Tensor, dict]:
     """
     Cal-QL's regularizer: logsumexp over sampled actions of Q(s, a_k) minus Q(s, a_data).
 
@@ -71,7 +79,7 @@ def calql_conservative_term(q_random, q_policy, q_next_policy, q_data, mc_return
 BC_EDGE = 0.02  # demo actions are clipped to +-(1 - BC_EDGE) before atanh
 
 
-def bc_mse_loss(pre_squash_mean, data_action):
+def bc_mse_loss(pre_squash_mean: Tensor, data_action: Tensor) -> Tensor:
     """
     Behaviour cloning of a tanh-squashed actor, in pre-squash space: B x A -> scalar.
 
@@ -87,7 +95,7 @@ def bc_mse_loss(pre_squash_mean, data_action):
     return F.mse_loss(pre_squash_mean, target)
 
 
-def bc_nll_loss(log_prob_data):
+def bc_nll_loss(log_prob_data: Tensor) -> Tensor:
     """
     Behaviour cloning by likelihood: -mean log pi(a_demo | s) (B,) -> scalar.
 
@@ -97,7 +105,9 @@ def bc_nll_loss(log_prob_data):
     return -log_prob_data.mean()
 
 
-def sac_actor_loss(q_policy, log_prob, alpha, bc=None, bc_weight=0.0, bc_q_floor=0.0):
+def sac_actor_loss(q_policy: Tensor, log_prob: Tensor, alpha: Tensor,
+                   bc: Optional[Tensor] = None, bc_weight: float = 0.0,
+                   bc_q_floor: float = 0.0) -> tuple[Tensor, dict]:
     """
     Return SAC's actor loss alpha * log pi - min Q, plus a behaviour-cloning anchor.
 
@@ -116,14 +126,15 @@ def sac_actor_loss(q_policy, log_prob, alpha, bc=None, bc_weight=0.0, bc_q_floor
     return loss, {'actor_q': q.mean().item(), 'bc_scale': scale.item()}
 
 
-def temperature_loss(log_alpha, log_prob, target_entropy):
+def temperature_loss(log_alpha: Tensor, log_prob: Tensor, target_entropy: float) -> Tensor:
     """Return the loss of SAC's automatic temperature (entropy toward target_entropy)."""
     return -(log_alpha * (log_prob.detach() + target_entropy)).mean()
 
 
-def consistency_loss(actor, target_actor, features, action):
+def consistency_loss(actor: nn.Module, target_actor: nn.Module, features: Tensor,
+                     action: Tensor) -> Tensor:
     """
-    Consistency training toward the batch action (SPEC 6).
+    Consistency training toward the batch action (docs/method.md#conrft).
 
     Two adjacent noise levels sigma_n < sigma_{n+1} of the Karras schedule, one noise draw z:
     f(a + sigma_{n+1} z, sigma_{n+1}) is pulled to the target network's
@@ -140,9 +151,12 @@ def consistency_loss(actor, target_actor, features, action):
     return F.mse_loss(online, target) + F.mse_loss(online, action)
 
 
-def conrft_actor_loss(consistency, q_policy, beta, eta):
+def conrft_actor_loss(consistency: Tensor, q_policy: Tensor, beta: float,
+                      eta: float) -> tuple[Tensor, dict]:
     """
-    Return ConRFT's actor loss beta * L_consistency - eta * Q(s, pi(s)) (SPEC 6), Q as it is.
+    Return ConRFT's actor loss beta * L_consistency - eta * Q(s, pi(s)), Q as it is.
+
+    The loss: docs/method.md#conrft.
 
     Measured, not assumed: dividing Q by its batch mean |Q| (TD3+BC's normalization) made the
     actor collapse under a sparse reward, where Q is near 0 off the demos and the division

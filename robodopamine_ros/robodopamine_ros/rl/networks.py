@@ -169,7 +169,7 @@ class TanhGaussianActor(nn.Module):
 
 
 def karras_sigmas(sigma_min=0.002, sigma_max=80.0, rho=7.0, scales=40):
-    """Karras et al. noise levels, increasing from sigma_min to sigma_max (SPEC 6)."""
+    """Karras et al. noise levels, increasing from sigma_min to sigma_max (docs/method.md)."""
     ramp = torch.linspace(0, 1, scales)
     return (sigma_min ** (1 / rho) + ramp * (sigma_max ** (1 / rho) - sigma_min ** (1 / rho))) \
         ** rho

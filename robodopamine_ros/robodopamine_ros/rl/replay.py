@@ -1,7 +1,9 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Replay: transitions, Monte-Carlo returns, the online and demo buffers, 50/50 mixing (SPEC 5, 7).
+Replay: transitions, Monte-Carlo returns, the online and demo buffers, 50/50 mixing.
+
+The method: docs/method.md#buffers-and-monte-carlo-returns.
 
 A transition is added to an open episode; when the episode closes, its Monte-Carlo
 return-to-go is computed backwards with the critic's gamma and the critic's reward, and the
@@ -13,6 +15,7 @@ recomputed with a new GRM (``relabel``) without touching the observations.
 from dataclasses import dataclass
 
 import numpy as np
+from robodopamine_ros.reward.shaping import GAMMA
 
 FLAGS = ('demo', 'intervention', 'success', 'terminal', 'truncated')
 SCALARS = ('reward', 'mc_return', 'progress_before', 'progress_after', 'sparse_reward',
@@ -25,8 +28,8 @@ def mc_returns(rewards, gamma, never_succeeded_value=None):
 
     The tail after the last step counts as 0: exact after a terminal step, a lower estimate
     after a time-limit truncation (whose future is unknown). never_succeeded_value: the
-    constant given to every step instead (SPEC 5: a sparse episode that never succeeds gets
-    r_neg / (1 - gamma)); None to always use the discounted sum.
+    constant given to every step instead (docs/method.md#buffers-and-monte-carlo-returns: a sparse
+    episode that never succeeds gets r_neg / (1 - gamma)); None to always use the discounted sum.
     """
     rewards = np.asarray(rewards, dtype=np.float64)
     if never_succeeded_value is not None:
@@ -43,7 +46,7 @@ def mc_returns(rewards, gamma, never_succeeded_value=None):
 class ReturnRule:
     """How the buffer turns rewards into Monte-Carlo returns: the critic's gamma and reward."""
 
-    gamma: float = 0.99
+    gamma: float = GAMMA
     sparse: bool = False          # True when the reward is the sparse success reward
     sparse_negative: float = 0.0  # r_neg of the sparse reward (0 for our 0/1 reward)
 
@@ -138,7 +141,9 @@ class ReplayBuffer:
 
 def mixed_batch(online, demo, batch_size, rng, demo_fraction=0.5):
     """
-    Sample a batch: demo_fraction from the demo buffer, the rest online (SPEC 5: 50/50).
+    Sample a batch: demo_fraction from the demo buffer (0.5, the paper's 50/50), the rest online.
+
+    The buffers: docs/method.md#buffers-and-monte-carlo-returns.
 
     While one buffer is empty the whole batch comes from the other (the offline stage has no
     online data; a robot may learn without demonstrations). The returned batch carries
@@ -220,7 +225,7 @@ class Episode:
 
 def store_episode(episode, rule, online, demo, successes_to_demo=False):
     """
-    Close an episode and add it where it belongs (SPEC 7).
+    Close an episode and add it where it belongs (docs/method.md#interventions).
 
     Demonstrations go to the demo buffer; online episodes to the online buffer, and their
     intervention transitions (the human's action, flagged) to the demo buffer as well.

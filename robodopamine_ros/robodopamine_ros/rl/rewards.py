@@ -1,7 +1,7 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Reward sources the learner can train on (issue 7, SPEC 3).
+Reward sources the learner can train on (docs/method.md#shaping).
 
 - 'grm': Dopamine-RL, the policy-invariant shaping of GRM progress:
   r = r_gold + gamma * Phi(s') - Phi(s), Phi(s') = 0 at a terminal transition;
@@ -17,7 +17,7 @@ sparse baseline gets, so Dopamine-RL differs from sparse only by the shaping], o
 automatic success (Phi >= 1 - delta) on a robot without a success detector.
 """
 
-from robodopamine_ros.shaping import shaping_term
+from robodopamine_ros.reward.shaping import shaping_term
 
 SOURCES = ('grm', 'sparse', 'progress', 'dense', 'oracle')
 DENSE_SCALE = 0.1

@@ -4,11 +4,11 @@
 Dopamine-RL on the simulated peg insertion: demos, offline stage, online episodes, evaluation.
 
 What the policy sees is ``observation``: 'state' (Meta-World's 39-d state), 'images' (the three
-camera views) or 'both'. The GRM always scores the camera images (SPEC 1), whatever the policy
-sees. Layouts: policy demos, training episodes and evaluation episodes use disjoint seeds;
-evaluation layouts are the same for every run, so variants are compared on the same layouts.
-Success for the benchmark is deterministic-policy evaluation success (RL_NOTES 4); the noisy
-training episodes' success is logged beside it.
+camera views) or 'both'. The GRM always scores the camera images (docs/method.md#one-query),
+whatever the policy sees. Layouts: policy demos, training episodes and evaluation episodes use
+disjoint seeds; evaluation layouts are the same for every run, so variants are compared on the same
+layouts. Success for the benchmark is deterministic-policy evaluation success
+(docs/decisions.md#learner-recipe); the noisy training episodes' success is logged beside it.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -17,20 +17,23 @@ from pathlib import Path
 import time
 
 import numpy as np
+from robodopamine_ros.data.topics import IMAGE_SIZE, VIEWS
 from robodopamine_ros.grm.base import ProgressEstimator
+from robodopamine_ros.reward.shaping import GAMMA
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.logs import TrainingLog
 from robodopamine_ros.rl.replay import Episode, ReturnRule
 from robodopamine_ros.rl.rewards import SOURCES, transition_reward
-from robodopamine_ros.rl.safety import SafetyConfig
+from robodopamine_ros.robot.safety import SafetyConfig
+from robodopamine_ros.sim.peg_insertion import WORKSPACE
 import torch
 
 OBSERVATIONS = ('state', 'images', 'both')
 EVAL_SEED = 900_000
 DEMO_SEED = 500_000
 # Meta-World's reachable hand box for this task (hand_low / hand_high), in metres
-SIM_WORKSPACE = ((-0.5, 0.40, 0.05), (0.5, 1.0, 0.5))
+SIM_WORKSPACE = WORKSPACE  # the simulated scene's box (sim.peg_insertion)
 
 
 @dataclass
@@ -41,8 +44,8 @@ class TrainConfig:
     Every default lives here (the CLI and the benchmark take theirs from it).
     """
 
-    # the back-end that learned the insertion best (bench/RESULTS.md, rl sim: Cal-QL 66 %,
-    # ConRFT 27 % on 50 layouts at 150 episodes, 2 seeds each, GRM reward)
+    # the back-end that learned the insertion best (bench/RESULTS.md, rl sim: Cal-QL ahead of
+    # ConRFT on 50 layouts at 150 episodes in every benchmark run, GRM reward)
     algorithm: str = 'calql'
     reward: str = 'grm'
     episodes: int = 150
@@ -53,10 +56,11 @@ class TrainConfig:
     updates_per_step: int = 1
     max_steps: int = 200
     observation: str = 'state'
-    image_size: tuple = (64, 48)
+    image_size: tuple = IMAGE_SIZE
     grm_dir: str = ''
     grm_every: int = 1               # GRM tick every n control steps; progress holds between
-    operator: bool = False           # the scripted operator takes over on stalls (SPEC 7)
+    # the scripted operator takes over on stalls (docs/method.md#interventions)
+    operator: bool = False
     eval_every: int = 10
     eval_episodes: int = 20          # layouts of the regular evaluations
     final_eval_every: int = 50       # and every this many episodes (and at the end) ...
@@ -108,7 +112,7 @@ def policy_observation(obs, shapes):
     if 'state' in shapes:
         out['state'] = np.asarray(obs['state'], dtype=np.float32)
     if 'images' in shapes:
-        out['images'] = np.stack([obs['front'], obs['left_wrist'], obs['right_wrist']])
+        out['images'] = np.stack([obs[view] for view in VIEWS])
     return out
 
 
@@ -127,7 +131,7 @@ class GRMProgress:
     @staticmethod
     def views(sim):
         views = sim.render_views()  # rendered only when the GRM ticks
-        return (views['front'], views['left_wrist'], views['right_wrist'])
+        return tuple(views[view] for view in VIEWS)
 
     def start(self, sim):
         self.steps = 0
@@ -187,7 +191,7 @@ class ScriptedOperator:
 
 
 def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=None,
-                operator=None, deterministic=False, episode_id=0, demo=False, gamma=0.99):
+                operator=None, deterministic=False, episode_id=0, demo=False, gamma=GAMMA):
     """
     Run one episode; returns (Episode, info dict).
 
@@ -419,14 +423,14 @@ def _training_success(csv_path):
                 for r in csv.DictReader(f)]
 
 
-def adapt_sim_grm(output, seed=0, steps=300, image_size=(64, 48), log=print):
+def adapt_sim_grm(output, seed=0, steps=300, image_size=IMAGE_SIZE, log=print):
     """
     Record ONE expert demonstration on the simulated robot and adapt a compact GRM on it.
 
     Returns the model folder (output/compact_grm); an existing folder is reused.
     """
-    from robodopamine_ros import bags
-    from robodopamine_ros.commands.adapt import adapt
+    from robodopamine_ros.data import bags
+    from robodopamine_ros.grm.one_shot import adapt
     from robodopamine_ros.sim.peg_insertion import PegInsertionSim
     from robodopamine_ros.sim.rollouts import expert_demonstration
 

@@ -34,7 +34,8 @@ class GripperSettings:
 class GripperCommander:
     """Values in, goals out: ``update(value)`` returns (position m, effort N) or None."""
 
-    def __init__(self, settings=GripperSettings()):
+    def __init__(self, settings=None):
+        settings = GripperSettings() if settings is None else settings
         self.settings = settings
         self.closed = None   # unknown until the first value past the band
 

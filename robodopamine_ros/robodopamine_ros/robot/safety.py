@@ -53,7 +53,8 @@ class SafetyConfig:
 class SafetyLayer:
     """Filter actions; remembers the last gripper command to hold it on a stop."""
 
-    def __init__(self, config=SafetyConfig()):
+    def __init__(self, config=None):
+        config = SafetyConfig() if config is None else config
         self.config = config
         self.gripper = float(config.initial_gripper)
         self.low, self.high = np.asarray(config.workspace_low), np.asarray(config.workspace_high)

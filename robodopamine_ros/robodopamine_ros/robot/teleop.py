@@ -1,7 +1,7 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Joystick to end-effector deltas with a deadman (SPEC 7), ROS-free.
+Joystick to end-effector deltas with a deadman (docs/method.md#interventions), ROS-free.
 
 A ``JoyMapping`` names which axes drive x, y, z (with signs and scales), which buttons open and
 close the gripper, and which button is the deadman. ``Teleop.update(axes, buttons, now)`` turns

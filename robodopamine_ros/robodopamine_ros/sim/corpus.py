@@ -33,9 +33,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-from robodopamine_ros.atomic import atomic_path
-from robodopamine_ros.keyframes import Segment
-from robodopamine_ros.labels import equalized_states
+from robodopamine_ros.data.atomic import atomic_path
+# load_task is re-exported: the corpus's reader stays reachable beside its writer
+from robodopamine_ros.data.corpus import FORMAT, FORMAT_VERSION, load_task, save_arrays  # noqa
+from robodopamine_ros.data.keyframes import Segment
+from robodopamine_ros.data.topics import IMAGE_SIZE, VIEWS
+from robodopamine_ros.reward.labels import equalized_states
 
 BEHAVIOURS = ('expert', 'halfway', 'random')
 EXCLUDED = {
@@ -43,9 +46,6 @@ EXCLUDED = {
     'peg-unplug-side-v3': 'the same peg and box, the insertion played backwards',
 }
 HOLD_STEPS = 30    # control steps a halfway episode holds still after the expert stopped
-FORMAT = 'robodopamine-grm-corpus'
-FORMAT_VERSION = 1
-VIEWS = ('front', 'left_wrist', 'right_wrist')
 
 
 def corpus_tasks():
@@ -99,12 +99,6 @@ def _run(sim, seed, policy, max_steps, every):
     return np.stack(frames), np.array(steps), np.array(actions), bool(success)
 
 
-def _save(path, **arrays):
-    with atomic_path(path) as tmp:
-        with open(tmp, 'wb') as stream:
-            np.savez_compressed(stream, **arrays)
-
-
 def record_task(sim, task, folder, layouts, max_steps=200, every=2, seed=0, attempts=3):
     """
     Record one task's episodes into folder; return a dict of counts.
@@ -126,20 +120,21 @@ def record_task(sim, task, folder, layouts, max_steps=200, every=2, seed=0, atte
             .dense_progress(np.arange(len(views))).astype(np.float32)
         if references is None:
             references = (views[0, 0], views[-1, 0])
-            _save(folder / 'references.npz', start=references[0], end=references[1])
-        _save(folder / f'layout{kept}_expert.npz', views=views, progress=progress, success=True)
+            save_arrays(folder / 'references.npz', start=references[0], end=references[1])
+        save_arrays(folder / f'layout{kept}_expert.npz', views=views, progress=progress,
+                    success=True)
         stop = max(1, len(actions) // 2)
         half_views, half_steps, _, half_success = _run(
-            sim, layout_seed, lambda obs, t: sim.expert_action(obs) if t < stop
-            else np.array([0.0, 0.0, 0.0, actions[stop - 1][3]]),
+            sim, layout_seed, lambda obs, t, stop=stop, actions=actions: sim.expert_action(obs)
+            if t < stop else np.array([0.0, 0.0, 0.0, actions[stop - 1][3]]),
             min(max_steps, stop + HOLD_STEPS), every)
         half_progress = np.interp(np.minimum(half_steps, stop), steps, progress)
-        _save(folder / f'layout{kept}_halfway.npz', views=half_views,
-              progress=half_progress.astype(np.float32), success=half_success)
+        save_arrays(folder / f'layout{kept}_halfway.npz', views=half_views,
+                    progress=half_progress.astype(np.float32), success=half_success)
         random_views, _, _, random_success = _run(
             sim, layout_seed, lambda obs, t: rng.uniform(-1.0, 1.0, 4), max_steps, every)
-        _save(folder / f'layout{kept}_random.npz', views=random_views,
-              progress=np.zeros(len(random_views), np.float32), success=random_success)
+        save_arrays(folder / f'layout{kept}_random.npz', views=random_views,
+                    progress=np.zeros(len(random_views), np.float32), success=random_success)
         kept += 1
         for behaviour in BEHAVIOURS:
             counts[behaviour] += 1
@@ -151,7 +146,7 @@ def record_task(sim, task, folder, layouts, max_steps=200, every=2, seed=0, atte
     return done
 
 
-def record_corpus(output, tasks=None, layouts=3, max_steps=200, every=2, image_size=(64, 48),
+def record_corpus(output, tasks=None, layouts=3, max_steps=200, every=2, image_size=IMAGE_SIZE,
                   seed=0, log=print, progress=None):
     """
     Record (or resume) the corpus in output; returns the manifest dict (also corpus.json).
@@ -197,25 +192,3 @@ def record_corpus(output, tasks=None, layouts=3, max_steps=200, every=2, image_s
     with atomic_path(manifest_path) as tmp:
         Path(tmp).write_text(json.dumps(manifest, indent=2) + '\n')
     return manifest
-
-
-def load_task(folder):
-    """
-    Return (references (2, H, W, 3) uint8, [(views, progress, success), ...]) of a task folder.
-
-    Raises ValueError naming the folder when it is incomplete (no done.json) or a file lacks
-    a field.
-    """
-    folder = Path(folder)
-    if not (folder / 'done.json').is_file():
-        raise ValueError(f'{folder}: not a finished corpus task (no done.json)')
-    with np.load(folder / 'references.npz') as refs:
-        references = np.stack([refs['start'], refs['end']])
-    episodes = []
-    for path in sorted(folder.glob('layout*_*.npz')):
-        with np.load(path) as data:
-            missing = [k for k in ('views', 'progress', 'success') if k not in data.files]
-            if missing:
-                raise ValueError(f'{path}: missing {", ".join(missing)}')
-            episodes.append((data['views'], data['progress'], bool(data['success'])))
-    return references, episodes

@@ -22,6 +22,7 @@ import pickle
 
 import gymnasium
 import numpy as np
+from robodopamine_ros.data.topics import IMAGE_SIZE
 
 VIEW_CAMERAS = {'front': 'front_camera', 'left_wrist': 'left_wrist_camera',
                 'right_wrist': 'right_wrist_camera'}
@@ -83,7 +84,7 @@ class MetaWorldSim(gymnasium.Env):
 
     metadata = {'render_modes': ['rgb_array']}
 
-    def __init__(self, env_name, image_size=(64, 48), max_steps=200, render_images=True):
+    def __init__(self, env_name, image_size=IMAGE_SIZE, max_steps=200, render_images=True):
         import mujoco
         from metaworld.env_dict import ALL_V3_ENVIRONMENTS
         from metaworld.policies import ENV_POLICY_MAP

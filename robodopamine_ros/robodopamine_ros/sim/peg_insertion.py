@@ -20,17 +20,21 @@ insertion has:
 """
 
 import numpy as np
+from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.sim.metaworld_sim import MetaWorldSim, VIEW_CAMERAS  # noqa: F401
 
 TASK = 'insert the peg into the hole'
 ENV_NAME = 'peg-insert-side-v3'
 PHASES = ('reach', 'grasp', 'align', 'insert')
+# m, (low, high) corners of the end-effector box the policy may command in this scene: the
+# workspace of the simulated robot's safety layer (sim_insertion.yaml, rl_agent_node default)
+WORKSPACE = ((-0.5, 0.40, 0.05), (0.5, 1.0, 0.5))
 
 
 class PegInsertionSim(MetaWorldSim):
     """The simulated insertion robot: a gymnasium environment, plus the scripted expert."""
 
-    def __init__(self, image_size=(64, 48), max_steps=200, render_images=True):
+    def __init__(self, image_size=IMAGE_SIZE, max_steps=200, render_images=True):
         super().__init__(ENV_NAME, image_size=image_size, max_steps=max_steps,
                          render_images=render_images)
 

@@ -4,7 +4,7 @@
 import subprocess
 import sys
 
-from robodopamine_ros import cli
+from robodopamine_ros.commands import cli
 
 
 def test_help_lists_every_subcommand(capsys):

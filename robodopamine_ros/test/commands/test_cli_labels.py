@@ -3,7 +3,7 @@
 
 import json
 
-from robodopamine_ros import cli
+from robodopamine_ros.commands import cli
 
 
 def test_labels_on_the_real_demo_folder(example_episode, capsys):

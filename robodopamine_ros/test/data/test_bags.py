@@ -5,11 +5,11 @@ import logging
 
 import numpy as np
 import pytest
-from robodopamine_ros import bags
-from robodopamine_ros.bags import (BagError, EpisodeBagWriter, read_episode, ReadOptions,
-                                   write_episode)
-from robodopamine_ros.episode import VIEWS
-from robodopamine_ros.keyframes import KeyframeError, Segment
+from robodopamine_ros.data import bags
+from robodopamine_ros.data.bags import (BagError, EpisodeBagWriter, read_episode, ReadOptions,
+                                        write_episode)
+from robodopamine_ros.data.episode import VIEWS
+from robodopamine_ros.data.keyframes import KeyframeError, Segment
 
 MS = 1_000_000
 
@@ -70,7 +70,7 @@ def test_reader_handles_jitter_drops_out_of_order_and_gaps(tmp_path, make_episod
     path = tmp_path / 'messy'
     with EpisodeBagWriter(path) as writer:
         writer_views = {}
-        for view_index, view in enumerate(VIEWS):
+        for view in VIEWS:
             writer_views[view] = []
             for k in range(60):
                 if view == 'left_wrist' and k == 7:

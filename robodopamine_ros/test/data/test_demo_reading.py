@@ -10,12 +10,13 @@ import struct
 import cv2
 import numpy as np
 import pytest
-from robodopamine_ros import bags, cli, reference_layout
-from robodopamine_ros.bags import (BagError, EpisodeBagWriter, read_episode, ReadOptions,
-                                   TopicConfig, write_episode)
-from robodopamine_ros.demos import demo_kind, demo_outline, load_demo
-from robodopamine_ros.episode import VIEWS
-from robodopamine_ros.keyframes import KeyframeError, Segment
+from robodopamine_ros.commands import cli
+from robodopamine_ros.data import bags, reference_layout
+from robodopamine_ros.data.bags import (BagError, EpisodeBagWriter, read_episode, ReadOptions,
+                                        TopicConfig, write_episode)
+from robodopamine_ros.data.demos import demo_kind, demo_outline, load_demo
+from robodopamine_ros.data.episode import VIEWS
+from robodopamine_ros.data.keyframes import KeyframeError, Segment
 
 MS = 1_000_000
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from robodopamine_ros.images import decode_compressed, decode_image, ImageDecodeError
+from robodopamine_ros.data.images import decode_compressed, decode_image, ImageDecodeError
 
 RNG = np.random.default_rng(3)
 RGB = RNG.integers(0, 256, size=(5, 6, 3), dtype=np.uint8)

@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from robodopamine_ros.images import (decode_compressed, decode_image, encode_compressed,
-                                     encode_image, ImageDecodeError)
+from robodopamine_ros.data.images import (decode_compressed, decode_image, encode_compressed,
+                                          encode_image, ImageDecodeError)
 
 RGB = np.random.default_rng(0).integers(0, 256, size=(5, 7, 3), dtype=np.uint8)
 

@@ -5,12 +5,12 @@ import json
 
 import numpy as np
 import pytest
-from robodopamine_ros import cli
-from robodopamine_ros.bags import write_episode
-from robodopamine_ros.contact_sheet import COLORS, render_contact_sheet
-from robodopamine_ros.episode import Episode, Stream, VIEWS
-from robodopamine_ros.keyframe_proposal import propose_keyframes
-from robodopamine_ros.keyframes import Segment
+from robodopamine_ros.commands import cli
+from robodopamine_ros.data.bags import write_episode
+from robodopamine_ros.data.contact_sheet import COLORS, render_contact_sheet
+from robodopamine_ros.data.episode import Episode, Stream, VIEWS
+from robodopamine_ros.data.keyframe_proposal import propose_keyframes
+from robodopamine_ros.data.keyframes import Segment
 
 FPS = 30
 PERIOD = 1_000_000_000 // FPS

@@ -4,8 +4,8 @@
 import json
 
 import pytest
-from robodopamine_ros.keyframes import (KeyframeError, load_keyframes, parse_segments,
-                                        save_keyframes, Segment)
+from robodopamine_ros.data.keyframes import (KeyframeError, load_keyframes, parse_segments,
+                                             save_keyframes, Segment)
 
 
 def seg(start, end, name=''):

@@ -16,9 +16,9 @@ import tempfile
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
-from robodopamine_ros.bag_location import locate, open_reader
-from robodopamine_ros.interfaces import typestore
-from robodopamine_ros.recording import LiveBagWriter, RecordingError
+from robodopamine_ros.data.bag_location import locate, open_reader
+from robodopamine_ros.data.interfaces import typestore
+from robodopamine_ros.data.recording import LiveBagWriter, RecordingError
 
 STORE = typestore()
 STRING = 'std_msgs/msg/String'

@@ -5,9 +5,10 @@ import json
 
 import numpy as np
 import pytest
-from robodopamine_ros import cli, reference_layout
-from robodopamine_ros.bags import read_episode
-from robodopamine_ros.demos import demo_kind, load_demo
+from robodopamine_ros.commands import cli
+from robodopamine_ros.data import reference_layout
+from robodopamine_ros.data.bags import read_episode
+from robodopamine_ros.data.demos import demo_kind, load_demo
 
 
 def test_shared_demo_counts_and_resolution(example_episode):

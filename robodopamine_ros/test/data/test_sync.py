@@ -4,7 +4,7 @@
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
-from robodopamine_ros.sync import ApproximateTimeSynchronizer, synchronize
+from robodopamine_ros.data.sync import ApproximateTimeSynchronizer, synchronize
 
 MS = 1_000_000
 PERIOD = 33 * MS
@@ -86,7 +86,7 @@ def test_sets_respect_the_slop_and_use_items_once(raw_streams, slop_ms):
     for items in sets:
         stamps = [stamp for stamp, _ in items]
         assert max(stamps) - min(stamps) <= slop_ms * MS
-        for stamp, item in items:
+        for _stamp, item in items:
             assert item not in used
             used.add(item)
         assert min(stamps) > previous

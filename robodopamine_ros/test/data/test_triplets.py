@@ -5,8 +5,8 @@
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
-from robodopamine_ros.triplets import (CameraStamps, header_stamps_problem, NoTripletsError,
-                                       plan_triplets, suggested_slop)
+from robodopamine_ros.data.triplets import (CameraStamps, header_stamps_problem, NoTripletsError,
+                                            plan_triplets, suggested_slop)
 
 MS = 1_000_000
 T0 = 1_700_000_000 * 10**9

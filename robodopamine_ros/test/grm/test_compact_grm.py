@@ -6,14 +6,14 @@ import math
 
 import numpy as np
 import pytest
-from robodopamine_ros import cli
-from robodopamine_ros.bags import write_episode
-from robodopamine_ros.episode import Episode, VIEWS
-from robodopamine_ros.evaluation import evaluate_model
-from robodopamine_ros.grm.adapt_compact import adapt_compact, CompactTrainConfig, hop_targets
+from robodopamine_ros.commands import cli
+from robodopamine_ros.data.bags import write_episode
+from robodopamine_ros.data.episode import Episode, VIEWS
+from robodopamine_ros.data.keyframes import Segment
+from robodopamine_ros.grm.adapt_compact import adapt_compact, CompactTrainConfig
 from robodopamine_ros.grm.base import GRMQuery, ProgressEstimator
 from robodopamine_ros.grm.compact import CompactGRM
-from robodopamine_ros.keyframes import Segment
+from robodopamine_ros.reward.evaluation import evaluate_model
 import torch
 
 torch.set_num_threads(1)
@@ -140,11 +140,15 @@ def test_images_of_another_size_are_resized_and_bad_ones_rejected(trained):
                              (np.zeros((48, 64), np.uint8),) * 3)])
 
 
-def test_hop_targets_follow_the_spec():
-    before = torch.tensor([0.25, 0.5, 0.5, 1.0])
-    after = torch.tensor([0.5, 0.25, 0.5, 0.0])
-    torch.testing.assert_close(hop_targets(before, after),
-                               torch.tensor([1 / 3, -0.5, 0.0, -1.0]))
+def test_one_hop_rule_for_scalars_arrays_and_training_tensors():
+    from robodopamine_ros.reward.labels import hop_between, hop_label
+    before, after = [0.25, 0.5, 0.5, 1.0], [0.5, 0.25, 0.5, 0.0]
+    expected = [1 / 3, -0.5, 0.0, -1.0]
+    torch.testing.assert_close(hop_between(torch.tensor(before), torch.tensor(after)),
+                               torch.tensor(expected))
+    np.testing.assert_allclose(hop_between(np.array(before), np.array(after)), expected)
+    assert [hop_between(b, a) for b, a in zip(before, after)] == pytest.approx(expected)
+    assert hop_label(1, 3, 4) == pytest.approx(hop_between(0.25, 0.75)) == 2 / 3
 
 
 def test_adapt_and_evaluate_commands(tmp_path, capsys):
@@ -175,3 +179,12 @@ def test_evaluate_model_extra_tests_on_the_trained_model(trained):
     metrics, _ = evaluate_model(model, episode, refs, every=6)
     assert metrics['forward_back_corr'] > 0.8
     assert abs(metrics['stall_drift_fused']) < 0.2
+
+
+def test_view_dropout_never_drops_every_view_and_drops_each_view():
+    from robodopamine_ros.grm.adapt_compact import view_dropout_mask
+    mask = view_dropout_mask(np.random.default_rng(0), 20_000, 0.5)
+    assert not mask.all(axis=1).any()
+    rates = mask.mean(axis=0)
+    # front: 0.5 x (1 - 0.25); wrists: 0.5
+    np.testing.assert_allclose(rates, [0.375, 0.5, 0.5], atol=0.02)

@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 import pytest
-from robodopamine_ros.evaluation import evaluate_episode, incremental_chain
 from robodopamine_ros.grm.base import as_triplet, GRM, ProgressEstimator
 from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
+from robodopamine_ros.reward.evaluation import evaluate_episode, incremental_chain
 
 
 class RecordingGRM(GRM):

@@ -48,8 +48,8 @@ CHILD = textwrap.dedent("""
     if point == 'weights':
         after(safetensors.torch, 'save_file', point)
     elif point == 'references':
-        import robodopamine_ros.contact_sheet as sheet
-        after(sheet, 'save_png', point, calls=2)
+        import robodopamine_ros.data.images as images
+        after(images, 'save_png', point, calls=2)
     elif point == 'before-swap':
         after(model_folder, '_sync_tree', point)
     elif point == 'between-renames':      # where RENAME_EXCHANGE is missing

@@ -15,10 +15,10 @@ import re
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
-from robodopamine_ros.episode import VIEWS
+from robodopamine_ros.data.episode import VIEWS
+from robodopamine_ros.data.sync import LiveSynchronizer
 from robodopamine_ros.grm.online import OnlineProgress
 from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
-from robodopamine_ros.sync import LiveSynchronizer
 
 NS = 1_000_000_000
 MS = 1_000_000

@@ -6,10 +6,10 @@ import json
 from hypothesis import given, strategies as st
 import numpy as np
 import pytest
-from robodopamine_ros.keyframes import Segment
-from robodopamine_ros.labels import (build_labels, Demonstration, equalized_states,
-                                     hop_between, hop_label, LabelConfig)
-from robodopamine_ros.progress import incremental_update
+from robodopamine_ros.data.keyframes import Segment
+from robodopamine_ros.reward.labels import (build_labels, Demonstration, equalized_states,
+                                            hop_between, hop_label, LabelConfig)
+from robodopamine_ros.reward.progress import incremental_update
 
 
 def test_equalized_sampling_of_the_real_demo_matches_the_spec_by_hand(example_episode):

@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 import pytest
-from robodopamine_ros.metrics import (classify_completion, completion_accuracy, FAIL, PARTIAL,
-                                      spearman, SUCCESS, voc)
+from robodopamine_ros.reward.metrics import (classify_completion, completion_accuracy, FAIL,
+                                             PARTIAL, spearman, SUCCESS, voc)
 
 
 def test_voc_orders():

@@ -5,8 +5,8 @@ import math
 
 from hypothesis import given, strategies as st
 import pytest
-from robodopamine_ros.progress import (consistency_weight, incremental_update, ProgressConfig,
-                                       ProgressTracker)
+from robodopamine_ros.reward.progress import (consistency_weight, incremental_update,
+                                              ProgressConfig, ProgressTracker)
 
 hops = st.floats(-1.0, 1.0, allow_nan=False)
 maybe_hops = st.one_of(hops, st.none(), st.just(math.nan))

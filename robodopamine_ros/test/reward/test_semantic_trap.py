@@ -11,7 +11,7 @@ state just before the goal has progress 0.9: a robot can hover there forever. Re
 
 import numpy as np
 import pytest
-from robodopamine_ros.shaping import shape, ShapingConfig
+from robodopamine_ros.reward.shaping import shape, ShapingConfig
 
 N = 11
 GOAL = N - 1

@@ -5,8 +5,8 @@ import math
 
 from hypothesis import given, strategies as st
 import pytest
-from robodopamine_ros.shaping import (discounted_sum, gamma_from_period, relabel, shape,
-                                      shape_episode, ShapingConfig)
+from robodopamine_ros.reward.shaping import (discounted_sum, gamma_from_period, relabel, shape,
+                                             shape_episode, ShapingConfig)
 
 progress_values = st.floats(0.0, 1.0, allow_nan=False)
 gammas = st.floats(0.5, 1.0, allow_nan=False)
@@ -100,7 +100,7 @@ def test_relabel_with_new_settings():
 
 
 def test_reward_stepper_chains_progress_at_control_rate():
-    from robodopamine_ros.shaping import RewardStepper
+    from robodopamine_ros.reward.shaping import RewardStepper
     stepper = RewardStepper(ShapingConfig(gamma=0.9))
     stepper.start_episode(4)
     observed = [None, 0.2, None, None, 0.5, float('nan'), 0.97]  # GRM slower than control
@@ -126,7 +126,7 @@ def test_reward_stepper_chains_progress_at_control_rate():
 
 
 def test_reward_stepper_truncates_at_max_steps():
-    from robodopamine_ros.shaping import RewardStepper
+    from robodopamine_ros.reward.shaping import RewardStepper
     stepper = RewardStepper(ShapingConfig(), max_steps=3)
     stepper.observe(0.4)
     results = [stepper.tick() for _ in range(4)]

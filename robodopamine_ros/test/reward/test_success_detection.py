@@ -6,11 +6,11 @@ import math
 
 from hypothesis import given, strategies as st
 import pytest
-from robodopamine_ros.metrics import classify_completion, FAIL, outcome_ranking, PARTIAL, \
+from robodopamine_ros.reward.metrics import classify_completion, FAIL, outcome_ranking, PARTIAL, \
     SUCCESS
-from robodopamine_ros.progress import ProgressConfig, ProgressTracker
-from robodopamine_ros.shaping import RewardStepper, ShapingConfig
-from robodopamine_ros.success import first_success, SuccessConfig, SuccessDetector
+from robodopamine_ros.reward.progress import ProgressConfig, ProgressTracker
+from robodopamine_ros.reward.shaping import RewardStepper, ShapingConfig
+from robodopamine_ros.reward.success import first_success, SuccessConfig, SuccessDetector
 
 
 def test_the_threshold_must_hold_for_k_ticks_then_success_latches():

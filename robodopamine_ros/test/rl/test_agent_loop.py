@@ -9,8 +9,8 @@ from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.replay import Episode
-from robodopamine_ros.rl.safety import SafetyConfig
-from robodopamine_ros.watchdog import Watchdog
+from robodopamine_ros.robot.safety import SafetyConfig
+from robodopamine_ros.robot.watchdog import Watchdog
 
 SHAPES = {'state': (4,)}
 CONFIG = AgentConfig(algorithm='conrft', hidden=(16, 16), batch_size=8)

@@ -8,7 +8,7 @@ from robodopamine_ros.rl import losses
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agents import AgentConfig, make_agent
 from robodopamine_ros.rl.replay import Episode
-from robodopamine_ros.rl.safety import SafetyConfig
+from robodopamine_ros.robot.safety import SafetyConfig
 import torch
 
 SHAPES = {'state': (4,)}
@@ -87,7 +87,8 @@ def test_conrft_stages_switch_critic_and_weights():
     assert make_agent(AgentConfig(**SMALL), SHAPES).config.critic_actor_ratio == 1
 
 
-def fill(learner, episodes=3, steps=10, rng=np.random.default_rng(0)):
+def fill(learner, episodes=3, steps=10, rng=None):
+    rng = np.random.default_rng(0) if rng is None else rng
     for k in range(episodes):
         e = Episode(k, demo=k == 0)
         for t in range(steps):
@@ -158,3 +159,51 @@ def test_actor_gets_weights_by_copy_and_acts_safely():
                            learner.agent.act(observation, True))
     safe, raw, _ = actor.act(observation, ee_position=[0.0, 0.6, 0.2])
     assert np.all(np.abs(safe[:3]) <= 0.5 + 1e-9)  # 0.05 m/s * 0.1 s / 0.01 m = 0.5 units
+
+
+def _weights(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+@pytest.mark.parametrize('algorithm', ['calql', 'conrft'])
+def test_the_acting_actor_is_a_polyak_average_of_the_trained_one(algorithm, tmp_path):
+    config = AgentConfig(algorithm=algorithm, actor_ema=0.25, critic_actor_ratio=1, **SMALL)
+    learner = Learner(config, SHAPES, capacity=100)
+    fill(learner)
+    agent = learner.agent
+    average = _weights(agent.actor)  # the average starts at the initial actor
+    for _ in range(3):
+        learner.update(1)
+        average = [a + 0.25 * (p - a) for a, p in zip(average, _weights(agent.actor))]
+    handed = learner.actor_state()['actor']
+    names = [name for name, _ in agent.actor.named_parameters()]
+    for name, expected in zip(names, average):
+        torch.testing.assert_close(handed[name], expected)
+    assert not torch.allclose(handed[names[0]], dict(agent.actor.named_parameters())[names[0]])
+    # the average survives a checkpoint
+    learner.save(tmp_path)
+    resumed, _ = Learner.resume(tmp_path, SHAPES, capacity=100)
+    for name in names:
+        torch.testing.assert_close(resumed.actor_state()['actor'][name], handed[name])
+
+
+def test_the_online_actor_waits_while_the_critic_warms_up():
+    config = AgentConfig(online_actor_delay=3, **SMALL)
+    learner = Learner(config, SHAPES, capacity=100)
+    fill(learner)
+    learner.update(2)  # offline: the actor learns at once
+    learner.set_stage('online')
+    actor, critic = _weights(learner.agent.actor), _weights(learner.agent.critic)
+    stats = learner.update(3)
+    assert 'actor_loss' not in stats
+    assert all(torch.equal(a, b) for a, b in zip(actor, _weights(learner.agent.actor)))
+    assert not all(torch.equal(a, b) for a, b in zip(critic, _weights(learner.agent.critic)))
+    assert 'actor_loss' in learner.update(1)  # the 4th online update moves the actor
+    assert not all(torch.equal(a, b) for a, b in zip(actor, _weights(learner.agent.actor)))
+
+
+@pytest.mark.parametrize('field, value', [('actor_ema', 1.0), ('actor_ema', -0.1),
+                                          ('online_actor_delay', -1)])
+def test_invalid_stabilizer_settings_are_named(field, value):
+    with pytest.raises(ValueError, match=field):
+        AgentConfig(**{field: value})

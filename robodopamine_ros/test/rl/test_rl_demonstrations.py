@@ -4,12 +4,12 @@
 
 import numpy as np
 import pytest
-from robodopamine_ros import bags
-from robodopamine_ros.episode import Stream
-from robodopamine_ros.keyframes import Segment
+from robodopamine_ros.data import bags
+from robodopamine_ros.data.episode import Stream
+from robodopamine_ros.data.keyframes import Segment
+from robodopamine_ros.reward.shaping import ShapingConfig
 from robodopamine_ros.rl.demonstrations import DemonstrationError, episode_from_recording
 from robodopamine_ros.rl.replay import ReplayBuffer, ReturnRule, store_episode
-from robodopamine_ros.shaping import ShapingConfig
 
 SHAPING = ShapingConfig(gamma=0.98)
 

@@ -20,8 +20,8 @@ import pytest
 from rl_toy import PointReach
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.replay import ReturnRule
-from robodopamine_ros.rl.safety import SafetyConfig
 from robodopamine_ros.rl.sim_training import run_episode, TrainConfig
+from robodopamine_ros.robot.safety import SafetyConfig
 import torch
 
 SHAPES = {'state': (4,)}
@@ -41,7 +41,10 @@ def evaluate(env, actor, config, episodes=30):
 def test_sparse_reward_online_rl_beats_a_slow_demonstrator(algorithm):
     torch.manual_seed(0)
     config = TrainConfig(algorithm=algorithm, reward='sparse', max_steps=30,
-                         agent={'hidden': (64, 64), 'batch_size': 64, 'gamma': 0.95})
+                         agent={'hidden': (64, 64), 'batch_size': 64, 'gamma': 0.95,
+                                # the default warm-up (1000 updates, ~10 insertion episodes)
+                                # scaled to this task's 30-step episodes
+                                'online_actor_delay': 300})
     agent_config = config.agent_config()
     env = PointReach(max_steps=30, radius=0.2, expert_speed=0.25)
     learner = Learner(agent_config, SHAPES, capacity=20_000, seed=0,

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.replay import ReturnRule
-from robodopamine_ros.rl.safety import SafetyConfig
 from robodopamine_ros.rl.sim_training import (obs_shapes, offline_stage, record_demos,
                                               SIM_WORKSPACE, TrainConfig)
+from robodopamine_ros.robot.safety import SafetyConfig
 import torch
 
 

@@ -10,10 +10,11 @@ from robodopamine_ros.grm.compact import CompactGRM
 from robodopamine_ros.rl.acting import Learner
 from robodopamine_ros.rl.logs import read_log
 from robodopamine_ros.rl.rewards import transition_reward
-from robodopamine_ros.rl.sim_training import (obs_shapes, ScriptedOperator, train,
-                                              TrainConfig)
+from robodopamine_ros.rl.sim_training import (obs_shapes, ScriptedOperator, train, TrainConfig)
 
-TINY = {'hidden': (32, 32), 'batch_size': 16, 'cql_actions': 2, 'image_features': 16}
+# online_actor_delay 0: these runs make 24 online updates, and the actor must move in them
+TINY = {'hidden': (32, 32), 'batch_size': 16, 'cql_actions': 2, 'image_features': 16,
+        'online_actor_delay': 0}
 
 
 @pytest.fixture(scope='module')
@@ -116,7 +117,7 @@ def test_bad_settings_are_named():
 
 
 def test_train_command_runs_and_resumes(tmp_path, capsys):
-    from robodopamine_ros import cli
+    from robodopamine_ros.commands import cli
 
     out = tmp_path / 'train'
     args = ['train', '-o', str(out), '--reward', 'sparse', '--algorithm', 'calql',

@@ -13,15 +13,15 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
+from robodopamine_ros.reward.shaping import shape, ShapingConfig
 from robodopamine_ros.rl.acting import PolicyActor
 from robodopamine_ros.rl.agent_loop import ControlLoop, TeleopExpiry
 from robodopamine_ros.rl.agents import AgentConfig
-from robodopamine_ros.rl.safety import SafetyConfig
-from robodopamine_ros.shaping import shape, ShapingConfig
-from robodopamine_ros.teleop import JoyMapping, PRESETS, Teleop
-from robodopamine_ros.watchdog import Watchdog
+from robodopamine_ros.robot.safety import SafetyConfig
+from robodopamine_ros.robot.teleop import JoyMapping, PRESETS, Teleop
+from robodopamine_ros.robot.watchdog import Watchdog
 
-FIELD_CASES = Path(__file__).resolve().parents[2].parent / 'shared' / 'field_cases'
+FIELD_CASES = Path(__file__).resolve().parents[3].parent / 'shared' / 'field_cases'
 SHAPES = {'state': (4,)}
 CONFIG = AgentConfig(algorithm='conrft', hidden=(16, 16), batch_size=8, gamma=0.98)
 OBS = {'state': np.zeros(4, np.float32)}
@@ -94,7 +94,8 @@ def test_staleness_is_declared_within_the_timeout_of_the_last_fresh_message(step
 
 
 # case 9: teleop dies mid-takeover ------------------------------------------------------------
-def _loop(mode='train', expiry=TeleopExpiry(), max_velocity=(0.1,) * 3):
+def _loop(mode='train', expiry=None, max_velocity=(0.1,) * 3):
+    expiry = TeleopExpiry() if expiry is None else expiry
     safety = SafetyConfig(max_velocity=max_velocity, workspace_low=(-5, -5, -5),
                           workspace_high=(5, 5, 5))
     loop = ControlLoop(PolicyActor(CONFIG, SHAPES, safety), mode, max_steps=10_000,

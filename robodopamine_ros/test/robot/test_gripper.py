@@ -3,7 +3,7 @@
 """The agent's gripper value as goals for a real gripper: hysteresis, one goal per change."""
 
 import pytest
-from robodopamine_ros.gripper import GripperCommander, GripperSettings
+from robodopamine_ros.robot.gripper import GripperCommander, GripperSettings
 
 
 def test_goals_only_when_the_value_crosses_the_band():

@@ -5,7 +5,7 @@
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
-from robodopamine_ros.rl.safety import SafetyConfig, SafetyLayer
+from robodopamine_ros.robot.safety import SafetyConfig, SafetyLayer
 
 CONFIG = SafetyConfig(action_scale=(2.0, 1.0, 0.5), max_velocity=(0.05, 0.1, 0.2),
                       control_period=0.1, meters_per_unit=0.01,

@@ -4,9 +4,9 @@
 
 import numpy as np
 import pytest
-from robodopamine_ros.controller_adapters import to_command
-from robodopamine_ros.teleop import JoyMapping, PRESETS, Teleop
-from robodopamine_ros.watchdog import Watchdog
+from robodopamine_ros.robot.controller_adapters import to_command
+from robodopamine_ros.robot.teleop import JoyMapping, PRESETS, Teleop
+from robodopamine_ros.robot.watchdog import Watchdog
 
 AXES = [0.0] * 8
 BUTTONS = [0] * 11
@@ -102,13 +102,13 @@ def test_homing_converges_within_the_safety_limits():
     from robodopamine_ros.rl.acting import PolicyActor
     from robodopamine_ros.rl.agent_loop import ControlLoop
     from robodopamine_ros.rl.agents import AgentConfig
-    from robodopamine_ros.rl.safety import SafetyConfig
+    from robodopamine_ros.robot.safety import SafetyConfig
 
     actor = PolicyActor(AgentConfig(hidden=(8, 8)), {'state': (4,)},
                         SafetyConfig(max_velocity=(0.05,) * 3))
     loop = ControlLoop(actor, mode='eval', home=[0.0, 0.6, 0.2], home_tolerance=0.002)
     position = np.array([0.2, 0.5, 0.35])
-    for step in range(200):
+    for step in range(200):  # noqa: B007 (step is read after the loop)
         action, home = loop.homing_action(position)
         if home:
             break

@@ -37,8 +37,10 @@ def graph(ros_context, tmp_path, background):
     CompactGRM.create(task='insert the peg').save(tmp_path / 'grm', refs)
     grm = GRMNode(context=ros_context, parameter_overrides=[
         Parameter('model_dir', value=str(tmp_path / 'grm')), Parameter('rate', value=10.0)])
+    # both nodes keep their default gamma: the one GAMMA (reward/shaping.py) must make the
+    # agent store exactly shaping_node's rewards
     shaping = ShapingNode(context=ros_context, parameter_overrides=[
-        Parameter('control_period', value=0.1), Parameter('gamma', value=0.98)])
+        Parameter('control_period', value=0.1)])
     for node in (grm, shaping):
         background.add_node(node)
     yield sim, grm, shaping

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from rclpy.serialization import deserialize_message, serialize_message
 from robodopamine_interfaces.msg import ActionStamped, ProgressStamped, RewardStamped
-from robodopamine_ros import bags
-from robodopamine_ros.images import decode_compressed, decode_image
-from robodopamine_ros.interfaces import deserialize, typestore
+from robodopamine_ros.data import bags
+from robodopamine_ros.data.images import decode_compressed, decode_image
+from robodopamine_ros.data.interfaces import deserialize, typestore
 from rosbags.rosbag2 import Reader
 from sensor_msgs.msg import CompressedImage, Image, JointState
 

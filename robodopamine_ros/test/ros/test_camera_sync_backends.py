@@ -1,7 +1,7 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-The same camera-synchronization behaviour with message_filters and with robodopamine_ros.sync.
+The same camera-synchronization behaviour with message_filters and with robodopamine_ros.data.sync.
 
 grm_node synchronizes with message_filters.ApproximateTimeSynchronizer where it is importable,
 else with the ROS-free synchronizer; both sit under sync.LiveSynchronizer (stamp jumps, camera
@@ -13,9 +13,9 @@ import os
 import random
 
 import pytest
+from robodopamine_ros.data.sync import ApproximateTimeSynchronizer, LiveSynchronizer
 from robodopamine_ros.nodes import message_filters_sync
 from robodopamine_ros.nodes.message_filters_sync import MessageFiltersSynchronizer
-from robodopamine_ros.sync import ApproximateTimeSynchronizer, LiveSynchronizer
 
 MS = 1_000_000
 PERIOD = 33 * MS       # 30 Hz cameras
@@ -30,7 +30,7 @@ def require_message_filters():
         pytest.skip(message)
 
 
-@pytest.fixture(params=['message_filters', 'robodopamine_ros.sync'])
+@pytest.fixture(params=['message_filters', 'robodopamine_ros.data.sync'])
 def backend(request):
     if request.param == 'message_filters':
         require_message_filters()

@@ -9,8 +9,8 @@ from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped, ProgressStamped, RewardStamped
 from robodopamine_interfaces.srv import StartEpisode
+from robodopamine_ros.data.images import decode_image
 from robodopamine_ros.grm.compact import CompactGRM
-from robodopamine_ros.images import decode_image
 from robodopamine_ros.nodes.conversions import ns_from_time
 from robodopamine_ros.nodes.grm_node import GRMNode
 from robodopamine_ros.nodes.shaping_node import ShapingNode

@@ -80,7 +80,7 @@ def test_interfaces_installed():
 
 
 def test_message_definitions_ship_with_the_python_package(prefix):
-    from robodopamine_ros.interfaces import message_definition_dir
+    from robodopamine_ros.data.interfaces import message_definition_dir
     shipped = message_definition_dir()
     assert shipped.is_relative_to(prefix), shipped
     sources = REPO / 'robodopamine_interfaces' / 'msg'

@@ -106,7 +106,7 @@ def check_survivors(stamps_by_topic, published, kill_ns, storage):
 
 def test_mcap_recording_survives_kill_9(tmp_path, background, ros_context):
     from rosbags.rosbag2.storage_mcap import McapReader
-    from robodopamine_ros.interfaces import typestore
+    from robodopamine_ros.data.interfaces import typestore
 
     bag, published, kill_ns = record_then_kill(tmp_path, background, ros_context, 'mcap')
     data = bag / f'{bag.name}.mcap'
@@ -127,7 +127,7 @@ def test_mcap_recording_survives_kill_9(tmp_path, background, ros_context):
     assert lag_s < FLUSH_PERIOD_S + 0.5
 
     # the demonstrations reader takes the bare file too (with a warning): the same triplets
-    from robodopamine_ros import bags
+    from robodopamine_ros.data import bags
     options = bags.ReadOptions(topics=bags.TopicConfig(
         front=TOPICS[0], left_wrist=TOPICS[1], right_wrist=TOPICS[2], joint_states=TOPICS[3]))
     episode = bags.read_episode(bag, options=options)

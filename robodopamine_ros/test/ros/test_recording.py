@@ -14,8 +14,8 @@ import rclpy
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped
-from robodopamine_ros.bags import bag_topics, read_episode
-from robodopamine_ros.images import decode_image
+from robodopamine_ros.data.bags import bag_topics, read_episode
+from robodopamine_ros.data.images import decode_image
 from robodopamine_ros.nodes.conversions import ns_from_time
 from robodopamine_ros.nodes.recorder_node import DEFAULT_TOPICS, RecorderNode
 from sensor_msgs.msg import Image

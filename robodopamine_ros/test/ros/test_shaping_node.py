@@ -83,8 +83,8 @@ def test_conversions_copy_every_field():
     import math
     from robodopamine_ros.nodes.conversions import (ns_from_time, progress_msg, reward_msg,
                                                     time_from_ns)
-    from robodopamine_ros.progress import ProgressTracker
-    from robodopamine_ros.shaping import shape, ShapingConfig
+    from robodopamine_ros.reward.progress import ProgressTracker
+    from robodopamine_ros.reward.shaping import shape, ShapingConfig
     stamp = time_from_ns(1_700_000_000_250_000_000)
     assert ns_from_time(stamp) == 1_700_000_000_250_000_000
     estimate = ProgressTracker().update(0.5, None, -0.25)

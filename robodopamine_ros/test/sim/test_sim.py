@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from robodopamine_ros import cli
-from robodopamine_ros.bags import read_episode, write_episode
-from robodopamine_ros.episode import VIEWS
+from robodopamine_ros.commands import cli
+from robodopamine_ros.data.bags import read_episode, write_episode
+from robodopamine_ros.data.episode import VIEWS
 from robodopamine_ros.sim.peg_insertion import PegInsertionSim
 from robodopamine_ros.sim.rollouts import expert_demonstration, rollout
 

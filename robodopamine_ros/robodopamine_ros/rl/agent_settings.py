@@ -1,0 +1,141 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""
+What the agent on a robot is told: one validated settings dataclass (rl_agent_node's parameters).
+
+Every field is a ROS parameter of rl_agent_node with the same name, type and default (the node
+declares them from this dataclass, nodes/parameters.py); defaults come from the config
+dataclasses they feed (AgentConfig, ShapingConfig, TeleopExpiry, TrainConfig), so a default is
+written once. ``RLAgentSettings(...)`` raises ValueError naming the parameter and what was
+expected; the node does not start on one.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from robodopamine_ros.reward.shaping import GAMMA, ShapingConfig
+from robodopamine_ros.rl.agent_loop import MODES, TeleopExpiry
+from robodopamine_ros.rl.agents import AgentConfig
+from robodopamine_ros.robot.controller_adapters import ADAPTERS
+from robodopamine_ros.robot.safety import SafetyConfig
+from robodopamine_ros.sim.peg_insertion import WORKSPACE
+
+
+@dataclass(frozen=True)
+class RLAgentSettings:
+    """rl_agent_node's parameters; units in the comments, lists as tuples."""
+
+    mode: str = 'train'                       # train | eval | collect
+    algorithm: str = AgentConfig.algorithm
+    control_rate: float = 10.0                # Hz
+    max_steps: int = 200                      # control steps per episode
+    joints: int = 9                           # joint_states positions (7 arm + 2 fingers)
+    gamma: float = GAMMA                      # must equal shaping_node's
+    batch_size: int = AgentConfig.batch_size
+    checkpoint_dir: str = ''
+    checkpoint_every: int = 5                 # episodes
+    log_dir: str = ''                         # episodes.csv + TensorBoard; '' = none
+    adapter: str = 'twist'                    # robot.controller_adapters.ADAPTERS
+    adapter_topic: str = 'servo_node/delta_twist_cmds'
+    gripper_topic: str = 'gripper/command'
+    base_frame: str = 'base'
+    joint_names: tuple = ('',)                # joint_trajectory only
+    jacobian: tuple = (0.0,)                  # 3 x joints, row-major (joint_trajectory only)
+    meters_per_unit: float = SafetyConfig.meters_per_unit
+    max_velocity: tuple = SafetyConfig.max_velocity              # m/s per axis
+    workspace_low: tuple = WORKSPACE[0]       # m; the simulator's box (a real arm sets its own)
+    workspace_high: tuple = WORKSPACE[1]
+    observation_timeout: float = 0.5          # s
+    reward_timeout: float = 0.5               # s
+    teleop_timeout: float = TeleopExpiry.timeout_s               # s: a teleop action expires
+    teleop_max_travel: float = TeleopExpiry.max_travel_m         # m on one teleop message
+    teleop_on_timeout: str = TeleopExpiry.on_timeout             # stop | policy
+    success_delta: float = ShapingConfig.success_delta           # success at Phi >= 1 - delta
+    pretrain_updates: int = 1000              # train: imitation on the demo buffer first ...
+    offline_updates: int = 1000               # ... then offline RL on it (stage I)
+    home_position: tuple = (0.0,)             # x, y, z of move-to-home; (0.0,): no homing
+    home_tolerance: float = 0.005             # m
+    reset_service: str = 'sim_robot_node/reset'
+    start_episode_service: str = 'grm_node/start_episode'
+    demo_bags: tuple = ('',)                  # train: bags recorded in mode collect
+
+    def __post_init__(self):
+        for name in ('joint_names', 'jacobian', 'max_velocity', 'workspace_low',
+                     'workspace_high', 'home_position', 'demo_bags'):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.mode not in MODES:
+            raise ValueError(f'parameter mode must be one of {MODES}, got {self.mode!r}')
+        if self.adapter not in ADAPTERS:
+            raise ValueError(f'parameter adapter must be one of {ADAPTERS}, got '
+                             f'{self.adapter!r}')
+        if len(self.home_position) not in (1, 3):
+            raise ValueError('parameter home_position must be [x, y, z] (or [0.0]: no homing), '
+                             f'got {list(self.home_position)}')
+        if not self.control_rate > 0:
+            raise ValueError(f'parameter control_rate must be > 0 Hz, got {self.control_rate}')
+        if self.checkpoint_every < 1:
+            raise ValueError(f'parameter checkpoint_every must be >= 1 episode, got '
+                             f'{self.checkpoint_every}')
+        if len(self.jacobian) > 1 and len(self.jacobian) % 3:
+            raise ValueError(f'parameter jacobian must hold 3 x joints values (row-major), got '
+                             f'{len(self.jacobian)}')
+        self.agent_config()   # validates algorithm, gamma, batch size
+        self.safety_config()  # ... velocity limits and the box
+        self.teleop_expiry()  # ... the teleop timeout
+
+    @property
+    def resumes_checkpoint(self):
+        """Whether the learner resumes from checkpoint_dir: train and eval, never collect."""
+        return bool(self.checkpoint_dir) and self.mode != 'collect'
+
+    @property
+    def saves_checkpoints(self):
+        """
+        Whether episodes write checkpoints: train only.
+
+        A collect run's buffer holds the recorded episodes with zero rewards (no GRM runs); a
+        checkpoint of it would make the next train run resume it and skip the demonstration
+        bags (rl_agent_node loads them into an empty demo buffer only). Eval does not learn.
+        """
+        return bool(self.checkpoint_dir) and self.mode == 'train'
+
+    @property
+    def period(self):
+        """Control period, s."""
+        return 1.0 / self.control_rate
+
+    def agent_config(self):
+        return AgentConfig(algorithm=self.algorithm, gamma=self.gamma,
+                           batch_size=self.batch_size)
+
+    def safety_config(self):
+        return SafetyConfig(max_velocity=self.max_velocity, workspace_low=self.workspace_low,
+                            workspace_high=self.workspace_high, control_period=self.period,
+                            meters_per_unit=self.meters_per_unit)
+
+    def shaping_config(self, gamma):
+        """Return the loop's shaping, with the critic's gamma (a resumed learner keeps its)."""
+        return ShapingConfig(gamma, self.success_delta)
+
+    def teleop_expiry(self):
+        return TeleopExpiry(self.teleop_timeout, self.teleop_max_travel, self.teleop_on_timeout)
+
+    def watchdog_timeouts(self):
+        """Return stream -> timeout (s); collect runs without the GRM: no reward to wait for."""
+        timeouts = {'observation': self.observation_timeout}
+        if self.mode != 'collect':
+            timeouts['reward'] = self.reward_timeout
+        return timeouts
+
+    def home(self):
+        """Return the home position (3,) in m, or None: no move-to-home between episodes."""
+        return list(self.home_position) if len(self.home_position) == 3 else None
+
+    def jacobian_matrix(self):
+        """Return the 3 x joints Jacobian, or None when not given."""
+        return np.asarray(self.jacobian, dtype=float).reshape(3, -1) \
+            if len(self.jacobian) > 1 else None
+
+    def state_shape(self):
+        """Observation shapes: joint positions then the hand pose (x, y, z, qx, qy, qz, qw)."""
+        return {'state': (self.joints + 7,)}
