@@ -24,9 +24,9 @@ import numpy as np
 from results import record
 
 from robodopamine_ros.data import bags, images
-from robodopamine_ros.data.episode import VIEWS
 from robodopamine_ros.data.interfaces import typestore
 from robodopamine_ros.data.reference_layout import iter_frames
+from robodopamine_ros.data.topics import VIEWS
 
 DEMO = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'robo_dopamine_example' / \
     'episode_001'

@@ -32,7 +32,8 @@ def example_episode(example_task):
 def make_episode():
     """Return a factory of small synthetic episodes with distinct, moving views."""
     import numpy as np
-    from robodopamine_ros.data.episode import Episode, Stream, VIEWS
+    from robodopamine_ros.data.episode import Episode, Stream
+    from robodopamine_ros.data.topics import VIEWS
 
     def factory(num_frames=12, size=(16, 12), period_ns=33_333_333, start_ns=1_700_000_000 * 10**9,
                 streams=True, episode_id='synthetic'):

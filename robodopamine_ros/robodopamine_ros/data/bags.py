@@ -36,9 +36,10 @@ import numpy as np
 
 from robodopamine_ros.data import images, keyframes
 from robodopamine_ros.data.bag_location import BagError, locate, open_reader, STORAGE_CHOICES
-from robodopamine_ros.data.episode import Episode, Stream, VIEWS
+from robodopamine_ros.data.episode import Episode, Stream
 from robodopamine_ros.data.interfaces import deserialize, typestore
 from robodopamine_ros.data.reference_layout import INSTRUCTION_FILE, read_instruction_file
+from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.data.triplets import CameraStamps, plan_triplets, STAMP_CHOICES
 
 LOG = logging.getLogger(__name__)

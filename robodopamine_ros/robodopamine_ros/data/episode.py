@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from robodopamine_ros.data.keyframes import parse_segments
-from robodopamine_ros.data.topics import VIEWS  # noqa: F401 (re-exported: episode.VIEWS)
+from robodopamine_ros.data.topics import VIEWS
 
 
 @dataclass

@@ -11,9 +11,9 @@ Two sources, best first:
 
 import numpy as np
 
-from robodopamine_ros.data.episode import VIEWS
 from robodopamine_ros.data.images import resize
 from robodopamine_ros.data.keyframes import Segment
+from robodopamine_ros.data.topics import VIEWS
 
 
 def motion_energy(episode, size=(32, 24)):

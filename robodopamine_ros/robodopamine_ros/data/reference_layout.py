@@ -203,8 +203,9 @@ def load_episode(episode_dir, size=None, stop=None):
     """
     import numpy as np
 
-    from robodopamine_ros.data.episode import Episode, VIEWS
+    from robodopamine_ros.data.episode import Episode
     from robodopamine_ros.data.keyframes import KEYFRAME_FILE
+    from robodopamine_ros.data.topics import VIEWS
 
     episode_dir = Path(episode_dir)
     fps = video_fps(episode_dir / CAMERA_FILES['front'])

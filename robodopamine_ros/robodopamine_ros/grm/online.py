@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import threading
 import time
 
-from robodopamine_ros.data.episode import VIEWS
 from robodopamine_ros.data.sync import LiveSynchronizer
+from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.grm.base import ProgressEstimator
 from robodopamine_ros.reward.progress import ProgressConfig
 

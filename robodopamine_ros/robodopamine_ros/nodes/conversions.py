@@ -34,7 +34,7 @@ def ns_from_time(stamp: Time) -> int:
 
 def seconds_from_header(msg) -> float:
     """Return a stamped message's header stamp in seconds (float)."""
-    return msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+    return ns_from_time(msg.header.stamp) * 1e-9
 
 
 def action_msg(action: Sequence[float], source: ActionSource, stamp: Time) -> ActionStamped:

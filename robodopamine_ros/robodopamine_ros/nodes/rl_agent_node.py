@@ -36,8 +36,8 @@ from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, RewardSta
 from robodopamine_interfaces.srv import SetIntervention, StartEpisode
 from robodopamine_ros.data.action_source import ActionSource
 from robodopamine_ros.nodes.conversions import (action_msg, adapter_msg, ADAPTER_TYPES,
-                                                pose_values, reward_values,
-                                                seconds_from_header, summary_msg)
+                                                pose_values, reward_values, seconds_from_header,
+                                                summary_msg)
 from robodopamine_ros.nodes.parameters import declare_settings
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.rl.acting import Learner, PolicyActor

@@ -27,8 +27,7 @@ from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped
 from robodopamine_ros.data.action_source import ActionSource
 from robodopamine_ros.data.topics import CAMERA_TOPICS
-from robodopamine_ros.nodes.conversions import (action_msg, image_msg, joint_state_msg,
-                                                pose_msg)
+from robodopamine_ros.nodes.conversions import action_msg, image_msg, joint_state_msg, pose_msg
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.robot.controller_adapters import twist_to_action
 from sensor_msgs.msg import Image, JointState

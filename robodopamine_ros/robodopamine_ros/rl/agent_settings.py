@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from robodopamine_ros.reward.shaping import GAMMA, ShapingConfig
-from robodopamine_ros.rl.agent_loop import MODES, TeleopExpiry
+from robodopamine_ros.rl.agent_loop import Mode, MODES, TeleopExpiry
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.robot.controller_adapters import ADAPTERS
 from robodopamine_ros.robot.safety import SafetyConfig
@@ -25,7 +25,7 @@ from robodopamine_ros.sim.peg_insertion import WORKSPACE
 class RLAgentSettings:
     """rl_agent_node's parameters; units in the comments, lists as tuples."""
 
-    mode: str = 'train'                       # train | eval | collect
+    mode: Mode = Mode.TRAIN                   # train | eval | collect (a str from ROS)
     algorithm: str = AgentConfig.algorithm
     control_rate: float = 10.0                # Hz
     max_steps: int = 200                      # control steps per episode
@@ -65,6 +65,7 @@ class RLAgentSettings:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.mode not in MODES:
             raise ValueError(f'parameter mode must be one of {MODES}, got {self.mode!r}')
+        object.__setattr__(self, 'mode', Mode(self.mode))
         if self.adapter not in ADAPTERS:
             raise ValueError(f'parameter adapter must be one of {ADAPTERS}, got '
                              f'{self.adapter!r}')
@@ -86,7 +87,7 @@ class RLAgentSettings:
     @property
     def resumes_checkpoint(self):
         """Whether the learner resumes from checkpoint_dir: train and eval, never collect."""
-        return bool(self.checkpoint_dir) and self.mode != 'collect'
+        return bool(self.checkpoint_dir) and self.mode != Mode.COLLECT
 
     @property
     def saves_checkpoints(self):
@@ -97,7 +98,7 @@ class RLAgentSettings:
         checkpoint of it would make the next train run resume it and skip the demonstration
         bags (rl_agent_node loads them into an empty demo buffer only). Eval does not learn.
         """
-        return bool(self.checkpoint_dir) and self.mode == 'train'
+        return bool(self.checkpoint_dir) and self.mode == Mode.TRAIN
 
     @property
     def period(self):
@@ -123,7 +124,7 @@ class RLAgentSettings:
     def watchdog_timeouts(self):
         """Return stream -> timeout (s); collect runs without the GRM: no reward to wait for."""
         timeouts = {'observation': self.observation_timeout}
-        if self.mode != 'collect':
+        if self.mode != Mode.COLLECT:
             timeouts['reward'] = self.reward_timeout
         return timeouts
 

@@ -32,8 +32,6 @@ import torch
 OBSERVATIONS = ('state', 'images', 'both')
 EVAL_SEED = 900_000
 DEMO_SEED = 500_000
-# Meta-World's reachable hand box for this task (hand_low / hand_high), in metres
-SIM_WORKSPACE = WORKSPACE  # the simulated scene's box (sim.peg_insertion)
 
 
 @dataclass
@@ -166,7 +164,7 @@ class ScriptedOperator:
     """
 
     def __init__(self, stall_steps=25, min_gain=0.05, takeover_steps=20,
-                 box=SIM_WORKSPACE):
+                 box=WORKSPACE):
         self.stall_steps, self.min_gain, self.takeover_steps = stall_steps, min_gain, \
             takeover_steps
         self.low, self.high = (np.asarray(b) + d for b, d in zip(box, (0.02, -0.02)))
@@ -337,7 +335,7 @@ def train(config, output, resume=True, log=print):
     progress = GRMProgress(config.grm_dir, config.grm_every) if source == 'grm' else \
         OracleProgress() if source == 'oracle' else None
     operator = ScriptedOperator() if config.operator else None
-    low, high = SIM_WORKSPACE
+    low, high = WORKSPACE
     safety = SafetyConfig(workspace_low=low, workspace_high=high, max_velocity=(0.1,) * 3,
                           control_period=0.1, meters_per_unit=0.01)
     learner, extra = (Learner.resume(output, shapes, return_rule=rule,

@@ -34,8 +34,7 @@ from pathlib import Path
 
 import numpy as np
 from robodopamine_ros.data.atomic import atomic_path
-# load_task is re-exported: the corpus's reader stays reachable beside its writer
-from robodopamine_ros.data.corpus import FORMAT, FORMAT_VERSION, load_task, save_arrays  # noqa
+from robodopamine_ros.data.corpus import FORMAT, FORMAT_VERSION, save_arrays
 from robodopamine_ros.data.keyframes import Segment
 from robodopamine_ros.data.topics import IMAGE_SIZE, VIEWS
 from robodopamine_ros.reward.labels import equalized_states

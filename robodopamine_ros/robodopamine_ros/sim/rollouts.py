@@ -18,8 +18,9 @@ the commanded actions, so that they write to a bag exactly like a real recording
 
 import numpy as np
 
-from robodopamine_ros.data.episode import Episode, Stream, VIEWS
+from robodopamine_ros.data.episode import Episode, Stream
 from robodopamine_ros.data.keyframes import Segment
+from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.sim.peg_insertion import PHASES, TASK
 
 BEHAVIOURS = ('expert', 'noisy', 'random', 'halfway')

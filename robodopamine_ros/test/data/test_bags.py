@@ -8,8 +8,8 @@ import pytest
 from robodopamine_ros.data import bags
 from robodopamine_ros.data.bags import (BagError, EpisodeBagWriter, read_episode, ReadOptions,
                                         write_episode)
-from robodopamine_ros.data.episode import VIEWS
 from robodopamine_ros.data.keyframes import KeyframeError, Segment
+from robodopamine_ros.data.topics import VIEWS
 
 MS = 1_000_000
 

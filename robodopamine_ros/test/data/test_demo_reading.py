@@ -15,8 +15,8 @@ from robodopamine_ros.data import bags, reference_layout
 from robodopamine_ros.data.bags import (BagError, EpisodeBagWriter, read_episode, ReadOptions,
                                         TopicConfig, write_episode)
 from robodopamine_ros.data.demos import demo_kind, demo_outline, load_demo
-from robodopamine_ros.data.episode import VIEWS
 from robodopamine_ros.data.keyframes import KeyframeError, Segment
+from robodopamine_ros.data.topics import VIEWS
 
 MS = 1_000_000
 

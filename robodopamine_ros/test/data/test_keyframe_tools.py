@@ -8,9 +8,10 @@ import pytest
 from robodopamine_ros.commands import cli
 from robodopamine_ros.data.bags import write_episode
 from robodopamine_ros.data.contact_sheet import COLORS, render_contact_sheet
-from robodopamine_ros.data.episode import Episode, Stream, VIEWS
+from robodopamine_ros.data.episode import Episode, Stream
 from robodopamine_ros.data.keyframe_proposal import propose_keyframes
 from robodopamine_ros.data.keyframes import Segment
+from robodopamine_ros.data.topics import VIEWS
 
 FPS = 30
 PERIOD = 1_000_000_000 // FPS

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from robodopamine_ros.commands import cli
 from robodopamine_ros.data.bags import write_episode
-from robodopamine_ros.data.episode import Episode, VIEWS
+from robodopamine_ros.data.episode import Episode
 from robodopamine_ros.data.keyframes import Segment
+from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.grm.adapt_compact import adapt_compact, CompactTrainConfig
 from robodopamine_ros.grm.base import GRMQuery, ProgressEstimator
 from robodopamine_ros.grm.compact import CompactGRM

@@ -7,11 +7,12 @@ import pytest
 
 pytest.importorskip('metaworld', reason='the simulator is the [sim] extra (metaworld, mujoco)')
 
+from robodopamine_ros.data.corpus import load_task  # noqa: E402
 from robodopamine_ros.grm.compact import CompactGRM  # noqa: E402
 from robodopamine_ros.grm.pretrain import Corpus, initial_model, pretrain, \
     PretrainConfig  # noqa: E402
 from robodopamine_ros.sim.corpus import corpus_tasks, EXCLUDED, gripper_segments, \
-    load_task, record_corpus  # noqa: E402
+    record_corpus  # noqa: E402
 import torch  # noqa: E402
 
 

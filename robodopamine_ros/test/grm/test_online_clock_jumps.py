@@ -15,8 +15,8 @@ import re
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
-from robodopamine_ros.data.episode import VIEWS
 from robodopamine_ros.data.sync import LiveSynchronizer
+from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.grm.online import OnlineProgress
 from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
 

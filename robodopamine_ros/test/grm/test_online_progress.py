@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 
 import numpy as np
-from robodopamine_ros.data.episode import VIEWS
+from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.grm.online import OnlineProgress
 from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
 

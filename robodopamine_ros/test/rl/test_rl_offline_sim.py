@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.replay import ReturnRule
-from robodopamine_ros.rl.sim_training import (obs_shapes, offline_stage, record_demos,
-                                              SIM_WORKSPACE, TrainConfig)
+from robodopamine_ros.rl.sim_training import obs_shapes, offline_stage, record_demos, TrainConfig
 from robodopamine_ros.robot.safety import SafetyConfig
+from robodopamine_ros.sim.peg_insertion import WORKSPACE
 import torch
 
 
@@ -36,7 +36,7 @@ def test_offline_stage_imitates_and_calibrates(algorithm):
     config = TrainConfig(algorithm=algorithm, reward='sparse', seed=0)
     shapes, agent_config = obs_shapes(config), config.agent_config()
     sim = PegInsertionSim(render_images=False, max_steps=config.max_steps)
-    low, high = SIM_WORKSPACE
+    low, high = WORKSPACE
     actor = PolicyActor(agent_config, shapes, SafetyConfig(
         workspace_low=low, workspace_high=high, max_velocity=(0.1,) * 3))
     learner = Learner(agent_config, shapes, seed=0,
