@@ -20,10 +20,12 @@ buffer. ``eval`` is the policy only (deterministic, no learning). agent:=false i
 pipeline only (cameras, grm_node, shaping_node) for users who bring their own learner.
 
 Arguments (see the README's table): use_sim, robot_ip, model_dir, task, mode, bag, demos,
-log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense), autopilot, joy,
-servo_launch, params_file, log_level, namespace, agent, respawn. Every node parameter comes from
-params_file (default: config/sim_insertion.yaml in simulation, config/franka_fr3.yaml on the
-real arm), keyed by node name; the arguments above override the few they name when not empty.
+log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense), real_time_factor,
+autopilot, joy, servo_launch, params_file, log_level, namespace, agent, respawn. Every node
+parameter comes from params_file (default: config/sim_insertion.yaml in simulation,
+config/franka_fr3.yaml on the real arm), keyed by node name; the arguments above override the
+few they name when not empty. real_time_factor (simulation only) runs the simulated robot on a
+simulation clock it publishes, faster or slower than real time; every node then uses it.
 On the real arm (use_sim:=false) franka_bringup is included (and servo_launch when given), and
 a params_file whose workspace box is the simulator's is refused: that box is in the
 simulator's coordinates, not the robot's base frame.
@@ -109,6 +111,11 @@ def launch_arguments(share):
         DeclareLaunchArgument('front_serial', default_value=''),
         DeclareLaunchArgument('left_wrist_serial', default_value=''),
         DeclareLaunchArgument('right_wrist_serial', default_value=''),
+        DeclareLaunchArgument('real_time_factor', default_value='',
+                              description="use_sim:=true only: '' runs on the wall clock; "
+                                          'a number runs the simulated robot on a simulation '
+                                          'clock (/clock, use_sim_time in every node) at that '
+                                          'multiple of real time'),
         DeclareLaunchArgument('autopilot', default_value='',
                               description="sim and collect only: '' or expert"),
         DeclareLaunchArgument('joy', default_value='auto',
@@ -210,7 +217,7 @@ def robot_and_nodes(context):
         'checkpoint_dir', 'front_camera', 'left_wrist_camera', 'right_wrist_camera', 'cameras',
         'front_serial', 'left_wrist_serial', 'right_wrist_serial', 'autopilot', 'joy',
         'joy_device', 'ee_pose_topic', 'servo_launch', 'params_file', 'log_level', 'namespace',
-        'agent', 'respawn')}
+        'agent', 'respawn', 'real_time_factor')}
     for name, allowed in CHOICES.items():
         if value[name] not in allowed:
             raise RuntimeError(f'launch argument {name}:={value[name]!r} is not valid; '
@@ -231,6 +238,18 @@ def robot_and_nodes(context):
     model_dir = value['model_dir'] or node_parameters(params_file, 'grm_node').get('model_dir')
     if mode != 'collect' and not model_dir:
         raise RuntimeError(NO_MODEL.format(mode=mode))
+    sim_params = node_parameters(params_file, 'sim_robot_node') if use_sim else {}
+    sim_clock = bool(value['real_time_factor']) or bool(sim_params.get('publish_clock'))
+    if sim_clock and not use_sim:
+        raise RuntimeError('real_time_factor:= (a simulation clock) is a mode of the simulated '
+                           'robot only: use it with use_sim:=true')
+    clock = {'publish_clock': True} if sim_clock else {}
+    if value['real_time_factor']:
+        try:
+            clock['real_time_factor'] = float(value['real_time_factor'])
+        except ValueError:
+            raise RuntimeError(f"launch argument real_time_factor:={value['real_time_factor']!r} "
+                               'is not valid; expected a number > 0 (2.0: twice real time)')
     if not value['joy_device'].isdigit():
         raise RuntimeError(f"launch argument joy_device:={value['joy_device']!r} is not "
                            'valid; expected a device number (0 for /dev/input/js0)')
@@ -253,6 +272,8 @@ def robot_and_nodes(context):
             elif not parameters.get(key) and key in FALLBACK:
                 parameters[key] = FALLBACK[key]
         parameters.update(extra or {})
+        if sim_clock and name != 'sim_robot_node':  # the simulated robot owns /clock
+            parameters['use_sim_time'] = True
         respawn = value['respawn'] in TRUE and name in RESPAWNED
         return Node(package=package, executable=executable or name, name=name,
                     parameters=[parameters], remappings=list(remappings),
@@ -278,8 +299,8 @@ def robot_and_nodes(context):
 
     actions = [PushRosNamespace(value['namespace'])] if value['namespace'] else []
     if use_sim:
-        actions.append(node('sim_robot_node', cameras + command, extra={
-            'autopilot': autopilot} if autopilot else None))
+        actions.append(node('sim_robot_node', cameras + command, extra=dict(
+            clock, **({'autopilot': autopilot} if autopilot else {}))))
     else:
         actions.append(franka_bringup(value['robot_ip']))
         if value['servo_launch']:
@@ -292,7 +313,8 @@ def robot_and_nodes(context):
         bag = value['bag'] or os.path.join(
             'robodopamine_demos', time.strftime('demo_%Y%m%d_%H%M%S', time.gmtime()))
         actions.append(node('recorder_node', extra={
-            'bag': bag, 'topics': topics + ['joint_states', ee_pose, 'robodopamine/action']}))
+            'bag': bag, 'topics': topics + ['joint_states', ee_pose, 'robodopamine/action']
+            + (['robodopamine/object_poses'] if use_sim else [])}))  # the simulator's objects
         if not autopilot:   # the simulator's expert alone commands the arm
             actions += [node('rl_agent_node', command + pose)] + joystick()
         return [GroupAction(actions, scoped=True)]

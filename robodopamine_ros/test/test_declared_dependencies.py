@@ -22,6 +22,7 @@ KNOWN = {
     'diagnostic_msgs': ('diagnostic_msgs', None),
     'builtin_interfaces': ('builtin_interfaces', None),
     'rcl_interfaces': ('rcl_interfaces', None),
+    'rosgraph_msgs': ('rosgraph_msgs', None),  # sim_robot_node's simulation clock (/clock)
     'robodopamine_interfaces': ('robodopamine_interfaces', None),
     'launch': ('launch', None),
     'launch_ros': ('launch_ros', None),

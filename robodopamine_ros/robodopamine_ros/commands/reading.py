@@ -7,7 +7,8 @@ The demo-reading options every command that reads a demonstration takes, defined
 bags.ReadOptions the reader takes (demos.load_demo / demo_outline):
 
 - ``--topics FILE.yaml``: {key: topic} with keys front, left_wrist, right_wrist (cameras),
-  joint_states, ee_pose, action, progress, reward; the per-view options below override it;
+  joint_states, ee_pose, object_poses, action, progress, reward; the per-view options below
+  override it;
 - ``--front-topic``, ``--left-wrist-topic``, ``--right-wrist-topic``: camera topic per view
   (a raw Image topic with no messages falls back to its ``/compressed`` sibling, and back);
 - ``--slop S``: seconds, the largest stamp spread within a synchronized triplet (0.02);
@@ -30,7 +31,7 @@ def add_reading_arguments(parser, storage_flag='--storage'):
         'reading a demo', 'how a recorded bag is read (the reference layout ignores these)')
     group.add_argument('--topics', dest='read_topics', default=None, metavar='FILE.yaml',
                        help='YAML mapping of front, left_wrist, right_wrist (and joint_states, '
-                            'ee_pose, action, progress, reward) to topic names')
+                            'ee_pose, object_poses, action, progress, reward) to topic names')
     for view, flag in CAMERA_OPTIONS.items():
         group.add_argument(flag, dest=f'read_{view}_topic', default=None, metavar='TOPIC',
                            help=f'{view.replace("_", " ")} camera topic (default '

@@ -15,7 +15,7 @@ from pathlib import Path
 def add_arguments(parser):
     from robodopamine_ros.rl.agents import AgentConfig
     from robodopamine_ros.rl.rewards import SOURCES
-    from robodopamine_ros.rl.sim_training import TrainConfig
+    from robodopamine_ros.rl.sim_training import OBSERVATIONS, TrainConfig
 
     d, a = TrainConfig, AgentConfig  # every default comes from the config dataclasses
     parser.add_argument('-o', '--output', default='robodopamine_train',
@@ -37,7 +37,7 @@ def add_arguments(parser):
     parser.add_argument('--offline-updates', type=int, default=d.offline_updates)
     parser.add_argument('--updates-per-step', type=int, default=d.updates_per_step)
     parser.add_argument('--max-steps', type=int, default=d.max_steps)
-    parser.add_argument('--observation', choices=('state', 'images', 'both'),
+    parser.add_argument('--observation', choices=OBSERVATIONS,
                         default=d.observation)
     parser.add_argument('--grm-every', type=int, default=d.grm_every,
                         help='GRM tick every N control steps (progress holds between)')

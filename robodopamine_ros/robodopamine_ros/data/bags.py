@@ -48,6 +48,7 @@ IMAGE = 'sensor_msgs/msg/Image'
 COMPRESSED = 'sensor_msgs/msg/CompressedImage'
 JOINT_STATE = 'sensor_msgs/msg/JointState'
 POSE = 'geometry_msgs/msg/PoseStamped'
+POSE_ARRAY = 'geometry_msgs/msg/PoseArray'
 ACTION = 'robodopamine_interfaces/msg/ActionStamped'
 PROGRESS = 'robodopamine_interfaces/msg/ProgressStamped'
 REWARD = 'robodopamine_interfaces/msg/RewardStamped'
@@ -64,6 +65,7 @@ class TopicConfig:
     right_wrist: str = '/cameras/right_wrist/image_raw'
     joint_states: str = '/joint_states'
     ee_pose: str = '/robodopamine/ee_pose'
+    object_poses: str = '/robodopamine/object_poses'
     action: str = '/robodopamine/action'
     progress: str = '/robodopamine/progress'
     reward: str = '/robodopamine/reward'
@@ -342,7 +344,8 @@ def _other_streams(reader, path, topics, store, clock='header'):
     clock: 'header' stamps the streams by their header stamps, 'receive' by the bag's receive
     time (the frames' clock when camera header stamps were unusable or stepped back).
     """
-    wanted = {topics.joint_states: JOINT_STATE, topics.ee_pose: POSE, topics.action: ACTION,
+    wanted = {topics.joint_states: JOINT_STATE, topics.ee_pose: POSE,
+              topics.object_poses: POSE_ARRAY, topics.action: ACTION,
               topics.progress: PROGRESS, topics.reward: REWARD}
     connections = []
     for connection in reader.connections:
@@ -353,7 +356,7 @@ def _other_streams(reader, path, topics, store, clock='header'):
             raise BagError(f'{path}: topic {connection.topic} has type {connection.msgtype}, '
                            f'expected {expected}')
         connections.append(connection)
-    joints, poses, actions, progress, rewards = [], [], [], [], []
+    joints, poses, objects, actions, progress, rewards = [], [], [], [], [], []
     joint_names = ()
     for connection, received, raw in _raw_messages(reader, path, connections):
         topic, msgtype = connection.topic, connection.msgtype
@@ -370,8 +373,15 @@ def _other_streams(reader, path, topics, store, clock='header'):
                                f'joints {list(msg.name)}, expected {list(joint_names)}')
             joints.append((at, np.asarray(msg.position, dtype=float)))
         elif msgtype == POSE:
-            p, q = msg.pose.position, msg.pose.orientation
-            poses.append((at, np.array([p.x, p.y, p.z, q.x, q.y, q.z, q.w])))
+            poses.append((at, _pose_values(msg.pose)))
+        elif msgtype == POSE_ARRAY:
+            values = np.concatenate([_pose_values(p) for p in msg.poses]) if msg.poses \
+                else np.zeros(0)
+            if objects and len(values) != len(objects[0][1]):
+                raise BagError(f'{path}: {topic} at stamp {stamp_ns(msg.header)} ns holds '
+                               f'{len(msg.poses)} poses, earlier messages '
+                               f'{len(objects[0][1]) // 7}')
+            objects.append((at, values))
         elif msgtype == ACTION:
             actions.append((at, np.asarray(msg.values, dtype=float), bool(msg.intervention)))
         elif msgtype == PROGRESS:
@@ -379,7 +389,8 @@ def _other_streams(reader, path, topics, store, clock='header'):
         else:
             rewards.append(_message_dict(msg))
     streams = {}
-    for name, items in (('joint_positions', joints), ('ee_pose', poses)):
+    for name, items in (('joint_positions', joints), ('ee_pose', poses),
+                        ('object_poses', objects)):
         if items:
             items.sort(key=lambda item: item[0])
             streams[name] = Stream([s for s, _ in items], np.stack([v for _, v in items]))
@@ -389,6 +400,12 @@ def _other_streams(reader, path, topics, store, clock='header'):
         streams['action'] = Stream(stamps, np.stack([v for _, v, _ in actions]))
         streams['intervention'] = Stream(stamps, np.array([i for _, _, i in actions]))
     return streams, joint_names, progress, rewards
+
+
+def _pose_values(pose):
+    """Return a geometry_msgs Pose as x, y, z, qx, qy, qz, qw."""
+    p, q = pose.position, pose.orientation
+    return np.array([p.x, p.y, p.z, q.x, q.y, q.z, q.w])
 
 
 def _success_from(rewards):
@@ -541,15 +558,24 @@ class EpisodeBagWriter:
             effort=np.zeros(0, dtype=np.float64))
         self._write(self.topics.joint_states, JOINT_STATE, msg, stamp)
 
+    def _pose(self, values):
+        types = self._types
+        x, y, z, qx, qy, qz, qw = (float(v) for v in values)
+        return types('geometry_msgs/msg/Pose')(
+            position=types('geometry_msgs/msg/Point')(x=x, y=y, z=z),
+            orientation=types('geometry_msgs/msg/Quaternion')(x=qx, y=qy, z=qz, w=qw))
+
     def write_ee_pose(self, stamp, pose, frame_id='base'):
         """pose: x, y, z, qx, qy, qz, qw."""
-        types = self._types
-        x, y, z, qx, qy, qz, qw = (float(v) for v in pose)
-        msg = types(POSE)(header=self._header(stamp, frame_id), pose=types(
-            'geometry_msgs/msg/Pose')(
-                position=types('geometry_msgs/msg/Point')(x=x, y=y, z=z),
-                orientation=types('geometry_msgs/msg/Quaternion')(x=qx, y=qy, z=qz, w=qw)))
+        msg = self._types(POSE)(header=self._header(stamp, frame_id), pose=self._pose(pose))
         self._write(self.topics.ee_pose, POSE, msg, stamp)
+
+    def write_object_poses(self, stamp, poses, frame_id='base'):
+        """poses: (objects, 7) or flat objects * 7 rows of x, y, z, qx, qy, qz, qw."""
+        rows = np.asarray(poses, dtype=float).reshape(-1, 7)
+        msg = self._types(POSE_ARRAY)(header=self._header(stamp, frame_id),
+                                      poses=[self._pose(row) for row in rows])
+        self._write(self.topics.object_poses, POSE_ARRAY, msg, stamp)
 
     def write_action(self, stamp, values, intervention=False, source='policy'):
         msg = self._types(ACTION)(header=self._header(stamp),
@@ -595,6 +621,10 @@ def write_episode(path, episode, storage='sqlite3', version=9, image_format='raw
         if 'ee_pose' in streams:
             for stamp, pose in zip(streams['ee_pose'].stamps, streams['ee_pose'].values):
                 writer.write_ee_pose(int(stamp), pose)
+        if 'object_poses' in streams:
+            for stamp, poses in zip(streams['object_poses'].stamps,
+                                    streams['object_poses'].values):
+                writer.write_object_poses(int(stamp), poses)
         if 'action' in streams:
             flags = streams.get('intervention')
             for i, (stamp, values) in enumerate(zip(streams['action'].stamps,

@@ -6,7 +6,7 @@ import array
 from typing import Sequence
 
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import PoseStamped, TwistStamped
+from geometry_msgs.msg import Pose, PoseArray, PoseStamped, TwistStamped
 import numpy as np
 from robodopamine_interfaces.msg import (ActionStamped, EpisodeSummary, ProgressStamped,
                                          RewardStamped)
@@ -57,15 +57,34 @@ def pose_values(msg: PoseStamped) -> np.ndarray:
     return np.array([q.x, q.y, q.z, o.x, o.y, o.z, o.w], dtype=np.float32)
 
 
+def _pose(values: Sequence[float]) -> Pose:
+    x, y, z, qx, qy, qz, qw = (float(v) for v in values)
+    pose = Pose()
+    pose.position.x, pose.position.y, pose.position.z = x, y, z
+    o = pose.orientation
+    o.x, o.y, o.z, o.w = qx, qy, qz, qw
+    return pose
+
+
 def pose_msg(pose: Sequence[float], stamp: Time, frame_id: str) -> PoseStamped:
     """Build a PoseStamped from (x, y, z, qx, qy, qz, qw), m."""
-    x, y, z, qx, qy, qz, qw = (float(v) for v in pose)
-    msg = PoseStamped()
+    msg = PoseStamped(pose=_pose(pose))
     msg.header.stamp, msg.header.frame_id = stamp, frame_id
-    msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = x, y, z
-    o = msg.pose.orientation
-    o.x, o.y, o.z, o.w = qx, qy, qz, qw
     return msg
+
+
+def pose_array_msg(poses, stamp: Time, frame_id: str) -> PoseArray:
+    """Build a PoseArray from (n, 7) rows of (x, y, z, qx, qy, qz, qw), m."""
+    msg = PoseArray(poses=[_pose(row) for row in np.asarray(poses).reshape(-1, 7)])
+    msg.header.stamp, msg.header.frame_id = stamp, frame_id
+    return msg
+
+
+def pose_array_values(msg: PoseArray) -> np.ndarray:
+    """Return a PoseArray as (n, 7) float32 rows of (x, y, z, qx, qy, qz, qw), m."""
+    return np.array([[p.position.x, p.position.y, p.position.z, p.orientation.x,
+                      p.orientation.y, p.orientation.z, p.orientation.w] for p in msg.poses],
+                    dtype=np.float32).reshape(-1, 7)
 
 
 def joint_state_msg(names: Sequence[str], positions: Sequence[float],

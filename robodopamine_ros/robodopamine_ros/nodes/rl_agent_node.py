@@ -4,8 +4,10 @@
 rl_agent_node: the Dopamine-RL agent driving the arm at a fixed control rate (issue 9).
 
 Observations: ``joint_states`` + ``robodopamine/ee_pose`` (state = joint positions and the
-pose). Rewards: ``reward`` from shaping_node: its progress and end flags; the stored reward of
-each executed step is shaped from them by the control loop (ControlLoop). Every tick publishes the
+pose), and with parameter ``objects`` > 0 the tracked objects' poses (PoseArray on
+``robodopamine/object_poses``; robot/state.py gives the layout). Rewards: ``reward`` from
+shaping_node: its progress and end flags; the stored reward of each executed step is shaped
+from them by the control loop (ControlLoop). Every tick publishes the
 agent's command as ActionStamped on ``command`` (what sim_robot_node executes and bags record)
 and, through the selected ros2_control adapter, on ``adapter_topic``; the gripper on
 ``gripper_topic``. The control loop, learner thread, safety layer, watchdog and adapters are
@@ -29,15 +31,15 @@ e-stop -> the same until cleared; a bad parameter -> the node does not start.
 
 import time
 
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import PoseArray, PoseStamped
 import numpy as np
 from rclpy.node import Node
 from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, RewardStamped
 from robodopamine_interfaces.srv import SetIntervention, StartEpisode
 from robodopamine_ros.data.action_source import ActionSource
 from robodopamine_ros.nodes.conversions import (action_msg, adapter_msg, ADAPTER_TYPES,
-                                                pose_values, reward_values, seconds_from_header,
-                                                summary_msg)
+                                                pose_array_values, pose_values, reward_values,
+                                                seconds_from_header, summary_msg)
 from robodopamine_ros.nodes.parameters import declare_settings
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.rl.acting import Learner, PolicyActor
@@ -46,6 +48,7 @@ from robodopamine_ros.rl.agent_settings import RLAgentSettings
 from robodopamine_ros.rl.demonstrations import load_demonstrations
 from robodopamine_ros.rl.logs import TrainingLog
 from robodopamine_ros.robot.controller_adapters import to_command
+from robodopamine_ros.robot.state import robot_state
 from robodopamine_ros.robot.watchdog import Watchdog
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64
@@ -65,29 +68,34 @@ class RLAgentNode(Node):
         self.actor.load(learner.actor_state())
         shaping = s.shaping_config(learner.config.gamma)
         if s.mode == 'train' and len(learner.demo) == 0:
-            for path, episode in load_demonstrations(s.demo_bags, s.joints, shaping):
+            for path, episode in load_demonstrations(s.demo_bags, s.joints, shaping,
+                                                     s.objects):
                 learner.add_episode(episode)
                 self.get_logger().info(f'demonstration {path}: {len(episode.transitions)} '
                                        'transitions in the demo buffer')
         self.learner = LearnerThread(learner, offline_updates=s.offline_updates,
-                                     pretrain_updates=s.pretrain_updates)
+                                     pretrain_updates=s.pretrain_updates,
+                                     updates_per_step=s.updates_per_step)
         if s.mode == 'train':
             self.learner.start()
         self.watchdog = Watchdog(s.watchdog_timeouts())
         self.loop = ControlLoop(self.actor, s.mode, s.max_steps, self.watchdog,
                                 on_episode=self.learner.add_episode, home=s.home(),
                                 home_tolerance=s.home_tolerance, shaping=shaping,
-                                teleop=s.teleop_expiry())
+                                teleop=s.teleop_expiry(), on_step=self.learner.grant)
         self.cycle = EpisodeCycle(learner.counters['episodes'], s.checkpoint_every,
                                   checkpoints=s.saves_checkpoints,
                                   home=self.loop.home is not None)
         self.jacobian = s.jacobian_matrix()
         self.log = TrainingLog(s.log_dir) if s.log_dir else None
-        self.joints, self.pose = None, None
+        self.joints, self.pose, self.objects = None, None, None
         self.stop_reason = None
 
         self.create_subscription(JointState, 'joint_states', self._on_joints, 10)
         self.create_subscription(PoseStamped, 'robodopamine/ee_pose', self._on_pose, 10)
+        if s.objects:
+            self.create_subscription(PoseArray, 'robodopamine/object_poses', self._on_objects,
+                                     10)
         self.create_subscription(RewardStamped, 'reward', self._on_reward, 10)
         self.create_subscription(ActionStamped, 'teleop/action', self._on_teleop, 10)
         self.command = self.create_publisher(ActionStamped, 'command', 10)
@@ -117,6 +125,10 @@ class RLAgentNode(Node):
     def _on_pose(self, msg):
         self.pose = pose_values(msg)
 
+    def _on_objects(self, msg):
+        self.objects = pose_array_values(msg)
+        self.watchdog.feed('objects', self._now(), seconds_from_header(msg))
+
     def _on_reward(self, msg):
         if msg.episode_id != self.loop.episode_id:
             return  # a reward of another episode (before a start took effect)
@@ -128,14 +140,18 @@ class RLAgentNode(Node):
 
     # control -----------------------------------------------------------------------------------
     def _observation(self):
-        if self.joints is None or self.pose is None:
+        s = self.settings
+        if self.joints is None or self.pose is None or (s.objects and self.objects is None):
             return None
-        if len(self.joints) != self.settings.joints:
-            self.get_logger().error(
-                f'joint_states has {len(self.joints)} positions, parameter joints says '
-                f'{self.settings.joints}: holding still', throttle_duration_sec=5.0)
-            return None
-        return {'state': np.concatenate([self.joints, self.pose])}
+        objects = () if self.objects is None else self.objects
+        for what, got, name in (('joint_states has', len(self.joints), 'joints'),
+                                ('robodopamine/object_poses has', len(objects), 'objects')):
+            if got != getattr(s, name):
+                self.get_logger().error(f'{what} {got} poses/positions, parameter {name} says '
+                                        f'{getattr(s, name)}: holding still',
+                                        throttle_duration_sec=5.0)
+                return None
+        return {'state': robot_state(self.joints, self.pose, objects)}
 
     def _on_tick(self):
         weights = self.learner.take_weights()
@@ -197,7 +213,9 @@ class RLAgentNode(Node):
         self.summary.publish(summary_msg(summary, self.get_clock().now().to_msg()))
         if self.log is not None:
             self.log.episode(dict(summary, episode=summary['episode_id'],
-                                  updates=self.learner.updates, **self.learner.last_stats))
+                                  updates=self.learner.updates,
+                                  learner_backlog=self.learner.backlog,
+                                  **self.learner.last_stats))
         self.get_logger().info(f'episode {summary["episode_id"]}: success {summary["success"]}, '
                                f'return {summary["return"]:.3f}, intervention rate '
                                f'{summary["intervention_rate"]:.2f}')

@@ -7,8 +7,9 @@ Started with use_sim:=true. Spin it single-threaded (as main() does): the offscr
 context belongs to the thread that built the node.
 
 Publishes the three camera images (rgb8, stamped with the render time, one stamp per instant),
-``joint_states`` and ``robodopamine/ee_pose`` at the camera rate, and ``sim_robot/success``
-after every control step. Steps the simulation once per command: with
+``joint_states``, ``robodopamine/ee_pose`` and ``robodopamine/object_poses`` (PoseArray: the
+peg, then the hole; what a pose tracker gives a real agent) at the camera rate, and
+``sim_robot/success`` after every control step. Steps the simulation once per command: with
 ``command_interface:=action`` an ActionStamped on ``command`` (normalized EE delta + gripper,
 the agent's own command); with ``command_interface:=twist`` what the agent's twist adapter
 sends a real arm (TwistStamped on ``twist_topic``, Float64 on ``gripper_topic``); or, with
@@ -17,19 +18,31 @@ command (nothing else may move the arm while it records a demonstration) and pub
 executed expert action as ActionStamped on ``command`` (source 'expert', intervention true),
 which the launch file remaps to the recorded action topic.
 ``~/reset`` (std_srvs/Trigger) starts a new layout (seed + 1).
+
+Simulation clock (``publish_clock:=true``, a mode only the simulator offers): the node owns
+time. Each camera frame advances the simulation time by 1 / camera_rate and publishes it on
+``/clock`` (rosgraph_msgs/Clock) before the frame's messages, which carry that stamp; frames
+come every 1 / (camera_rate * real_time_factor) s of wall time, so at real_time_factor 2 the
+robot runs twice as fast as real time. Every other node runs with ``use_sim_time:=true``: their
+timers (the agent's control rate, grm_node's rate) tick on this clock; staleness checks keep
+the monotonic clock, which only makes them stricter at factors below 1. Pick a factor at which
+the graph keeps up (bench/bench_ros_rl.py reports the control rate achieved).
 """
 
-from geometry_msgs.msg import PoseStamped, TwistStamped
+from geometry_msgs.msg import PoseArray, PoseStamped, TwistStamped
 import numpy as np
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped
 from robodopamine_ros.data.action_source import ActionSource
 from robodopamine_ros.data.topics import CAMERA_TOPICS
-from robodopamine_ros.nodes.conversions import action_msg, image_msg, joint_state_msg, pose_msg
+from robodopamine_ros.nodes.conversions import (action_msg, image_msg, joint_state_msg,
+                                                pose_array_msg, pose_msg, time_from_ns)
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.robot.controller_adapters import twist_to_action
+from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Bool, Float64
 from std_srvs.srv import Trigger
@@ -54,6 +67,8 @@ class SimRobotNode(Node):
         self.declare_parameter('twist_topic', 'servo_node/delta_twist_cmds')
         self.declare_parameter('gripper_topic', 'gripper/command')
         self.declare_parameter('meters_per_unit', 0.01)
+        self.declare_parameter('publish_clock', False)   # the simulation clock (docstring)
+        self.declare_parameter('real_time_factor', 1.0)  # its speed, x real time
         p = {n: self.get_parameter(n).value for n in (
             'image_width', 'image_height', 'seed', 'max_steps', 'camera_rate', 'control_rate',
             'autopilot')}
@@ -64,9 +79,12 @@ class SimRobotNode(Node):
             raise ValueError(f"autopilot must be '' or 'expert', got {p['autopilot']!r}")
         if not (p['camera_rate'] > 0 and p['control_rate'] > 0):
             raise ValueError('camera_rate and control_rate must be > 0 Hz')
+        factor = self.get_parameter('real_time_factor').value
+        if not factor > 0:
+            raise ValueError(f'real_time_factor must be > 0, got {factor}')
         from robodopamine_ros.sim.peg_insertion import PegInsertionSim
         self.sim = PegInsertionSim(image_size=(p['image_width'], p['image_height']),
-                                   max_steps=p['max_steps'], render_images=True)
+                                   max_steps=p['max_steps'], render_images=False)
         self.seed = p['seed']
         self.observation, _ = self.sim.reset(seed=self.seed)
         self.success = False
@@ -75,6 +93,7 @@ class SimRobotNode(Node):
                         for v, t in CAMERA_TOPICS.items()}
         self.joints = self.create_publisher(JointState, 'joint_states', 10)
         self.pose = self.create_publisher(PoseStamped, 'robodopamine/ee_pose', 10)
+        self.objects = self.create_publisher(PoseArray, 'robodopamine/object_poses', 10)
         self.success_pub = self.create_publisher(Bool, 'sim_robot/success', 10)
         self.period = 1.0 / p['control_rate']
         self.meters_per_unit = self.get_parameter('meters_per_unit').value
@@ -89,10 +108,36 @@ class SimRobotNode(Node):
                                      self._on_twist, 10, callback_group=group)
             self.create_subscription(Float64, self.get_parameter('gripper_topic').value,
                                      self._on_gripper, 10, callback_group=group)
-        self.create_timer(1.0 / p['camera_rate'], self._publish_state, callback_group=group)
-        if p['autopilot'] == 'expert':
-            self.create_timer(1.0 / p['control_rate'], self._autopilot, callback_group=group)
+        autopilot = p['autopilot'] == 'expert'
+        self.sim_time_ns = None
+        if self.get_parameter('publish_clock').value:
+            self.sim_time_ns, self.next_control_ns = 0, 0
+            self.frame_ns = round(1e9 / p['camera_rate'])
+            self.control_ns = round(1e9 / p['control_rate']) if autopilot else None
+            self.clock_pub = self.create_publisher(ClockMsg, '/clock', 10)
+            self.create_timer(1.0 / (p['camera_rate'] * factor), self._on_frame,
+                              callback_group=group, clock=Clock(clock_type=ClockType.STEADY_TIME))
+        else:
+            self.create_timer(1.0 / p['camera_rate'], self._publish_state, callback_group=group)
+            if autopilot:
+                self.create_timer(1.0 / p['control_rate'], self._autopilot,
+                                  callback_group=group)
         self.create_service(Trigger, '~/reset', self._on_reset, callback_group=group)
+
+    def _stamp(self):
+        """Now: the simulation time with publish_clock, else the node's clock."""
+        if self.sim_time_ns is not None:
+            return time_from_ns(self.sim_time_ns)
+        return self.get_clock().now().to_msg()
+
+    def _on_frame(self):
+        """Advance the simulation clock one camera frame, publish it, then the frame."""
+        self.sim_time_ns += self.frame_ns
+        self.clock_pub.publish(ClockMsg(clock=time_from_ns(self.sim_time_ns)))
+        if self.control_ns is not None and self.sim_time_ns >= self.next_control_ns:
+            self.next_control_ns += self.control_ns
+            self._autopilot()
+        self._publish_state()
 
     def _step(self, action):
         if self.success or self.sim.steps >= self.sim.max_steps:
@@ -122,8 +167,7 @@ class SimRobotNode(Node):
         if self.success or self.sim.steps >= self.sim.max_steps:
             return
         action = np.clip(self.sim.expert_action(self.observation), -1.0, 1.0)
-        self.expert_actions.publish(action_msg(action, ActionSource.EXPERT,
-                                               self.get_clock().now().to_msg()))
+        self.expert_actions.publish(action_msg(action, ActionSource.EXPERT, self._stamp()))
         self._step(action)
         if self.success or self.sim.steps >= self.sim.max_steps:
             outcome = 'succeeded' if self.success else \
@@ -132,12 +176,13 @@ class SimRobotNode(Node):
                                    f'seed {self.seed}: stop the recording (Ctrl-C)')
 
     def _publish_state(self):
-        stamp = self.get_clock().now().to_msg()
+        stamp = self._stamp()
         views = self.sim.render_views()
         for view, publisher in self.cameras.items():
             publisher.publish(image_msg(views[view], stamp, f'{view}_camera_optical_frame'))
         self.joints.publish(joint_state_msg(JOINT_NAMES, self.sim.joint_positions(), stamp))
         self.pose.publish(pose_msg(self.sim.ee_pose(), stamp, 'world'))
+        self.objects.publish(pose_array_msg(self.sim.object_poses(), stamp, 'world'))
 
     def _on_reset(self, request, response):
         self.seed += 1

@@ -45,8 +45,19 @@ class LearnerThread:
     """Learning beside control: episodes in through a queue, weights out through a slot."""
 
     def __init__(self, learner, publish_every=10, idle_sleep_s=0.005, offline_updates=0,
-                 pretrain_updates=0):
+                 pretrain_updates=0, updates_per_step=0):
+        """
+        Hold the learner; start() runs the offline stage, then online updates.
+
+        updates_per_step: 0 runs updates back to back; n > 0 runs n updates per ``grant()``
+        (one per control step taken) and hands the weights over after each step's updates,
+        the ROS-free run's rule (rl.sim_training.run_episode). Updates a slow learner owes
+        are ``backlog``; they run later, none is dropped.
+        """
         self.learner = learner
+        self.updates_per_step = updates_per_step
+        self._budget = 0  # updates granted and not yet run (updates_per_step > 0)
+        self._granted = threading.Condition()
         # stage I on the demo buffer first: imitation, then offline RL
         self.pretrain_updates, self.offline_updates = pretrain_updates, offline_updates
         self.publish_every = publish_every
@@ -82,6 +93,27 @@ class LearnerThread:
         with self.lock:   # eval and collect never start the thread: store it now
             self.learner.add_episode(episode)
 
+    def grant(self):
+        """One control step was taken: allow updates_per_step more updates (no-op at 0)."""
+        if self.updates_per_step:
+            with self._granted:
+                self._budget += self.updates_per_step
+                self._granted.notify()
+
+    @property
+    def backlog(self):
+        """Granted updates not yet run (0 when not budgeted)."""
+        return self._budget
+
+    def _wait_for_budget(self):
+        """Return whether an update may run now (waits briefly for a grant when budgeted)."""
+        if not self.updates_per_step:
+            return True
+        with self._granted:
+            if self._budget == 0:
+                self._granted.wait(timeout=0.05)
+            return self._budget > 0
+
     def take_weights(self):
         """Return the newest acting weights once (None when none are new): never blocks."""
         weights, self._weights = self._weights, None
@@ -111,6 +143,11 @@ class LearnerThread:
             self.learner.set_stage('online')
             self._weights = (self.learner.actor_state(), self.learner.counters['weights_version'])
 
+    def _take_episodes(self):
+        """Store the episodes handed over so far (call holding the lock)."""
+        while not self.episodes.empty():
+            self.learner.add_episode(self.episodes.get_nowait())
+
     def _give_way(self):
         """Wait while another thread waits for the learner (it goes first)."""
         while self._waiters and not self._stop.is_set():
@@ -119,26 +156,39 @@ class LearnerThread:
     def _run(self):
         self._offline_stage()
         while not self._stop.is_set():
+            if not self._wait_for_budget():
+                continue
             self._give_way()
             with self.lock:
-                while not self.episodes.empty():
-                    self.learner.add_episode(self.episodes.get_nowait())
+                self._take_episodes()
                 ready = len(self.learner.demo) + len(self.learner.online) > 0
                 if ready:
                     self.last_stats = self.learner.update(1)
                     self.updates += 1
-                    if self.updates % self.publish_every == 0:
+                    if self.updates_per_step:
+                        with self._granted:
+                            self._budget -= 1
+                            due = self._budget % self.updates_per_step == 0
+                    else:
+                        due = self.updates % self.publish_every == 0
+                    if due:
                         self._weights = (self.learner.actor_state(),
                                          self.learner.counters['weights_version'])
             if not ready:
                 self._stop.wait(self.idle_sleep_s)
 
     def save(self, folder, extra=None):
-        """Write a checkpoint between two updates (the update loop gives way)."""
+        """
+        Write a checkpoint between two updates (the update loop gives way).
+
+        Episodes handed over and not yet taken by the thread are stored first: a checkpoint
+        written after episode k holds episode k.
+        """
         with self._waiters_lock:
             self._waiters += 1
         try:
             with self.lock:
+                self._take_episodes()
                 return self.learner.save(folder, extra)
         finally:
             with self._waiters_lock:
@@ -229,12 +279,15 @@ class ControlLoop:
     """
 
     def __init__(self, actor, mode='train', max_steps=200, watchdog=None, on_episode=None,
-                 home=None, home_tolerance=0.005, shaping=None, teleop=None):
+                 home=None, home_tolerance=0.005, shaping=None, teleop=None, on_step=None):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         self.actor, self.mode, self.max_steps = actor, Mode(mode), max_steps
         self.watchdog = watchdog
         self.on_episode = on_episode or (lambda episode: None)
+        # called once per executed step of a training episode (policy or takeover): the
+        # learner's update budget (LearnerThread.grant)
+        self.on_step = on_step if self.mode == Mode.TRAIN and on_step else (lambda: None)
         self.shaping = shaping or ShapingConfig(gamma=actor.agent.config.gamma)
         if abs(self.shaping.gamma - actor.agent.config.gamma) > 1e-9:
             raise ValueError(f"the shaping gamma {self.shaping.gamma} must equal the critic's "
@@ -371,6 +424,7 @@ class ControlLoop:
                 return TickResult(self.stop_action(), ActionSource.STOP, expired)
             else:
                 self.previous = (obs, action, self.intervening, self.progress)
+                self.on_step()
                 return TickResult(action, ActionSource.TELEOP)
         outside = self.actor.safety.outside(ee_position, OUTSIDE_MARGIN_M)
         if outside is not None:  # the policy holds; a takeover may bring the hand back
@@ -378,6 +432,7 @@ class ControlLoop:
             return TickResult(self.stop_action(), ActionSource.STOP, outside)
         action, _, _ = self.actor.act(obs, ee_position, self.mode == Mode.EVAL)
         self.previous = (obs, action, False, self.progress)
+        self.on_step()
         return TickResult(action, ActionSource.POLICY)
 
     def _store(self, obs):

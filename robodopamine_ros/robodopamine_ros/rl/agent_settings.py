@@ -18,6 +18,7 @@ from robodopamine_ros.rl.agent_loop import Mode, MODES, TeleopExpiry
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.robot.controller_adapters import ADAPTERS
 from robodopamine_ros.robot.safety import SafetyConfig
+from robodopamine_ros.robot.state import state_size
 from robodopamine_ros.sim.peg_insertion import WORKSPACE
 
 
@@ -30,6 +31,7 @@ class RLAgentSettings:
     control_rate: float = 10.0                # Hz
     max_steps: int = 200                      # control steps per episode
     joints: int = 9                           # joint_states positions (7 arm + 2 fingers)
+    objects: int = 0                          # tracked object poses (robodopamine/object_poses)
     gamma: float = GAMMA                      # must equal shaping_node's
     batch_size: int = AgentConfig.batch_size
     checkpoint_dir: str = ''
@@ -53,6 +55,9 @@ class RLAgentSettings:
     success_delta: float = ShapingConfig.success_delta           # success at Phi >= 1 - delta
     pretrain_updates: int = 1000              # train: imitation on the demo buffer first ...
     offline_updates: int = 1000               # ... then offline RL on it (stage I)
+    # train: learner updates per control step taken (the ROS-free run's rule, so a run through
+    # the graph learns as it does); 0: as many as the learner thread manages (a real robot)
+    updates_per_step: int = 0
     home_position: tuple = (0.0,)             # x, y, z of move-to-home; (0.0,): no homing
     home_tolerance: float = 0.005             # m
     reset_service: str = 'sim_robot_node/reset'
@@ -74,6 +79,9 @@ class RLAgentSettings:
                              f'got {list(self.home_position)}')
         if not self.control_rate > 0:
             raise ValueError(f'parameter control_rate must be > 0 Hz, got {self.control_rate}')
+        if self.objects < 0 or self.updates_per_step < 0:
+            raise ValueError(f'parameters objects and updates_per_step must be >= 0, got '
+                             f'{self.objects} and {self.updates_per_step}')
         if self.checkpoint_every < 1:
             raise ValueError(f'parameter checkpoint_every must be >= 1 episode, got '
                              f'{self.checkpoint_every}')
@@ -124,6 +132,8 @@ class RLAgentSettings:
     def watchdog_timeouts(self):
         """Return stream -> timeout (s); collect runs without the GRM: no reward to wait for."""
         timeouts = {'observation': self.observation_timeout}
+        if self.objects:
+            timeouts['objects'] = self.observation_timeout
         if self.mode != Mode.COLLECT:
             timeouts['reward'] = self.reward_timeout
         return timeouts
@@ -138,5 +148,5 @@ class RLAgentSettings:
             if len(self.jacobian) > 1 else None
 
     def state_shape(self):
-        """Observation shapes: joint positions then the hand pose (x, y, z, qx, qy, qz, qw)."""
-        return {'state': (self.joints + 7,)}
+        """Observation shapes: joint positions, the hand pose, object poses (robot/state.py)."""
+        return {'state': (state_size(self.joints, self.objects),)}

@@ -4,11 +4,13 @@
 Recorded demonstrations (bags of ``mode:=collect``) as demo-buffer episodes for the agent.
 
 A demonstration recorded on the robot holds the camera triplets, ``joint_states``,
-``robodopamine/ee_pose`` and the executed actions (``robodopamine/action``, ActionStamped).
-Each action message the operator (or the simulator's autopilot) chose, i.e. with
+``robodopamine/ee_pose``, the tracked objects' poses when there are any
+(``robodopamine/object_poses``, PoseArray) and the executed actions (``robodopamine/action``,
+ActionStamped). Each action message the operator (or the simulator's autopilot) chose, i.e. with
 ``intervention`` true, becomes one transition at the control rate:
 
-    obs_k      = joint positions and pose in effect at the k-th action's stamp
+    obs_k      = the state (robot/state.py: joint positions, pose, object poses) in effect at
+                 the k-th action's stamp
     action_k   = that action (normalized end-effector delta + gripper, as the agent's)
     next_obs_k = the state at the next kept action's stamp (for the last: the last sample)
 
@@ -24,6 +26,7 @@ import numpy as np
 from robodopamine_ros.reward.labels import equalized_states
 from robodopamine_ros.reward.shaping import shape_episode
 from robodopamine_ros.rl.replay import Episode
+from robodopamine_ros.robot.state import POSE_SIZE
 
 
 class DemonstrationError(ValueError):
@@ -48,21 +51,26 @@ def demonstration_progress(recording, stamps):
     return progress
 
 
-def episode_from_recording(recording, joints, shaping, episode_id=-1, source='recording'):
+def episode_from_recording(recording, joints, shaping, episode_id=-1, source='recording',
+                           objects=0):
     """
     Return the replay Episode (demo=True) of a recorded demonstration.
 
     recording: an episode.Episode read from a bag (bags.read_episode) with the streams
     'joint_positions', 'ee_pose', 'action' and 'intervention'; joints: the number of joint
-    positions the agent observes (its state is joints + 7 pose values); shaping: the agent's
-    ShapingConfig (gamma equal to the critic's). Raises DemonstrationError naming `source`
-    when a stream is missing, the joint count differs, or fewer than 2 actions were taken.
+    positions the agent observes; objects: the tracked objects in its state (robot/state.py,
+    parameter objects; their poses must be recorded); shaping: the agent's ShapingConfig (gamma
+    equal to the critic's). Raises DemonstrationError naming `source` when a stream is missing,
+    the joint or object count differs, or fewer than 2 actions were taken.
     """
-    missing = [s for s in ('joint_positions', 'ee_pose', 'action') if s not in recording.streams]
+    needed = ('joint_positions', 'ee_pose', 'action') + (('object_poses',) if objects else ())
+    missing = [s for s in needed if s not in recording.streams]
     if missing:
         raise DemonstrationError(
             f'{source}: no {", ".join(missing)} recorded; a demonstration needs joint_states, '
-            'robodopamine/ee_pose and robodopamine/action (record it with mode:=collect)')
+            'robodopamine/ee_pose and robodopamine/action (record it with mode:=collect)'
+            + (f', and robodopamine/object_poses for the {objects} tracked objects (parameter '
+               'objects)' if objects else ''))
     streams = recording.streams
     chosen = streams['intervention'].values[:, 0].astype(bool) if 'intervention' in streams \
         else np.ones(len(streams['action']), dtype=bool)
@@ -78,12 +86,15 @@ def episode_from_recording(recording, joints, shaping, episode_id=-1, source='re
     if width != joints:
         raise DemonstrationError(f'{source}: joint_states has {width} positions, the agent '
                                  f'observes {joints} (parameter joints)')
-    after = np.append(stamps[1:], max(streams['joint_positions'].stamps[-1],
-                                      streams['ee_pose'].stamps[-1], stamps[-1]))
+    parts = ['joint_positions', 'ee_pose'] + (['object_poses'] if objects else [])
+    if objects and streams['object_poses'].values.shape[1] != POSE_SIZE * objects:
+        raise DemonstrationError(f'{source}: robodopamine/object_poses holds '
+                                 f'{streams["object_poses"].values.shape[1] // POSE_SIZE} '
+                                 f'poses, the agent observes {objects} (parameter objects)')
+    after = np.append(stamps[1:], max([streams[p].stamps[-1] for p in parts] + [stamps[-1]]))
 
-    def state(at):
-        return np.concatenate([streams['joint_positions'].at(at), streams['ee_pose'].at(at)],
-                              axis=1).astype(np.float32)
+    def state(at):  # robot/state.py's layout: joints, hand pose, object poses
+        return np.concatenate([streams[p].at(at) for p in parts], axis=1).astype(np.float32)
 
     before_states, after_states = state(stamps), state(after)
     progress = demonstration_progress(recording, np.append(stamps, after[-1]))
@@ -98,7 +109,7 @@ def episode_from_recording(recording, joints, shaping, episode_id=-1, source='re
     return episode
 
 
-def load_demonstrations(paths, joints, shaping):
+def load_demonstrations(paths, joints, shaping, objects=0):
     """
     Read recorded demonstration bags; return [(path, demo-buffer Episode)], in order.
 
@@ -109,5 +120,5 @@ def load_demonstrations(paths, joints, shaping):
 
     paths = [str(p) for p in paths if p]
     return [(path, episode_from_recording(read_episode(path), joints, shaping,
-                                          episode_id=-1 - k, source=path))
+                                          episode_id=-1 - k, source=path, objects=objects))
             for k, path in enumerate(paths)]

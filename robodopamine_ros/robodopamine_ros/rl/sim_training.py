@@ -4,7 +4,9 @@
 Dopamine-RL on the simulated peg insertion: demos, offline stage, online episodes, evaluation.
 
 What the policy sees is ``observation``: 'state' (Meta-World's 39-d state), 'images' (the three
-camera views) or 'both'. The GRM always scores the camera images (docs/method.md#one-query),
+camera views), 'both', or 'robot' (what rl_agent_node builds on a robot, robot/state.py: joint
+positions, hand pose, the peg's and the hole's poses; a checkpoint trained on it acts through
+the ROS graph). The GRM always scores the camera images (docs/method.md#one-query),
 whatever the policy sees. Layouts: policy demos, training episodes and evaluation episodes use
 disjoint seeds; evaluation layouts are the same for every run, so variants are compared on the same
 layouts. Success for the benchmark is deterministic-policy evaluation success
@@ -26,10 +28,11 @@ from robodopamine_ros.rl.logs import TrainingLog
 from robodopamine_ros.rl.replay import Episode, ReturnRule
 from robodopamine_ros.rl.rewards import SOURCES, transition_reward
 from robodopamine_ros.robot.safety import SafetyConfig
-from robodopamine_ros.sim.peg_insertion import WORKSPACE
+from robodopamine_ros.robot.state import state_size
+from robodopamine_ros.sim.peg_insertion import OBJECTS, WORKSPACE
 import torch
 
-OBSERVATIONS = ('state', 'images', 'both')
+OBSERVATIONS = ('state', 'images', 'both', 'robot')
 EVAL_SEED = 900_000
 DEMO_SEED = 500_000
 
@@ -99,16 +102,19 @@ def obs_shapes(config):
     shapes = {}
     if config.observation in ('state', 'both'):
         shapes['state'] = (39,)
+    if config.observation == 'robot':  # the simulated arm has 7 joints and 2 fingers
+        shapes['state'] = (state_size(9, len(OBJECTS)),)
     if config.observation in ('images', 'both'):
         shapes['images'] = (3, height, width, 3)
     return shapes
 
 
-def policy_observation(obs, shapes):
-    """Return the policy's view of a simulator observation."""
+def policy_observation(obs, shapes, observation='state'):
+    """Return the policy's view of a simulator observation (`observation`: the config's)."""
     out = {}
     if 'state' in shapes:
-        out['state'] = np.asarray(obs['state'], dtype=np.float32)
+        key = 'robot_state' if observation == 'robot' else 'state'
+        out['state'] = np.asarray(obs[key], dtype=np.float32)
     if 'images' in shapes:
         out['images'] = np.stack([obs[view] for view in VIEWS])
     return out
@@ -212,17 +218,18 @@ def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=
             action, _ = actor.safety(np.clip(sim.expert_action(obs), -1.0, 1.0), hand)
             intervention = True
         else:
-            action, _, _ = actor.act(policy_observation(obs, shapes), hand, deterministic)
+            observation = policy_observation(obs, shapes, config.observation)
+            action, _, _ = actor.act(observation, hand, deterministic)
         next_obs, env_reward, success, truncated, _ = sim.step(action)
         last = success or truncated
         phi_next = progress.step(sim, force=last) if progress else 0.0
         reward = transition_reward(config.reward, phi, phi_next, success, success, truncated,
                                    env_reward, gamma)
         total += reward
-        episode.add(policy_observation(obs, shapes), action,
-                    policy_observation(next_obs, shapes), reward, terminal=success,
-                    truncated=truncated, success=success, intervention=intervention,
-                    progress_before=phi, progress_after=phi_next,
+        episode.add(policy_observation(obs, shapes, config.observation), action,
+                    policy_observation(next_obs, shapes, config.observation), reward,
+                    terminal=success, truncated=truncated, success=success,
+                    intervention=intervention, progress_before=phi, progress_after=phi_next,
                     sparse_reward=float(success), env_reward=env_reward)
         if learner is not None:
             stats.append(learner.update(config.updates_per_step))
@@ -237,6 +244,38 @@ def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=
         info.update({k: float(np.mean([s[k] for s in stats if k in s]))
                      for k in stats[-1]})
     return episode, info
+
+
+def sim_safety():
+    """Return the simulated robot's safety layer (sim_insertion.yaml's rl_agent_node values)."""
+    low, high = WORKSPACE
+    return SafetyConfig(workspace_low=low, workspace_high=high, max_velocity=(0.1,) * 3,
+                        control_period=0.1, meters_per_unit=0.01)
+
+
+def evaluate_checkpoint(folder, config, episodes):
+    """
+    Deterministic-policy success of the checkpoint in `folder` on the fixed evaluation layouts.
+
+    The layouts and rule of ``evaluate``; config gives the observation (it must be the
+    checkpoint's: 'robot' for one written by rl_agent_node) and max_steps. Returns (success
+    rate, the checkpoint's counters). Raises FileNotFoundError when the folder holds none,
+    ValueError naming both shapes when the observation differs.
+    """
+    from robodopamine_ros.sim.peg_insertion import PegInsertionSim
+
+    shapes = obs_shapes(config)
+    learner, _ = Learner.resume(folder, shapes)
+    if learner is None:
+        raise FileNotFoundError(f'{folder}: no checkpoint to evaluate')
+    actor = PolicyActor(learner.config, shapes, sim_safety(), seed=config.seed)
+    actor.load(learner.actor_state())
+    sim = PegInsertionSim(image_size=config.image_size, max_steps=config.max_steps,
+                          render_images='images' in shapes)
+    try:
+        return evaluate(sim, actor, config, shapes, episodes), dict(learner.counters)
+    finally:
+        sim.close()
 
 
 def evaluate(sim, actor, config, shapes, episodes):
@@ -335,9 +374,7 @@ def train(config, output, resume=True, log=print):
     progress = GRMProgress(config.grm_dir, config.grm_every) if source == 'grm' else \
         OracleProgress() if source == 'oracle' else None
     operator = ScriptedOperator() if config.operator else None
-    low, high = WORKSPACE
-    safety = SafetyConfig(workspace_low=low, workspace_high=high, max_velocity=(0.1,) * 3,
-                          control_period=0.1, meters_per_unit=0.01)
+    safety = sim_safety()
     learner, extra = (Learner.resume(output, shapes, return_rule=rule,
                                      algorithm=config.algorithm) if resume else (None, None))
     started = time.perf_counter()
@@ -362,6 +399,11 @@ def train(config, output, resume=True, log=print):
             offline = offline_stage(learner, config, actor, evaluate_now, training_log, log)
             history.append((0, offline['offline_success'], config.eval_episodes))
             log(f'episode 0: evaluation success {history[-1][1]:.0%}')
+            # a stop in the first online episodes resumes after the offline stage; the
+            # checkpoint also starts rl_agent_node (robot observation) from the same learner
+            learner.save(output, extra={'eval': history, 'offline': offline,
+                                        'wall_time_s': time.perf_counter() - started,
+                                        'train_config': asdict(config)})
         actor.load(learner.actor_state())
         while learner.counters['episodes'] < config.episodes:
             index = learner.counters['episodes'] + 1

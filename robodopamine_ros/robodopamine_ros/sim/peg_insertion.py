@@ -15,17 +15,20 @@ insertion has:
 - Actions: end-effector position delta (x, y, z in [-1, 1], 1 cm per unit) and the gripper
   (-1 open, +1 close): the convention of the real agent. Success is Meta-World's own
   ``info['success']``; episodes end on success or after max_steps.
-- Observations: {'state': Meta-World's 39-d state, 'front', 'left_wrist', 'right_wrist':
-  H x W x 3 uint8 images}.
+- Observations: {'state': Meta-World's 39-d state, 'robot_state': what a robot's agent sees
+  (robot/state.py: joints, hand pose, the peg's and the hole's poses), 'front', 'left_wrist',
+  'right_wrist': H x W x 3 uint8 images}.
 """
 
 import numpy as np
 from robodopamine_ros.data.topics import IMAGE_SIZE
+from robodopamine_ros.robot.state import robot_state, state_size
 from robodopamine_ros.sim.metaworld_sim import MetaWorldSim, VIEW_CAMERAS  # noqa: F401
 
 TASK = 'insert the peg into the hole'
 ENV_NAME = 'peg-insert-side-v3'
 PHASES = ('reach', 'grasp', 'align', 'insert')
+OBJECTS = ('peg', 'hole')  # the tracked objects of robot_state, in this order
 # m, (low, high) corners of the end-effector box the policy may command in this scene: the
 # workspace of the simulated robot's safety layer (sim_insertion.yaml, rl_agent_node default)
 WORKSPACE = ((-0.5, 0.40, 0.05), (0.5, 1.0, 0.5))
@@ -35,8 +38,12 @@ class PegInsertionSim(MetaWorldSim):
     """The simulated insertion robot: a gymnasium environment, plus the scripted expert."""
 
     def __init__(self, image_size=IMAGE_SIZE, max_steps=200, render_images=True):
+        import gymnasium
+
         super().__init__(ENV_NAME, image_size=image_size, max_steps=max_steps,
                          render_images=render_images)
+        self.observation_space['robot_state'] = gymnasium.spaces.Box(
+            -np.inf, np.inf, (state_size(9, len(OBJECTS)),), np.float32)
 
     @staticmethod
     def env_class(base):
@@ -56,6 +63,26 @@ class PegInsertionSim(MetaWorldSim):
     def peg_to_hole(self):
         """Return the distance from the peg head to the hole target (m)."""
         return float(np.linalg.norm(self.env._get_site_pos('pegHead') - self.env._target_pos))
+
+    def object_poses(self):
+        """
+        Return the poses of OBJECTS, (2, 7): x, y, z (m), qx, qy, qz, qw.
+
+        The peg: its position and orientation in Meta-World's state. The hole: the target
+        the peg head must reach (Meta-World's goal), orientation fixed (the box does not turn).
+        """
+        peg = self.state[4:11]
+        hole = np.concatenate([self.state[-3:], [0.0, 0.0, 0.0, 1.0]])
+        return np.stack([peg, hole])
+
+    def robot_state(self):
+        """Return the state an agent on the robot sees (robot/state.py), float32 (30,)."""
+        return robot_state(self.joint_positions(), self.ee_pose(), self.object_poses())
+
+    def _observation(self, state):
+        observation = super()._observation(state)
+        observation['robot_state'] = self.robot_state()
+        return observation
 
     def expert_action(self, observation):
         """Return Meta-World's scripted expert action for the current state (~90 % success)."""

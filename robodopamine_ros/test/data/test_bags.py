@@ -188,3 +188,16 @@ def test_bad_writer_arguments(tmp_path):
         EpisodeBagWriter(tmp_path / 'x', version=5)
     with pytest.raises(ValueError, match='unknown topic keys'):
         bags.TopicConfig.from_dict({'front_cam': '/x'})
+
+
+def test_object_pose_messages_of_changing_length_are_named(tmp_path, make_episode):
+    episode = make_episode(num_frames=3, streams=False)
+    path = tmp_path / 'b'
+    with EpisodeBagWriter(path) as writer:
+        for k, stamp in enumerate(episode.stamps):
+            writer.write_triplet(int(stamp), {v: episode.views[v][k] for v in VIEWS})
+            writer.write_object_poses(int(stamp), np.zeros((2 if k < 2 else 1, 7)))
+    with pytest.raises(BagError, match=f'/robodopamine/object_poses at stamp '
+                                       f'{episode.stamps[2]} ns holds 1 poses, earlier '
+                                       'messages 2'):
+        read_episode(path)

@@ -134,3 +134,66 @@ def test_a_checkpoint_asked_for_while_learning_is_written_between_two_updates(tm
         thread.stop()
     assert (tmp_path / 'checkpoint.pt').is_file()
     assert max(waits) < 1.0, waits   # measured: under 20 ms; a starved save waited 4.3 s
+
+
+def _wait(condition, seconds=30.0):
+    """Poll a condition another thread makes true (join(0.01) waits; it is no sleep-sync)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_a_budgeted_learner_runs_exactly_its_updates_per_step_then_hands_weights_over():
+    """updates_per_step: the ROS-free run's rule (n updates, then the weights, per step)."""
+    learner = Learner(CONFIG, SHAPES)
+    episode = Episode(-1, demo=True)
+    for k in range(20):
+        episode.add(OBS, np.zeros(4), OBS, 0.0, terminal=k == 19, truncated=False)
+    learner.add_episode(episode)
+    learner.set_stage('online')
+    thread = LearnerThread(learner, updates_per_step=3).start()
+    try:
+        thread.thread.join(0.3)  # no grant yet: nothing runs (it would run ~100 here)
+        assert thread.updates == 0 and thread.take_weights() is None
+        for _ in range(4):
+            thread.grant()
+        assert _wait(lambda: thread.updates == 12 and thread.backlog == 0)
+        version = thread.take_weights()[1]
+        thread.thread.join(0.3)
+        assert thread.updates == 12 and thread.take_weights() is None  # waits for a grant
+        assert version == learner.counters['weights_version']
+    finally:
+        thread.stop()
+
+
+def test_the_loop_grants_one_step_per_executed_training_action_only():
+    steps = []
+    actor = PolicyActor(CONFIG, SHAPES, SafetyConfig())
+    for mode in ('train', 'eval', 'collect'):
+        loop = ControlLoop(actor, mode, max_steps=3, on_step=lambda mode=mode: steps.append(mode))
+        assert loop.tick(0.0, OBS, HAND).source == 'stop'  # between episodes: no step
+        loop.start_episode(1)
+        loop.tick(0.0, OBS, HAND)                              # policy (collect: a hold)
+        loop.set_intervention(True, [0.5, 0.0, 0.0, 1.0], now=0.1)
+        loop.tick(0.1, OBS, HAND, reward(0.1))                 # takeover
+        loop.set_intervention(False)
+        loop.tick(0.2, OBS, [5.0, 5.0, 5.0], reward(0.2))      # outside the box: held
+    assert steps == ['train', 'train']
+
+
+def test_a_checkpoint_holds_every_episode_handed_over_before_it(tmp_path):
+    learner = Learner(CONFIG, SHAPES)
+    learner.set_stage('online')
+    thread = LearnerThread(learner, updates_per_step=1).start()  # idle: no step granted
+    try:
+        for k in range(3):
+            episode = Episode(k + 1)
+            for t in range(4):
+                episode.add(OBS, np.zeros(4), OBS, 0.0, terminal=t == 3, truncated=False)
+            thread.add_episode(episode)
+        thread.save(tmp_path)   # right after the hand-over, before the thread looked
+    finally:
+        thread.stop()
+    resumed, _ = Learner.resume(tmp_path, SHAPES)
+    assert resumed.counters['episodes'] == 3 and len(resumed.online) == 12

@@ -94,3 +94,12 @@ def test_only_training_writes_checkpoints_and_collect_never_resumes():
     # a collect run's zero-reward buffer must never hide the demonstration bags of mode train
     assert not collect.resumes_checkpoint and not collect.saves_checkpoints
     assert not RLAgentSettings().saves_checkpoints  # no checkpoint_dir
+
+
+def test_tracked_objects_widen_the_state_and_are_watched():
+    settings = RLAgentSettings(objects=2, updates_per_step=1)
+    assert settings.state_shape() == {'state': (9 + 7 + 14,)}
+    assert settings.watchdog_timeouts()['objects'] == settings.observation_timeout
+    assert 'objects' not in RLAgentSettings().watchdog_timeouts()
+    with pytest.raises(ValueError, match='objects and updates_per_step must be >= 0'):
+        RLAgentSettings(updates_per_step=-1)

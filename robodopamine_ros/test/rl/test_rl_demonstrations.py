@@ -85,3 +85,26 @@ def test_bags_load_in_order_with_their_paths(tmp_path, make_episode):
     loaded = load_demonstrations(['', str(tmp_path / 'demo')], joints=7, shaping=SHAPING)
     assert [path for path, _ in loaded] == [str(tmp_path / 'demo')]
     assert loaded[0][1].episode_id == -1 and len(loaded[0][1].transitions) == 4
+
+
+def test_tracked_object_poses_round_trip_through_the_bag_into_the_state(tmp_path, make_episode):
+    """With objects > 0 the state is robot/state.py's: joints, hand pose, then each object."""
+    episode = make_episode(num_frames=12)
+    stamps = episode.streams['joint_positions'].stamps
+    poses = np.stack([np.concatenate([[0.1 * k, 0.6, 0.02, 0, 0, 0, 1],
+                                      [-0.3, 0.5 + 0.01 * k, 0.13, 0, 0, 0, 1]])
+                      for k in range(len(stamps))])
+    episode.streams['object_poses'] = Stream(stamps, poses)
+    bags.write_episode(tmp_path / 'demo', episode, storage='mcap')
+    recording = bags.read_episode(tmp_path / 'demo')
+    np.testing.assert_allclose(recording.streams['object_poses'].values, poses)
+    demo = episode_from_recording(recording, joints=7, shaping=SHAPING, objects=2)
+    first = demo.transitions[0]['obs']['state']
+    assert first.shape == (7 + 7 + 2 * 7,)
+    frame = int(np.flatnonzero(episode.streams['intervention'].values[:, 0])[0])
+    np.testing.assert_allclose(first[14:], poses[frame], atol=1e-6)
+    with pytest.raises(DemonstrationError, match='holds 2 poses, the agent observes 3'):
+        episode_from_recording(recording, joints=7, shaping=SHAPING, objects=3, source='demo')
+    _, plain = recorded(tmp_path / 'other', make_episode)
+    with pytest.raises(DemonstrationError, match='no object_poses recorded.*parameter objects'):
+        episode_from_recording(plain, joints=7, shaping=SHAPING, objects=2, source='demo')

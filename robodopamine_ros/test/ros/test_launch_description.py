@@ -172,7 +172,7 @@ def test_collect_is_robot_teleop_agent_and_recorder_without_grm_or_policy():
     assert set(recorder['topics']) == {
         'cameras/front/image_raw', 'cameras/left_wrist/image_raw',
         'cameras/right_wrist/image_raw', 'joint_states', 'robodopamine/ee_pose',
-        'robodopamine/action'}
+        'robodopamine/action', 'robodopamine/object_poses'}  # the simulator's peg and hole
 
 
 def test_collect_with_the_autopilot_leaves_the_arm_to_the_expert_alone():
@@ -192,6 +192,27 @@ def test_a_learning_mode_without_a_model_says_to_record_and_adapt_first(mode):
 def test_the_autopilot_is_refused_outside_collect():
     with pytest.raises(RuntimeError, match='autopilot:=expert records demonstrations'):
         resolve(mode='train', model_dir='/m', autopilot='expert')
+
+
+def test_real_time_factor_puts_every_node_on_the_simulators_clock():
+    nodes, _ = resolve(model_dir='/m', real_time_factor='2.5')
+    assert parameters(*nodes['sim_robot_node'])['publish_clock'] is True
+    assert parameters(*nodes['sim_robot_node'])['real_time_factor'] == 2.5
+    assert 'use_sim_time' not in parameters(*nodes['sim_robot_node'])  # it owns the clock
+    for name in SIM_LOOP - {'sim_robot_node'}:
+        assert parameters(*nodes[name])['use_sim_time'] is True, name
+    wall, _ = resolve(model_dir='/m')
+    assert all('use_sim_time' not in parameters(*wall[name]) for name in SIM_LOOP)
+    assert parameters(*wall['sim_robot_node'])['publish_clock'] is False  # the YAML's
+
+
+@pytest.mark.parametrize('arguments, message', [
+    ({'real_time_factor': 'fast'}, "real_time_factor:='fast' is not valid; expected a number"),
+    ({'real_time_factor': '2', 'use_sim': 'false'}, 'a mode of the simulated robot only'),
+])
+def test_a_simulation_clock_is_refused_where_it_cannot_run(arguments, message):
+    with pytest.raises(RuntimeError, match=message):
+        resolve(model_dir='/m', **arguments)
 
 
 def test_train_fills_the_demo_buffer_from_the_given_bags():
@@ -229,6 +250,7 @@ def test_the_real_arm_config_is_in_the_robot_base_frame(tmp_path, monkeypatch):
         'franka_robot_state_broadcaster/current_pose'
     assert 'franka_robot_state_broadcaster/current_pose' in \
         parameters(*nodes['recorder_node'])['topics']
+    assert 'robodopamine/object_poses' not in parameters(*nodes['recorder_node'])['topics']
 
 
 def installed(package):

@@ -118,3 +118,23 @@ def test_gymnasium_api(sim):
     assert 'success' in info and sim.render().shape == (48, 64, 3)
     random_layout = sim.reset()[1]['layout']  # no seed: a layout from gymnasium's np_random
     assert random_layout.shape == (6,)
+
+
+def test_the_robot_state_holds_joints_hand_and_the_layout_s_peg_and_hole(sim):
+    """What rl_agent_node sees on a robot (robot/state.py) tells one layout from another."""
+    observation, info = sim.reset(seed=7)
+    state = observation['robot_state']
+    assert state.shape == (9 + 7 + 2 * 7,) and state.dtype == np.float32
+    np.testing.assert_allclose(state[:9], sim.joint_positions(), atol=1e-6)
+    np.testing.assert_allclose(state[9:16], sim.ee_pose(), atol=1e-6)
+    peg, hole = state[16:23], state[23:30]
+    # the peg where the layout put it (its grasp point, 3 cm along the peg from its origin)
+    assert np.linalg.norm(peg[:2] - info['layout'][:2]) < 0.04
+    np.testing.assert_allclose(np.linalg.norm(peg[3:]), 1.0, atol=1e-5)  # a unit quaternion
+    np.testing.assert_allclose(hole, np.concatenate([sim.env._target_pos, [0, 0, 0, 1]]),
+                               atol=1e-6)
+    other, _ = sim.reset(seed=8)
+    assert not np.allclose(other['robot_state'][16:], state[16:])
+    for _ in range(3):
+        moved, *_ = sim.step(np.array([0.0, 0.0, 1.0, -1.0]))
+    assert moved['robot_state'][11] > other['robot_state'][11] + 0.003  # the hand rose (z)

@@ -1,0 +1,28 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The policy's state vector on a robot."""
+
+import numpy as np
+import pytest
+from robodopamine_ros.robot.state import robot_state, state_size
+
+
+def test_the_layout_is_joints_then_hand_then_objects():
+    pose = [0.1, 0.2, 0.3, 0.0, 0.0, 0.0, 1.0]
+    state = robot_state(np.arange(9), pose, [[1.0] * 7, [2.0] * 7])
+    assert state.dtype == np.float32 and state.shape == (state_size(9, 2),) == (30,)
+    np.testing.assert_allclose(state[:9], np.arange(9))
+    np.testing.assert_allclose(state[9:16], pose, rtol=1e-6)
+    assert state[16:23].tolist() == [1.0] * 7 and state[23:].tolist() == [2.0] * 7
+    assert robot_state(np.zeros(7), pose).shape == (state_size(7),) == (14,)
+
+
+@pytest.mark.parametrize('joints, pose, objects, message', [
+    (np.zeros(9), np.zeros(6), (), 'ee_pose must hold 7 values'),
+    (np.zeros(9), np.zeros(7), np.zeros((2, 3)), r'object_poses must be \(objects, 7\)'),
+])
+def test_wrong_shapes_are_named(joints, pose, objects, message):
+    with pytest.raises(ValueError, match=message):
+        robot_state(joints, pose, objects)
+    with pytest.raises(ValueError, match='joints must be >= 1'):
+        state_size(0)
