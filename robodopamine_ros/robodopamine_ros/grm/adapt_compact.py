@@ -22,7 +22,8 @@ The loop, in one place (read top to bottom):
    expectation).
 4. Every holdout-th frame (f % holdout == 0) never enters training: held-out pair error is
    measured on them, and so is dense VOC over every 10th frame of the demo (all of those
-   frames are held out with the default holdout of 10).
+   frames are held out with the default holdout of 10). ``holdout_segments`` also keeps whole
+   keyframe segments out (the pool may still hold the start and end reference frames).
 
 Deviation from the paper's labels [ours]: pairs come from pools rather than a fixed balanced list;
 zero hops come from same-state pairs inside every pool (docs/decisions.md#reward-model: explicit
@@ -54,6 +55,9 @@ class CompactTrainConfig:
     weight_decay: float = 1e-4
     image_size: tuple = IMAGE_SIZE
     holdout: int = 10
+    # keyframe segments (indices) whose frames never enter training: a held-out estimate of
+    # how progress generalizes to unseen parts of a task (bench/bench_grm_real_holdout.py)
+    holdout_segments: tuple = ()
     colour_jitter: float = 0.15
     max_shift: int = 3
     view_dropout: float = 0.1
@@ -184,7 +188,8 @@ def adapt_compact(episode, config=None, model=None, on_step=None,
     frames = torch.from_numpy(np.stack([episode.views[v] for v in VIEWS], axis=1))
     refs = torch.stack([frames[start_frame, 0], frames[end_frame, 0]])
     all_frames = np.arange(episode.num_frames)
-    held_out = all_frames % config.holdout == 0
+    held_out = (all_frames % config.holdout == 0) | segment_frames(episode,
+                                                                   config.holdout_segments)
     train_frames = all_frames[~held_out]
     order = np.argsort(progress[train_frames], kind='stable')
     train_frames, train_progress = train_frames[order], progress[train_frames][order]
@@ -219,6 +224,25 @@ def adapt_compact(episode, config=None, model=None, on_step=None,
     model._cache.clear()
     history['seconds'] = round(time.perf_counter() - started, 1)
     return model, history
+
+
+def segment_frames(episode, segments):
+    """
+    Boolean mask (num_frames,) of the frames inside the given keyframe segments.
+
+    A segment covers its start frame up to, not including, its end frame (the last segment
+    includes its end). Raises ValueError naming a segment index the episode does not have.
+    """
+    mask = np.zeros(episode.num_frames, dtype=bool)
+    count = len(episode.keyframes)
+    for index in segments:
+        if not 0 <= index < count:
+            raise ValueError(f'holdout segment {index}: the episode has {count} keyframe '
+                             f'segments (0..{count - 1})')
+        segment = episode.keyframes[index]
+        stop = segment.end + 1 if index == count - 1 else segment.end
+        mask[segment.start:stop] = True
+    return mask
 
 
 def heldout_pair_error(model, frames, refs, progress, heldout_frames, rng, pairs=64):

@@ -189,3 +189,26 @@ def test_view_dropout_never_drops_every_view_and_drops_each_view():
     rates = mask.mean(axis=0)
     # front: 0.5 x (1 - 0.25); wrists: 0.5
     np.testing.assert_allclose(rates, [0.375, 0.5, 0.5], atol=0.02)
+
+
+def test_held_out_segments_never_enter_training(monkeypatch):
+    from robodopamine_ros.grm import adapt_compact as module
+
+    episode = sliding_episode()
+    mask = module.segment_frames(episode, (1,))
+    assert mask.sum() == 40 and mask[40:80].all() and not mask[:40].any()
+    assert module.segment_frames(episode, (2,))[119]   # the last segment keeps its end frame
+    with pytest.raises(ValueError, match=r'holdout segment 3: the episode has 3 keyframe '
+                                         r'segments \(0..2\)'):
+        module.segment_frames(episode, (3,))
+    pooled = []
+    sample = module._sample_pool
+
+    def spy(frames, *args, **kwargs):
+        pooled.append(np.asarray(frames))
+        return sample(frames, *args, **kwargs)
+    monkeypatch.setattr(module, '_sample_pool', spy)
+    adapt_compact(episode, CompactTrainConfig(steps=2, pool=8, eval_every=100,
+                                              holdout_segments=(1,)))
+    assert not np.isin(np.arange(40, 80), pooled[0]).any()
+    assert np.isin(np.arange(1, 40), pooled[0]).sum() >= 30   # the rest does
