@@ -38,6 +38,7 @@ a new simulated robot is a new layout).
 """
 
 import inspect
+import math
 import os
 import time
 
@@ -246,10 +247,13 @@ def robot_and_nodes(context):
     clock = {'publish_clock': True} if sim_clock else {}
     if value['real_time_factor']:
         try:
-            clock['real_time_factor'] = float(value['real_time_factor'])
+            factor = float(value['real_time_factor'])
         except ValueError:
+            factor = float('nan')
+        if not (math.isfinite(factor) and factor > 0):
             raise RuntimeError(f"launch argument real_time_factor:={value['real_time_factor']!r} "
                                'is not valid; expected a number > 0 (2.0: twice real time)')
+        clock['real_time_factor'] = factor
     if not value['joy_device'].isdigit():
         raise RuntimeError(f"launch argument joy_device:={value['joy_device']!r} is not "
                            'valid; expected a device number (0 for /dev/input/js0)')
@@ -309,12 +313,16 @@ def robot_and_nodes(context):
         if value['cameras'] == 'realsense':
             actions += realsense_cameras(value, topics)
         actions.append(node('gripper_node'))
+    # the tracked objects' poses (the simulator's peg and hole, a real cell's pose tracker)
+    # are recorded when there are any, so demonstrations hold the agent's whole state
+    agent_params = node_parameters(params_file, 'rl_agent_node')
+    tracks_objects = use_sim or int(agent_params.get('objects', 0)) > 0
     if mode == 'collect':
         bag = value['bag'] or os.path.join(
             'robodopamine_demos', time.strftime('demo_%Y%m%d_%H%M%S', time.gmtime()))
         actions.append(node('recorder_node', extra={
             'bag': bag, 'topics': topics + ['joint_states', ee_pose, 'robodopamine/action']
-            + (['robodopamine/object_poses'] if use_sim else [])}))  # the simulator's objects
+            + (['robodopamine/object_poses'] if tracks_objects else [])}))
         if not autopilot:   # the simulator's expert alone commands the arm
             actions += [node('rl_agent_node', command + pose)] + joystick()
         return [GroupAction(actions, scoped=True)]

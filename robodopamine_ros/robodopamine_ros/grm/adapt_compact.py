@@ -230,8 +230,9 @@ def segment_frames(episode, segments):
     """
     Boolean mask (num_frames,) of the frames inside the given keyframe segments.
 
-    A segment covers its start frame up to, not including, its end frame (the last segment
-    includes its end). Raises ValueError naming a segment index the episode does not have.
+    A segment covers frames [start, end]; a boundary frame shared with the next segment
+    (end == next start) belongs to the next one. Raises ValueError naming a segment index the
+    episode does not have.
     """
     mask = np.zeros(episode.num_frames, dtype=bool)
     count = len(episode.keyframes)
@@ -240,8 +241,8 @@ def segment_frames(episode, segments):
             raise ValueError(f'holdout segment {index}: the episode has {count} keyframe '
                              f'segments (0..{count - 1})')
         segment = episode.keyframes[index]
-        stop = segment.end + 1 if index == count - 1 else segment.end
-        mask[segment.start:stop] = True
+        shared = index + 1 < count and episode.keyframes[index + 1].start <= segment.end
+        mask[segment.start:segment.end + (0 if shared else 1)] = True
     return mask
 
 

@@ -144,10 +144,11 @@ class RLAgentNode(Node):
         if self.joints is None or self.pose is None or (s.objects and self.objects is None):
             return None
         objects = () if self.objects is None else self.objects
-        for what, got, name in (('joint_states has', len(self.joints), 'joints'),
-                                ('robodopamine/object_poses has', len(objects), 'objects')):
+        for what, got, name in (('joint_states has {} positions', len(self.joints), 'joints'),
+                                ('robodopamine/object_poses has {} poses', len(objects),
+                                 'objects')):
             if got != getattr(s, name):
-                self.get_logger().error(f'{what} {got} poses/positions, parameter {name} says '
+                self.get_logger().error(f'{what.format(got)}, parameter {name} says '
                                         f'{getattr(s, name)}: holding still',
                                         throttle_duration_sec=5.0)
                 return None

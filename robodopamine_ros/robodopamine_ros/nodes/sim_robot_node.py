@@ -29,6 +29,8 @@ the monotonic clock, which only makes them stricter at factors below 1. Pick a f
 the graph keeps up (bench/bench_ros_rl.py reports the control rate achieved).
 """
 
+import math
+
 from geometry_msgs.msg import PoseArray, PoseStamped, TwistStamped
 import numpy as np
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -80,8 +82,8 @@ class SimRobotNode(Node):
         if not (p['camera_rate'] > 0 and p['control_rate'] > 0):
             raise ValueError('camera_rate and control_rate must be > 0 Hz')
         factor = self.get_parameter('real_time_factor').value
-        if not factor > 0:
-            raise ValueError(f'real_time_factor must be > 0, got {factor}')
+        if not (math.isfinite(factor) and factor > 0):
+            raise ValueError(f'real_time_factor must be a finite number > 0, got {factor}')
         from robodopamine_ros.sim.peg_insertion import PegInsertionSim
         self.sim = PegInsertionSim(image_size=(p['image_width'], p['image_height']),
                                    max_steps=p['max_steps'], render_images=False)
@@ -131,13 +133,19 @@ class SimRobotNode(Node):
         return self.get_clock().now().to_msg()
 
     def _on_frame(self):
-        """Advance the simulation clock one camera frame, publish it, then the frame."""
+        """
+        Advance the simulation clock one camera frame, publish it and the frame, then act.
+
+        The autopilot acts after the frame is out: the state stamped t is the one its action
+        stamped t was chosen in (as a recorded demonstration pairs them), the step's result
+        appears with the next frame.
+        """
         self.sim_time_ns += self.frame_ns
         self.clock_pub.publish(ClockMsg(clock=time_from_ns(self.sim_time_ns)))
+        self._publish_state()
         if self.control_ns is not None and self.sim_time_ns >= self.next_control_ns:
             self.next_control_ns += self.control_ns
             self._autopilot()
-        self._publish_state()
 
     def _step(self, action):
         if self.success or self.sim.steps >= self.sim.max_steps:

@@ -50,14 +50,19 @@ class LearnerThread:
         Hold the learner; start() runs the offline stage, then online updates.
 
         updates_per_step: 0 runs updates back to back; n > 0 runs n updates per ``grant()``
-        (one per control step taken) and hands the weights over after each step's updates,
-        the ROS-free run's rule (rl.sim_training.run_episode). Updates a slow learner owes
-        are ``backlog``; they run later, none is dropped.
+        (one per control step taken once the learner is online) and hands the weights over
+        after each step's updates, the ROS-free run's rule (rl.sim_training.run_episode).
+        Updates a slow learner owes are ``backlog``; they run later, none is dropped. Steps
+        taken while the buffers are still empty (no demonstrations: the first episode) are
+        owed too and run once it is stored.
         """
         self.learner = learner
         self.updates_per_step = updates_per_step
         self._budget = 0  # updates granted and not yet run (updates_per_step > 0)
         self._granted = threading.Condition()
+        self._online = threading.Event()  # the offline stage is over (or there is none)
+        if not pretrain_updates + offline_updates or learner.counters['updates'] > 0:
+            self._online.set()
         # stage I on the demo buffer first: imitation, then offline RL
         self.pretrain_updates, self.offline_updates = pretrain_updates, offline_updates
         self.publish_every = publish_every
@@ -94,8 +99,13 @@ class LearnerThread:
             self.learner.add_episode(episode)
 
     def grant(self):
-        """One control step was taken: allow updates_per_step more updates (no-op at 0)."""
-        if self.updates_per_step:
+        """
+        One control step was taken: allow updates_per_step more updates.
+
+        No-op at 0, and before the offline stage is over (the ROS-free run takes no online
+        step during it).
+        """
+        if self.updates_per_step and self._online.is_set():
             with self._granted:
                 self._budget += self.updates_per_step
                 self._granted.notify()
@@ -124,12 +134,12 @@ class LearnerThread:
         with self.lock:
             todo = self.pretrain_updates + self.offline_updates
             if not todo or self.learner.counters['updates'] > 0:
-                self.learner.set_stage('online')
+                self._go_online()
                 return
             if len(self.learner.demo) == 0:
                 self.error = ('no demonstrations: the offline stage was skipped (record '
                               'demonstrations in mode collect first)')
-                self.learner.set_stage('online')
+                self._go_online()
                 return
             plan = list(self.learner.offline_plan(self.pretrain_updates, self.offline_updates))
         for stage, n in plan:
@@ -140,8 +150,13 @@ class LearnerThread:
                 self.learner.set_stage(stage)
                 self.last_stats = self.learner.update(n)
         with self.lock:
-            self.learner.set_stage('online')
+            self._go_online()
             self._weights = (self.learner.actor_state(), self.learner.counters['weights_version'])
+
+    def _go_online(self):
+        """End the offline stage (call holding the lock)."""
+        self.learner.set_stage('online')
+        self._online.set()
 
     def _take_episodes(self):
         """Store the episodes handed over so far (call holding the lock)."""
@@ -165,15 +180,16 @@ class LearnerThread:
                 if ready:
                     self.last_stats = self.learner.update(1)
                     self.updates += 1
-                    if self.updates_per_step:
-                        with self._granted:
-                            self._budget -= 1
-                            due = self._budget % self.updates_per_step == 0
+                    if self.updates_per_step:  # the last update a step was granted
+                        due = (self._budget - 1) % self.updates_per_step == 0
                     else:
                         due = self.updates % self.publish_every == 0
                     if due:
                         self._weights = (self.learner.actor_state(),
                                          self.learner.counters['weights_version'])
+                    if self.updates_per_step:  # after the hand-over: backlog 0 means done
+                        with self._granted:
+                            self._budget -= 1
             if not ready:
                 self._stop.wait(self.idle_sleep_s)
 
@@ -181,14 +197,16 @@ class LearnerThread:
         """
         Write a checkpoint between two updates (the update loop gives way).
 
-        Episodes handed over and not yet taken by the thread are stored first: a checkpoint
-        written after episode k holds episode k.
+        Once the learner is online, episodes handed over and not yet taken by the thread are
+        stored first: a checkpoint written after episode k holds episode k. (During the
+        offline stage they wait: it trains on the demonstrations alone.)
         """
         with self._waiters_lock:
             self._waiters += 1
         try:
             with self.lock:
-                self._take_episodes()
+                if self._online.is_set():
+                    self._take_episodes()
                 return self.learner.save(folder, extra)
         finally:
             with self._waiters_lock:

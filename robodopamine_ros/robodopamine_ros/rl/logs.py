@@ -73,11 +73,26 @@ class TrainingLog:
         if self.tensorboard is not None:
             self.tensorboard.add_scalar(tag, value, step)
 
-    def close(self):
+    def close(self, timeout_s=2.0):
+        """
+        Close the CSV, then the TensorBoard writer, waiting at most timeout_s for the latter.
+
+        TensorBoard's writer joins its writer thread on close; in a node shut down by SIGINT
+        that join was seen to hang (a launch test: rl_agent_node stuck in
+        ``EventFileWriter.close`` until launch killed it). The CSV is flushed row by row; a
+        writer that does not finish in time is left to its daemon thread, losing at most its
+        unflushed scalars.
+        """
+        import threading
+
         if self._file is not None:
             self._file.close()
         if self.tensorboard is not None:
-            self.tensorboard.close()
+            closer = threading.Thread(target=self.tensorboard.close, name='tensorboard-close',
+                                      daemon=True)
+            closer.start()
+            closer.join(timeout_s)
+            self.tensorboard = None
 
 
 BOOLEANS = {'True': 1.0, 'False': 0.0}

@@ -212,3 +212,12 @@ def test_held_out_segments_never_enter_training(monkeypatch):
                                               holdout_segments=(1,)))
     assert not np.isin(np.arange(40, 80), pooled[0]).any()
     assert np.isin(np.arange(1, 40), pooled[0]).sum() >= 30   # the rest does
+
+
+def test_a_held_out_segment_keeps_its_own_end_frame_when_the_next_starts_later():
+    from robodopamine_ros.grm.adapt_compact import segment_frames
+
+    episode = sliding_episode()
+    episode.keyframes = [Segment(0, 30), Segment(35, 80), Segment(80, 119)]   # a gap 31..34
+    assert np.flatnonzero(segment_frames(episode, (0,))).tolist() == list(range(31))
+    assert np.flatnonzero(segment_frames(episode, (1,))).tolist() == list(range(35, 80))

@@ -181,3 +181,26 @@ def test_a_resumed_log_drops_the_episodes_after_the_checkpoint(tmp_path):
     resumed.episode({'episode': 4, 'success': True})
     resumed.close()
     assert [r['episode'] for r in read_log(tmp_path)] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_closing_the_log_is_bounded_when_the_tensorboard_writer_hangs(tmp_path):
+    """A node's shutdown must not wait on TensorBoard's writer thread (seen to hang)."""
+    import threading
+    import time
+
+    from robodopamine_ros.rl.logs import read_log, TrainingLog
+
+    log = TrainingLog(tmp_path)              # the real TensorBoard writer, then a stuck close
+    log.episode({'episode': 1, 'success': True})
+    release = threading.Event()
+    real_close = log.tensorboard.close
+
+    def stuck_close():
+        release.wait(30)
+        real_close()
+    log.tensorboard.close = stuck_close
+    started = time.monotonic()
+    log.close(timeout_s=0.2)
+    assert time.monotonic() - started < 5.0
+    release.set()
+    assert read_log(tmp_path)[0]['success'] == 1.0   # the CSV was closed complete

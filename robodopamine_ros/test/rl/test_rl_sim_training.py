@@ -131,3 +131,23 @@ def test_train_command_runs_and_resumes(tmp_path, capsys):
     args[args.index('--episodes') + 1] = '2'
     assert cli.main(args) == 0  # resumes: one more episode
     assert [r['episode'] for r in read_log(out)] == [1.0, 2.0]
+
+
+def test_the_robot_observation_checkpoint_after_the_offline_stage_evaluates_the_same(
+        grm_dir, tmp_path):
+    """Observation 'robot' (rl_agent_node's state); the offline checkpoint starts the node."""
+    from robodopamine_ros.rl.sim_training import evaluate_checkpoint
+
+    cfg = config(grm_dir, reward='sparse', observation='robot', episodes=0, eval_episodes=3)
+    assert obs_shapes(cfg) == {'state': (30,)}
+    summary = train(cfg, tmp_path / 'run')
+    state = Learner.read(tmp_path / 'run')   # written right after the offline stage
+    assert state['counters'] == {**state['counters'], 'episodes': 0, 'updates': 3 + 4}
+    demo = state['demo']['obs']['state'][:state['demo']['size']]
+    assert demo.shape[1] == 30 and demo[:, 16:].any()   # the peg and hole poses are in it
+    rate, counters = evaluate_checkpoint(tmp_path / 'run', cfg, 3)
+    assert rate == summary['eval'][0][1] and counters['updates'] == 7  # same actor, layouts
+    with pytest.raises(ValueError, match=r"made for observations \{'state': \(30,\)\}"):
+        evaluate_checkpoint(tmp_path / 'run', config(grm_dir, reward='sparse'), 1)
+    with pytest.raises(FileNotFoundError, match='no checkpoint to evaluate'):
+        evaluate_checkpoint(tmp_path / 'none', cfg, 1)

@@ -208,6 +208,8 @@ def test_real_time_factor_puts_every_node_on_the_simulators_clock():
 
 @pytest.mark.parametrize('arguments, message', [
     ({'real_time_factor': 'fast'}, "real_time_factor:='fast' is not valid; expected a number"),
+    ({'real_time_factor': '0'}, "real_time_factor:='0' is not valid; expected a number > 0"),
+    ({'real_time_factor': 'inf'}, "real_time_factor:='inf' is not valid"),
     ({'real_time_factor': '2', 'use_sim': 'false'}, 'a mode of the simulated robot only'),
 ])
 def test_a_simulation_clock_is_refused_where_it_cannot_run(arguments, message):
@@ -251,6 +253,13 @@ def test_the_real_arm_config_is_in_the_robot_base_frame(tmp_path, monkeypatch):
     assert 'franka_robot_state_broadcaster/current_pose' in \
         parameters(*nodes['recorder_node'])['topics']
     assert 'robodopamine/object_poses' not in parameters(*nodes['recorder_node'])['topics']
+    # a cell with a pose tracker (objects > 0) records the poses its agent's state needs
+    params = yaml.safe_load((LAUNCH.parents[1] / 'config' / 'franka_fr3.yaml').read_text())
+    params['rl_agent_node']['ros__parameters']['objects'] = 2
+    tracked = tmp_path / 'tracked.yaml'
+    tracked.write_text(yaml.safe_dump(params))
+    nodes, _ = resolve(use_sim='false', model_dir='/m', mode='collect', params_file=str(tracked))
+    assert 'robodopamine/object_poses' in parameters(*nodes['recorder_node'])['topics']
 
 
 def installed(package):
