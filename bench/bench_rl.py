@@ -45,7 +45,11 @@ VARIANTS = {
     'oracle potential': ['--algorithm', ABLATION, '--reward', 'oracle'],
     'Dopamine-RL + scripted operator': ['--algorithm', ABLATION, '--reward', 'grm',
                                         '--operator'],
+    # an option under measurement (not run by default): the Cal-QL term kept in stage II
+    'ConRFT, conservative stage II': ['--algorithm', 'conrft', '--reward', 'grm', '--agent',
+                                      'conrft_online_conservative=true'],
 }
+DEFAULT_VARIANTS = list(VARIANTS)[:6]
 
 
 def slug(name):
@@ -152,7 +156,7 @@ def main():
     parser.add_argument('--jobs', type=int, default=2)
     parser.add_argument('--grm-every', type=int, default=2)
     parser.add_argument('--output', default=str(ROOT / '.work' / 'bench_rl'))
-    parser.add_argument('--variants', nargs='*', default=list(VARIANTS))
+    parser.add_argument('--variants', nargs='*', default=DEFAULT_VARIANTS)
     parser.add_argument('--report-only', action='store_true')
     args = parser.parse_args()
     output = Path(args.output)

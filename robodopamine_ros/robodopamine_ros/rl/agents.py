@@ -105,6 +105,10 @@ class AgentConfig:
     # at episodes 10 / 20 / 30, 60 % on 50 layouts at 40, 31 of 40 training episodes succeeded
     # (GRM reward, seed 0). A demo anchor is also what made the earlier prototype learn.
     stage2_beta_eta: tuple = (1.0, 0.1)
+    # [ours, an option under measurement] keep the Cal-QL conservative term in ConRFT's online
+    # critic (the paper drops it in stage II). Stage II's critic over-estimates on the simulated
+    # insertion: Q 5.0 on online data vs a Monte-Carlo return of -0.12 (bench_rl, 3 seeds).
+    conrft_online_conservative: bool = False
     # [ours] which transitions the consistency (imitation) loss is computed on: 'demo' (the
     # demo-buffer half: demonstrations and interventions) or 'all' (the paper: the whole batch,
     # so online the actor also imitates its own failed actions). Measured (GRM reward, seed 0,
@@ -447,7 +451,7 @@ class ConRFT(Agent):
         return self.actor(features, deterministic)
 
     def conservative(self):
-        return self.stage != Stage.ONLINE
+        return self.stage != Stage.ONLINE or self.config.conrft_online_conservative
 
     def beta_eta(self):
         """(beta, eta) of the stage; imitation alone (eta = 0) while pretraining."""

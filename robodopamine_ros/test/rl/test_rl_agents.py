@@ -85,6 +85,10 @@ def test_conrft_stages_switch_critic_and_weights():
     assert not agent.conservative() and agent.beta_eta() == (0.5, 1.0)
     assert agent.config.critic_actor_ratio == 2
     assert make_agent(AgentConfig(**SMALL), SHAPES).config.critic_actor_ratio == 1
+    kept = make_agent(AgentConfig(algorithm='conrft', conrft_online_conservative=True,
+                                  **SMALL), SHAPES)
+    kept.stage = 'online'
+    assert kept.conservative()   # the option keeps the Cal-QL term in stage II
 
 
 def fill(learner, episodes=3, steps=10, rng=None):
