@@ -226,12 +226,12 @@ def robot_and_nodes(context):
     share = get_package_share_directory('robodopamine_ros')
     use_sim, agent = value['use_sim'] in TRUE, value['agent'] in TRUE
     params_file = value['params_file'] or os.path.join(share, 'config', PARAMS[use_sim])
-    mode = value['mode'] or node_parameters(params_file, 'rl_agent_node').get('mode') \
-        or FALLBACK['mode']
+    agent_params = node_parameters(params_file, 'rl_agent_node')
+    sim_params = node_parameters(params_file, 'sim_robot_node') if use_sim else {}
+    mode = value['mode'] or agent_params.get('mode') or FALLBACK['mode']
     if mode not in CHOICES['mode']:
         raise RuntimeError(f'{params_file}: rl_agent_node mode {mode!r} is not valid')
-    autopilot = value['autopilot'] or \
-        (node_parameters(params_file, 'sim_robot_node').get('autopilot', '') if use_sim else '')
+    autopilot = value['autopilot'] or sim_params.get('autopilot', '')
     if autopilot and (mode != 'collect' or not use_sim):
         raise RuntimeError('autopilot:=expert records demonstrations in simulation: use it with '
                            f'use_sim:=true mode:=collect (got use_sim:={value["use_sim"]} '
@@ -239,7 +239,6 @@ def robot_and_nodes(context):
     model_dir = value['model_dir'] or node_parameters(params_file, 'grm_node').get('model_dir')
     if mode != 'collect' and not model_dir:
         raise RuntimeError(NO_MODEL.format(mode=mode))
-    sim_params = node_parameters(params_file, 'sim_robot_node') if use_sim else {}
     sim_clock = bool(value['real_time_factor']) or bool(sim_params.get('publish_clock'))
     if sim_clock and not use_sim:
         raise RuntimeError('real_time_factor:= (a simulation clock) is a mode of the simulated '
@@ -315,7 +314,6 @@ def robot_and_nodes(context):
         actions.append(node('gripper_node'))
     # the tracked objects' poses (the simulator's peg and hole, a real cell's pose tracker)
     # are recorded when there are any, so demonstrations hold the agent's whole state
-    agent_params = node_parameters(params_file, 'rl_agent_node')
     tracks_objects = use_sim or int(agent_params.get('objects', 0)) > 0
     if mode == 'collect':
         bag = value['bag'] or os.path.join(

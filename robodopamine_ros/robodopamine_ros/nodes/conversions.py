@@ -51,10 +51,14 @@ def reward_values(msg: RewardStamped) -> dict:
     return {f: getattr(msg, f) for f in REWARD_FIELDS}
 
 
+def _values(pose: Pose) -> list:
+    q, o = pose.position, pose.orientation
+    return [q.x, q.y, q.z, o.x, o.y, o.z, o.w]
+
+
 def pose_values(msg: PoseStamped) -> np.ndarray:
     """Return a PoseStamped as (x, y, z, qx, qy, qz, qw) float32, m."""
-    q, o = msg.pose.position, msg.pose.orientation
-    return np.array([q.x, q.y, q.z, o.x, o.y, o.z, o.w], dtype=np.float32)
+    return np.array(_values(msg.pose), dtype=np.float32)
 
 
 def _pose(values: Sequence[float]) -> Pose:
@@ -82,9 +86,7 @@ def pose_array_msg(poses, stamp: Time, frame_id: str) -> PoseArray:
 
 def pose_array_values(msg: PoseArray) -> np.ndarray:
     """Return a PoseArray as (n, 7) float32 rows of (x, y, z, qx, qy, qz, qw), m."""
-    return np.array([[p.position.x, p.position.y, p.position.z, p.orientation.x,
-                      p.orientation.y, p.orientation.z, p.orientation.w] for p in msg.poses],
-                    dtype=np.float32).reshape(-1, 7)
+    return np.array([_values(pose) for pose in msg.poses], dtype=np.float32).reshape(-1, 7)
 
 
 def joint_state_msg(names: Sequence[str], positions: Sequence[float],

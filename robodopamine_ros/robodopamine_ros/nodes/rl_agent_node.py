@@ -143,16 +143,14 @@ class RLAgentNode(Node):
         s = self.settings
         if self.joints is None or self.pose is None or (s.objects and self.objects is None):
             return None
-        objects = () if self.objects is None else self.objects
-        for what, got, name in (('joint_states has {} positions', len(self.joints), 'joints'),
-                                ('robodopamine/object_poses has {} poses', len(objects),
-                                 'objects')):
-            if got != getattr(s, name):
-                self.get_logger().error(f'{what.format(got)}, parameter {name} says '
-                                        f'{getattr(s, name)}: holding still',
-                                        throttle_duration_sec=5.0)
-                return None
-        return {'state': robot_state(self.joints, self.pose, objects)}
+        try:
+            state = robot_state(self.joints, self.pose,
+                                () if self.objects is None else self.objects, s.joints,
+                                s.objects)
+        except ValueError as error:
+            self.get_logger().error(f'{error}: holding still', throttle_duration_sec=5.0)
+            return None
+        return {'state': state}
 
     def _on_tick(self):
         weights = self.learner.take_weights()

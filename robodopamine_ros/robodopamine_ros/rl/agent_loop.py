@@ -60,11 +60,12 @@ class LearnerThread:
         self.updates_per_step = updates_per_step
         self._budget = 0  # updates granted and not yet run (updates_per_step > 0)
         self._granted = threading.Condition()
-        self._online = threading.Event()  # the offline stage is over (or there is none)
-        if not pretrain_updates + offline_updates or learner.counters['updates'] > 0:
-            self._online.set()
-        # stage I on the demo buffer first: imitation, then offline RL
+        # stage I on the demo buffer first: imitation, then offline RL (none for a learner
+        # that has already trained: a resumed checkpoint)
         self.pretrain_updates, self.offline_updates = pretrain_updates, offline_updates
+        self._online = threading.Event()  # the offline stage is over (or there is none)
+        if not self._offline_due():
+            self._online.set()
         self.publish_every = publish_every
         self.idle_sleep_s = idle_sleep_s
         self.episodes = queue.Queue()
@@ -132,8 +133,7 @@ class LearnerThread:
     def _offline_stage(self):
         """Pre-train on the demonstrations (collected in `collect` mode), then go online."""
         with self.lock:
-            todo = self.pretrain_updates + self.offline_updates
-            if not todo or self.learner.counters['updates'] > 0:
+            if not self._offline_due():
                 self._go_online()
                 return
             if len(self.learner.demo) == 0:
@@ -152,6 +152,10 @@ class LearnerThread:
         with self.lock:
             self._go_online()
             self._weights = (self.learner.actor_state(), self.learner.counters['weights_version'])
+
+    def _offline_due(self):
+        return bool(self.pretrain_updates + self.offline_updates) and \
+            self.learner.counters['updates'] == 0
 
     def _go_online(self):
         """End the offline stage (call holding the lock)."""

@@ -28,8 +28,7 @@ from robodopamine_ros.rl.logs import TrainingLog
 from robodopamine_ros.rl.replay import Episode, ReturnRule
 from robodopamine_ros.rl.rewards import SOURCES, transition_reward
 from robodopamine_ros.robot.safety import SafetyConfig
-from robodopamine_ros.robot.state import state_size
-from robodopamine_ros.sim.peg_insertion import OBJECTS, WORKSPACE
+from robodopamine_ros.sim.peg_insertion import ROBOT_STATE_SIZE, WORKSPACE
 import torch
 
 OBSERVATIONS = ('state', 'images', 'both', 'robot')
@@ -102,8 +101,8 @@ def obs_shapes(config):
     shapes = {}
     if config.observation in ('state', 'both'):
         shapes['state'] = (39,)
-    if config.observation == 'robot':  # the simulated arm has 7 joints and 2 fingers
-        shapes['state'] = (state_size(9, len(OBJECTS)),)
+    if config.observation == 'robot':
+        shapes['state'] = (ROBOT_STATE_SIZE,)
     if config.observation in ('images', 'both'):
         shapes['images'] = (3, height, width, 3)
     return shapes
@@ -209,6 +208,7 @@ def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=
     if operator:
         operator.reset()
     stats, success, total = [], False, 0.0
+    observation = policy_observation(obs, shapes, config.observation)
     for t in range(config.max_steps):
         hand = sim.ee_pose()[:3]
         intervention = False
@@ -218,7 +218,6 @@ def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=
             action, _ = actor.safety(np.clip(sim.expert_action(obs), -1.0, 1.0), hand)
             intervention = True
         else:
-            observation = policy_observation(obs, shapes, config.observation)
             action, _, _ = actor.act(observation, hand, deterministic)
         next_obs, env_reward, success, truncated, _ = sim.step(action)
         last = success or truncated
@@ -226,8 +225,8 @@ def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=
         reward = transition_reward(config.reward, phi, phi_next, success, success, truncated,
                                    env_reward, gamma)
         total += reward
-        episode.add(policy_observation(obs, shapes, config.observation), action,
-                    policy_observation(next_obs, shapes, config.observation), reward,
+        next_observation = policy_observation(next_obs, shapes, config.observation)
+        episode.add(observation, action, next_observation, reward,
                     terminal=success, truncated=truncated, success=success,
                     intervention=intervention, progress_before=phi, progress_after=phi_next,
                     sparse_reward=float(success), env_reward=env_reward)
@@ -235,7 +234,7 @@ def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=
             stats.append(learner.update(config.updates_per_step))
             if (t + 1) % config.sync_every == 0:
                 actor.load(learner.actor_state(), learner.counters['weights_version'])
-        obs, phi = next_obs, phi_next
+        obs, observation, phi = next_obs, next_observation, phi_next
         if last:
             break
     info = {'success': bool(success), 'return': total, 'length': len(episode.transitions),
@@ -248,9 +247,8 @@ def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=
 
 def sim_safety():
     """Return the simulated robot's safety layer (sim_insertion.yaml's rl_agent_node values)."""
-    low, high = WORKSPACE
-    return SafetyConfig(workspace_low=low, workspace_high=high, max_velocity=(0.1,) * 3,
-                        control_period=0.1, meters_per_unit=0.01)
+    low, high = WORKSPACE  # velocity limits, period and scale: SafetyConfig's defaults
+    return SafetyConfig(workspace_low=low, workspace_high=high)
 
 
 def evaluate_checkpoint(folder, config, episodes):

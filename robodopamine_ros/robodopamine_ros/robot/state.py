@@ -29,20 +29,28 @@ def state_size(joints, objects=0):
     return joints + POSE_SIZE * (1 + objects)
 
 
-def robot_state(joint_positions, ee_pose, object_poses=()):
+def robot_state(joint_positions, ee_pose, object_poses=(), joints=None, objects=None):
     """
     Return the state vector (float32, shape (state_size(joints, objects),)).
 
     joint_positions: (joints,); ee_pose: (7,) hand pose; object_poses: (objects, 7) or empty.
-    Raises ValueError naming the part whose shape is wrong.
+    joints, objects: the counts the agent expects (its parameters of those names), checked
+    when given. Raises ValueError naming the part whose shape or count is wrong.
     """
-    joints = np.asarray(joint_positions, dtype=np.float32).reshape(-1)
+    positions = np.asarray(joint_positions, dtype=np.float32).reshape(-1)
+    if joints is not None and len(positions) != joints:
+        raise ValueError(f'joint_states has {len(positions)} positions, parameter joints says '
+                         f'{joints}')
     pose = np.asarray(ee_pose, dtype=np.float32).reshape(-1)
     if pose.shape != (POSE_SIZE,):
         raise ValueError(f'ee_pose must hold {POSE_SIZE} values (x, y, z, qx, qy, qz, qw), '
                          f'got {pose.shape[0]}')
-    objects = np.asarray(object_poses, dtype=np.float32)
-    if objects.size and (objects.ndim != 2 or objects.shape[1] != POSE_SIZE):
+    poses = np.asarray(object_poses, dtype=np.float32)
+    if poses.size and (poses.ndim != 2 or poses.shape[1] != POSE_SIZE):
         raise ValueError(f'object_poses must be (objects, {POSE_SIZE}), got shape '
-                         f'{objects.shape}')
-    return np.concatenate([joints, pose, objects.reshape(-1)])
+                         f'{poses.shape}')
+    count = len(poses) if poses.size else 0
+    if objects is not None and count != objects:
+        raise ValueError(f'robodopamine/object_poses has {count} poses, parameter objects '
+                         f'says {objects}')
+    return np.concatenate([positions, pose, poses.reshape(-1)])

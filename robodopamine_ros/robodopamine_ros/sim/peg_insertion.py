@@ -29,6 +29,8 @@ TASK = 'insert the peg into the hole'
 ENV_NAME = 'peg-insert-side-v3'
 PHASES = ('reach', 'grasp', 'align', 'insert')
 OBJECTS = ('peg', 'hole')  # the tracked objects of robot_state, in this order
+# its length: the simulated arm's 7 joints and 2 fingers, the hand, the objects
+ROBOT_STATE_SIZE = state_size(9, len(OBJECTS))
 # m, (low, high) corners of the end-effector box the policy may command in this scene: the
 # workspace of the simulated robot's safety layer (sim_insertion.yaml, rl_agent_node default)
 WORKSPACE = ((-0.5, 0.40, 0.05), (0.5, 1.0, 0.5))
@@ -43,7 +45,7 @@ class PegInsertionSim(MetaWorldSim):
         super().__init__(ENV_NAME, image_size=image_size, max_steps=max_steps,
                          render_images=render_images)
         self.observation_space['robot_state'] = gymnasium.spaces.Box(
-            -np.inf, np.inf, (state_size(9, len(OBJECTS)),), np.float32)
+            -np.inf, np.inf, (ROBOT_STATE_SIZE,), np.float32)
 
     @staticmethod
     def env_class(base):

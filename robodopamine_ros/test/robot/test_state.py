@@ -26,3 +26,14 @@ def test_wrong_shapes_are_named(joints, pose, objects, message):
         robot_state(joints, pose, objects)
     with pytest.raises(ValueError, match='joints must be >= 1'):
         state_size(0)
+
+
+def test_counts_other_than_the_agent_expects_name_the_parameter():
+    pose = [0.0] * 6 + [1.0]
+    with pytest.raises(ValueError, match='joint_states has 7 positions, parameter joints says 9'):
+        robot_state(np.zeros(7), pose, joints=9)
+    with pytest.raises(ValueError, match='object_poses has 1 poses, parameter objects says 2'):
+        robot_state(np.zeros(9), pose, np.zeros((1, 7)), joints=9, objects=2)
+    with pytest.raises(ValueError, match='object_poses has 0 poses, parameter objects says 2'):
+        robot_state(np.zeros(9), pose, (), objects=2)
+    assert robot_state(np.zeros(9), pose, (), joints=9, objects=0).shape == (16,)
