@@ -43,6 +43,11 @@ def main():
                f'min {row["voc_unseen_expert_min"]:.3f}; incremental-only '
                f'{row["voc_incremental_unseen_expert_mean"]:.3f}; target above 0.9'
                + ('' if row['voc_unseen_expert_mean'] > 0.9 else ': MISSED'))
+        record('demo', f'{name}: fused VOC on the unseen expert rollouts that succeeded '
+               '(mean, min)', round(row['voc_unseen_success_mean'], 3), '',
+               f'{row["unseen_expert_successes"]} succeeded; min '
+               f'{row["voc_unseen_success_min"]:.3f}; target above 0.9'
+               + ('' if row['voc_unseen_success_mean'] > 0.9 else ': MISSED'))
         record('demo', f'{name}: completion accuracy over 30 held-out rollouts',
                round(row['completion_accuracy'], 3), '',
                'target above 0.928 (the paper\'s GRM-8B)'

@@ -7,10 +7,11 @@ one-shot from scratch, on the main job's 30 held-out rollouts (layouts never see
 
 Each demo seed is a different one-shot demonstration (layout); seed 0 is the one earlier
 settings were chosen on, so the default seeds are 1, 2 and 3. Per init and seed the GRM stage of
-`robodopamine demo` runs (`--rl-episodes 0`); the figures are the mean over seeds of: mean-fusion
-VOC on the unseen expert rollouts, completion accuracy (paper's rule and the success detector),
-Kendall tau of final progress against the outcomes, the success-vs-fail gap, and the mean final
-progress of failed rollouts. Issue targets: VOC >= 0.95, completion >= 95 %, tau >= 0.8, failed
+`robodopamine demo` runs (`--rl-episodes 0`); the figures are the mean over seeds of:
+mean-fusion VOC on the unseen expert rollouts (all ten, and those that succeeded: VOC assumes
+progress rises with time, and the scripted expert fails on some layouts), completion accuracy
+(paper's rule and the success detector), Kendall tau of final progress against the outcomes,
+the success-vs-fail gap, and the mean final progress of failed rollouts. Issue targets: VOC >= 0.95, completion >= 95 %, tau >= 0.8, failed
 rollouts' final progress <= 0.3.
 
 Run: .work/venv-core/bin/python bench/bench_grm_pretraining.py [--seeds 1 2 3]
@@ -26,7 +27,8 @@ import sys
 from results import record
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = {'voc_unseen_expert_mean': ('>=', 0.95), 'completion_accuracy': ('>=', 0.95),
+TARGETS = {'voc_unseen_expert_mean': ('>=', 0.95), 'voc_unseen_success_mean': ('>=', 0.95),
+           'completion_accuracy': ('>=', 0.95),
            'completion_accuracy_detector': ('>=', 0.95), 'kendall_tau': ('>=', 0.8),
            'fail_final_progress': ('<=', 0.3)}
 
@@ -43,9 +45,9 @@ def run_demo(output, seed, init):
 
 
 def figures(row):
-    out = {k: row[k] for k in ('voc_unseen_expert_mean', 'completion_accuracy',
-                               'completion_accuracy_detector', 'kendall_tau',
-                               'success_fail_gap')}
+    out = {k: row[k] for k in ('voc_unseen_expert_mean', 'voc_unseen_success_mean',
+                               'completion_accuracy', 'completion_accuracy_detector',
+                               'kendall_tau', 'success_fail_gap')}
     out['fail_final_progress'] = row['final_progress'].get('fail', {}).get('mean', float('nan'))
     return out
 

@@ -22,8 +22,10 @@ import torch
 
 
 def filled_learner(algorithm, device):
-    learner = Learner(AgentConfig(algorithm=algorithm), {'state': (39,)}, capacity=10_000,
-                      device=device)
+    # online_actor_delay 0: the online stage's first 1000 updates train the critic alone, and
+    # the figure is for the update that runs from then on (critic and actor)
+    learner = Learner(AgentConfig(algorithm=algorithm, online_actor_delay=0), {'state': (39,)},
+                      capacity=10_000, device=device)
     rng = np.random.default_rng(0)
     for index in range(20):
         episode = Episode(index - 10, demo=index < 10)

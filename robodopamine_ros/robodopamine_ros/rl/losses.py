@@ -132,7 +132,7 @@ def temperature_loss(log_alpha: Tensor, log_prob: Tensor, target_entropy: float)
 
 
 def consistency_loss(actor: nn.Module, target_actor: nn.Module, features: Tensor,
-                     action: Tensor) -> Tensor:
+                     action: Tensor, sampling_weight: float) -> Tensor:
     """
     Consistency training toward the batch action (docs/method.md#conrft).
 
@@ -140,15 +140,30 @@ def consistency_loss(actor: nn.Module, target_actor: nn.Module, features: Tensor
     f(a + sigma_{n+1} z, sigma_{n+1}) is pulled to the target network's
     f(a + sigma_n z, sigma_n) (stop-gradient), and [ours, as Consistency Policy's
     reconstruction term] to the action a itself, which anchors one-step samples to the data.
+    [ours, measured] Plus sampling_weight x the reconstruction at sigma_max, the level
+    one-step acting samples from (a uniform level trains it in 1 batch item of 39).
+
+    features: B x F, action: B x A in [-1, 1]; returns a scalar (means over B and A).
     """
-    sigmas = actor.sigmas
-    n = torch.randint(0, len(sigmas) - 1, (action.shape[0],), device=action.device)
+    sigmas, batch = actor.sigmas, action.shape[0]
+    n = torch.randint(0, len(sigmas) - 1, (batch,), device=action.device)
     z = torch.randn_like(action)
     sigma_next, sigma_now = sigmas[n + 1], sigmas[n]
-    online = actor.denoise(features, action + sigma_next.unsqueeze(-1) * z, sigma_next)
+    if sampling_weight:  # one forward for both levels
+        sigma_next = torch.cat([sigma_next, sigmas[-1].expand(batch)])
+        z = torch.cat([z, torch.randn_like(action)])
+        out = actor.denoise(features.repeat(2, 1), action.repeat(2, 1)
+                            + sigma_next.unsqueeze(-1) * z, sigma_next)
+        online, acted = out[:batch], out[batch:]
+    else:
+        online = actor.denoise(features, action + sigma_next.unsqueeze(-1) * z, sigma_next)
     with torch.no_grad():
-        target = target_actor.denoise(features, action + sigma_now.unsqueeze(-1) * z, sigma_now)
-    return F.mse_loss(online, target) + F.mse_loss(online, action)
+        target = target_actor.denoise(features, action + sigma_now.unsqueeze(-1) * z[:batch],
+                                      sigma_now)
+    loss = F.mse_loss(online, target) + F.mse_loss(online, action)
+    if sampling_weight:
+        loss = loss + sampling_weight * F.mse_loss(acted, action)
+    return loss
 
 
 def conrft_actor_loss(consistency: Tensor, q_policy: Tensor, beta: float,

@@ -74,21 +74,68 @@ def test_consistency_boundary_condition():
     assert sigmas[0].item() == pytest.approx(0.002) and sigmas[-1].item() == pytest.approx(80)
 
 
+@pytest.mark.parametrize('weight', [0.0, 1.0])
+def test_consistency_loss_adds_the_sampling_level_reconstruction(weight):
+    torch.manual_seed(0)
+    agent = make_agent(AgentConfig(algorithm='conrft', **SMALL), SHAPES)
+    features, action = torch.randn(64, 4), torch.rand(64, 4) * 2 - 1
+    torch.manual_seed(1)
+    with_term = losses.consistency_loss(agent.actor, agent.target_actor, features, action,
+                                        weight)
+    torch.manual_seed(1)
+    n = torch.randint(0, 39, (64,))
+    z = torch.randn_like(action)
+    sigmas = agent.actor.sigmas
+    online = agent.actor.denoise(features, action + sigmas[n + 1].unsqueeze(-1) * z,
+                                 sigmas[n + 1])
+    target = agent.target_actor.denoise(features, action + sigmas[n].unsqueeze(-1) * z,
+                                        sigmas[n])
+    paper = ((online - target) ** 2).mean() + ((online - action) ** 2).mean()
+    if weight == 0:  # the paper's two terms, same draws
+        torch.testing.assert_close(with_term, paper)
+    else:  # plus a reconstruction at sigma_max, the level acting samples from
+        z_top = torch.randn_like(action)
+        acted = agent.actor.denoise(features, action + 80.0 * z_top,
+                                    torch.full((64,), 80.0))
+        torch.testing.assert_close(with_term, paper + ((acted - action) ** 2).mean())
+
+
+def test_the_sampling_level_term_fits_the_deterministic_action_faster():
+    """Imitation of a state-dependent action: the deterministic action's error, 300 steps."""
+    errors = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)
+        agent = make_agent(AgentConfig(algorithm='conrft', consistency_sampling_weight=weight,
+                                       **SMALL), SHAPES)
+        optimizer = torch.optim.Adam(agent.actor.parameters(), lr=1e-3)
+        features = torch.randn(256, 4)
+        action = torch.tanh(features[:, [1, 0, 3, 2]] * 1.5)
+        for _ in range(300):
+            loss = losses.consistency_loss(agent.actor, agent.target_actor, features, action,
+                                           weight)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            errors[weight] = ((agent.actor(features, deterministic=True)[0] - action) ** 2
+                              ).mean().item()
+    assert errors[1.0] < 0.5 * errors[0.0], errors
+
+
 def test_conrft_stages_switch_critic_and_weights():
-    agent = make_agent(AgentConfig(algorithm='conrft', stage2_beta_eta=(0.5, 1.0), **SMALL),
-                       SHAPES)
+    agent = make_agent(AgentConfig(algorithm='conrft', stage2_beta_eta=(0.5, 1.0),
+                                   conrft_online_conservative=False, **SMALL), SHAPES)
     agent.stage = 'pretrain'
     assert agent.conservative() and agent.beta_eta() == (1.0, 0.0)  # imitation alone
     agent.stage = 'offline'
     assert agent.conservative() and agent.beta_eta() == (1.0, 0.1)
-    agent.stage = 'online'
+    agent.stage = 'online'   # the paper's stage II: plain TD
     assert not agent.conservative() and agent.beta_eta() == (0.5, 1.0)
     assert agent.config.critic_actor_ratio == 2
     assert make_agent(AgentConfig(**SMALL), SHAPES).config.critic_actor_ratio == 1
-    kept = make_agent(AgentConfig(algorithm='conrft', conrft_online_conservative=True,
-                                  **SMALL), SHAPES)
+    kept = make_agent(AgentConfig(algorithm='conrft', **SMALL), SHAPES)
     kept.stage = 'online'
-    assert kept.conservative()   # the option keeps the Cal-QL term in stage II
+    assert kept.conservative()   # the default keeps the Cal-QL term in stage II
 
 
 def fill(learner, episodes=3, steps=10, rng=None):
@@ -112,7 +159,13 @@ def test_updates_log_losses_and_q(algorithm):
         assert np.isfinite(stats[key]), key
     learner.set_stage('online')
     stats = learner.update(2)
-    assert ('cql_gap' in stats) == (algorithm == 'calql')  # ConRFT stage II: plain TD
+    assert 'cql_gap' in stats  # both keep the conservative term online (ConRFT: by default)
+    paper = Learner(AgentConfig(algorithm=algorithm, conrft_online_conservative=False, **SMALL),
+                    SHAPES, capacity=100)
+    fill(paper)
+    paper.update(1)
+    paper.set_stage('online')
+    assert ('cql_gap' in paper.update(2)) == (algorithm == 'calql')  # paper's stage II: TD
 
 
 @pytest.mark.parametrize('algorithm', ['calql', 'conrft'])
@@ -207,7 +260,8 @@ def test_the_online_actor_waits_while_the_critic_warms_up():
 
 
 @pytest.mark.parametrize('field, value', [('actor_ema', 1.0), ('actor_ema', -0.1),
-                                          ('online_actor_delay', -1)])
+                                          ('online_actor_delay', -1),
+                                          ('consistency_sampling_weight', -1.0)])
 def test_invalid_stabilizer_settings_are_named(field, value):
     with pytest.raises(ValueError, match=field):
         AgentConfig(**{field: value})

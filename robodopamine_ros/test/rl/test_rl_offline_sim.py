@@ -8,9 +8,11 @@ After it, the actor imitates the demos and the critic is calibrated on them.
 10 successful expert demonstrations, 1000 imitation + 1000 offline updates (the defaults),
 sparse reward, one CPU thread, seed 0: about a minute per back-end. Measured when written
 (bench/RESULTS.md has the benchmark's figures): deterministic success on the 20 evaluation
-layouts 85 % (Cal-QL) and 35 % (ConRFT), Q on demo transitions 0.62 / 0.65 vs their
-Monte-Carlo return 0.61, BC error 0.06 / 0.11. A learning bug (the critic's targets, the
-conservative term's sign, the imitation loss) moves these far outside the bounds below.
+layouts 90 % (Cal-QL) and 75 % (ConRFT), Q on demo transitions 0.62 / 0.63 vs their
+Monte-Carlo return 0.61, BC error 0.06 / 0.08. A learning bug (the critic's targets, the
+conservative term's sign, the imitation loss) moves these far outside the bounds below; so
+does ConRFT's consistency loss without its sampling-level term (35 % and BC error 0.11 here,
+5-35 % and 0.11-0.15 on seeds 0-2).
 """
 
 import numpy as np
@@ -54,5 +56,5 @@ def test_offline_stage_imitates_and_calibrates(algorithm):
     returns = learner.demo.scalars['mc_return'][:len(learner.demo)]
     assert abs(result['demo/q'] - result['demo/mc']) < 0.15, result
     assert 0.3 < np.mean(returns) < 1.0  # successful demos, gamma 0.99, 60-200 steps
-    assert result['demo/bc_error'] < 0.25, result
-    assert result['offline_success'] >= 0.25, result
+    assert result['demo/bc_error'] < 0.1, result
+    assert result['offline_success'] >= 0.5, result

@@ -92,6 +92,11 @@ def test_demo_quick_on_the_simulated_robot(tmp_path, capsys):
     assert compact['voc_unseen_expert_mean'] > 0.5
     assert 0.0 <= compact['completion_accuracy'] <= 1.0
     assert len(summary['labels']) == 5
+    # VOC also over the expert rollouts that succeeded (the first two rollouts are the experts)
+    wins = summary['labels'][:2].count('success')
+    assert compact['unseen_expert_successes'] == f'{wins} of 2'
+    if wins:
+        assert compact['voc_unseen_success_min'] <= compact['voc_unseen_success_mean'] <= 1.0
     for name in ('report.md', 'rollouts.png', 'progress.png'):
         assert (out / name).is_file(), name
     demo = read_episode(out / 'expert_demo')
