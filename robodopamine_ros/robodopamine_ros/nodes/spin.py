@@ -66,6 +66,22 @@ def run(node_class, name, args=None):
     finally:
         _ignore_further_sigint()
         _bounded_cleanup(node, name)
+    _exit_after_cleanup()
+
+
+def _exit_after_cleanup():
+    """
+    End the process once the node is destroyed and rclpy shut down, skipping finalization.
+
+    Seen in CI (rarely): a node whose cleanup had finished never exited, through SIGINT (ignored
+    by then) and SIGTERM (rclpy's handler only shuts contexts down), until `ros2 launch`'s
+    SIGKILL; no stack was dumped, so it hung after the cleanup, in interpreter finalization
+    (middleware objects destroyed at exit). Nothing is left to run at that point: the node's
+    files were closed by its destroy_node.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _bounded_cleanup(node, name):
