@@ -11,8 +11,8 @@ settings were chosen on, so the default seeds are 1, 2 and 3. Per init and seed 
 mean-fusion VOC on the unseen expert rollouts (all ten, and those that succeeded: VOC assumes
 progress rises with time, and the scripted expert fails on some layouts), completion accuracy
 (paper's rule and the success detector), Kendall tau of final progress against the outcomes,
-the success-vs-fail gap, and the mean final progress of failed rollouts. Issue targets: VOC >= 0.95, completion >= 95 %, tau >= 0.8, failed
-rollouts' final progress <= 0.3.
+the success-vs-fail gap, and the mean final progress of failed rollouts. Issue targets:
+VOC >= 0.95, completion >= 95 %, tau >= 0.8, failed rollouts' final progress <= 0.3.
 
 Run: .work/venv-core/bin/python bench/bench_grm_pretraining.py [--seeds 1 2 3]
 """

@@ -342,12 +342,12 @@ def _rollout_table(rows):
     from robodopamine_ros.reward.metrics import completion_accuracy, outcome_ranking
     from robodopamine_ros.reward.success import SuccessConfig
 
-    expert = [m for e, _, m, _ in rows if e.episode_id.startswith('expert')]
+    experts = [(label, m) for e, label, m, _ in rows if e.episode_id.startswith('expert')]
+    expert = [m for _, m in experts]
     # VOC's premise (progress rises with time) holds on the expert rollouts that succeed; the
     # scripted expert fails on some layouts (bench_sim: 16 %) and such a rollout's progress
     # stalls or falls, so both figures are reported
-    succeeded = [m for e, label, m, _ in rows
-                 if e.episode_id.startswith('expert') and label == 'success']
+    succeeded = [m for label, m in experts if label == 'success']
     curves, labels = [c['fused'] for _, _, _, c in rows], [label for _, label, _, _ in rows]
     accuracy, confusion = completion_accuracy(curves, labels)
     detected, _ = completion_accuracy(curves, labels, success=SuccessConfig())

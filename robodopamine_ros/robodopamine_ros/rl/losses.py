@@ -148,21 +148,19 @@ def consistency_loss(actor: nn.Module, target_actor: nn.Module, features: Tensor
     sigmas, batch = actor.sigmas, action.shape[0]
     n = torch.randint(0, len(sigmas) - 1, (batch,), device=action.device)
     z = torch.randn_like(action)
-    sigma_next, sigma_now = sigmas[n + 1], sigmas[n]
-    if sampling_weight:  # one forward for both levels
-        sigma_next = torch.cat([sigma_next, sigmas[-1].expand(batch)])
-        z = torch.cat([z, torch.randn_like(action)])
-        out = actor.denoise(features.repeat(2, 1), action.repeat(2, 1)
-                            + sigma_next.unsqueeze(-1) * z, sigma_next)
-        online, acted = out[:batch], out[batch:]
-    else:
-        online = actor.denoise(features, action + sigma_next.unsqueeze(-1) * z, sigma_next)
+    levels, noise = sigmas[n + 1], z
+    if sampling_weight:  # the sampling level's rows ride in the same forward
+        levels = torch.cat([levels, sigmas[-1].expand(batch)])
+        noise = torch.cat([z, torch.randn_like(action)])
+    rows = 2 if sampling_weight else 1
+    out = actor.denoise(features.repeat(rows, 1),
+                        action.repeat(rows, 1) + levels.unsqueeze(-1) * noise, levels)
+    online = out[:batch]
     with torch.no_grad():
-        target = target_actor.denoise(features, action + sigma_now.unsqueeze(-1) * z[:batch],
-                                      sigma_now)
+        target = target_actor.denoise(features, action + sigmas[n].unsqueeze(-1) * z, sigmas[n])
     loss = F.mse_loss(online, target) + F.mse_loss(online, action)
     if sampling_weight:
-        loss = loss + sampling_weight * F.mse_loss(acted, action)
+        loss = loss + sampling_weight * F.mse_loss(out[batch:], action)
     return loss
 
 
