@@ -16,7 +16,8 @@ Variants: Dopamine-RL (learned one-shot GRM) with Cal-QL and with ConRFT; sparse
 progress as reward (the semantic trap); an oracle potential (the same shaping with progress
 from the simulator's state: learner quality apart from GRM quality); Dopamine-RL with the
 scripted operator taking over on stalls (human-in-the-loop). Options (named with --variants):
-ConRFT without its departures from the paper, and Cal-QL without each online stabilizer.
+ConRFT without its departures from the paper, and either back-end without its online
+stabilizers.
 
 Resumable: every run resumes from its checkpoint (``robodopamine train`` does), finished runs
 are skipped, so the benchmark can be stopped and started again; ``--report-only`` writes the
@@ -58,6 +59,9 @@ VARIANTS = {
                                  'actor_ema=0'],
     'Cal-QL without online actor delay': ['--algorithm', 'calql', '--reward', 'grm', '--agent',
                                           'online_actor_delay=0'],
+    # ConRFT's acting actor without the average (its default before 2026-12-01)
+    'ConRFT without actor EMA': ['--algorithm', 'conrft', '--reward', 'grm', '--agent',
+                                 'actor_ema=0'],
 }
 DEFAULT_VARIANTS = list(VARIANTS)[:6]
 

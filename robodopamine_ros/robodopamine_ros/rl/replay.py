@@ -229,20 +229,22 @@ def store_episode(episode, rule, online, demo, successes_to_demo=False):
 
     Demonstrations go to the demo buffer; online episodes to the online buffer, and their
     intervention transitions (the human's action, flagged) to the demo buffer as well.
-    successes_to_demo [ours]: a successful online episode is also copied, whole, to the demo
-    buffer, so the imitation anchor covers the layouts the policy has solved itself
-    (self-imitation of successes; see AgentConfig.successes_to_demo).
+    successes_to_demo [ours]: a successful online episode the policy finished alone is also
+    copied, whole, to the demo buffer, so the imitation anchor covers the layouts the policy
+    has solved itself (self-imitation of successes; see AgentConfig.successes_to_demo). A
+    success a takeover rescued is not copied whole: its policy steps include the stall that
+    made the human take over, and the anchor would imitate it; its takeovers go, as in any
+    episode.
     """
     transitions = episode.close(rule)
     if episode.demo:
         demo.add_episode(transitions)
         return
     online.add_episode(transitions)
-    if successes_to_demo and episode.succeeded:
-        demo.add_episode(transitions)
-        return
     taken_over = [t for t in transitions if t['intervention']]
-    if taken_over:
+    if successes_to_demo and episode.succeeded and not taken_over:
+        demo.add_episode(transitions)
+    elif taken_over:
         demo.add_episode(taken_over)
 
 

@@ -164,29 +164,29 @@ class ScriptedOperator:
     A stand-in for the human with the joystick.
 
     The scripted expert takes over for `takeover_steps` when progress gained less than
-    `min_gain` over `stall_steps`, or when the hand leaves the safe box; then control
-    returns to the policy.
+    `min_gain` over `stall_steps`; then control returns to the policy. There is no workspace
+    trigger: the safety layer already holds the hand inside the box, so a policy pushing
+    against a wall stalls and the stall rule fires. (An earlier box rule, the workspace shrunk
+    by 2 cm, fired in every episode, the scripted expert's own included: the peg is grasped at
+    the box's floor, z = 0.05 m, so the "operator" took over at every grasp.)
     """
 
-    def __init__(self, stall_steps=25, min_gain=0.05, takeover_steps=20,
-                 box=WORKSPACE):
+    def __init__(self, stall_steps=25, min_gain=0.05, takeover_steps=20):
         self.stall_steps, self.min_gain, self.takeover_steps = stall_steps, min_gain, \
             takeover_steps
-        self.low, self.high = (np.asarray(b) + d for b, d in zip(box, (0.02, -0.02)))
         self.reset()
 
     def reset(self):
         self.history, self.remaining = [], 0
 
-    def should_take_over(self, progress, hand):
+    def should_take_over(self, progress):
+        """Feed this step's progress; return whether the operator acts at this step."""
         self.history.append(progress)
         if self.remaining > 0:
             self.remaining -= 1
             return True
-        outside = np.any(hand < self.low) or np.any(hand > self.high)
-        stalled = len(self.history) > self.stall_steps and \
-            progress - self.history[-1 - self.stall_steps] < self.min_gain
-        if outside or stalled:
+        if len(self.history) > self.stall_steps and \
+                progress - self.history[-1 - self.stall_steps] < self.min_gain:
             self.remaining = self.takeover_steps - 1
             self.history = []
             return True
@@ -214,7 +214,7 @@ def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=
         intervention = False
         if demo:
             action = np.clip(sim.expert_action(obs), -1.0, 1.0)
-        elif operator and operator.should_take_over(phi, hand):
+        elif operator and operator.should_take_over(phi):
             action, _ = actor.safety(np.clip(sim.expert_action(obs), -1.0, 1.0), hand)
             intervention = True
         else:

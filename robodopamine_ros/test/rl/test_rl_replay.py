@@ -73,6 +73,21 @@ def test_intervention_transitions_go_to_both_buffers_with_the_human_action():
     assert len(online) == 5 and len(demo) == 5 and demo.flags['demo'][2:5].all()
 
 
+def test_self_imitation_copies_only_successes_the_policy_finished_alone():
+    rule = ReturnRule(gamma=0.9)
+    online, demo = ReplayBuffer(100, SHAPES, 4), ReplayBuffer(100, SHAPES, 4)
+    store_episode(episode([0.0] * 4, success_at_end=True), rule, online, demo,
+                  successes_to_demo=True)
+    assert len(online) == 4 and len(demo) == 4  # finished alone: the whole episode
+    # rescued by a takeover at steps 1-2: the policy's steps (its stall) stay out of the demo
+    # buffer, the takeover goes in
+    store_episode(episode([0.0] * 5, episode_id=1, success_at_end=True, interventions=(1, 2)),
+                  rule, online, demo, successes_to_demo=True)
+    assert len(online) == 9 and len(demo) == 6
+    np.testing.assert_array_equal(demo.action[4:6, 0], [1, 2])
+    assert demo.flags['intervention'][4:6].all()
+
+
 def test_mixed_batch_is_half_demo_half_online():
     rng = np.random.default_rng(0)
     rule = ReturnRule(gamma=0.9)

@@ -97,14 +97,34 @@ def test_image_observations_train(grm_dir, tmp_path):
     assert np.isfinite(read_log(tmp_path / 'run')[0]['td_loss'])
 
 
-def test_scripted_operator_takes_over_on_stall_and_outside_the_box():
+def test_scripted_operator_takes_over_on_stall_for_takeover_steps():
     operator = ScriptedOperator(stall_steps=3, min_gain=0.05, takeover_steps=2)
-    hand = np.array([0.0, 0.6, 0.2])
-    decisions = [operator.should_take_over(p, hand) for p in (0.0, 0.1, 0.2, 0.3, 0.3, 0.3)]
+    decisions = [operator.should_take_over(p) for p in (0.0, 0.1, 0.2, 0.3, 0.3, 0.3)]
     assert decisions == [False] * 6  # progressing; the stall window is not yet stalled
-    assert operator.should_take_over(0.31, hand)  # 3 steps without +0.05
-    assert operator.should_take_over(0.31, hand) and not operator.should_take_over(0.9, hand)
-    assert operator.should_take_over(0.9, np.array([0.0, 0.6, 0.6]))  # above the box
+    assert operator.should_take_over(0.31)  # 3 steps without +0.05
+    assert operator.should_take_over(0.31) and not operator.should_take_over(0.9)
+
+
+def test_scripted_operator_leaves_a_competent_actor_alone():
+    """The scripted expert acting on a layout it solves quickly: no takeover (the old box rule
+    took over at every grasp, the peg lying at the workspace's floor)."""
+    from robodopamine_ros.rl.sim_training import OracleProgress
+    from robodopamine_ros.sim.peg_insertion import PegInsertionSim
+
+    sim = PegInsertionSim(max_steps=200, render_images=False)
+    operator = ScriptedOperator()
+    try:
+        obs, _ = sim.reset(seed=2000)
+        phi, lowest, success = OracleProgress.start(sim), 1.0, False
+        for _ in range(200):
+            assert not operator.should_take_over(phi), f'took over at progress {phi:.2f}'
+            obs, _, success, truncated, _ = sim.step(np.clip(sim.expert_action(obs), -1, 1))
+            phi, lowest = OracleProgress.step(sim), min(lowest, sim.ee_pose()[2])
+            if success or truncated:
+                break
+    finally:
+        sim.close()
+    assert success and lowest < 0.06  # it went down to the floor to grasp, and finished
 
 
 def test_bad_settings_are_named():
