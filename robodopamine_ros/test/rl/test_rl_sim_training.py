@@ -106,8 +106,11 @@ def test_scripted_operator_takes_over_on_stall_for_takeover_steps():
 
 
 def test_scripted_operator_leaves_a_competent_actor_alone():
-    """The scripted expert acting on a layout it solves quickly: no takeover (the old box rule
-    took over at every grasp, the peg lying at the workspace's floor)."""
+    """
+    The scripted expert acting on a layout it solves quickly: no takeover.
+
+    The old box rule took over at every grasp, the peg lying at the workspace's floor.
+    """
     from robodopamine_ros.rl.sim_training import OracleProgress
     from robodopamine_ros.sim.peg_insertion import PegInsertionSim
 

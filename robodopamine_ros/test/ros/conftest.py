@@ -8,11 +8,21 @@ collection error (the tier fails), never a skip.
 """
 
 import os
+import signal
 import time
 
 import pytest
 
 REQUIRE_ROS = os.environ.get('RD_REQUIRE_ROS') == '1'
+
+# A test run started in the background of a non-interactive shell (`scripts/test.sh &`) inherits
+# SIGINT ignored, and so would every `ros2 launch` and node it starts: Python installs its own
+# SIGINT handler only over the default disposition, launch reacts to SIGINT through that
+# handler, and the launch tests' Ctrl-C then did nothing (seen here: three of them failed,
+# always, under `nohup scripts/test.sh &`, never in a terminal). A handler of ours is reset to
+# the default in the children at exec, so they start as from a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 try:
     import rclpy
