@@ -166,9 +166,8 @@ class ScriptedOperator:
     The scripted expert takes over for `takeover_steps` when progress gained less than
     `min_gain` over `stall_steps`; then control returns to the policy. There is no workspace
     trigger: the safety layer already holds the hand inside the box, so a policy pushing
-    against a wall stalls and the stall rule fires. (An earlier box rule, the workspace shrunk
-    by 2 cm, fired in every episode, the scripted expert's own included: the peg is grasped at
-    the box's floor, z = 0.05 m, so the "operator" took over at every grasp.)
+    against a wall stalls and the stall rule fires (why a box rule went:
+    docs/decisions.md#targets-missed).
     """
 
     def __init__(self, stall_steps=25, min_gain=0.05, takeover_steps=20):

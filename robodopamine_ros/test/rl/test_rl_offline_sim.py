@@ -5,15 +5,14 @@ The offline stage on the real simulated insertion.
 
 After it, the actor imitates the demos and the critic is calibrated on them.
 
-10 successful expert demonstrations, 1000 imitation + 1000 offline updates (the defaults),
-sparse reward, one CPU thread, seed 0: about a minute per back-end. Measured when written
-(bench/RESULTS.md has the benchmark's figures): deterministic success on the 20 evaluation
-layouts 90 % (Cal-QL) and 85 % (ConRFT; 75 % before its acting actor was averaged, as
-Cal-QL's is), Q on demo transitions 0.62 / 0.63 vs their Monte-Carlo return 0.61, BC error
-0.06 / 0.08. A learning bug (the critic's targets, the
-conservative term's sign, the imitation loss) moves these far outside the bounds below; so
-does ConRFT's consistency loss without its sampling-level term (35 % and BC error 0.11 here,
-5-35 % and 0.11-0.15 on seeds 0-2).
+10 successful expert demonstrations, 1000 imitation + 1000 offline updates (the defaults), sparse
+reward, one CPU thread, seed 0: about a minute per back-end. Measured when written
+(bench/RESULTS.md has the benchmark's figures): deterministic success on the 20 evaluation layouts
+90 % (Cal-QL) and 85 % (ConRFT; 75 % before its acting actor was averaged, as Cal-QL's is), Q on
+demo transitions 0.62 / 0.63 vs their Monte-Carlo return 0.61, BC error 0.06 / 0.08. A learning bug
+(the critic's targets, the conservative term's sign, the imitation loss) moves these far outside
+the bounds below; so does ConRFT's consistency loss without its sampling-level term (35 % and BC
+error 0.11 here, 5-35 % and 0.11-0.15 on seeds 0-2).
 """
 
 import numpy as np
