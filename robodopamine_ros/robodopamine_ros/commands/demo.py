@@ -36,6 +36,9 @@ def add_arguments(parser):
     parser.add_argument('--rollouts', type=int, nargs=4, default=(10, 10, 5, 5),
                         metavar=('EXPERT', 'NOISY', 'RANDOM', 'HALFWAY'),
                         help='held-out simulated rollouts per behaviour (10 10 5 5)')
+    parser.add_argument('--settle-steps', type=int, default=10,
+                        help='held-out rollouts: steps the arm holds still after a success, '
+                        'as on a robot waiting for the success detector (10: 1 s)')
     parser.add_argument('--seed', type=int, default=0, help='layout seed of the demonstration')
     parser.add_argument('-o', '--output', default='robodopamine_demo_out',
                         help='output folder (report.md, summary.json, progress.png, bag)')
@@ -219,7 +222,8 @@ def run_simulated(args):
         bar = tqdm(total=total, unit='rollout', desc='rollouts', mininterval=1.0)
         for b, (behaviour, n) in enumerate(zip(BEHAVIOURS, counts)):
             for k in range(n):
-                rollouts.append(rollout(sim, 1000 + 100 * b + k, behaviour))
+                rollouts.append(rollout(sim, 1000 + 100 * b + k, behaviour,
+                                        settle_steps=args.settle_steps))
                 bar.update(1)
         bar.close()
     finally:
@@ -253,7 +257,9 @@ def run_simulated(args):
               f'{table[name]["voc_minus_unseen_expert_mean"]:.3f}, completion accuracy '
               f'{table[name]["completion_accuracy"]:.1%} (success detector '
               f'{table[name]["completion_accuracy_detector"]:.1%}) over {len(rows)} rollouts, '
-              f'Kendall tau {table[name]["kendall_tau"]:.2f}, success-fail gap '
+              f'Kendall tau {table[name]["kendall_tau"]:.2f} (at most '
+              f'{table[name]["kendall_tau_max"]:.2f} for these outcomes; pairs in order '
+              f'{table[name]["pairs_ordered"]:.1%}), success-fail gap '
               f'{table[name]["success_fail_gap"]:.2f}')
 
     print('[6/7] shaping rewards and writing the report')
@@ -265,7 +271,8 @@ def run_simulated(args):
                   output / 'progress.png')
     _plot_rollouts(rows, output / 'rollouts.png')
     result = {'demo_seed': demo_seed, 'adaptation_steps': steps,
-              'rollouts': dict(zip(BEHAVIOURS, counts)), 'grm': table,
+              'rollouts': dict(zip(BEHAVIOURS, counts)), 'settle_steps': args.settle_steps,
+              'grm': table,
               'labels': [lab for _, lab, _, _ in rows],
               'predicted': [m['completion'] for _, _, m, _ in rows],
               'wall_time_s': round(time.perf_counter() - started, 1)}
@@ -279,7 +286,7 @@ def run_simulated(args):
                 'voc_unseen_success_min', 'unseen_expert_successes',
                 'voc_incremental_unseen_expert_mean', 'voc_minus_unseen_expert_mean',
                 'completion_accuracy', 'completion_accuracy_detector', 'kendall_tau',
-                'success_fail_gap', 'tick_latency_ms'):
+                'kendall_tau_max', 'pairs_ordered', 'success_fail_gap', 'tick_latency_ms'):
         lines.append(f'| {key} | ' + ' | '.join(_fmt(t[key]) for t in table.values()) + ' |')
     confusion = table['compact GRM']['confusion']
     lines += ['', 'Completion classes of the compact GRM (mean fusion) against the simulator:', '',
@@ -295,7 +302,9 @@ def run_simulated(args):
     (output / 'report.md').write_text(
         '# robodopamine demo: simulated peg insertion\n\n'
         f'One expert demonstration (layout seed {demo_seed}), compact GRM adapted one-shot '
-        f'({steps} steps), evaluated on {len(rows)} rollouts on layouts it never saw. '
+        f'({steps} steps), evaluated on {len(rows)} rollouts on layouts it never saw (a '
+        f'success runs on {args.settle_steps} steps with the arm still, for the success '
+        'detector). '
         f'{result["wall_time_s"]} s in all.\n\n' + '\n'.join(lines)
         + '\n\n![rollouts](rollouts.png)\n\n![progress](progress.png)\n' + rl_section)
     print(f'done in {result["wall_time_s"]} s: {output}/report.md, rollouts.png, progress.png, '
@@ -365,6 +374,8 @@ def _rollout_table(rows):
             'voc_minus_unseen_expert_mean': over_experts('voc_minus', np.mean),
             'completion_accuracy': accuracy, 'confusion': confusion,
             'completion_accuracy_detector': detected, 'kendall_tau': ranking['kendall_tau'],
+            'kendall_tau_max': ranking['kendall_tau_max'],
+            'pairs_ordered': ranking['pairs_ordered'],
             'success_fail_gap': ranking['success_fail_gap'],
             'final_progress': ranking['final_progress'],
             'tick_latency_ms': float(np.median([m['tick_latency_ms'] for _, _, m, _ in rows]))}

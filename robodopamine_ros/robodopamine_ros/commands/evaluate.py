@@ -81,7 +81,7 @@ def run(args):
                                            for k, v in r.items() if k not in ('path',)))
     for key, value in summary.items():
         shown = ('completion_accuracy', 'completion_accuracy_detector', 'kendall_tau',
-                 'success_fail_gap')
+                 'kendall_tau_max', 'pairs_ordered', 'success_fail_gap')
         if key.startswith('mean_') or key in shown:
             print(f'{key}: {value:.3f}')
     return 0

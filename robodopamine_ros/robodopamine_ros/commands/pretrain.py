@@ -24,6 +24,9 @@ def add_arguments(parser):
     parser.add_argument('--lr', type=float, default=d.lr)
     parser.add_argument('--holdout-tasks', type=int, default=d.holdout_tasks,
                         help='every n-th task is held out and evaluated (0: none)')
+    parser.add_argument('--references', choices=('episode', 'task'), default=d.references,
+                        help='reference views per step from a random expert episode of the '
+                        'task (episode) or the stored ones of the task (task)')
     parser.add_argument('--eval-every', type=int, default=d.eval_every)
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--seed', type=int, default=d.seed)
@@ -39,7 +42,7 @@ def run(args):
         torch.set_num_threads(args.threads)
     config = PretrainConfig(steps=args.steps, pool=args.pool, lr=args.lr,
                             holdout_tasks=args.holdout_tasks, eval_every=args.eval_every,
-                            seed=args.seed)
+                            references=args.references, seed=args.seed)
     output = Path(args.output)
     bar = tqdm(total=config.steps, unit='step', desc='pretrain compact GRM', mininterval=2.0)
 
@@ -59,6 +62,7 @@ def run(args):
     final = history['eval'][-1] if history['eval'] else {}
     model.save(output, extra={'checkpoint_step': config.steps, 'pretraining': {
         'corpus': Path(args.corpus).name, 'steps': config.steps, 'seconds': history['seconds'],
+        'references': config.references,
         'train_tasks': len(history['train_tasks']), 'held_out': history['held_out'],
         'final': final}})
     (output / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
@@ -69,7 +73,8 @@ def run(args):
         'on the camera rig (expert, halfway and random episodes; the peg insertion and its '
         'reverse excluded); held out (never trained on): '
         f'{", ".join(history["held_out"]) or "none"}.\n'
-        f'- Training: {config.steps} steps, pool {config.pool}, lr {config.lr}, '
+        f'- Training: {config.steps} steps, pool {config.pool}, lr {config.lr}, references '
+        f'per step: {config.references} (`PretrainConfig.references`), '
         f'{history["seconds"]} s on one CPU thread.\n'
         f'- Command: `{command}`\n'
         '- Use: `robodopamine adapt DEMO -o MODEL --init pretrained` starts one-shot adaptation '

@@ -12,10 +12,14 @@ changes is where pools come from: each step draws one task, and its pool mixes
 - states of its halfway episodes (progress frozen where the expert stopped) and of its random
   episodes (progress 0): motion that is not progress, so the model learns not to credit it.
 
-The task is given to the model the way a one-shot task is: by its reference start and goal
-views (the task's first expert episode). A few tasks are held out (never trained on) and the
-mean dense VOC of their expert episodes and the mean final progress of their random episodes
-are measured as training goes: they say whether the model generalizes to unseen tasks.
+The task is given to the model the way a one-shot task is: by reference start and goal views.
+With ``references = 'episode'`` (the default) each step takes them from a random successful
+expert episode of the task, so the references mostly show another layout than the states of
+the pool, as a demonstration does on the robot (docs/method.md, the labels' reference swap);
+``'task'`` keeps the task's stored references (its first expert episode) for every step, as
+the shipped model was trained. A few tasks are held out (never trained on) and the mean dense
+VOC of their expert episodes and the mean final progress of their random episodes are
+measured as training goes: they say whether the model generalizes to unseen tasks.
 """
 
 from dataclasses import asdict, dataclass
@@ -56,6 +60,9 @@ def initial_model(init, image_size):
     return model
 
 
+REFERENCE_SOURCES = ('episode', 'task')
+
+
 @dataclass
 class PretrainConfig:
     steps: int = 3000
@@ -68,6 +75,7 @@ class PretrainConfig:
     max_shift: int = 3
     view_dropout: float = 0.1
     holdout_tasks: int = 4           # every n-th task of the corpus is held out (0: none)
+    references: str = 'episode'      # 'episode' or 'task' (module docstring)
     eval_every: int = 500
     seed: int = 0
 
@@ -76,6 +84,9 @@ class PretrainConfig:
             raise ValueError(f'pool must be >= 4 states, got {self.pool}')
         if not 0.0 < self.expert_share <= 1.0:
             raise ValueError(f'expert_share must be in (0, 1], got {self.expert_share}')
+        if self.references not in REFERENCE_SOURCES:
+            raise ValueError(f'references must be one of {REFERENCE_SOURCES}, got '
+                             f'{self.references!r}')
         self.image_size = tuple(self.image_size)
 
 
@@ -110,6 +121,18 @@ class Corpus:
         return [n for n in self.names if n not in held], held
 
 
+def _is_expert(episode):
+    """Return whether a corpus episode is a successful expert one (its progress reaches 1)."""
+    return bool(episode[2] and episode[1][-1] >= 0.99)
+
+
+def episode_references(episodes, rng):
+    """Return references (2, H, W, 3) uint8: first and last front view of a random expert."""
+    experts = [e for e in episodes if _is_expert(e)]
+    views = experts[rng.integers(len(experts))][0]
+    return np.stack([views[0, 0], views[-1, 0]])
+
+
 def sample_pool(references, episodes, config, rng):
     """
     One pool of a task: (views (K, 3, H, W, 3) uint8, progress (K,) float32).
@@ -117,7 +140,7 @@ def sample_pool(references, episodes, config, rng):
     Start and goal of a random expert episode first, then expert states stratified over
     progress, then states of the halfway and random episodes.
     """
-    is_expert = [bool(e[2] and e[1][-1] >= 0.99) for e in episodes]
+    is_expert = [_is_expert(e) for e in episodes]
     experts = [e for e, x in zip(episodes, is_expert) if x]
     others = [e for e, x in zip(episodes, is_expert) if not x] or experts
     views, progress = [], []
@@ -189,6 +212,8 @@ def pretrain(corpus_dir, config=None, on_step=None, on_eval=None):
     for step in range(1, config.steps + 1):
         model.net.train()
         references, episodes = corpus.tasks[train_names[rng.integers(len(train_names))]]
+        if config.references == 'episode':
+            references = episode_references(episodes, rng)
         views, progress = sample_pool(references, episodes, config, rng)
         loss, _, _ = pair_loss(model, torch.from_numpy(views), torch.from_numpy(references),
                                torch.from_numpy(progress), config, generator, rng)
@@ -199,6 +224,8 @@ def pretrain(corpus_dir, config=None, on_step=None, on_eval=None):
             metrics = {'step': step, 'seconds': round(time.perf_counter() - started, 1)}
             compared = train_names[:len(held_out) or 4]   # as many training tasks
             for label, names in (('held_out', held_out), ('train', compared)):
+                if not names:      # no task held out (holdout_tasks = 0)
+                    continue
                 metrics.update({f'{label}/{k}': v for k, v in
                                 evaluate_tasks(model, corpus, names).items()})
             model._cache.clear()

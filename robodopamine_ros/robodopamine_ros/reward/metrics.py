@@ -135,9 +135,15 @@ def outcome_ranking(final_progress: Union[Sequence[float], np.ndarray],
 
     final_progress: (N,) the last progress of each rollout; labels: (N,) outcomes in OUTCOMES.
     Returns {'kendall_tau': tau-b between outcome rank (fail < partial < success) and final
-    progress (NaN when undefined: fewer than two outcomes), 'success_fail_gap': mean final
-    progress of successes minus that of failures (NaN without both), 'final_progress':
-    {outcome: {'n', 'mean', 'min', 'median', 'max'}} for the outcomes present}.
+    progress (NaN when undefined: fewer than two outcomes), 'kendall_tau_max': the largest
+    tau-b any progress can reach for these labels (the outcomes tie among themselves, so it is
+    sqrt((n0 - n1) / n0) with n0 the pairs and n1 the pairs of equal outcome: 0.80 for 15
+    successes, 9 partial and 6 failures, 1 only when every outcome occurs once),
+    'pairs_ordered': of the pairs of different outcome, the share whose final progress is in
+    the outcomes' order (a tie counts half; the concordance index, 1 for a perfect ordering
+    whatever the label mix), 'success_fail_gap': mean final progress of successes minus that
+    of failures (NaN without both), 'final_progress': {outcome: {'n', 'mean', 'min',
+    'median', 'max'}} for the outcomes present}. The last three are NaN with one outcome.
     Raises ValueError on unequal lengths or an unknown label.
     """
     from scipy.stats import kendalltau
@@ -151,10 +157,18 @@ def outcome_ranking(final_progress: Union[Sequence[float], np.ndarray],
         raise ValueError(f'labels must be in {OUTCOMES}, got {unknown[0]!r}')
     ranks = np.array([OUTCOME_RANK[label] for label in labels])
     tau = float(kendalltau(ranks, final).statistic) if len(set(labels)) > 1 else math.nan
+    pairs = len(labels) * (len(labels) - 1) / 2
+    tied = sum(c * (c - 1) / 2 for c in np.bincount(ranks, minlength=len(OUTCOMES)))
+    tau_max = math.sqrt((pairs - tied) / pairs) if pairs > tied else math.nan
+    i, j = np.triu_indices(len(labels), k=1)
+    apart = ranks[i] != ranks[j]
+    order = np.sign(ranks[i] - ranks[j])[apart] * np.sign(final[i] - final[j])[apart]
+    ordered = float(np.mean((order > 0) + 0.5 * (order == 0))) if apart.any() else math.nan
     by_outcome = {o: final[ranks == OUTCOME_RANK[o]] for o in OUTCOMES}
     gap = float(by_outcome[SUCCESS].mean() - by_outcome[FAIL].mean()) \
         if len(by_outcome[SUCCESS]) and len(by_outcome[FAIL]) else math.nan
     distribution = {o: {'n': int(len(v)), 'mean': float(v.mean()), 'min': float(v.min()),
                         'median': float(np.median(v)), 'max': float(v.max())}
                     for o, v in by_outcome.items() if len(v)}
-    return {'kendall_tau': tau, 'success_fail_gap': gap, 'final_progress': distribution}
+    return {'kendall_tau': tau, 'kendall_tau_max': tau_max, 'pairs_ordered': ordered,
+            'success_fail_gap': gap, 'final_progress': distribution}

@@ -24,6 +24,7 @@ import gymnasium
 import numpy as np
 from robodopamine_ros.data.topics import IMAGE_SIZE
 
+POST_SUCCESS_STEPS = 50   # steps an episode may run after success (rollouts' settle_steps)
 VIEW_CAMERAS = {'front': 'front_camera', 'left_wrist': 'left_wrist_camera',
                 'right_wrist': 'right_wrist_camera'}
 SCENE_CENTER = (-0.08, 0.6, 0.05)   # m: where the third-person camera looks (the table)
@@ -97,7 +98,9 @@ class MetaWorldSim(gymnasium.Env):
         self._cls = self.env_class(base)
         self._policy_cls = ENV_POLICY_MAP[env_name]
         self.env = self._cls()
-        self.env.max_path_length = max_steps + 1
+        # Meta-World refuses to step past its max_path_length; our own limit (max_steps)
+        # ends unsuccessful episodes, and a successful one may run on POST_SUCCESS_STEPS
+        self.env.max_path_length = max_steps + 1 + POST_SUCCESS_STEPS
         self.image_size = tuple(image_size)
         self.max_steps = max_steps
         self.render_images = render_images

@@ -21,6 +21,7 @@ import numpy as np
 from robodopamine_ros.data.episode import Episode, Stream
 from robodopamine_ros.data.keyframes import Segment
 from robodopamine_ros.data.topics import VIEWS
+from robodopamine_ros.sim.metaworld_sim import POST_SUCCESS_STEPS
 from robodopamine_ros.sim.peg_insertion import PHASES, TASK
 
 BEHAVIOURS = ('expert', 'noisy', 'random', 'halfway')
@@ -40,10 +41,21 @@ def phase_keyframes(phases, last_frame):
     return [Segment(a, b, name) for a, b, name in zip(bounds, bounds[1:], names) if b > a]
 
 
-def rollout(sim, seed, behaviour='expert', noise=1.0, period_ns=CONTROL_PERIOD_NS):
-    """Run one episode; returns (Episode, label)."""
+def rollout(sim, seed, behaviour='expert', noise=1.0, period_ns=CONTROL_PERIOD_NS,
+            settle_steps=0):
+    """
+    Run one episode; returns (Episode, label).
+
+    settle_steps: control steps the arm holds still (gripper as it was) after the success flag
+    first rises, recorded like the rest, as on a robot whose episode runs on until the success
+    detector (reward/success.py) has seen the goal for its hold ticks. The label is the flag at
+    the last step. 0: the episode ends at the flag, as in training.
+    """
     if behaviour not in BEHAVIOURS:
         raise ValueError(f'behaviour must be one of {BEHAVIOURS}, got {behaviour!r}')
+    if not (isinstance(settle_steps, int) and 0 <= settle_steps <= POST_SUCCESS_STEPS):
+        raise ValueError(f'settle_steps must be an integer in [0, {POST_SUCCESS_STEPS}], got '
+                         f'{settle_steps!r}')
     rng = np.random.default_rng(10_000 + seed)
     obs, _ = sim.reset(seed=seed)
     start_distance = sim.peg_to_hole()
@@ -52,14 +64,17 @@ def rollout(sim, seed, behaviour='expert', noise=1.0, period_ns=CONTROL_PERIOD_N
     grasped = success = False
     closest = start_distance
     halfway_hold, aligning = None, 0
-    for _ in range(sim.max_steps):
+    settling = None                       # steps left to hold after success, once it rose
+    for _ in range(sim.max_steps + settle_steps):
         for view in VIEWS:
             views[view].append(obs[view])
         joints.append(sim.joint_positions())
         poses.append(sim.ee_pose())
         phase = sim.expert_phase(obs['state'])
         phases.append(phase)
-        if behaviour == 'random':
+        if settling is not None:
+            action = np.array([0.0, 0.0, 0.0, actions[-1][3]])
+        elif behaviour == 'random':
             action = rng.uniform(-1, 1, 4)
         else:
             action = sim.expert_action(obs)
@@ -76,7 +91,13 @@ def rollout(sim, seed, behaviour='expert', noise=1.0, period_ns=CONTROL_PERIOD_N
         obs, _, success, truncated, info = sim.step(action)
         grasped |= bool(info.get('grasp_success', False))
         closest = min(closest, sim.peg_to_hole())
-        if success or truncated:
+        if success and settling is None:
+            settling = settle_steps
+        if settling is not None:
+            if settling == 0:
+                break
+            settling -= 1
+        elif truncated:
             break
     for view in VIEWS:
         views[view].append(obs[view])

@@ -9,8 +9,8 @@ pytest.importorskip('metaworld', reason='the simulator is the [sim] extra (metaw
 
 from robodopamine_ros.data.corpus import load_task  # noqa: E402
 from robodopamine_ros.grm.compact import CompactGRM  # noqa: E402
-from robodopamine_ros.grm.pretrain import Corpus, initial_model, pretrain, \
-    PretrainConfig  # noqa: E402
+from robodopamine_ros.grm.pretrain import Corpus, episode_references, initial_model, \
+    pretrain, PretrainConfig  # noqa: E402
 from robodopamine_ros.sim.corpus import corpus_tasks, EXCLUDED, gripper_segments, \
     record_corpus  # noqa: E402
 import torch  # noqa: E402
@@ -75,10 +75,31 @@ def test_pretraining_learns_and_reports_held_out_tasks(corpus, tmp_path):
         'button-press-topdown-v3']
     assert len(history['loss']) == 6 and all(np.isfinite(history['loss']))
     assert {'held_out/voc_expert', 'held_out/final_progress_random'} <= set(history['eval'][-1])
+    # every task trained on: no held-out figures, only the training tasks'
+    every_config = PretrainConfig(steps=4, pool=8, eval_every=4, holdout_tasks=0,
+                                  references='task')
+    _, every_task = pretrain(folder, every_config)
+    assert every_task['held_out'] == [] and len(every_task['train_tasks']) == 2
+    assert {k.split('/')[0] for k in every_task['eval'][-1] if '/' in k} == {'train'}
     model.save(tmp_path / 'pre')
     start = initial_model(str(tmp_path / 'pre'), (64, 48))
     for name, tensor in start.net.state_dict().items():
         assert torch.equal(tensor, model.net.state_dict()[name]), name
+
+
+def test_references_come_from_the_expert_episodes_of_the_task():
+    def episode(marker, progress, success):
+        views = np.zeros((len(progress), 3, 4, 4, 3), np.uint8)
+        views[:, 0] = marker + np.arange(len(progress))[:, None, None, None]  # front: marker + t
+        return views, np.asarray(progress, np.float32), success
+
+    episodes = [episode(10, [0, .5, 1], True), episode(50, [0, .5, .5], False),
+                episode(90, [0, 0, 0, 0], False), episode(130, [0, .2, .6, 1], True)]
+    rng = np.random.default_rng(0)
+    drawn = {tuple(episode_references(episodes, rng)[:, 0, 0, 0]) for _ in range(40)}
+    assert drawn == {(10, 12), (130, 133)}      # start and goal of either expert, never another
+    with pytest.raises(ValueError, match="references must be one of .*'demo'"):
+        PretrainConfig(references='demo')
 
 
 def test_bad_pretraining_inputs_are_named(corpus, tmp_path):

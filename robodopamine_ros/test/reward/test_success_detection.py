@@ -72,13 +72,21 @@ def test_outcome_ranking_tau_gap_and_distribution():
     result = outcome_ranking(final, labels)
     # perfectly ordered; tau-b counts the 3 pairs tied in outcome: 12 / sqrt(12 x 15)
     assert result['kendall_tau'] == pytest.approx(12 / math.sqrt(180))
+    # ... which is the best any progress can do for this label mix, all 12 pairs in order
+    assert result['kendall_tau_max'] == pytest.approx(result['kendall_tau'])
+    assert result['pairs_ordered'] == 1.0
     assert result['success_fail_gap'] == pytest.approx(0.775)
     assert result['final_progress'][FAIL] == {'n': 2, 'mean': pytest.approx(0.15), 'min': 0.1,
                                               'median': pytest.approx(0.15), 'max': 0.2}
     flipped = outcome_ranking(final[::-1], labels)    # failures credited with the most progress
     assert flipped['kendall_tau'] == pytest.approx(-12 / math.sqrt(180))
-    assert flipped['success_fail_gap'] < 0
+    assert flipped['success_fail_gap'] < 0 and flipped['pairs_ordered'] == 0.0
+    # one failure tied with a partial rollout, one success below a partial one: 10.5 of 12
+    mixed = outcome_ranking([0.9, 0.55, 0.5, 0.6, 0.5, 0.2], labels)
+    assert mixed['pairs_ordered'] == pytest.approx(10.5 / 12)
+    assert mixed['kendall_tau'] < mixed['kendall_tau_max']
     one_outcome = outcome_ranking([0.2, 0.3], [FAIL, FAIL])
-    assert math.isnan(one_outcome['kendall_tau']) and math.isnan(one_outcome['success_fail_gap'])
+    assert all(math.isnan(one_outcome[k]) for k in ('kendall_tau', 'kendall_tau_max',
+                                                    'pairs_ordered', 'success_fail_gap'))
     with pytest.raises(ValueError, match="labels must be in.*'won'"):
         outcome_ranking([0.2], ['won'])

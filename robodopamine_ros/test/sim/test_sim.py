@@ -74,6 +74,29 @@ def test_non_expert_rollouts_are_labelled_by_the_simulator(sim):
         rollout(sim, 5, 'teleop')
 
 
+def test_a_settled_rollout_holds_still_after_success_and_stays_a_success(sim):
+    plain, seed = expert_demonstration(sim, seed=0)
+    settled, label = rollout(sim, seed, 'expert', settle_steps=6)
+    assert label == 'success' and settled.success
+    assert settled.num_frames == plain.num_frames + 6
+    np.testing.assert_array_equal(settled.views['front'][:plain.num_frames],
+                                  plain.views['front'])
+    held = settled.streams['action'].values[plain.num_frames - 1:]
+    assert len(held) == 6 and np.all(held[:, :3] == 0.0)
+    assert np.all(held[:, 3] == plain.streams['action'].values[-1, 3])
+    # a success at the very last allowed step still settles (Meta-World's own step limit
+    # is set past ours)
+    tight = PegInsertionSim(image_size=(64, 48), max_steps=plain.num_frames - 1)
+    try:
+        last_step, label = rollout(tight, seed, 'expert', settle_steps=6)
+    finally:
+        tight.close()
+    assert label == 'success' and last_step.num_frames == plain.num_frames + 6
+    for bad in (-1, 51):
+        with pytest.raises(ValueError, match=r'settle_steps must be an integer in \[0, 50\]'):
+            rollout(sim, seed, 'expert', settle_steps=bad)
+
+
 def test_bad_actions_are_refused(sim):
     sim.reset(seed=0)
     with pytest.raises(ValueError, match='action must be 4 finite numbers'):
@@ -91,7 +114,9 @@ def test_demo_quick_on_the_simulated_robot(tmp_path, capsys):
     compact = summary['grm']['compact GRM']
     assert compact['voc_unseen_expert_mean'] > 0.5
     assert 0.0 <= compact['completion_accuracy'] <= 1.0
-    assert len(summary['labels']) == 5
+    assert len(summary['labels']) == 5 and summary['settle_steps'] == 10
+    assert compact['kendall_tau'] <= compact['kendall_tau_max'] + 1e-9
+    assert 0.0 <= compact['pairs_ordered'] <= 1.0
     # VOC also over the expert rollouts that succeeded (the first two rollouts are the experts)
     wins = summary['labels'][:2].count('success')
     assert compact['unseen_expert_successes'] == f'{wins} of 2'
