@@ -136,14 +136,15 @@ def outcome_ranking(final_progress: Union[Sequence[float], np.ndarray],
     final_progress: (N,) the last progress of each rollout; labels: (N,) outcomes in OUTCOMES.
     Returns {'kendall_tau': tau-b between outcome rank (fail < partial < success) and final
     progress (NaN when undefined: fewer than two outcomes), 'kendall_tau_max': the largest
-    tau-b any progress can reach for these labels (the outcomes tie among themselves, so it is
-    sqrt((n0 - n1) / n0) with n0 the pairs and n1 the pairs of equal outcome: 0.80 for 15
-    successes, 9 partial and 6 failures, 1 only when every outcome occurs once),
-    'pairs_ordered': of the pairs of different outcome, the share whose final progress is in
-    the outcomes' order (a tie counts half; the concordance index, 1 for a perfect ordering
-    whatever the label mix), 'success_fail_gap': mean final progress of successes minus that
-    of failures (NaN without both), 'final_progress': {outcome: {'n', 'mean', 'min',
-    'median', 'max'}} for the outcomes present}. The last three are NaN with one outcome.
+    tau-b a tie-free progress can reach for these labels (the outcomes tie among themselves,
+    so it is sqrt((n0 - n1) / n0) with n0 the pairs and n1 the pairs of equal outcome: 0.80
+    for 15 successes, 9 partial and 6 failures; progress tied inside an outcome can exceed
+    it), 'pairs_ordered': of the pairs of different outcome, the share whose final progress
+    is in the outcomes' order (a tie counts half; the concordance index, 1 for a perfect
+    ordering whatever the label mix), 'success_fail_gap': mean final progress of successes
+    minus that of failures (NaN without both), 'final_progress': {outcome: {'n', 'mean',
+    'min', 'median', 'max'}} for the outcomes present}. kendall_tau, kendall_tau_max and
+    pairs_ordered are NaN with fewer than two outcomes.
     Raises ValueError on unequal lengths or an unknown label.
     """
     from scipy.stats import kendalltau
@@ -155,7 +156,7 @@ def outcome_ranking(final_progress: Union[Sequence[float], np.ndarray],
     unknown = [label for label in labels if label not in OUTCOMES]
     if unknown:
         raise ValueError(f'labels must be in {OUTCOMES}, got {unknown[0]!r}')
-    ranks = np.array([OUTCOME_RANK[label] for label in labels])
+    ranks = np.array([OUTCOME_RANK[label] for label in labels], dtype=int)
     tau = float(kendalltau(ranks, final).statistic) if len(set(labels)) > 1 else math.nan
     pairs = len(labels) * (len(labels) - 1) / 2
     tied = sum(c * (c - 1) / 2 for c in np.bincount(ranks, minlength=len(OUTCOMES)))

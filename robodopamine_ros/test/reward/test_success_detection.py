@@ -88,5 +88,7 @@ def test_outcome_ranking_tau_gap_and_distribution():
     one_outcome = outcome_ranking([0.2, 0.3], [FAIL, FAIL])
     assert all(math.isnan(one_outcome[k]) for k in ('kendall_tau', 'kendall_tau_max',
                                                     'pairs_ordered', 'success_fail_gap'))
+    empty = outcome_ranking([], [])
+    assert math.isnan(empty['kendall_tau_max']) and math.isnan(empty['pairs_ordered'])
     with pytest.raises(ValueError, match="labels must be in.*'won'"):
         outcome_ranking([0.2], ['won'])
