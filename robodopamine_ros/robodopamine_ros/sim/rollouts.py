@@ -93,12 +93,10 @@ def rollout(sim, seed, behaviour='expert', noise=1.0, period_ns=CONTROL_PERIOD_N
         closest = min(closest, sim.peg_to_hole())
         if success and settling is None:
             settling = settle_steps
-        if settling is not None:
-            if settling == 0:
-                break
-            settling -= 1
-        elif truncated:
+        if settling == 0 or (settling is None and truncated):
             break
+        if settling:
+            settling -= 1
     for view in VIEWS:
         views[view].append(obs[view])
     joints.append(sim.joint_positions())
