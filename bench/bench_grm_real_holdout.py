@@ -13,10 +13,12 @@ The figures are the mean of the two. Harder than the every-10th-frame figures of
 bench_compact_grm (neighbouring frames there were trained on), easier than an unseen run in one
 way (same layout, same lighting) and harder in another (half the task's phases never seen).
 
-Both inits: from the shipped pre-trained compact GRM (the product's default) and from scratch;
-the product's adaptation length (CompactTrainConfig.steps) and a longer one (--long-steps).
+Starts (--inits): the product's default 'auto' (grm/pretrain.py, choose_start: the shipped
+pre-trained compact GRM when it knows the demo's images, judged on frames outside the held-out
+segments, else random weights), the pre-trained GRM forced, and scratch; each at the product's
+adaptation length (CompactTrainConfig.steps) and a longer one (--long-steps).
 
-Run: .work/venv-core/bin/python bench/bench_grm_real_holdout.py
+Run: .work/venv-core/bin/python bench/bench_grm_real_holdout.py [--inits auto pretrained scratch]
 """
 
 import argparse
@@ -28,7 +30,7 @@ from results import record
 from robodopamine_ros.data import demos
 from robodopamine_ros.grm.adapt_compact import (adapt_compact, CompactTrainConfig,
                                                 reference_frames, segment_frames)
-from robodopamine_ros.grm.pretrain import initial_model
+from robodopamine_ros.grm.pretrain import choose_start
 from robodopamine_ros.reward.evaluation import evaluate_model
 from robodopamine_ros.reward.metrics import voc
 import torch
@@ -58,6 +60,7 @@ def main():
     parser.add_argument('--steps', type=int, default=CompactTrainConfig.steps,
                         help="the product's adaptation length (robodopamine adapt)")
     parser.add_argument('--long-steps', type=int, default=1500)
+    parser.add_argument('--inits', nargs='+', default=['auto', 'pretrained', 'scratch'])
     args = parser.parse_args()
     torch.set_num_threads(1)
     episode = demos.load_demo(DEMO, image_size=(64, 48))
@@ -65,16 +68,16 @@ def main():
     halves = (tuple(range(0, count, 2)), tuple(range(1, count, 2)))
     print(f'{DEMO.name}: {episode.num_frames} frames, {count} keyframe segments; held out in '
           f'turn: {halves[0]} and {halves[1]}', flush=True)
-    for init in ('pretrained', 'scratch'):
+    for init in args.inits:
         for steps in (args.steps, args.long_steps):
             runs = []
             for segments in halves:
                 config = CompactTrainConfig(steps=steps, holdout_segments=segments,
                                             eval_every=steps)
-                model = initial_model(init, config.image_size)
+                model, start = choose_start(init, episode, config)
                 model, history = adapt_compact(episode, config, model=model)
                 runs.append(score(model, episode, segments))
-                print(f'{init}, {steps} steps, held out {segments}: ' + ', '.join(
+                print(f'{init} ({start}), {steps} steps, held out {segments}: ' + ', '.join(
                     f'{k} {runs[-1][k]:.3f}' for k in BAR), flush=True)
             for key, (op, bar, text) in BAR.items():
                 values = [r[key] for r in runs]

@@ -28,9 +28,12 @@ def add_arguments(parser):
     parser.add_argument('--distill-from', default=None, metavar='TEACHER_DIR',
                         help='compact: train on the hops of this teacher GRM (a VLM or '
                              'compact model folder) instead of the keyframe labels')
-    parser.add_argument('--init', default='pretrained', metavar='pretrained|scratch|DIR',
+    parser.add_argument('--init', default='auto', metavar='auto|pretrained|scratch|DIR',
                         help='compact: start from the pre-trained GRM shipped with the '
-                             'package (default), from random weights, or from a model folder')
+                             'package, from random weights, or from a model folder; auto '
+                             "(default): the pre-trained GRM when it knows the demo's images "
+                             '(its hop error on them well under that of predicting no '
+                             'progress), else random weights')
     parser.add_argument('--steps', type=int, default=300, help='training steps (300)')
     parser.add_argument('--pool', type=int, default=24, help='states per step (24)')
     parser.add_argument('--size', type=int, nargs=2, metavar=('W', 'H'), default=IMAGE_SIZE,

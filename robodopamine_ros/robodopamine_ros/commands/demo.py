@@ -49,10 +49,11 @@ def add_arguments(parser):
                         help='simulated robot: online Dopamine-RL episodes after the GRM '
                              'stage (the default back-end, GRM-shaped reward; 0 skips; 20 is a '
                              'first look, bench/bench_rl.py runs the full comparison)')
-    parser.add_argument('--init', default='pretrained', metavar='pretrained|scratch|DIR',
-                        help='where one-shot adaptation starts: the pre-trained GRM shipped '
-                             'with the package (default; also scored zero-shot), random '
-                             'weights, or a model folder')
+    parser.add_argument('--init', default='auto', metavar='auto|pretrained|scratch|DIR',
+                        help='where one-shot adaptation starts, as `adapt --init` (default '
+                             'auto: the pre-trained GRM shipped with the package when it '
+                             "knows the demo's images, else random weights); a pre-trained "
+                             'start is also scored zero-shot')
     parser.add_argument('--quick', action='store_true',
                         help='smoke run (under a minute): 60 adaptation steps, a few short '
                              'rollouts (recorded demo: its first 300 frames)')
@@ -98,8 +99,8 @@ def run_recorded(args):
 
     print(f'[3/5] adapting a compact GRM one-shot ({steps} steps), scoring every {every} '
           'frames (frames the GRM never trained on)')
-    model, _ = adapt(demo, output / 'compact_grm', steps=steps, episode=episode,
-                     log=lambda text: print('      ' + text), init=args.init)
+    model, history = adapt(demo, output / 'compact_grm', steps=steps, episode=episode,
+                           log=lambda text: print('      ' + text), init=args.init)
     start, end = reference_frames(episode)
     references = (episode.views['front'][start], episode.views['front'][end])
     metrics, curves = evaluate_model(model, episode, references, every=every)
@@ -123,6 +124,7 @@ def run_recorded(args):
     write_scored_bag(bag_path, episode, curves, rewards)
     result = {'demo': str(demo), 'grm': 'compact', 'metrics': metrics,
               'pixel_baseline_metrics': baseline, 'adaptation_steps': steps,
+              'start': history['start'],
               'labels': {k: summary[k] for k in ('samples', 'pairs', 'zero_hop_anchors')},
               'return': episode_return, 'steps': len(rewards),
               'wall_time_s': round(time.perf_counter() - started, 1)}
@@ -210,8 +212,8 @@ def run_simulated(args):
               'anchors')
 
         print(f'[3/7] adapting a compact GRM one-shot on it ({steps} steps)')
-        model, _ = adapt(demo_bag, output / 'compact_grm', steps=steps, episode=demo,
-                         log=lambda text: print('      ' + text), init=args.init)
+        model, history = adapt(demo_bag, output / 'compact_grm', steps=steps, episode=demo,
+                               log=lambda text: print('      ' + text), init=args.init)
         start, end = reference_frames(demo)
         references = (demo.views['front'][start], demo.views['front'][end])
 
@@ -270,7 +272,7 @@ def run_simulated(args):
     plot_progress(curves, f'{episode.episode_id} ({label}): compact GRM',
                   output / 'progress.png')
     _plot_rollouts(rows, output / 'rollouts.png')
-    result = {'demo_seed': demo_seed, 'adaptation_steps': steps,
+    result = {'demo_seed': demo_seed, 'adaptation_steps': steps, 'start': history['start'],
               'rollouts': dict(zip(BEHAVIOURS, counts)), 'settle_steps': args.settle_steps,
               'grm': table,
               'labels': [lab for _, lab, _, _ in rows],
@@ -302,7 +304,8 @@ def run_simulated(args):
     (output / 'report.md').write_text(
         '# robodopamine demo: simulated peg insertion\n\n'
         f'One expert demonstration (layout seed {demo_seed}), compact GRM adapted one-shot '
-        f'({steps} steps), evaluated on {len(rows)} rollouts on layouts it never saw (a '
+        f'({steps} steps from {history["start"]["init"]}), '
+        f'evaluated on {len(rows)} rollouts on layouts it never saw (a '
         f'success runs on {args.settle_steps} steps with the arm still, for the success '
         'detector). '
         f'{result["wall_time_s"]} s in all.\n\n' + '\n'.join(lines)

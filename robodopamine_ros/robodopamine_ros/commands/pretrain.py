@@ -78,7 +78,8 @@ def run(args):
         f'{history["seconds"]} s on one CPU thread.\n'
         f'- Command: `{command}`\n'
         '- Use: `robodopamine adapt DEMO -o MODEL --init pretrained` starts one-shot adaptation '
-        'from it (the default); `--init scratch` does not.\n\n'
+        "from it; the default `--init auto` does when it knows the demo's images; "
+        '`--init scratch` does not.\n\n'
         f'| metric at step {final.get("step", config.steps)} | value |\n|---|---|\n{rows}\n')
     print(f'wrote {output} ({history["seconds"]} s)')
     return 0

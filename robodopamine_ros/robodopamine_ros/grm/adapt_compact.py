@@ -182,18 +182,14 @@ def adapt_compact(episode, config=None, model=None, on_step=None,
     start_frame, end_frame = reference_frames(episode)
     model = model or CompactGRM.create(image_size=list(config.image_size),
                                        task=episode.instructions[0])
-    if tuple(episode.image_size) != tuple(model.config['image_size']):
-        raise ValueError(f'episode images are {episode.image_size}, the model expects '
-                         f'{tuple(model.config["image_size"])}: load the demo at that size')
-    frames = torch.from_numpy(np.stack([episode.views[v] for v in VIEWS], axis=1))
-    refs = torch.stack([frames[start_frame, 0], frames[end_frame, 0]])
+    _check_image_size(model, episode)
+    frames, refs, progress_t = demo_tensors(episode)
     all_frames = np.arange(episode.num_frames)
     held_out = (all_frames % config.holdout == 0) | segment_frames(episode,
                                                                    config.holdout_segments)
     train_frames = all_frames[~held_out]
     order = np.argsort(progress[train_frames], kind='stable')
     train_frames, train_progress = train_frames[order], progress[train_frames][order]
-    progress_t = torch.from_numpy(progress).float()
 
     optimizer, schedule = make_optimizer(model, config)
     history = {'config': asdict(config), 'loss': [], 'eval': []}
@@ -246,12 +242,49 @@ def segment_frames(episode, segments):
     return mask
 
 
+def demo_tensors(episode):
+    """
+    Return the demo as training tensors: (frames, refs, progress).
+
+    frames: uint8 (num_frames, 3, H, W, 3), views in VIEWS order; refs: uint8 (2, H, W, 3), the
+    front views of the reference START and END frames; progress: float32 (num_frames,), the
+    keyframe progress of every frame (frame_progress).
+    """
+    start_frame, end_frame = reference_frames(episode)
+    frames = torch.from_numpy(np.stack([episode.views[v] for v in VIEWS], axis=1))
+    refs = torch.stack([frames[start_frame, 0], frames[end_frame, 0]])
+    return frames, refs, torch.from_numpy(frame_progress(episode)).float()
+
+
+def _check_image_size(model, episode):
+    if tuple(episode.image_size) != tuple(model.config['image_size']):
+        raise ValueError(f'episode images are {episode.image_size}, the model expects '
+                         f'{tuple(model.config["image_size"])}: load the demo at that size')
+
+
+def _heldout_pairs(heldout_frames, rng, pairs, queries=256):
+    """Draw the frames (k,) and the pairs, two (queries,) index arrays into them, of an error."""
+    chosen = rng.choice(heldout_frames, size=min(pairs, len(heldout_frames)), replace=False)
+    k = len(chosen)
+    return (chosen, torch.from_numpy(rng.integers(0, k, size=queries)),
+            torch.from_numpy(rng.integers(0, k, size=queries)))
+
+
 def heldout_pair_error(model, frames, refs, progress, heldout_frames, rng, pairs=64):
-    """Mean absolute hop error on pairs of frames never trained on (no augmentation)."""
+    """
+    Mean absolute hop error on pairs of frames never trained on (no augmentation).
+
+    With model None: the error of predicting no progress (hop 0) on the same pairs (the same
+    rng state draws the same pairs), the floor a model that knows nothing of the task reaches.
+    NaN with fewer than two frames.
+    """
     if len(heldout_frames) < 2:
         return math.nan
+    chosen, bi, aj = _heldout_pairs(heldout_frames, rng, pairs)
+    target = hop_between(progress[chosen][bi], progress[chosen][aj])
+    if model is None:
+        return float(target.abs().mean())
     net = model.net
-    chosen = rng.choice(heldout_frames, size=min(pairs, len(heldout_frames)), replace=False)
     with torch.inference_mode():
         images = to_float(torch.cat([frames[chosen].reshape(-1, *frames.shape[2:]), refs]))
         encoded = net.encode(images)
@@ -259,9 +292,30 @@ def heldout_pair_error(model, frames, refs, progress, heldout_frames, rng, pairs
         per_view = encoded[:3 * k].view(k, 3, -1)
         ref_start, ref_end = net.references(encoded[3 * k:3 * k + 1], encoded[3 * k + 1:])
         states = net.state(per_view[:, 0], per_view[:, 1], per_view[:, 2])
-        bi = torch.from_numpy(rng.integers(0, k, size=256))
-        aj = torch.from_numpy(rng.integers(0, k, size=256))
-        target = hop_between(progress[chosen][bi], progress[chosen][aj])
-        prediction = net.hop(states[bi], states[aj], ref_start.expand(256, -1),
-                             ref_end.expand(256, -1))
+        prediction = net.hop(states[bi], states[aj], ref_start.expand(len(bi), -1),
+                             ref_end.expand(len(bi), -1))
     return float((prediction - target).abs().mean())
+
+
+def start_check(model, episode, config=None, pairs=200):
+    """
+    Measure how much a starting model knows of a demo before adapting it: (error, floor).
+
+    error: its mean absolute hop error on pairs of the demo's held-out frames (every
+    config.holdout-th frame outside config.holdout_segments, the frames adaptation never trains
+    on); floor: the error of predicting no progress on the same pairs. A start whose error is
+    not well under the floor has learnt nothing that transfers to these images (grm/pretrain.py,
+    choose_start). Raises ValueError when the model's image size is not the demo's.
+    """
+    config = CompactTrainConfig() if config is None else config
+    _check_image_size(model, episode)
+    frames, refs, progress = demo_tensors(episode)
+    all_frames = np.arange(episode.num_frames)
+    held = all_frames[(all_frames % config.holdout == 0)
+                      & ~segment_frames(episode, config.holdout_segments)]
+    model.net.eval()
+    error = heldout_pair_error(model, frames, refs, progress, held,
+                               np.random.default_rng(config.seed), pairs)
+    floor = heldout_pair_error(None, frames, refs, progress, held,
+                               np.random.default_rng(config.seed), pairs)
+    return error, floor

@@ -15,12 +15,14 @@ from robodopamine_ros.data.topics import IMAGE_SIZE
 
 
 def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=None, log=print,
-          options=None, init='pretrained', lr=None):
+          options=None, init='auto', lr=None):
     """
     Adapt a compact GRM on a demo (or a loaded Episode); return (model, history).
 
     options: demos.ReadOptions for reading a bag demo (ignored when episode is given).
     lr: peak learning rate (None: CompactTrainConfig's).
+    init: where adaptation starts (grm/pretrain.py, choose_start): 'auto', 'pretrained',
+    'scratch' or a model folder; history['start'] records the choice.
     """
     from tqdm import tqdm
 
@@ -53,16 +55,16 @@ def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=Non
         model.save(output, references, extra={'task': episode.instructions[0],
                                               'checkpoint_step': step})
 
-    from robodopamine_ros.grm.pretrain import initial_model
-    model = initial_model(init, size)
+    from robodopamine_ros.grm.pretrain import choose_start
+    model, start = choose_start(init, episode, config, log=log)
     model.config['task'] = episode.instructions[0]
     model, history = adapt_compact(episode, config, model=model, on_step=on_step,
                                    on_eval=on_eval)
     bar.close()
     metrics, curves = evaluate_model(model, episode, references)
-    history['final'] = metrics
+    history['final'], history['start'] = metrics, start
     training = {'demo': str(demo), 'steps': steps, 'seconds': history['seconds'],
-                'init': str(init), 'final': metrics}
+                'start': start, 'final': metrics}
     model.save(output, references, extra={'task': episode.instructions[0],
                                           'checkpoint_step': steps, 'training': training})
     (output / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
@@ -72,12 +74,26 @@ def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=Non
     rows = '\n'.join(f'| {k} | {v:.3f} |' if isinstance(v, float) else f'| {k} | {v} |'
                      for k, v in metrics.items())
     (output / 'report.md').write_text(
-        f'# Compact GRM adapted on `{demo}`\n\n{steps} steps in {history["seconds"]} s.\n\n'
+        f'# Compact GRM adapted on `{demo}`\n\n{steps} steps in {history["seconds"]} s, '
+        f'from {_start_text(start)}.\n\n'
         f'| metric (on the demo, every 10th frame) | value |\n|---|---|\n{rows}\n\n'
         '![loss](loss.png)\n\n![progress](progress.png)\n')
     log(f'wrote {output}: config.json, model.safetensors, reference PNGs, report.md, '
         f'loss.png, progress.png ({history["seconds"]} s of training)')
     return model, history
+
+
+def _start_text(start):
+    """Say where an adaptation started, in words for its report."""
+    text = {'pretrained': 'the pre-trained GRM shipped with the package',
+            'scratch': 'random weights'}.get(start['init'], f'`{start["init"]}`')
+    if start['asked'] != start['init']:
+        text += f' (`--init {start["asked"]}`)'
+    if 'hop_error' in start:
+        text += (f"; the pre-trained start's hop error on the demo's held-out frames before "
+                 f'adapting: {start["hop_error"]:.3f}, predicting no progress: '
+                 f'{start["no_progress_error"]:.3f}')
+    return text
 
 
 def _plot_loss(history, path):
