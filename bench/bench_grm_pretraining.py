@@ -20,6 +20,9 @@ rollouts' final progress <= 0.3.
 
 Run: .work/venv-core/bin/python bench/bench_grm_pretraining.py [--seeds 4 5 6]
      [--inits pretrained scratch DIR...]  (DIR: a pre-trained model folder to compare)
+The product's default `--init auto` keeps the pre-trained start on these simulated demos (it
+knows their images: grm/pretrain.py, choose_start), so its figures are the `pretrained` rows;
+`--inits auto` measures it as such.
 """
 
 import argparse
@@ -62,7 +65,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument('--seeds', type=int, nargs='*', default=[4, 5, 6])
     parser.add_argument('--inits', nargs='*', default=['pretrained', 'scratch'],
-                        help='pretrained, scratch or model folders (named by their folder)')
+                        help='auto, pretrained, scratch or model folders (named by their '
+                             'folder)')
     parser.add_argument('--output', default=str(ROOT / '.work' / 'bench_grm_pretraining'))
     args = parser.parse_args()
     output = Path(args.output)

@@ -30,7 +30,7 @@ from results import record
 from robodopamine_ros.data import demos
 from robodopamine_ros.grm.adapt_compact import (adapt_compact, CompactTrainConfig,
                                                 reference_frames, segment_frames)
-from robodopamine_ros.grm.pretrain import choose_start
+from robodopamine_ros.grm.pretrain import choose_start, start_text
 from robodopamine_ros.reward.evaluation import evaluate_model
 from robodopamine_ros.reward.metrics import voc
 import torch
@@ -70,22 +70,25 @@ def main():
           f'turn: {halves[0]} and {halves[1]}', flush=True)
     for init in args.inits:
         for steps in (args.steps, args.long_steps):
-            runs = []
+            runs, starts = [], []
             for segments in halves:
                 config = CompactTrainConfig(steps=steps, holdout_segments=segments,
                                             eval_every=steps)
                 model, start = choose_start(init, episode, config)
                 model, history = adapt_compact(episode, config, model=model)
                 runs.append(score(model, episode, segments))
-                print(f'{init} ({start}), {steps} steps, held out {segments}: ' + ', '.join(
-                    f'{k} {runs[-1][k]:.3f}' for k in BAR), flush=True)
+                starts.append(start['init'])
+                scores = ', '.join(f'{k} {runs[-1][k]:.3f}' for k in BAR)
+                print(f'{init}, {steps} steps, held out {segments}, start: {start_text(start)}: '
+                      f'{scores}', flush=True)
             for key, (op, bar, text) in BAR.items():
                 values = [r[key] for r in runs]
                 mean = float(np.mean(values))
                 beats = {'>': mean > bar, '<': mean < bar, '|<|': abs(mean) < bar}[op]
                 record('grm real holdout', f'{init}, {steps} steps: {key} (mean of the two '
                        'halves)', round(mean, 4), '',
-                       f'halves {values[0]:.3f}, {values[1]:.3f}; GRM_NOTES bar {text}: '
+                       f'halves {values[0]:.3f}, {values[1]:.3f} (started from {starts[0]}, '
+                       f'{starts[1]}); GRM_NOTES bar {text}: '
                        f'{"beaten" if beats else "NOT beaten"}')
     return 0
 

@@ -52,8 +52,8 @@ def add_arguments(parser):
     parser.add_argument('--init', default='auto', metavar='auto|pretrained|scratch|DIR',
                         help='where one-shot adaptation starts, as `adapt --init` (default '
                              'auto: the pre-trained GRM shipped with the package when it '
-                             "knows the demo's images, else random weights); a pre-trained "
-                             'start is also scored zero-shot')
+                             "knows the demo's images, else random weights); the pre-trained "
+                             'model checked or used is also scored zero-shot')
     parser.add_argument('--quick', action='store_true',
                         help='smoke run (under a minute): 60 adaptation steps, a few short '
                              'rollouts (recorded demo: its first 300 frames)')
@@ -176,6 +176,7 @@ def run_simulated(args):
     from robodopamine_ros.grm.adapt_compact import reference_frames
     from robodopamine_ros.grm.one_shot import adapt
     from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
+    from robodopamine_ros.grm.pretrain import initial_model, start_text
     from robodopamine_ros.reward.evaluation import evaluate_episode, plot_progress
     from robodopamine_ros.reward.labels import build_labels, Demonstration
     from robodopamine_ros.reward.metrics import OUTCOMES
@@ -235,10 +236,10 @@ def run_simulated(args):
     results = {'compact GRM': (model, 'mean'),
                'compact GRM, consistency fusion': (model, 'consistency'),
                'pixel baseline': (PixelBaselineGRM(), 'mean')}
-    if args.init != 'scratch':   # the starting point, before adaptation: zero-shot
-        from robodopamine_ros.grm.pretrain import initial_model
-        results['pre-trained GRM, zero-shot'] = (initial_model(args.init, model.config[
-            'image_size']), 'mean')
+    checked = history['start'].get('checked')   # the pre-trained model, before adapting
+    if checked:
+        results['pre-trained GRM, zero-shot'] = (
+            initial_model(checked, model.config['image_size']), 'mean')
     table, curves_of = {}, {}
     for name, (grm, fusion) in results.items():
         rows = []
@@ -304,7 +305,7 @@ def run_simulated(args):
     (output / 'report.md').write_text(
         '# robodopamine demo: simulated peg insertion\n\n'
         f'One expert demonstration (layout seed {demo_seed}), compact GRM adapted one-shot '
-        f'({steps} steps from {history["start"]["init"]}), '
+        f'({steps} steps; start: {start_text(history["start"])}), '
         f'evaluated on {len(rows)} rollouts on layouts it never saw (a '
         f'success runs on {args.settle_steps} steps with the arm still, for the success '
         'detector). '

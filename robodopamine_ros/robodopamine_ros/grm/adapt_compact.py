@@ -185,8 +185,8 @@ def adapt_compact(episode, config=None, model=None, on_step=None,
     _check_image_size(model, episode)
     frames, refs, progress_t = demo_tensors(episode)
     all_frames = np.arange(episode.num_frames)
-    held_out = (all_frames % config.holdout == 0) | segment_frames(episode,
-                                                                   config.holdout_segments)
+    every_nth, in_segments = holdout_masks(episode, config)
+    held_out = every_nth | in_segments
     train_frames = all_frames[~held_out]
     order = np.argsort(progress[train_frames], kind='stable')
     train_frames, train_progress = train_frames[order], progress[train_frames][order]
@@ -220,6 +220,17 @@ def adapt_compact(episode, config=None, model=None, on_step=None,
     model._cache.clear()
     history['seconds'] = round(time.perf_counter() - started, 1)
     return model, history
+
+
+def holdout_masks(episode, config):
+    """
+    Boolean masks (num_frames,) of the frames adaptation never trains on: (every_nth, in_segments).
+
+    every_nth: every config.holdout-th frame (f % holdout == 0); in_segments: the frames of
+    config.holdout_segments (segment_frames).
+    """
+    every_nth = np.arange(episode.num_frames) % config.holdout == 0
+    return every_nth, segment_frames(episode, config.holdout_segments)
 
 
 def segment_frames(episode, segments):
@@ -262,25 +273,26 @@ def _check_image_size(model, episode):
                          f'{tuple(model.config["image_size"])}: load the demo at that size')
 
 
-def _heldout_pairs(heldout_frames, rng, pairs, queries=256):
+def _heldout_pairs(heldout_frames, rng, max_frames, queries=256):
     """Draw the frames (k,) and the pairs, two (queries,) index arrays into them, of an error."""
-    chosen = rng.choice(heldout_frames, size=min(pairs, len(heldout_frames)), replace=False)
+    chosen = rng.choice(heldout_frames, size=min(max_frames, len(heldout_frames)),
+                        replace=False)
     k = len(chosen)
     return (chosen, torch.from_numpy(rng.integers(0, k, size=queries)),
             torch.from_numpy(rng.integers(0, k, size=queries)))
 
 
-def heldout_pair_error(model, frames, refs, progress, heldout_frames, rng, pairs=64):
+def heldout_pair_error(model, frames, refs, progress, heldout_frames, rng, max_frames=64):
     """
     Mean absolute hop error on pairs of frames never trained on (no augmentation).
 
-    With model None: the error of predicting no progress (hop 0) on the same pairs (the same
-    rng state draws the same pairs), the floor a model that knows nothing of the task reaches.
-    NaN with fewer than two frames.
+    256 random pairs among at most max_frames of heldout_frames. With model None: the error of
+    predicting no progress (hop 0) on the same pairs (the same rng state draws the same pairs),
+    the floor a model that knows nothing of the task reaches. NaN with fewer than two frames.
     """
     if len(heldout_frames) < 2:
         return math.nan
-    chosen, bi, aj = _heldout_pairs(heldout_frames, rng, pairs)
+    chosen, bi, aj = _heldout_pairs(heldout_frames, rng, max_frames)
     target = hop_between(progress[chosen][bi], progress[chosen][aj])
     if model is None:
         return float(target.abs().mean())
@@ -297,25 +309,25 @@ def heldout_pair_error(model, frames, refs, progress, heldout_frames, rng, pairs
     return float((prediction - target).abs().mean())
 
 
-def start_check(model, episode, config=None, pairs=200):
+def start_check(model, episode, config=None, max_frames=200):
     """
     Measure how much a starting model knows of a demo before adapting it: (error, floor).
 
-    error: its mean absolute hop error on pairs of the demo's held-out frames (every
+    error: its mean absolute hop error on 256 pairs of the demo's held-out frames (every
     config.holdout-th frame outside config.holdout_segments, the frames adaptation never trains
-    on); floor: the error of predicting no progress on the same pairs. A start whose error is
-    not well under the floor has learnt nothing that transfers to these images (grm/pretrain.py,
-    choose_start). Raises ValueError when the model's image size is not the demo's.
+    on; at most max_frames of them); floor: the error of predicting no progress on the same
+    pairs. A start whose error is not well under the floor has learnt nothing that transfers to
+    these images (grm/pretrain.py, choose_start). NaN with fewer than two such frames. Raises
+    ValueError when the model's image size is not the demo's.
     """
     config = CompactTrainConfig() if config is None else config
     _check_image_size(model, episode)
     frames, refs, progress = demo_tensors(episode)
-    all_frames = np.arange(episode.num_frames)
-    held = all_frames[(all_frames % config.holdout == 0)
-                      & ~segment_frames(episode, config.holdout_segments)]
+    every_nth, in_segments = holdout_masks(episode, config)
+    held = np.flatnonzero(every_nth & ~in_segments)
     model.net.eval()
     error = heldout_pair_error(model, frames, refs, progress, held,
-                               np.random.default_rng(config.seed), pairs)
+                               np.random.default_rng(config.seed), max_frames)
     floor = heldout_pair_error(None, frames, refs, progress, held,
-                               np.random.default_rng(config.seed), pairs)
+                               np.random.default_rng(config.seed), max_frames)
     return error, floor

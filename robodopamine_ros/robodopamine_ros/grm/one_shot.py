@@ -29,6 +29,7 @@ def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=Non
     from robodopamine_ros.data import demos
     from robodopamine_ros.grm.adapt_compact import (adapt_compact, CompactTrainConfig,
                                                     reference_frames)
+    from robodopamine_ros.grm.pretrain import choose_start, start_text
     from robodopamine_ros.reward.evaluation import evaluate_model, plot_progress
 
     output = Path(output)
@@ -39,6 +40,8 @@ def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=Non
                                 eval_every=max(50, steps // 4))
     if lr is not None:
         config.lr = lr
+    model, origin = choose_start(init, episode, config, log=log)
+    model.config['task'] = episode.instructions[0]
     start, end = reference_frames(episode)
     references = (episode.views['front'][start], episode.views['front'][end])
     bar = tqdm(total=steps, unit='step', desc='adapt compact GRM', mininterval=1.0)
@@ -55,16 +58,13 @@ def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=Non
         model.save(output, references, extra={'task': episode.instructions[0],
                                               'checkpoint_step': step})
 
-    from robodopamine_ros.grm.pretrain import choose_start
-    model, start = choose_start(init, episode, config, log=log)
-    model.config['task'] = episode.instructions[0]
     model, history = adapt_compact(episode, config, model=model, on_step=on_step,
                                    on_eval=on_eval)
     bar.close()
     metrics, curves = evaluate_model(model, episode, references)
-    history['final'], history['start'] = metrics, start
+    history['final'], history['start'] = metrics, origin
     training = {'demo': str(demo), 'steps': steps, 'seconds': history['seconds'],
-                'start': start, 'final': metrics}
+                'start': origin, 'final': metrics}
     model.save(output, references, extra={'task': episode.instructions[0],
                                           'checkpoint_step': steps, 'training': training})
     (output / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
@@ -75,25 +75,12 @@ def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=Non
                      for k, v in metrics.items())
     (output / 'report.md').write_text(
         f'# Compact GRM adapted on `{demo}`\n\n{steps} steps in {history["seconds"]} s, '
-        f'from {_start_text(start)}.\n\n'
+        f'from {start_text(origin)}.\n\n'
         f'| metric (on the demo, every 10th frame) | value |\n|---|---|\n{rows}\n\n'
         '![loss](loss.png)\n\n![progress](progress.png)\n')
     log(f'wrote {output}: config.json, model.safetensors, reference PNGs, report.md, '
         f'loss.png, progress.png ({history["seconds"]} s of training)')
     return model, history
-
-
-def _start_text(start):
-    """Say where an adaptation started, in words for its report."""
-    text = {'pretrained': 'the pre-trained GRM shipped with the package',
-            'scratch': 'random weights'}.get(start['init'], f'`{start["init"]}`')
-    if start['asked'] != start['init']:
-        text += f' (`--init {start["asked"]}`)'
-    if 'hop_error' in start:
-        text += (f"; the pre-trained start's hop error on the demo's held-out frames before "
-                 f'adapting: {start["hop_error"]:.3f}, predicting no progress: '
-                 f'{start["no_progress_error"]:.3f}')
-    return text
 
 
 def _plot_loss(history, path):

@@ -23,6 +23,7 @@ measured as training goes: they say whether the model generalizes to unseen task
 """
 
 from dataclasses import asdict, dataclass
+import math
 from pathlib import Path
 import time
 
@@ -39,38 +40,42 @@ PRETRAINED_TASK = 'pre-trained on the multi-task corpus; adapt it one-shot on yo
 SHIPPED = Path(__file__).resolve().parent / 'pretrained'
 
 
+class ImageSizeError(ValueError):
+    """A pre-trained compact GRM takes another image size than adaptation was asked for."""
+
+
 def initial_model(init, image_size, seed=0):
     """
     Return the compact GRM one-shot adaptation starts from.
 
-    init: 'pretrained' (the shipped model), 'scratch' (random weights) or a model folder;
-    'auto' (choose_start's rule) returns its candidate, the shipped model. Random weights are
-    drawn from `seed`.
-    Raises ValueError when the model's image size is not image_size, naming both, and
-    FileNotFoundError when the folder is missing.
+    init: 'pretrained' (the shipped model), 'scratch' (random weights drawn from `seed`) or a
+    model folder ('auto' is choose_start's). Raises ImageSizeError (a ValueError) when the
+    model's image size is not image_size, naming both, FileNotFoundError when the folder is
+    missing, and what CompactGRM.load raises for a folder it cannot read.
     """
     if init == 'scratch':
         with torch.random.fork_rng(devices=[]):   # seeded weights, the caller's RNG untouched
             torch.manual_seed(seed)
             return CompactGRM.create(image_size=list(image_size))
-    folder = SHIPPED if init in ('pretrained', 'auto') else Path(init)
+    folder = SHIPPED if init == 'pretrained' else Path(init)
     if not (folder / 'model.safetensors').is_file():
         raise FileNotFoundError(f'{folder}: no pre-trained compact GRM there (`robodopamine '
                                 'pretrain` writes one); use --init scratch to adapt from '
                                 'random weights')
     model = CompactGRM.load(folder)
     if tuple(model.config['image_size']) != tuple(image_size):
-        raise ValueError(f'{folder}: the pre-trained model takes {model.config["image_size"]} '
-                         f'images, adaptation was asked for {list(image_size)}')
+        raise ImageSizeError(f'{folder}: the pre-trained model takes '
+                             f'{model.config["image_size"]} images, adaptation was asked for '
+                             f'{list(image_size)}')
     return model
 
 
 # --init auto keeps the pre-trained start only when its hop error on the demo's held-out frames
-# is under this share of the error of predicting no progress. Measured (adapt_compact.start_check,
-# 200 frames' pairs): simulated peg-insertion demos of layout seeds 1-6, 0.34-0.59 of it; the
-# shared real demo (real camera images, a domain the simulated corpus never showed) 1.15, worse
-# than knowing nothing, and there adapting from random weights measured better
-# (docs/decisions.md, "On real images").
+# is under this share of the error of predicting no progress. Measured (adapt_compact.start_check:
+# every 10th frame, 7-14 frames on the simulated demos, 128 on the real one): simulated
+# peg-insertion demos of layout seeds 1-6, 0.34-0.60 of it; the shared real demo (real camera
+# images, a domain the simulated corpus never showed) 1.15, worse than knowing nothing, and there
+# adapting from random weights measured better (docs/decisions.md).
 KNOWN_IMAGES_RATIO = 0.8
 
 
@@ -79,39 +84,62 @@ def choose_start(init, episode, config, log=print):
     Return the model one-shot adaptation of `episode` starts from, and why: (model, start).
 
     init: 'auto' (the shipped pre-trained model when it knows the demo's images, by
-    KNOWN_IMAGES_RATIO, else random weights; also random weights, said in the log, when the
-    shipped model takes another image size than config.image_size), 'pretrained', 'scratch' or
-    a model folder. A pre-trained start that knows little of the images is kept when asked for
-    by name, with a warning in the log. start: a dict for the model's record: 'asked' (init),
-    'init' (the start used) and, when a pre-trained model was checked, 'hop_error' and
-    'no_progress_error' (adapt_compact.start_check). Raises what initial_model raises.
+    KNOWN_IMAGES_RATIO, else random weights; random weights too when the shipped model takes
+    another image size than config.image_size), 'pretrained', 'scratch' or a model folder. A
+    pre-trained start that knows little of the images is kept when asked for by name, with a
+    warning in the log; when the check cannot be made (fewer than two held-out frames) the
+    pre-trained start is kept and the log says so. start, the model's record: 'asked' (init),
+    'init' (the start used), and when a pre-trained model was checked 'checked' (that model:
+    'pretrained' or its folder), 'hop_error' and 'no_progress_error'
+    (adapt_compact.start_check; None when not measurable); 'reason' when auto did not take the
+    shipped model. Raises what initial_model raises, except auto's image-size fallback.
     """
     start = {'asked': str(init), 'init': str(init)}
     if init == 'scratch':
         return initial_model('scratch', config.image_size, config.seed), start
-    if init == 'auto':
-        start['init'] = 'pretrained'
-        try:
-            model = initial_model('pretrained', config.image_size)
-        except ValueError as error:
-            log(f'{error}: adapting from random weights')
-            start['init'] = 'scratch'
-            return initial_model('scratch', config.image_size, config.seed), start
-    else:
-        model = initial_model(init, config.image_size)
+    start['checked'] = start['init'] = 'pretrained' if init == 'auto' else str(init)
+    try:
+        model = initial_model(start['checked'], config.image_size)
+    except ImageSizeError as error:
+        if init != 'auto':
+            raise
+        log(f'{error}: adapting from random weights')
+        start.update(init='scratch', reason=str(error))
+        del start['checked']
+        return initial_model('scratch', config.image_size, config.seed), start
     error, floor = start_check(model, episode, config)
+    if not (math.isfinite(error) and floor > 0):
+        start.update(hop_error=None, no_progress_error=None)
+        log(f'{start["checked"]} kept as the start: too few held-out frames to check it')
+        return model, start
     start.update(hop_error=round(error, 4), no_progress_error=round(floor, 4))
     if error < KNOWN_IMAGES_RATIO * floor:
         return model, start
-    name = 'the shipped pre-trained GRM' if start['init'] == 'pretrained' else start['init']
+    name = 'the shipped pre-trained GRM' if init in ('auto', 'pretrained') else start['init']
     text = (f"{name} knows little of these images: hop error {error:.3f} on the demo's "
             f'held-out frames, {floor:.3f} for predicting no progress')
     if init != 'auto':
-        log(f'warning: {text}; --init auto would adapt from random weights')
+        other = ('--init auto would adapt from random weights' if init == 'pretrained' else
+                 'kept as asked; --init scratch adapts from random weights')
+        log(f'warning: {text}; {other}')
         return model, start
     log(f'{text}: adapting from random weights (--init pretrained keeps it)')
-    start['init'] = 'scratch'
+    start.update(init='scratch', reason=f'hop error {error:.3f} not under '
+                 f'{KNOWN_IMAGES_RATIO} x {floor:.3f} (predicting no progress)')
     return initial_model('scratch', config.image_size, config.seed), start
+
+
+def start_text(start):
+    """Say where an adaptation started (choose_start's record), in words for a report."""
+    text = {'pretrained': 'the pre-trained GRM shipped with the package',
+            'scratch': 'random weights'}.get(start['init'], f'`{start["init"]}`')
+    if start['asked'] != start['init']:
+        text += f' (`--init {start["asked"]}`)'
+    if start.get('hop_error') is not None:
+        text += (f"; {start['checked']}'s hop error on the demo's held-out frames before "
+                 f'adapting: {start["hop_error"]:.3f}, predicting no progress: '
+                 f'{start["no_progress_error"]:.3f}')
+    return text
 
 
 REFERENCE_SOURCES = ('episode', 'task')

@@ -160,6 +160,13 @@ def test_adapt_and_evaluate_commands(tmp_path, capsys):
     for name in ('config.json', 'model.safetensors', 'reference_start.png', 'report.md',
                  'loss.png', 'progress.png', 'history.json'):
         assert (tmp_path / 'grm' / name).is_file(), name
+    # where adaptation started (--init auto: the shipped model checked on the demo's images)
+    from robodopamine_ros.grm.pretrain import start_text
+    start = json.loads((tmp_path / 'grm' / 'config.json').read_text())['training']['start']
+    assert start['asked'] == 'auto' and start['checked'] == 'pretrained'
+    assert start['init'] in ('pretrained', 'scratch') and start['no_progress_error'] > 0
+    assert json.loads((tmp_path / 'grm' / 'history.json').read_text())['start'] == start
+    assert start_text(start) in (tmp_path / 'grm' / 'report.md').read_text()
     capsys.readouterr()
     assert cli.main(['evaluate', '--model', str(tmp_path / 'grm'), str(bag), '--json',
                      '--labels', 'success', '-o', str(tmp_path / 'plots')]) == 0
