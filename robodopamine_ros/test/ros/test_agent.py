@@ -50,20 +50,28 @@ def graph(ros_context, tmp_path, background):
 def test_train_loop_stores_shaping_rewards_learns_and_checkpoints(
         graph, ros_context, tmp_path, background):
     sim, grm, shaping = graph
-    agent = agent_node(ros_context, checkpoint_dir=str(tmp_path / 'ckpt'),
-                       log_dir=str(tmp_path / 'logs'))
     probe = rclpy.create_node('rd_test_probe', context=ros_context)
     rewards, summaries, commands, executed = [], [], [], []
-    probe.create_subscription(RewardStamped, 'reward', background.collector(rewards), 100)
+    reward_sub = probe.create_subscription(RewardStamped, 'reward',
+                                           background.collector(rewards), 100)
     probe.create_subscription(Bool, 'sim_robot/success', background.collector(executed), 100)
-    probe.create_subscription(EpisodeSummary, 'episode_summary',
-                              background.collector(summaries), 10)
-    probe.create_subscription(ActionStamped, 'command', background.collector(commands), 100)
+    summary_sub = probe.create_subscription(EpisodeSummary, 'episode_summary',
+                                            background.collector(summaries), 10)
+    command_sub = probe.create_subscription(ActionStamped, 'command',
+                                            background.collector(commands), 100)
     estop = probe.create_client(Trigger, 'rl_agent_node/estop')
     clear = probe.create_client(Trigger, 'rl_agent_node/clear_estop')
     background.add_node(probe)
-    background.add_node(agent)
     wait = background.wait_until
+    # the probe hears shaping_node before the agent exists, and the agent before it spins, so
+    # it gets every message the agent sends or stores (one published before DDS matched the
+    # probe never reaches it)
+    wait(lambda: reward_sub.get_publisher_count() >= 1, what="the probe matched to 'reward'")
+    agent = agent_node(ros_context, checkpoint_dir=str(tmp_path / 'ckpt'),
+                       log_dir=str(tmp_path / 'logs'))
+    wait(lambda: summary_sub.get_publisher_count() >= 1 and command_sub.get_publisher_count()
+         >= 1, what='the probe matched to the agent')
+    background.add_node(agent)
     try:
         wait(lambda: len(summaries) >= 2, timeout=60, what='two finished episodes')
         assert len(executed) >= 6 and sim.node.seed >= 1  # twists stepped it; it was reset
@@ -73,12 +81,17 @@ def test_train_loop_stores_shaping_rewards_learns_and_checkpoints(
         wait(lambda: agent.learner.updates > 5, what='learner updates')
         with agent.learner.lock:
             online = agent.learner.learner.online
-            stored = {round(float(r), 5) for r in online.scalars['reward'][:len(online)]}
+            stored = np.array(online.scalars['reward'][:len(online)], np.float64)
         assert len(online) >= 6
+
+        def all_stored_were_sent():   # float32 in the buffer, float64 on the wire
+            sent = np.array([r.reward for r in rewards])
+            return len(sent) > 0 and np.all(
+                np.abs(stored[:, None] - sent[None, :]).min(axis=1) <= 1e-6)
+
         # shaping_node's rewards: each reached the agent before it stored it; the probe may
         # receive the newest a little later
-        wait(lambda: stored <= {round(r.reward, 5) for r in rewards},
-             what="the stored rewards among shaping_node's")
+        wait(all_stored_were_sent, what="the stored rewards among shaping_node's")
         ckpt = tmp_path / 'ckpt' / 'checkpoint.pt'
         wait(ckpt.is_file, what='a checkpoint')
         resumed, _ = Learner.resume(tmp_path / 'ckpt', {'state': (16,)})
