@@ -97,25 +97,25 @@ def choose_start(init, episode, config, log=print):
     start = {'asked': str(init), 'init': str(init)}
     if init == 'scratch':
         return initial_model('scratch', config.image_size, config.seed), start
-    start['checked'] = start['init'] = 'pretrained' if init == 'auto' else str(init)
+    candidate = 'pretrained' if init == 'auto' else str(init)
     try:
-        model = initial_model(start['checked'], config.image_size)
+        model = initial_model(candidate, config.image_size)
     except ImageSizeError as error:
         if init != 'auto':
             raise
         log(f'{error}: adapting from random weights')
         start.update(init='scratch', reason=str(error))
-        del start['checked']
         return initial_model('scratch', config.image_size, config.seed), start
+    start.update(checked=candidate, init=candidate)
     error, floor = start_check(model, episode, config)
     if not (math.isfinite(error) and floor > 0):
         start.update(hop_error=None, no_progress_error=None)
-        log(f'{start["checked"]} kept as the start: too few held-out frames to check it')
+        log(f'{candidate} kept as the start: too few held-out frames to check it')
         return model, start
     start.update(hop_error=round(error, 4), no_progress_error=round(floor, 4))
     if error < KNOWN_IMAGES_RATIO * floor:
         return model, start
-    name = 'the shipped pre-trained GRM' if init in ('auto', 'pretrained') else start['init']
+    name = 'the shipped pre-trained GRM' if candidate == 'pretrained' else candidate
     text = (f"{name} knows little of these images: hop error {error:.3f} on the demo's "
             f'held-out frames, {floor:.3f} for predicting no progress')
     if init != 'auto':
