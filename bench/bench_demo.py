@@ -34,7 +34,8 @@ def main():
     if rl:
         curve = ', '.join(f'{e}: {r:.0%}' for e, r, *_ in rl['eval'])
         final = rl['eval'][-1][1]
-        record('demo', 'RL stage: deterministic success on 20 layouts at the end', final, '',
+        record('demo', 'UPPER BOUND (state with object positions, simulator success, 10 demos): '
+               'RL stage: deterministic success on 20 layouts at the end', final, '',
                f'curve {curve} (episode 0 = after imitation + offline stage); target >= 0.5'
                + ('' if final >= 0.5 else ': MISSED'))
     for name, row in summary['grm'].items():

@@ -5,19 +5,25 @@ Dopamine-RL on the simulated peg insertion: success vs online episodes, per vari
 
 Setup (the same for every variant; defaults of rl.sim_training.TrainConfig unless set here):
 ONE expert demonstration for the GRM (a compact GRM adapted on it, scoring the three 64x48
-camera images every 2nd control step: a 5 Hz GRM on a 10 Hz arm, for the CPU budget), 10
-successful expert demonstrations for the policy, 1000 imitation + 1000 offline updates, then
-150 online episodes of at most 200 steps with one update per step (batch 256, 2 LayerNorm
-critics). The policy observes the 39-d state. Success = deterministic-policy evaluation
-success on fixed layouts (the same for every run and variant): 20 layouts every 10 episodes,
-50 layouts at 50, 100 and 150. Training-episode success (with exploration) is reported beside.
+camera images every 2nd control step: a 5 Hz GRM on a 10 Hz arm, for the CPU budget), 1000
+imitation + 1000 offline updates, then 150 online episodes of at most 200 steps with one update
+per step (batch 256, 2 LayerNorm critics). Success = deterministic-policy evaluation success on
+fixed layouts (the same for every run and variant), scored by the simulator (ground truth, for
+evaluating only): 20 layouts every 10 episodes, 50 layouts at 50, 100 and 150. Training-episode
+success (with exploration) is reported beside, with the detector's precision and recall over
+the training episodes and the operator's effort (labels and takeovers per episode).
 
-Variants: Dopamine-RL (learned one-shot GRM) with Cal-QL and with ConRFT; sparse reward; naive
-progress as reward (the semantic trap); an oracle potential (the same shaping with progress
-from the simulator's state: learner quality apart from GRM quality); Dopamine-RL with the
-scripted operator taking over on stalls (human-in-the-loop). Options (named with --variants):
-ConRFT without its departures from the paper, and either back-end without its online
-stabilizers.
+The product's setting (``product, ...`` variants): nothing a real arm lacks reaches the learner.
+The policy observes 'cameras' (three views + proprioception, through the frozen encoder of the
+GRM adapted on the demonstration: bench_policy_encoder), success comes from the GRM's detector,
+overridden by the scripted operator's labels ('either'), and the demonstrations are the user's:
+1 (the GRM's own demonstration, the README's path) or 10. Variants: Dopamine-RL with Cal-QL and
+with ConRFT, both with the scripted operator (takeovers and labels); Cal-QL with the detector
+alone (no human); sparse reward from the same detector and labels; naive progress (the trap).
+
+UPPER BOUNDS, labelled as such: the simulator's success flag (privileged success), then the
+39-d state observation with the objects' positions and 10 demonstrations (the benchmark of
+earlier rounds). Not run yet: Stable-Baselines3's SAC as a peer's learner (issue 28 item 5).
 
 Resumable: every run resumes from its checkpoint (``robodopamine train`` does), finished runs
 are skipped, so the benchmark can be stopped and started again; ``--report-only`` writes the
@@ -28,42 +34,74 @@ Run: .work/venv-core/bin/python bench/bench_rl.py --seeds 3 --jobs 2
 
 import argparse
 import json
-import os
 from pathlib import Path
-import subprocess
 import sys
-import time
 
+from jobs import run_jobs
 from results import record
 from robodopamine_ros.rl.sim_training import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 ABLATION = TrainConfig.algorithm  # the ablations use the default back-end (the main job's)
+# the product's loop: cameras through the adapted GRM's frozen encoder, detector + operator
+PRODUCT = ['--observation', 'cameras', '--image-encoder', 'grm', '--success', 'either',
+           '--operator']
+ONE_DEMO = ['--policy-demos', '1', '--demo-layout', 'grm']
+TEN_DEMOS = ['--policy-demos', '10', '--demo-layout', 'grm']
+# the benchmark of earlier rounds: privileged state, the simulator's flag, 10 own demos
+STATE_BOUND = ['--observation', 'state', '--success', 'simulator', '--policy-demos', '10',
+               '--demo-layout', 'own']
+UPPER_STATE = 'UPPER BOUND (state with object positions, simulator success, 10 demos): '
 VARIANTS = {
-    'Dopamine-RL, Cal-QL': ['--algorithm', 'calql', '--reward', 'grm'],
-    'Dopamine-RL, ConRFT': ['--algorithm', 'conrft', '--reward', 'grm'],
-    'sparse reward': ['--algorithm', ABLATION, '--reward', 'sparse'],
-    'naive progress reward': ['--algorithm', ABLATION, '--reward', 'progress'],
-    'oracle potential': ['--algorithm', ABLATION, '--reward', 'oracle'],
-    'Dopamine-RL + scripted operator': ['--algorithm', ABLATION, '--reward', 'grm',
-                                        '--operator'],
+    'product, 1 demo: Dopamine-RL, Cal-QL + operator': [
+        '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO],
+    'product, 1 demo: Dopamine-RL, Cal-QL, detector alone (no operator)': [
+        '--algorithm', 'calql', '--reward', 'grm', '--observation', 'cameras',
+        '--image-encoder', 'grm', '--success', 'detector', *ONE_DEMO],
+    'product, 1 demo: sparse reward (detector + operator)': [
+        '--algorithm', ABLATION, '--reward', 'sparse', *PRODUCT, *ONE_DEMO],
+    'product, 10 demos: Dopamine-RL, Cal-QL + operator': [
+        '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *TEN_DEMOS],
+    'product, 10 demos: sparse reward (detector + operator)': [
+        '--algorithm', ABLATION, '--reward', 'sparse', *PRODUCT, *TEN_DEMOS],
+    'product, 1 demo: Dopamine-RL, ConRFT + operator': [
+        '--algorithm', 'conrft', '--reward', 'grm', *PRODUCT, *ONE_DEMO],
+    'product, 1 demo: naive progress reward + operator': [
+        '--algorithm', ABLATION, '--reward', 'progress', *PRODUCT, *ONE_DEMO],
+    'UPPER BOUND (simulator success), 1 demo: Dopamine-RL, Cal-QL + operator': [
+        '--algorithm', 'calql', '--reward', 'grm', '--observation', 'cameras',
+        '--image-encoder', 'grm', '--success', 'simulator', '--operator', *ONE_DEMO],
+    UPPER_STATE + 'Dopamine-RL, Cal-QL': ['--algorithm', 'calql', '--reward', 'grm',
+                                          *STATE_BOUND],
+    UPPER_STATE + 'Dopamine-RL, ConRFT': ['--algorithm', 'conrft', '--reward', 'grm',
+                                          *STATE_BOUND],
+    UPPER_STATE + 'sparse reward': ['--algorithm', ABLATION, '--reward', 'sparse',
+                                    *STATE_BOUND],
+    UPPER_STATE + 'naive progress reward': ['--algorithm', ABLATION, '--reward', 'progress',
+                                            *STATE_BOUND],
+    UPPER_STATE + 'oracle potential': ['--algorithm', ABLATION, '--reward', 'oracle',
+                                       *STATE_BOUND],
+    UPPER_STATE + 'Dopamine-RL + scripted operator': ['--algorithm', ABLATION, '--reward',
+                                                      'grm', '--operator', *STATE_BOUND],
     # ConRFT's two departures from the paper removed (not run by default): the online critic
     # without the Cal-QL term, and also the consistency loss without the sampling-level term
-    'ConRFT, plain TD stage II': ['--algorithm', 'conrft', '--reward', 'grm', '--agent',
-                                  'conrft_online_conservative=false'],
-    'ConRFT, paper loss and stage II': ['--algorithm', 'conrft', '--reward', 'grm', '--agent',
-                                        'conrft_online_conservative=false',
-                                        'consistency_sampling_weight=0'],
+    UPPER_STATE + 'ConRFT, plain TD stage II': [
+        '--algorithm', 'conrft', '--reward', 'grm', *STATE_BOUND, '--agent',
+        'conrft_online_conservative=false'],
+    UPPER_STATE + 'ConRFT, paper loss and stage II': [
+        '--algorithm', 'conrft', '--reward', 'grm', *STATE_BOUND, '--agent',
+        'conrft_online_conservative=false', 'consistency_sampling_weight=0'],
     # the two online stabilizers of the default learner, each removed alone (not run by default)
-    'Cal-QL without actor EMA': ['--algorithm', 'calql', '--reward', 'grm', '--agent',
-                                 'actor_ema=0'],
-    'Cal-QL without online actor delay': ['--algorithm', 'calql', '--reward', 'grm', '--agent',
-                                          'online_actor_delay=0'],
+    UPPER_STATE + 'Cal-QL without actor EMA': ['--algorithm', 'calql', '--reward', 'grm',
+                                               *STATE_BOUND, '--agent', 'actor_ema=0'],
+    UPPER_STATE + 'Cal-QL without online actor delay': [
+        '--algorithm', 'calql', '--reward', 'grm', *STATE_BOUND, '--agent',
+        'online_actor_delay=0'],
     # ConRFT's acting actor without the average (its default before 2026-12-01)
-    'ConRFT without actor EMA': ['--algorithm', 'conrft', '--reward', 'grm', '--agent',
-                                 'actor_ema=0'],
+    UPPER_STATE + 'ConRFT without actor EMA': ['--algorithm', 'conrft', '--reward', 'grm',
+                                               *STATE_BOUND, '--agent', 'actor_ema=0'],
 }
-DEFAULT_VARIANTS = list(VARIANTS)[:6]
+DEFAULT_VARIANTS = list(VARIANTS)[:8]
 
 
 def slug(name):
@@ -76,7 +114,6 @@ def finished(folder, episodes):
 
 
 def run_all(args, output, grm_dir):
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     robodopamine = Path(sys.executable).parent / 'robodopamine'
     queue = []
     for seed in range(args.seeds):
@@ -84,27 +121,11 @@ def run_all(args, output, grm_dir):
             folder = output / slug(name) / f'seed{seed}'
             if finished(folder, args.episodes):
                 continue
-            queue.append((name, seed, folder, [
+            queue.append((f'{name} seed {seed}', folder, [
                 str(robodopamine), 'train', '-o', str(folder), *VARIANTS[name],
                 '--grm-dir', str(grm_dir), '--grm-every', str(args.grm_every),
                 '--episodes', str(args.episodes), '--seed', str(seed)]))
-    running, started = [], time.perf_counter()
-    while queue or running:
-        while queue and len(running) < args.jobs:
-            name, seed, folder, command = queue.pop(0)
-            folder.mkdir(parents=True, exist_ok=True)
-            log = open(folder / 'train.log', 'a')
-            running.append((name, seed, subprocess.Popen(command, env=env, stdout=log,
-                                                         stderr=subprocess.STDOUT), log))
-            print(f'started {name} seed {seed}', flush=True)
-        for item in list(running):
-            name, seed, proc, log = item
-            if proc.poll() is not None:
-                log.close()
-                running.remove(item)
-                print(f'finished {name} seed {seed}: exit {proc.returncode} '
-                      f'({time.perf_counter() - started:.0f} s since start)', flush=True)
-        time.sleep(2.0)
+    run_jobs(queue, args.jobs)
 
 
 def first_reaching(episodes, median, level):
@@ -158,6 +179,32 @@ def report(args, output):
         record('rl sim', f'{name}: imitation / offline-stage success (before online)',
                ' / '.join(f'{np.mean([v for v in x if v is not None]):.2f}' for x in (bc, off)),
                '', '20 layouts, mean over seeds')
+        offline_start = [s['eval'][0][1] for s in summaries]
+        record('rl sim', f'{name}: episodes to 50% (median curve); offline-stage start',
+               f'{first_reaching(episodes, median, 0.5)}; start '
+               f'{", ".join(f"{v:.2f}" for v in offline_start)}', '', note)
+        detector = [s.get('detector') for s in summaries if s.get('detector')]
+        if detector:
+            tp, fp, fn = (sum(d[k] for d in detector) for k in
+                          ('true_positives', 'false_positives', 'false_negatives'))
+            record('rl sim', f"{name}: detector precision / recall on the policy's training "
+                   'episodes', f'{tp / max(tp + fp, 1):.3f} / {tp / max(tp + fn, 1):.3f}', '',
+                   f'all seeds pooled: {tp} true, {fp} false successes, {fn} missed')
+        effort = [s.get('operator_effort') for s in summaries if s.get('operator_effort')]
+        if effort:
+            record('rl sim', f"{name}: operator's effort per episode (labels / takeovers)",
+                   f'{np.mean([e["labels_per_episode"] for e in effort]):.2f} / '
+                   f'{np.mean([e["takeovers_per_episode"] for e in effort]):.2f}', '',
+                   'mean over seeds; first / last 50 episodes: ' + ' / '.join(
+                       f'{np.mean([np.mean(e[k][:50]) for e in effort]):.2f}-'
+                       f'{np.mean([np.mean(e[k][-50:]) for e in effort]):.2f}'
+                       for k in ('labels', 'takeovers')))
+        memory = [(s.get('replay_bytes_per_transition'), s.get('peak_rss_mb'))
+                  for s in summaries if s.get('peak_rss_mb')]
+        if memory:
+            record('rl sim', f'{name}: replay bytes per transition; peak RSS per run',
+                   f'{np.mean([m[0] for m in memory]):.0f} B; '
+                   f'{max(m[1] for m in memory):.0f} MB', '', 'max over seeds (target < 2 GB)')
         record('rl sim', f'{name}: wall time per run', float(np.mean(
             [s['wall_time_s'] for s in summaries])), 's',
             f'{np.sum([s["env_steps"] for s in summaries]) / np.sum([s["wall_time_s"] for s in summaries]):.1f} env steps/s with learning')  # noqa: E501

@@ -15,7 +15,9 @@ from pathlib import Path
 def add_arguments(parser):
     from robodopamine_ros.rl.agents import AgentConfig
     from robodopamine_ros.rl.rewards import SOURCES
-    from robodopamine_ros.rl.sim_training import OBSERVATIONS, TrainConfig
+    from robodopamine_ros.rl.observations import IMAGE_ENCODERS, OBSERVATIONS
+    from robodopamine_ros.rl.outcomes import SUCCESS_SOURCES
+    from robodopamine_ros.rl.sim_training import TrainConfig
 
     d, a = TrainConfig, AgentConfig  # every default comes from the config dataclasses
     parser.add_argument('-o', '--output', default='robodopamine_train',
@@ -37,8 +39,25 @@ def add_arguments(parser):
     parser.add_argument('--offline-updates', type=int, default=d.offline_updates)
     parser.add_argument('--updates-per-step', type=int, default=d.updates_per_step)
     parser.add_argument('--max-steps', type=int, default=d.max_steps)
-    parser.add_argument('--observation', choices=OBSERVATIONS,
-                        default=d.observation)
+    parser.add_argument('--observation', choices=OBSERVATIONS, default=d.observation,
+                        help="cameras = the three views + proprioception (the product's); "
+                        'robot and state hold object positions (privileged upper bounds)')
+    parser.add_argument('--success', choices=SUCCESS_SOURCES, default=d.success,
+                        help="where an episode's success comes from: detector (the GRM's), "
+                        'operator (its labels), either (the detector, the operator overrides), '
+                        'simulator (privileged upper bound)')
+    parser.add_argument('--image-encoder', choices=IMAGE_ENCODERS, default=d.image_encoder,
+                        help='cnn: trained by the critic with random shift; grm: a GRM image '
+                        'encoder, frozen (--encoder-dir, default the --grm-dir model)')
+    parser.add_argument('--encoder-dir', default=d.encoder_dir)
+    parser.add_argument('--image-size', type=int, nargs=2, default=list(d.image_size),
+                        metavar=('WIDTH', 'HEIGHT'), help="each view's size for the policy")
+    parser.add_argument('--label-delay', type=int, default=d.label_delay,
+                        help="the scripted operator's steps from seeing an outcome to its label")
+    parser.add_argument('--label-accuracy', type=float, default=d.label_accuracy)
+    parser.add_argument('--demo-layout', default='grm',
+                        help="first layout of the policy demonstrations: 'grm' (the GRM's own "
+                        "demonstration first, when known: the user's path), 'own', or a seed")
     parser.add_argument('--grm-every', type=int, default=d.grm_every,
                         help='GRM tick every N control steps (progress holds between)')
     parser.add_argument('--operator', action='store_true',
@@ -59,6 +78,9 @@ def add_arguments(parser):
                         'cql_alpha=0.5 bc_weight=1.0 (values are YAML)')
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--no-resume', action='store_true')
+    parser.add_argument('--force', action='store_true',
+                        help="resume even when the settings differ from the checkpoint's run "
+                        "(the learner keeps the checkpoint's agent settings; both recorded)")
 
 
 def settings(args, grm_dir):
@@ -70,11 +92,29 @@ def settings(args, grm_dir):
         pretrain_updates=args.pretrain_updates,
         offline_updates=args.offline_updates, updates_per_step=args.updates_per_step,
         max_steps=args.max_steps, observation=args.observation, grm_dir=str(grm_dir or ''),
+        success=args.success, image_encoder=args.image_encoder, encoder_dir=args.encoder_dir,
+        image_size=tuple(args.image_size), label_delay=args.label_delay,
+        label_accuracy=args.label_accuracy, demo_layout=demo_layout(args.demo_layout, grm_dir),
         grm_every=args.grm_every, operator=args.operator, eval_every=args.eval_every,
         eval_episodes=args.eval_episodes, final_eval_every=args.final_eval_every,
         final_eval_episodes=args.final_eval_episodes, seed=args.seed, device=args.device,
         agent=dict({'batch_size': args.batch, 'cql_batch': args.cql_batch, 'gamma': args.gamma},
                    **agent_overrides(args.agent)))
+
+
+def demo_layout(choice, grm_dir):
+    """--demo-layout as TrainConfig.demo_layout: 'grm', 'own' or a layout seed."""
+    from robodopamine_ros.rl.sim_training import grm_demo_layout
+
+    if choice == 'own':
+        return -1
+    if choice == 'grm':
+        return grm_demo_layout(grm_dir) if grm_dir else -1
+    try:
+        return int(choice)
+    except ValueError:
+        raise ValueError(f"--demo-layout must be 'grm', 'own' or a layout seed, got "
+                         f'{choice!r}') from None
 
 
 def agent_overrides(items):
@@ -105,9 +145,11 @@ def run(args):
     torch.set_num_threads(args.threads)
     output = Path(args.output)
     grm_dir = args.grm_dir
-    if not grm_dir and (args.reward in ('grm', 'progress') or args.operator):
+    if not grm_dir and (args.reward in ('grm', 'progress') or args.operator
+                        or args.success in ('detector', 'either')):
         grm_dir = adapt_sim_grm(output, seed=args.seed, log=lambda t: print('  ' + t))
-    summary = train(settings(args, grm_dir), output, resume=not args.no_resume)
+    summary = train(settings(args, grm_dir), output, resume=not args.no_resume,
+                    force=args.force)
     report = write_report(output, {f'{args.algorithm}, {args.reward} reward':
                                    [summary]}, title='robodopamine train')
     print(f'done: {report}')

@@ -135,9 +135,14 @@ class AgentConfig:
     scales: int = 40
     sigma_data: float = 0.5
     critic_actor_ratio: int = None    # None: 1 for Cal-QL, 2 for ConRFT (docs/method.md#conrft)
-    # observations
-    image_features: int = 64
-    frozen_image_weights: str = None
+    # observations: the camera CNN (networks.ImageEncoder), trained by the critic
+    image_features: int = 128         # DrQ / SERL's feature size after the flattened grid
+    image_shift: int = 4              # random-shift augmentation, pixels (DrQ: 4 at 84 px)
+    # [ours] while imitating (stage 'pretrain') the imitation loss also trains the image CNN
+    # (an optimizer of its own); in every other step the actor takes the critic's features
+    # detached, as DrQ / SERL. Without it the CNN learns only from the critic's TD error on
+    # the demonstrations, and imitation from pixels failed (docs/decisions.md#policy-observation)
+    imitation_trains_encoder: bool = True
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -197,8 +202,8 @@ class Agent:
         self.online_updates = 0  # updates made in the online stage
         self.skipped = 0  # updates whose loss was not finite
         c = config
-        self.encoder = ObservationEncoder(obs_shapes, c.image_features,
-                                          c.frozen_image_weights).to(self.device)
+        self.encoder = ObservationEncoder(obs_shapes, c.image_features, c.image_shift).to(
+            self.device)
         self.critic = CriticEnsemble(self.encoder.dim, action_dim, c.hidden, c.critics).to(
             self.device)
         self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
@@ -206,6 +211,9 @@ class Agent:
         critic_params = list(self.critic.parameters()) + [
             p for p in self.encoder.parameters() if p.requires_grad]
         self.critic_optimizer = torch.optim.Adam(critic_params, lr=c.lr)
+        encoder_params = [p for p in self.encoder.parameters() if p.requires_grad]
+        self.encoder_optimizer = torch.optim.Adam(encoder_params, lr=c.lr) \
+            if encoder_params and c.imitation_trains_encoder else None
 
     # acting -----------------------------------------------------------------------------------
     def policy(self, features, deterministic=False):
@@ -217,6 +225,7 @@ class Agent:
         batch = {k: torch.as_tensor(np.asarray(v)[None], device=self.device)
                  for k, v in obs.items() if k in self.obs_shapes}
         batch = {k: v if k == 'images' else v.float() for k, v in batch.items()}
+        self.encoder.eval()  # no augmentation when acting
         action, _ = self.policy(self.encoder(batch), deterministic)
         return action[0].cpu().numpy()
 
@@ -226,11 +235,20 @@ class Agent:
         return True
 
     def critic_step(self, b):
+        """
+        One critic step; leaves the batch's features, detached, in self.features for the actor.
+
+        The next state is encoded once, by the target encoder, for both the next action and the
+        target critic (an image encoder costs most of an update; with a state observation the
+        encoder has no weights and both encoders agree).
+        """
         c = self.config
+        self.encoder.train()
+        self.target_encoder.train()  # the same augmentation for the next observations
         features = self.encoder(b['obs'])
+        self.features = features.detach()
         with torch.no_grad():
-            next_features_target = self.target_encoder(b['next_obs'])
-            next_features = self.encoder(b['next_obs'])
+            next_features = next_features_target = self.target_encoder(b['next_obs'])
             next_action, _ = self.policy(next_features)
             target = losses.td_target(b['reward'], b['terminal'].float(),
                                       self.target_critic(next_features_target, next_action),
@@ -252,6 +270,18 @@ class Agent:
                     tp.lerp_(p, c.tau)
         stats['critic_loss'] = loss.item()
         return stats
+
+    def actor_features(self, b):
+        """
+        Return (features for the actor step, whether its loss trains the encoder).
+
+        The critic step's features, detached; while imitating with imitation_trains_encoder,
+        the encoder's own, whose gradients the caller applies with encoder_step.
+        """
+        if self.stage == Stage.PRETRAIN and self.encoder_optimizer is not None:
+            self.encoder_optimizer.zero_grad(set_to_none=True)
+            return self.encoder(b['obs']), True
+        return self.features, False
 
     def frozen_critic(self, features, action):
         """Q for the actor's loss: gradients reach the action, not the critic's weights."""
@@ -332,6 +362,7 @@ class Agent:
         data action), entropy (estimate -E log pi, Cal-QL only).
         """
         b = to_torch(batch, self.device)
+        self.encoder.eval()
         features = self.encoder(b['obs'])
         q = self.critic(features, b['action']).min(dim=0).values
         action, _ = self.policy(features, deterministic=True)
@@ -349,7 +380,10 @@ class Agent:
                 'target_encoder': self.target_encoder, 'target_critic': self.target_critic}
 
     def optimizers(self):
-        return {'critic_optimizer': self.critic_optimizer}
+        out = {'critic_optimizer': self.critic_optimizer}
+        if self.encoder_optimizer is not None:
+            out['encoder_optimizer'] = self.encoder_optimizer
+        return out
 
     def state_dict(self):
         state = {name: m.state_dict() for name, m in self.modules().items()}
@@ -412,12 +446,13 @@ class CalQL(Agent):
                                   b['action'][mask])
 
     def actor_step(self, b):
-        features = self.encoder(b['obs']).detach()
+        features, trains_encoder = self.actor_features(b)
         bc = self.bc_loss(features, b)
         if self.stage == Stage.PRETRAIN:  # imitation alone; the temperature waits
             if bc is None:
                 raise ValueError('the pretrain stage needs demonstrations in the batch')
-            self._step(self.actor_optimizer, bc, 'actor')
+            if self._step(self.actor_optimizer, bc, 'actor') and trains_encoder:
+                self.encoder_optimizer.step()
             return {'bc_loss': bc.item(), 'actor_loss': bc.item()}
         action, log_prob = self.actor(features)
         q_policy = self.frozen_critic(features, action)
@@ -477,7 +512,7 @@ class ConRFT(Agent):
 
     def actor_step(self, b):
         beta, eta = self.beta_eta()
-        features = self.encoder(b['obs']).detach()
+        features, trains_encoder = self.actor_features(b)
         imitate = b['from_demo_buffer'] if self.config.consistency_on == 'demo' and \
             bool(b['from_demo_buffer'].any()) else slice(None)
         consistency = losses.consistency_loss(self.actor, self.target_actor, features[imitate],
@@ -488,6 +523,8 @@ class ConRFT(Agent):
                                                beta, eta)
         if not self._step(self.actor_optimizer, loss, 'actor'):
             return stats
+        if trains_encoder:
+            self.encoder_optimizer.step()
         with torch.no_grad():
             for p, tp in zip(self.actor.parameters(), self.target_actor.parameters()):
                 tp.lerp_(p, self.config.tau)

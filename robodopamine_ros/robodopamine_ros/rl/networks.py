@@ -3,9 +3,10 @@
 """
 Networks: observation encoder, vectorized LayerNorm critics, tanh-Gaussian and consistency actors.
 
-Observations are dicts: 'state' (float, D) and/or 'images' (uint8, V x H x W x 3, the camera
-views stacked). The encoder turns them into one feature vector; the image path is a small CNN
-(trainable, or frozen with user-provided weights).
+Observations are dicts: 'state' (float, D), 'images' (uint8, V x H x W x 3, the camera views
+stacked) and/or 'image_features' (float, F: views encoded by a frozen encoder outside the
+learner). The encoder turns them into one feature vector; the image path is a small CNN with
+random-shift augmentation, trained by the critic.
 """
 
 import math
@@ -25,57 +26,90 @@ def mlp(inputs, hidden, outputs, layer_norm=False):
     return nn.Sequential(*layers)
 
 
-class ImageEncoder(nn.Module):
-    """The camera views, stacked along channels, through four strided convolutions."""
+def random_shift(x, pad):
+    """
+    Shift images randomly: DrQ's augmentation (Kostrikov et al. 2020).
 
-    def __init__(self, views, features=64):
+    Each image is padded by `pad` pixels (edge replicated) and cropped back at a random offset.
+
+    x: B x C x H x W float; returns the same shape. The offsets are integers, drawn per batch
+    row from torch's generator (one crop per row, shared by the stacked views of that row, so
+    the three cameras stay aligned with each other).
+    """
+    if pad <= 0:
+        return x
+    b, c, h, w = x.shape
+    padded = F.pad(x, (pad, pad, pad, pad), mode='replicate')
+    dx = torch.randint(0, 2 * pad + 1, (b,), device=x.device)
+    dy = torch.randint(0, 2 * pad + 1, (b,), device=x.device)
+    rows = (dy[:, None] + torch.arange(h, device=x.device)[None])        # B x H
+    cols = (dx[:, None] + torch.arange(w, device=x.device)[None])        # B x W
+    index = rows[:, None, :, None] * (w + 2 * pad) + cols[:, None, None, :]  # B x 1 x H x W
+    flat = padded.flatten(2)                                             # B x C x (H+2p)(W+2p)
+    return flat.gather(2, index.flatten(2).expand(b, c, -1)).view(b, c, h, w)
+
+
+class ImageEncoder(nn.Module):
+    """
+    The camera views, stacked along channels, through four convolutions, FLATTENED.
+
+    Views B x V x H x W x 3 uint8 -> B x features. Strides 2, 2, 2, 1 (32, 32, 64, 64
+    channels), then the whole feature grid is flattened into a linear map, LayerNorm and tanh
+    (DrQ / SERL's encoder shape). No global pooling: where the peg and the hole are in the image
+    is what the policy needs (a pooled encoder imitated at 5 % where this shape reached 85 %:
+    docs/decisions.md#policy-observation). `shift`: random-shift augmentation in pixels,
+    applied in training mode only (``module.train()``); acting and evaluation see the images
+    as they are.
+    """
+
+    def __init__(self, views, height, width, features=128, shift=4):
         super().__init__()
-        self.net = nn.Sequential(
+        self.conv = nn.Sequential(
             nn.Conv2d(3 * views, 32, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(32, 32, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, features), nn.LayerNorm(features))
-        self.features = features
+            nn.Conv2d(64, 64, 3, stride=1, padding=1), nn.ReLU(), nn.Flatten())
+        grid = ((height + 7) // 8) * ((width + 7) // 8)
+        self.project = nn.Sequential(nn.Linear(64 * grid, features), nn.LayerNorm(features),
+                                     nn.Tanh())
+        self.features, self.shift = features, shift
 
     def forward(self, images):
         # B x V x H x W x 3 uint8 -> B x 3V x H x W in [0, 1]
         b, v, h, w, c = images.shape
         x = images.permute(0, 1, 4, 2, 3).reshape(b, v * c, h, w).float() / 255.0
-        return self.net(x)
+        if self.training:
+            x = random_shift(x, self.shift)
+        return self.project(self.conv(x))
 
 
 class ObservationEncoder(nn.Module):
     """
-    State, images, or both, to one feature vector.
+    State, images, or both, to one feature vector (B x dim).
 
-    obs_shapes: {'state': (D,)} and/or {'images': (V, H, W, 3)}. frozen_image_weights: a
-    state_dict file for the ImageEncoder; when given, the CNN is loaded and not trained.
+    obs_shapes: {'state': (D,)}, {'images': (V, H, W, 3)}, {'image_features': (F,)} (camera
+    features computed outside, by a frozen encoder: rl.observations.FrozenViewEncoder), or
+    several of them; the parts are concatenated in sorted key order. The image CNN is trained by
+    the critic's loss only; actors take its output detached (agents.py).
     """
 
-    def __init__(self, obs_shapes, image_features=64, frozen_image_weights=None):
+    def __init__(self, obs_shapes, image_features=128, image_shift=4):
         super().__init__()
         self.keys = sorted(obs_shapes)
-        unknown = set(self.keys) - {'state', 'images'}
+        unknown = set(self.keys) - {'state', 'images', 'image_features'}
         if unknown or not self.keys:
-            raise ValueError(f'observations must be state and/or images, got {self.keys}')
-        self.dim = 0
-        if 'state' in obs_shapes:
-            self.dim += obs_shapes['state'][0]
+            raise ValueError(f'observations must be state, images and/or image_features, got '
+                             f'{self.keys}')
+        self.vectors = [k for k in self.keys if k != 'images']
+        self.dim = sum(obs_shapes[k][0] for k in self.vectors)
         self.images = None
         if 'images' in obs_shapes:
-            self.images = ImageEncoder(obs_shapes['images'][0], image_features)
-            if frozen_image_weights:
-                self.images.load_state_dict(torch.load(frozen_image_weights, map_location='cpu',
-                                                       weights_only=True))
-                self.images.requires_grad_(False)
+            views, height, width, _ = obs_shapes['images']
+            self.images = ImageEncoder(views, height, width, image_features, image_shift)
             self.dim += image_features
-        self.frozen = bool(frozen_image_weights)
 
     def forward(self, obs):
-        parts = []
-        if 'state' in obs and 'state' in self.keys:
-            parts.append(obs['state'])
+        parts = [obs[k] for k in self.vectors]
         if self.images is not None:
             parts.append(self.images(obs['images']))
         return torch.cat(parts, dim=-1)

@@ -60,7 +60,13 @@ class ReplayBuffer:
     """
     A ring buffer of transitions with named observation arrays.
 
-    obs_shapes: {'state': (D,), 'images': (V, H, W, 3)}; images are stored as uint8.
+    obs_shapes: {'state': (D,), 'images': (V, H, W, 3), 'image_features': (F,)}. Vectors are
+    stored as float32 per transition (obs and next obs). Camera views are stored ONCE per
+    control step, as uint8, in a ring of frames: a transition holds two indices into it (its
+    observation's frame and its next observation's), and the frame its next observation shares
+    with the following step's observation is written once (``bytes_per_transition``). The frame
+    ring holds 2 x capacity frames, so a frame outlives every transition that refers to it
+    (an episode of T steps writes at most T + 1 frames).
     """
 
     def __init__(self, capacity, obs_shapes, action_dim):
@@ -68,11 +74,17 @@ class ReplayBuffer:
         self.obs_shapes = {k: tuple(v) for k, v in obs_shapes.items()}
         self.action_dim = action_dim
 
-        def array(shape, dtype):
-            return np.zeros((self.capacity,) + tuple(shape), dtype=dtype)
-        self.obs = {k: array(s, np.uint8 if k == 'images' else np.float32)
-                    for k, s in self.obs_shapes.items()}
-        self.next_obs = {k: array(self.obs_shapes[k], v.dtype) for k, v in self.obs.items()}
+        def array(shape, dtype, length=self.capacity):
+            return np.zeros((length,) + tuple(shape), dtype=dtype)
+        vectors = [k for k in self.obs_shapes if k != 'images']
+        self.obs = {k: array(self.obs_shapes[k], np.float32) for k in vectors}
+        self.next_obs = {k: array(self.obs_shapes[k], np.float32) for k in vectors}
+        self.frames = None
+        if 'images' in self.obs_shapes:  # np.zeros: pages are touched only when written
+            self.frames = array(self.obs_shapes['images'], np.uint8, 2 * self.capacity)
+            self.frame_cursor, self.frames_written = 0, 0
+            self.obs_frame = array((), np.int64)
+            self.next_frame = array((), np.int64)
         self.action = array((action_dim,), np.float32)
         self.scalars = {k: array((), np.float32) for k in SCALARS}
         self.flags = {k: array((), bool) for k in FLAGS}
@@ -82,13 +94,33 @@ class ReplayBuffer:
     def __len__(self):
         return self.size
 
+    def _frame(self, image, written):
+        """Store one step's views (or find them among this call's: `written`); its index."""
+        index = written.get(id(image))
+        if index is None:
+            index = self.frame_cursor
+            self.frames[index] = image
+            self.frame_cursor = (index + 1) % len(self.frames)
+            self.frames_written += 1
+            written[id(image)] = index
+        return index
+
     def add_episode(self, transitions):
-        """Append the transitions (dicts as built by Episode) of one closed episode."""
+        """
+        Append the transitions (dicts as built by Episode) of one closed episode.
+
+        Views are shared by identity: a step's next-observation array that is the following
+        step's observation array (as every episode loop builds them) is stored once.
+        """
+        written = {}  # id(views array) -> frame index; the transitions keep the arrays alive
         for t in transitions:
             i = self.cursor
-            for k in self.obs_shapes:
+            for k in self.obs:
                 self.obs[k][i] = t['obs'][k]
                 self.next_obs[k][i] = t['next_obs'][k]
+            if self.frames is not None:
+                self.obs_frame[i] = self._frame(t['obs']['images'], written)
+                self.next_frame[i] = self._frame(t['next_obs']['images'], written)
             self.action[i] = t['action']
             for k in SCALARS:
                 self.scalars[k][i] = t[k]
@@ -108,19 +140,42 @@ class ReplayBuffer:
         batch = {'obs': {k: v[indices] for k, v in self.obs.items()},
                  'next_obs': {k: v[indices] for k, v in self.next_obs.items()},
                  'action': self.action[indices]}
+        if self.frames is not None:
+            batch['obs']['images'] = self.frames[self.obs_frame[indices]]
+            batch['next_obs']['images'] = self.frames[self.next_frame[indices]]
         batch.update({k: v[indices] for k, v in self.scalars.items()})
         batch.update({k: v[indices] for k, v in self.flags.items()})
         return batch
 
+    def bytes_per_transition(self):
+        """Mean bytes a stored transition takes (vectors, scalars, flags and its frames' share)."""
+        if self.size == 0:
+            return 0.0
+        per_row = sum(a.itemsize * int(np.prod(a.shape[1:])) for group in
+                      (self.obs, self.next_obs, self.scalars, self.flags) for a in group.values())
+        per_row += self.action.itemsize * self.action_dim + 2 * 8
+        if self.frames is not None:
+            frames = min(self.frames_written, len(self.frames))
+            per_row += 2 * 8 + frames * self.frames[0].nbytes / self.size
+        return float(per_row)
+
     def state_dict(self):
         n = self.size
-        return {'capacity': self.capacity, 'size': n, 'cursor': self.cursor,
-                'obs': {k: v[:n].copy() for k, v in self.obs.items()},
-                'next_obs': {k: v[:n].copy() for k, v in self.next_obs.items()},
-                'action': self.action[:n].copy(),
-                'scalars': {k: v[:n].copy() for k, v in self.scalars.items()},
-                'flags': {k: v[:n].copy() for k, v in self.flags.items()},
-                'episode': self.episode[:n].copy(), 'step': self.step[:n].copy()}
+        state = {'capacity': self.capacity, 'size': n, 'cursor': self.cursor,
+                 'obs': {k: v[:n].copy() for k, v in self.obs.items()},
+                 'next_obs': {k: v[:n].copy() for k, v in self.next_obs.items()},
+                 'action': self.action[:n].copy(),
+                 'scalars': {k: v[:n].copy() for k, v in self.scalars.items()},
+                 'flags': {k: v[:n].copy() for k, v in self.flags.items()},
+                 'episode': self.episode[:n].copy(), 'step': self.step[:n].copy()}
+        if self.frames is not None:
+            # the frames written so far (a view: a large ring is not copied in memory to save)
+            state['frames'] = {'frames': self.frames[:min(self.frames_written,
+                                                          len(self.frames))],
+                               'cursor': self.frame_cursor, 'written': self.frames_written,
+                               'obs_frame': self.obs_frame[:n].copy(),
+                               'next_frame': self.next_frame[:n].copy()}
+        return state
 
     def load_state_dict(self, state):
         if state['capacity'] != self.capacity:
@@ -137,6 +192,11 @@ class ReplayBuffer:
         for k, v in state['flags'].items():
             self.flags[k][:n] = v
         self.episode[:n], self.step[:n] = state['episode'], state['step']
+        if self.frames is not None:
+            frames = state['frames']
+            self.frames[:len(frames['frames'])] = frames['frames']
+            self.frame_cursor, self.frames_written = frames['cursor'], frames['written']
+            self.obs_frame[:n], self.next_frame[:n] = frames['obs_frame'], frames['next_frame']
 
 
 def mixed_batch(online, demo, batch_size, rng, demo_fraction=0.5):
@@ -197,6 +257,11 @@ class Episode:
         if not np.all(np.isfinite(action)):
             raise ValueError(f'episode {self.episode_id} step {len(self.transitions)}: '
                              f'stored action must be finite, got {action}')
+        for name, observation in (('observation', obs), ('next observation', next_obs)):
+            for key, value in observation.items():  # the last line of defence: never stored
+                if key != 'images' and not np.all(np.isfinite(value)):
+                    raise ValueError(f'episode {self.episode_id} step {len(self.transitions)}: '
+                                     f'{name} {key!r} must be finite, got {value}')
         self.transitions.append({
             'obs': obs, 'action': action, 'next_obs': next_obs, 'reward': float(reward),
             'terminal': bool(terminal), 'truncated': bool(truncated), 'success': bool(success),

@@ -3,14 +3,18 @@
 """
 Dopamine-RL on the simulated peg insertion: demos, offline stage, online episodes, evaluation.
 
-What the policy sees is ``observation``: 'state' (Meta-World's 39-d state), 'images' (the three
-camera views), 'both', or 'robot' (what rl_agent_node builds on a robot, robot/state.py: joint
-positions, hand pose, the peg's and the hole's poses; a checkpoint trained on it acts through
-the ROS graph). The GRM always scores the camera images (docs/method.md#one-query),
-whatever the policy sees. Layouts: policy demos, training episodes and evaluation episodes use
-disjoint seeds; evaluation layouts are the same for every run, so variants are compared on the same
-layouts. Success for the benchmark is deterministic-policy evaluation success
-(docs/decisions.md#learner-recipe); the noisy training episodes' success is logged beside it.
+What the policy sees is ``observation`` (rl/observations.py): 'cameras' (the product's: the three
+views and proprioception), or a privileged upper bound ('state', 'robot'). Where success comes
+from is ``success`` (rl/outcomes.py): the product's 'detector', the operator's labels
+('operator', 'either'), or the simulator's flag ('simulator', privileged). The simulator's flag
+always scores evaluations and, per training episode, the detector's precision and recall; in
+the product's setting ('cameras' with 'detector' / 'operator' / 'either') it reaches the learner
+only through the scripted operator's labels. The GRM always scores the camera images
+(docs/method.md#one-query), whatever the policy sees. Layouts: policy demos, training episodes
+and evaluation episodes use disjoint seeds; evaluation layouts are the same for every run, so
+variants are compared on the same layouts. Success for the benchmark is deterministic-policy
+evaluation success (docs/decisions.md#learner-recipe); the noisy training episodes' success is
+logged beside it.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -18,22 +22,23 @@ import json
 from pathlib import Path
 import time
 
-import numpy as np
-from robodopamine_ros.data.topics import IMAGE_SIZE, VIEWS
-from robodopamine_ros.grm.base import ProgressEstimator
-from robodopamine_ros.reward.shaping import GAMMA
+from robodopamine_ros.data.atomic import atomic_path
+from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.logs import TrainingLog
-from robodopamine_ros.rl.replay import Episode, ReturnRule
-from robodopamine_ros.rl.rewards import SOURCES, transition_reward
-from robodopamine_ros.robot.safety import SafetyConfig
-from robodopamine_ros.sim.peg_insertion import ROBOT_STATE_SIZE, WORKSPACE
+from robodopamine_ros.rl.observations import (FrozenViewEncoder, IMAGE_ENCODERS, obs_shapes,
+                                              OBSERVATIONS, PRIVILEGED)
+from robodopamine_ros.rl.outcomes import (detector_scores, make_judge, OperatorConfig,
+                                          PRIVILEGED_SUCCESS, ScriptedOperator,
+                                          SUCCESS_SOURCES)
+from robodopamine_ros.rl.replay import ReturnRule
+from robodopamine_ros.rl.rewards import SOURCES
+from robodopamine_ros.rl.sim_episodes import (evaluate, GRMProgress, layout_seed, make_sim,
+                                              OracleProgress, record_demos, run_episode,
+                                              sim_safety)
+from robodopamine_ros.sim.metaworld_sim import JOINT_NAMES
 import torch
-
-OBSERVATIONS = ('state', 'images', 'both', 'robot')
-EVAL_SEED = 900_000
-DEMO_SEED = 500_000
 
 
 @dataclass
@@ -55,12 +60,21 @@ class TrainConfig:
     offline_updates: int = 1000      # then offline RL on the demos
     updates_per_step: int = 1
     max_steps: int = 200
+    # privileged upper bounds by default until the product's setting ('cameras', 'either')
+    # meets its targets (bench/RESULTS.md); rl/observations.py and rl/outcomes.py say why
     observation: str = 'state'
-    image_size: tuple = IMAGE_SIZE
+    success: str = 'simulator'
+    image_size: tuple = IMAGE_SIZE   # width, height of each view the policy sees
+    image_encoder: str = 'cnn'       # 'cnn' (trained by the critic) or 'grm' (frozen)
+    encoder_dir: str = ''            # the frozen 'grm' encoder's folder (default: grm_dir)
     grm_dir: str = ''
     grm_every: int = 1               # GRM tick every n control steps; progress holds between
-    # the scripted operator takes over on stalls (docs/method.md#interventions)
+    # the scripted operator takes over on stalls and labels outcomes
+    # (docs/method.md#interventions, rl/outcomes.py)
     operator: bool = False
+    label_delay: int = OperatorConfig.label_delay
+    label_accuracy: float = OperatorConfig.label_accuracy
+    demo_layout: int = -1            # first layout seed of the policy demonstrations (-1: own)
     eval_every: int = 10
     eval_episodes: int = 20          # layouts of the regular evaluations
     final_eval_every: int = 50       # and every this many episodes (and at the end) ...
@@ -78,11 +92,22 @@ class TrainConfig:
         if self.observation not in OBSERVATIONS:
             raise ValueError(f'observation must be one of {OBSERVATIONS}, got '
                              f'{self.observation!r}')
+        if self.success not in SUCCESS_SOURCES:
+            raise ValueError(f'success must be one of {SUCCESS_SOURCES}, got {self.success!r}')
+        if self.image_encoder not in IMAGE_ENCODERS:
+            raise ValueError(f'image_encoder must be one of {IMAGE_ENCODERS}, got '
+                             f'{self.image_encoder!r}')
         if self.reward in ('grm', 'progress') and not self.grm_dir:
             raise ValueError(f'reward {self.reward!r} needs grm_dir, a GRM folder written by '
                              '`robodopamine adapt`')
         if self.operator and not self.grm_dir:
             raise ValueError('the scripted operator watches GRM progress: it needs grm_dir')
+        if self.success in ('detector', 'either') and not self.grm_dir:
+            raise ValueError(f'success {self.success!r} uses the GRM success detector: it needs '
+                             'grm_dir')
+        if self.success in ('operator', 'either') and not self.operator:
+            raise ValueError(f"success {self.success!r} needs the operator's labels: set "
+                             'operator (the scripted operator in simulation)')
         self.image_size = tuple(self.image_size)
 
     def agent_config(self):
@@ -93,161 +118,32 @@ class TrainConfig:
         """Where Phi comes from: 'grm', 'oracle' (the simulator's state) or None."""
         if self.reward == 'oracle':
             return 'oracle'
-        return 'grm' if self.reward in ('grm', 'progress') or self.operator else None
+        return 'grm' if self.reward in ('grm', 'progress') or self.operator or \
+            self.success in ('detector', 'either') else None
+
+    @property
+    def privileged(self):
+        """List what this run uses that a real arm lacks (empty: the product's own loop)."""
+        out = []
+        if self.observation in PRIVILEGED:
+            out.append(f'observation {self.observation!r} (object positions)')
+        if self.success in PRIVILEGED_SUCCESS:
+            out.append("the simulator's success flag")
+        if self.reward == 'oracle':
+            out.append("progress from the simulator's state")
+        return out
+
+    def policy_features(self):
+        """Return the frozen camera encoder of image_encoder 'grm', or None."""
+        if self.image_encoder != 'grm' or self.observation != 'cameras':
+            return None
+        return FrozenViewEncoder(self.encoder_dir or self.grm_dir)
 
 
-def obs_shapes(config):
-    width, height = config.image_size
-    shapes = {}
-    if config.observation in ('state', 'both'):
-        shapes['state'] = (39,)
-    if config.observation == 'robot':
-        shapes['state'] = (ROBOT_STATE_SIZE,)
-    if config.observation in ('images', 'both'):
-        shapes['images'] = (3, height, width, 3)
-    return shapes
-
-
-def policy_observation(obs, shapes, observation='state'):
-    """Return the policy's view of a simulator observation (`observation`: the config's)."""
-    out = {}
-    if 'state' in shapes:
-        key = 'robot_state' if observation == 'robot' else 'state'
-        out['state'] = np.asarray(obs[key], dtype=np.float32)
-    if 'images' in shapes:
-        out['images'] = np.stack([obs[view] for view in VIEWS])
-    return out
-
-
-class GRMProgress:
-    """Progress Phi from the GRM on the camera images, ticking every `every` steps."""
-
-    def __init__(self, grm_dir, every=1):
-        from robodopamine_ros.grm.loading import load_grm, stored_task
-
-        self.model, references = load_grm(str(grm_dir))
-        if references is None:
-            raise ValueError(f'{grm_dir}: the GRM folder holds no reference images')
-        self.estimator = ProgressEstimator(self.model, stored_task(self.model), *references)
-        self.every, self.steps = max(1, int(every)), 0
-
-    @staticmethod
-    def views(sim):
-        views = sim.render_views()  # rendered only when the GRM ticks
-        return tuple(views[view] for view in VIEWS)
-
-    def start(self, sim):
-        self.steps = 0
-        return self.estimator.start(self.views(sim)).progress
-
-    def step(self, sim, force=False):
-        self.steps += 1
-        if force or self.steps % self.every == 0:
-            return self.estimator.tick(self.views(sim), frame=self.steps).estimate.progress
-        return self.estimator.tracker.estimate.progress
-
-
-class OracleProgress:
-    """Phi from the simulator's privileged state (PegInsertionSim.oracle_progress)."""
-
-    @staticmethod
-    def start(sim):
-        return sim.oracle_progress()
-
-    @staticmethod
-    def step(sim, force=False):
-        return sim.oracle_progress()
-
-
-class ScriptedOperator:
-    """
-    A stand-in for the human with the joystick.
-
-    The scripted expert takes over for `takeover_steps` when progress gained less than
-    `min_gain` over `stall_steps`; then control returns to the policy. There is no workspace
-    trigger: the safety layer already holds the hand inside the box, so a policy pushing
-    against a wall stalls and the stall rule fires (why a box rule went:
-    docs/decisions.md#targets-missed).
-    """
-
-    def __init__(self, stall_steps=25, min_gain=0.05, takeover_steps=20):
-        self.stall_steps, self.min_gain, self.takeover_steps = stall_steps, min_gain, \
-            takeover_steps
-        self.reset()
-
-    def reset(self):
-        self.history, self.remaining = [], 0
-
-    def should_take_over(self, progress):
-        """Feed this step's progress; return whether the operator acts at this step."""
-        self.history.append(progress)
-        if self.remaining > 0:
-            self.remaining -= 1
-            return True
-        if len(self.history) > self.stall_steps and \
-                progress - self.history[-1 - self.stall_steps] < self.min_gain:
-            self.remaining = self.takeover_steps - 1
-            self.history = []
-            return True
-        return False
-
-
-def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=None,
-                operator=None, deterministic=False, episode_id=0, demo=False, gamma=GAMMA):
-    """
-    Run one episode; returns (Episode, info dict).
-
-    demo=True: the scripted expert acts (a policy demonstration). With a learner,
-    every control step is followed by updates_per_step updates and (every sync_every steps)
-    a weight hand-over to the actor.
-    """
-    obs, _ = sim.reset(seed=layout_seed)
-    phi = progress.start(sim) if progress else 0.0
-    episode = Episode(episode_id, demo=demo)
-    if operator:
-        operator.reset()
-    stats, success, total = [], False, 0.0
-    observation = policy_observation(obs, shapes, config.observation)
-    for t in range(config.max_steps):
-        hand = sim.ee_pose()[:3]
-        intervention = False
-        if demo:
-            action = np.clip(sim.expert_action(obs), -1.0, 1.0)
-        elif operator and operator.should_take_over(phi):
-            action, _ = actor.safety(np.clip(sim.expert_action(obs), -1.0, 1.0), hand)
-            intervention = True
-        else:
-            action, _, _ = actor.act(observation, hand, deterministic)
-        next_obs, env_reward, success, truncated, _ = sim.step(action)
-        last = success or truncated
-        phi_next = progress.step(sim, force=last) if progress else 0.0
-        reward = transition_reward(config.reward, phi, phi_next, success, success, truncated,
-                                   env_reward, gamma)
-        total += reward
-        next_observation = policy_observation(next_obs, shapes, config.observation)
-        episode.add(observation, action, next_observation, reward,
-                    terminal=success, truncated=truncated, success=success,
-                    intervention=intervention, progress_before=phi, progress_after=phi_next,
-                    sparse_reward=float(success), env_reward=env_reward)
-        if learner is not None:
-            stats.append(learner.update(config.updates_per_step))
-            if (t + 1) % config.sync_every == 0:
-                actor.load(learner.actor_state(), learner.counters['weights_version'])
-        obs, observation, phi = next_obs, next_observation, phi_next
-        if last:
-            break
-    info = {'success': bool(success), 'return': total, 'length': len(episode.transitions),
-            'intervention_rate': episode.intervention_rate, 'final_progress': phi}
-    if stats:
-        info.update({k: float(np.mean([s[k] for s in stats if k in s]))
-                     for k in stats[-1]})
-    return episode, info
-
-
-def sim_safety():
-    """Return the simulated robot's safety layer (sim_insertion.yaml's rl_agent_node values)."""
-    low, high = WORKSPACE  # velocity limits, period and scale: SafetyConfig's defaults
-    return SafetyConfig(workspace_low=low, workspace_high=high)
+def config_shapes(config, features=None):
+    """Return the policy's observation shapes for a TrainConfig (features: its frozen encoder)."""
+    return obs_shapes(config.observation, config.image_size,
+                      image_features=features.size if features is not None else None)
 
 
 def evaluate_checkpoint(folder, config, episodes):
@@ -259,56 +155,18 @@ def evaluate_checkpoint(folder, config, episodes):
     rate, the checkpoint's counters). Raises FileNotFoundError when the folder holds none,
     ValueError naming both shapes when the observation differs.
     """
-    from robodopamine_ros.sim.peg_insertion import PegInsertionSim
-
-    shapes = obs_shapes(config)
+    features = config.policy_features()
+    shapes = config_shapes(config, features)
     learner, _ = Learner.resume(folder, shapes)
     if learner is None:
         raise FileNotFoundError(f'{folder}: no checkpoint to evaluate')
     actor = PolicyActor(learner.config, shapes, sim_safety(), seed=config.seed)
     actor.load(learner.actor_state())
-    sim = PegInsertionSim(image_size=config.image_size, max_steps=config.max_steps,
-                          render_images='images' in shapes)
+    sim = make_sim(config)
     try:
-        return evaluate(sim, actor, config, shapes, episodes), dict(learner.counters)
+        return evaluate(sim, actor, config, shapes, episodes, features), dict(learner.counters)
     finally:
         sim.close()
-
-
-def evaluate(sim, actor, config, shapes, episodes):
-    """Deterministic-policy success rate on the fixed evaluation layouts (no learning)."""
-    successes = 0
-    for k in range(episodes):
-        _, info = run_episode(sim, EVAL_SEED + k, actor, config, shapes, deterministic=True)
-        successes += info['success']
-    return successes / max(1, episodes)
-
-
-def layout_seed(seed, episode):
-    return int(np.random.default_rng([seed, episode]).integers(2 ** 31 - 1))
-
-
-def record_demos(sim, actor, config, shapes, progress, learner, gamma, log=print):
-    """
-    Fill the demo buffer with config.policy_demos SUCCESSFUL expert episodes.
-
-    The scripted expert fails on some layouts (16 % within 200 steps); a failed attempt is not
-    a demonstration of the task and is left out [ours]. Returns how many attempts it took.
-    """
-    attempts, kept = 0, 0
-    while kept < config.policy_demos:
-        if attempts >= 5 * config.policy_demos + 10:
-            raise RuntimeError(f'the scripted expert succeeded in {kept} of {attempts} '
-                               'layouts: cannot record the policy demonstrations')
-        episode, info = run_episode(sim, DEMO_SEED + 1000 * config.seed + attempts, actor,
-                                    config, shapes, progress, demo=True,
-                                    episode_id=-1 - attempts, gamma=gamma)
-        attempts += 1
-        if info['success'] or not config.successful_demos_only:
-            learner.add_episode(episode)
-            kept += 1
-    log(f'{kept} expert demonstrations ({attempts} attempts, {len(learner.demo)} transitions)')
-    return attempts
 
 
 def offline_stage(learner, config, actor, evaluate_now, training_log, log=print):
@@ -346,7 +204,27 @@ def offline_stage(learner, config, actor, evaluate_now, training_log, log=print)
     return out
 
 
-def train(config, output, resume=True, log=print):
+# settings a resumed run may change: how long it runs, how often it is evaluated and saved
+RESUMABLE_CHANGES = ('episodes', 'eval_every', 'eval_episodes', 'final_eval_every',
+                     'final_eval_episodes', 'checkpoint_every', 'device')
+
+
+def resume_differences(saved, config):
+    """
+    Return 'field: checkpoint's -> now' for each setting that differs from a checkpoint's run.
+
+    saved: the checkpoint's ``train_config`` (None: a checkpoint from before it was stored,
+    nothing to compare; a setting it lacks is newer than the checkpoint and not compared).
+    Settings in RESUMABLE_CHANGES may differ.
+    """
+    if not saved:
+        return []
+    now = json.loads(json.dumps(asdict(config), default=str))
+    return [f'{key}: {saved.get(key)!r} -> {value!r}' for key, value in now.items()
+            if key not in RESUMABLE_CHANGES and key in saved and saved[key] != value]
+
+
+def train(config, output, resume=True, log=print, force=False):
     """
     Train on the simulated robot; return the summary dict (also written to summary.json).
 
@@ -355,27 +233,41 @@ def train(config, output, resume=True, log=print):
     checkpoint, training continues where it stopped (a long benchmark can be stopped and
     continued).
     """
-    from robodopamine_ros.sim.peg_insertion import PegInsertionSim
-
     torch.manual_seed(config.seed)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    shapes = obs_shapes(config)
+    features = config.policy_features()
+    shapes = config_shapes(config, features)
     agent_config = config.agent_config()
     gamma = agent_config.gamma
     rule = ReturnRule(gamma=gamma, sparse=config.reward == 'sparse')
     # images in observations only when the policy sees them; the GRM renders on its ticks
-    sim = PegInsertionSim(image_size=config.image_size, max_steps=config.max_steps,
-                          render_images='images' in shapes)
+    sim = make_sim(config)
     source = config.progress_source
     progress = GRMProgress(config.grm_dir, config.grm_every) if source == 'grm' else \
         OracleProgress() if source == 'oracle' else None
-    operator = ScriptedOperator() if config.operator else None
+    operator = ScriptedOperator(OperatorConfig(label_delay=config.label_delay,
+                                               label_accuracy=config.label_accuracy),
+                                seed=config.seed) if config.operator else None
+    judge = make_judge(config.success, operator)
+    if config.privileged:
+        log('privileged (an upper bound, not what a real arm can do): '
+            + '; '.join(config.privileged))
     safety = sim_safety()
+    # the state's joint order, checked by rl_agent_node when a checkpoint starts it
+    joints = {'joint_names': list(JOINT_NAMES)}
     learner, extra = (Learner.resume(output, shapes, return_rule=rule,
                                      algorithm=config.algorithm) if resume else (None, None))
     started = time.perf_counter()
     extra = extra or {}
+    changed = resume_differences(extra.get('train_config'), config)
+    if changed and not force:
+        raise ValueError(f'{output}: the checkpoint was trained with other settings ('
+                         + '; '.join(changed) + '): use another output folder, or force to '
+                         "continue (the learner keeps the checkpoint's agent settings)")
+    if changed:
+        log('resuming with other settings than the checkpoint (forced; the learner keeps its '
+            'agent settings): ' + '; '.join(changed))
     history = [tuple(h) for h in extra.get('eval', [])]
     offline = extra.get('offline', {})
     elapsed_before = extra.get('wall_time_s', 0.0)
@@ -385,14 +277,14 @@ def train(config, output, resume=True, log=print):
         training_log.truncate_after(learner.counters['episodes'])
 
     def evaluate_now(episodes=config.eval_episodes):
-        return evaluate(sim, actor, config, shapes, episodes)
+        return evaluate(sim, actor, config, shapes, episodes, features)
 
     try:
         if learner is None:
             learner = Learner(agent_config, shapes, seed=config.seed, return_rule=rule,
                               device=config.device)
             log(f'recording {config.policy_demos} expert demonstrations for the policy')
-            record_demos(sim, actor, config, shapes, progress, learner, gamma, log)
+            record_demos(sim, actor, config, shapes, progress, learner, gamma, log, features)
             offline = offline_stage(learner, config, actor, evaluate_now, training_log, log)
             history.append((0, offline['offline_success'], config.eval_episodes))
             log(f'episode 0: evaluation success {history[-1][1]:.0%}')
@@ -400,14 +292,14 @@ def train(config, output, resume=True, log=print):
             # checkpoint also starts rl_agent_node (robot observation) from the same learner
             learner.save(output, extra={'eval': history, 'offline': offline,
                                         'wall_time_s': time.perf_counter() - started,
-                                        'train_config': asdict(config)})
+                                        'train_config': asdict(config), **joints})
         actor.load(learner.actor_state())
         while learner.counters['episodes'] < config.episodes:
             index = learner.counters['episodes'] + 1
             t0 = time.perf_counter()
             episode, info = run_episode(sim, layout_seed(config.seed, index), actor, config,
                                         shapes, progress, learner, operator, episode_id=index,
-                                        gamma=gamma)
+                                        gamma=gamma, judge=judge, features=features)
             learner.add_episode(episode)
             seconds = time.perf_counter() - t0
             row = {'episode': index, 'steps_per_s': info['length'] / seconds,
@@ -433,20 +325,56 @@ def train(config, output, resume=True, log=print):
                 wall = elapsed_before + time.perf_counter() - started
                 learner.save(output, extra={'eval': history, 'wall_time_s': wall,
                                             'offline': offline,
-                                            'train_config': asdict(config)})
+                                            'train_config': asdict(config), **joints})
         (output / 'eval.csv').write_text('episode,success_rate,layouts\n' + ''.join(
             f'{e},{r},{n}\n' for e, r, n in history))
     finally:
         training_log.close()
         sim.close()
-    summary = {'config': asdict(config), 'eval': history, 'offline': offline,
-               'wall_time_s': elapsed_before + time.perf_counter() - started,
+    rows = _training_rows(output / 'episodes.csv')
+    summary = {'config': asdict(config), 'privileged': config.privileged, 'eval': history,
+               'resumed_with_changes': changed, 'agent_config': learner.config.as_dict(),
+               'offline': offline, 'wall_time_s': elapsed_before + time.perf_counter() - started,
+               'detector': detector_scores(rows) if config.success in ('detector', 'either')
+               else None,
+               'operator_effort': _effort(rows) if config.operator else None,
+               'replay_bytes_per_transition': learner.online.bytes_per_transition(),
+               'peak_rss_mb': _peak_rss_mb(),
                'env_steps': learner.counters['env_steps'], 'updates': learner.counters['updates'],
                'skipped_updates': learner.agent.skipped,
                'training_success': _training_success(output / 'episodes.csv'),
                'final_diagnostics': learner.diagnostics()}
     (output / 'summary.json').write_text(json.dumps(summary, indent=2, default=str) + '\n')
     return summary
+
+
+def _peak_rss_mb():
+    """Return this process's peak resident memory so far (MB; ru_maxrss is in KiB on Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _training_rows(csv_path):
+    """Return the training log's outcome columns per episode (booleans and counts parsed)."""
+    import csv
+
+    if not csv_path.is_file():
+        return []
+    with open(csv_path, newline='') as f:
+        rows = list(csv.DictReader(f))
+    flags = ('success', 'detector_success', 'sim_success', 'rejected')
+    return [dict(r, **{k: r.get(k) == 'True' for k in flags},
+                 labels=int(float(r.get('labels') or 0)),
+                 takeovers=int(float(r.get('takeovers') or 0))) for r in rows]
+
+
+def _effort(rows):
+    """Return the operator's effort over training: labels and takeovers per episode."""
+    n = max(1, len(rows))
+    return {'labels_per_episode': sum(r['labels'] for r in rows) / n,
+            'takeovers_per_episode': sum(r['takeovers'] for r in rows) / n,
+            'labels': [r['labels'] for r in rows], 'takeovers': [r['takeovers'] for r in rows]}
 
 
 def _training_success(csv_path):
@@ -458,6 +386,22 @@ def _training_success(csv_path):
     with open(csv_path, newline='') as f:
         return [(int(r['episode']), r['success'] == 'True', float(r['intervention_rate']))
                 for r in csv.DictReader(f)]
+
+
+DEMO_LAYOUT_FILE = 'grm_demo_layout.json'  # beside the GRM folder adapt_sim_grm writes
+
+
+def grm_demo_layout(grm_dir):
+    """
+    Return the layout seed of the demonstration a simulated GRM was adapted on (-1: unknown).
+
+    The user's path records one demonstration: the GRM adapts on it and the policy's demo
+    buffer starts with it (TrainConfig.demo_layout), so a 1-demonstration run uses one.
+    """
+    path = Path(grm_dir).parent / DEMO_LAYOUT_FILE
+    if not path.is_file():
+        return -1
+    return int(json.loads(path.read_text())['layout_seed'])
 
 
 def adapt_sim_grm(output, seed=0, steps=300, image_size=IMAGE_SIZE, log=print):
@@ -481,6 +425,8 @@ def adapt_sim_grm(output, seed=0, steps=300, image_size=IMAGE_SIZE, log=print):
     finally:
         sim.close()
     demo_bag = output / 'grm_demo'
+    with atomic_path(output / DEMO_LAYOUT_FILE) as tmp:
+        tmp.write_text(json.dumps({'layout_seed': int(demo_seed)}) + '\n')
     if not demo_bag.exists():
         bags.write_episode(demo_bag, demo, storage='mcap', image_format='png',
                            action_source='expert')

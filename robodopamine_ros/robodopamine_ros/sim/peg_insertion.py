@@ -16,8 +16,9 @@ insertion has:
   (-1 open, +1 close): the convention of the real agent. Success is Meta-World's own
   ``info['success']``; episodes end on success or after max_steps.
 - Observations: {'state': Meta-World's 39-d state, 'robot_state': what a robot's agent sees
-  (robot/state.py: joints, hand pose, the peg's and the hole's poses), 'front', 'left_wrist',
-  'right_wrist': H x W x 3 uint8 images}.
+  with a pose tracker (robot/state.py: joints, hand pose, the peg's and the hole's poses),
+  'proprioception': what the arm senses of itself (joints, fingers included, and the hand
+  pose; no object), 'front', 'left_wrist', 'right_wrist': H x W x 3 uint8 images}.
 """
 
 import numpy as np
@@ -46,6 +47,8 @@ class PegInsertionSim(MetaWorldSim):
                          render_images=render_images)
         self.observation_space['robot_state'] = gymnasium.spaces.Box(
             -np.inf, np.inf, (ROBOT_STATE_SIZE,), np.float32)
+        self.observation_space['proprioception'] = gymnasium.spaces.Box(
+            -np.inf, np.inf, (state_size(9),), np.float32)
 
     @staticmethod
     def env_class(base):
@@ -81,9 +84,14 @@ class PegInsertionSim(MetaWorldSim):
         """Return the state an agent on the robot sees (robot/state.py), float32 (30,)."""
         return robot_state(self.joint_positions(), self.ee_pose(), self.object_poses())
 
+    def proprioception(self):
+        """Return what the arm senses of itself: joints (fingers included), hand pose; (16,)."""
+        return robot_state(self.joint_positions(), self.ee_pose())
+
     def _observation(self, state):
         observation = super()._observation(state)
         observation['robot_state'] = self.robot_state()
+        observation['proprioception'] = self.proprioception()
         return observation
 
     def expert_action(self, observation):

@@ -53,3 +53,22 @@ class PointReach:
 
     def close(self):
         pass
+
+
+class PointReachImages(PointReach):
+    """
+    PointReach seen through a camera: the policy gets 'images' only (one 16 x 16 view).
+
+    The point is a bright 2 x 2 square on a dark field, the goal a dimmer one; nothing else
+    tells where the point is, so a policy that learns must learn it from the pixels.
+    """
+
+    SIZE = 16
+
+    def _obs(self):
+        image = np.zeros((1, self.SIZE, self.SIZE, 3), np.uint8)
+        for xy, value in ((self.goal, 90), (self.position, 255)):
+            col, row = np.clip(((np.asarray(xy) + 1.5) / 3.0 * self.SIZE).astype(int), 0,
+                               self.SIZE - 2)
+            image[0, row:row + 2, col:col + 2] = value
+        return {'images': image, 'state': super()._obs()['state']}

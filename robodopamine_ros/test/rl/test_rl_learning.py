@@ -31,7 +31,8 @@ import pytest
 from rl_toy import PointReach
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.replay import ReturnRule
-from robodopamine_ros.rl.sim_training import run_episode, TrainConfig
+from robodopamine_ros.rl.sim_episodes import run_episode
+from robodopamine_ros.rl.sim_training import TrainConfig
 from robodopamine_ros.robot.safety import SafetyConfig
 import torch
 
@@ -92,3 +93,47 @@ def test_sparse_reward_online_rl_beats_a_slow_demonstrator(algorithm):
     assert after >= 0.4, f'{algorithm} reached only {after:.0%} evaluation success'
     assert after >= before + 0.2, f'online RL did not improve on the demos ({before:.0%})'
     assert all(np.isfinite(i['q_data']) for i in online)
+
+
+def test_the_image_path_imitates_from_pixels():
+    """
+    Imitation from pixels alone: the point seen by a 16 x 16 camera, 5 fast demonstrations.
+
+    The whole image path of the learner: views stored once in the replay's frame ring, their
+    indices, the CNN with random shift, imitation through it (imitation_trains_encoder), the
+    offline stage. Measured when written: 80 % after 200 imitation + 200 offline updates
+    (67 % with the CNN trained by the critic alone), from 20 % untrained (a still arm on this
+    task sometimes drifts through the goal). A broken image
+    path (frames mixed up, gradients lost) leaves the policy near where it started.
+    """
+    from rl_toy import PointReachImages
+
+    torch.manual_seed(0)
+    shapes = {'images': (1, PointReachImages.SIZE, PointReachImages.SIZE, 3)}
+    config = TrainConfig(reward='sparse', max_steps=30,
+                         agent={'hidden': (64, 64), 'batch_size': 64, 'gamma': 0.95,
+                                'image_features': 32, 'image_shift': 1})
+    agent_config = config.agent_config()
+    env = PointReachImages(max_steps=30, radius=0.2, expert_speed=1.0)
+    learner = Learner(agent_config, shapes, capacity=5_000, seed=0,
+                      return_rule=ReturnRule(gamma=0.95, sparse=True))
+    actor = PolicyActor(agent_config, shapes, SAFETY)
+
+    def success(episodes=30):
+        return np.mean([run_episode(env, 10_000 + k, actor, config, shapes,
+                                    deterministic=True)[1]['success'] for k in range(episodes)])
+
+    actor.load(learner.actor_state())
+    untrained = success()
+    for attempt in range(5):
+        episode, _ = run_episode(env, 20_000 + attempt, actor, config, shapes, demo=True,
+                                 episode_id=-1 - attempt, gamma=0.95)
+        learner.add_episode(episode)
+    assert learner.demo.frames_written == len(learner.demo) + 5  # each step's view once
+    for stage, n in learner.offline_plan(200, 200):
+        learner.set_stage(stage)
+        learner.update(n)
+    actor.load(learner.actor_state())
+    after = success()
+    print(f'imitation from pixels: {untrained:.0%} untrained, {after:.0%} after')
+    assert after >= 0.6 and after >= untrained + 0.4, (untrained, after)

@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.replay import ReturnRule
-from robodopamine_ros.rl.sim_training import obs_shapes, offline_stage, record_demos, TrainConfig
+from robodopamine_ros.rl.sim_episodes import record_demos
+from robodopamine_ros.rl.sim_training import config_shapes, offline_stage, TrainConfig
 from robodopamine_ros.robot.safety import SafetyConfig
 from robodopamine_ros.sim.peg_insertion import WORKSPACE
 import torch
@@ -36,7 +37,7 @@ def test_offline_stage_imitates_and_calibrates(algorithm):
 
     torch.manual_seed(0)
     config = TrainConfig(algorithm=algorithm, reward='sparse', seed=0)
-    shapes, agent_config = obs_shapes(config), config.agent_config()
+    shapes, agent_config = config_shapes(config), config.agent_config()
     sim = PegInsertionSim(render_images=False, max_steps=config.max_steps)
     low, high = WORKSPACE
     actor = PolicyActor(agent_config, shapes, SafetyConfig(
@@ -46,7 +47,7 @@ def test_offline_stage_imitates_and_calibrates(algorithm):
     try:
         record_demos(sim, actor, config, shapes, None, learner, agent_config.gamma,
                      log=lambda text: None)
-        from robodopamine_ros.rl.sim_training import evaluate
+        from robodopamine_ros.rl.sim_episodes import evaluate
 
         result = offline_stage(learner, config, actor,
                                lambda: evaluate(sim, actor, config, shapes, 20), NoLog(),

@@ -6,23 +6,15 @@ import csv
 
 import numpy as np
 import pytest
-from robodopamine_ros.grm.compact import CompactGRM
 from robodopamine_ros.rl.acting import Learner
 from robodopamine_ros.rl.logs import read_log
+from robodopamine_ros.rl.outcomes import OperatorConfig, ScriptedOperator
 from robodopamine_ros.rl.rewards import transition_reward
-from robodopamine_ros.rl.sim_training import (obs_shapes, ScriptedOperator, train, TrainConfig)
+from robodopamine_ros.rl.sim_training import config_shapes, train, TrainConfig
 
 # online_actor_delay 0: these runs make 24 online updates, and the actor must move in them
 TINY = {'hidden': (32, 32), 'batch_size': 16, 'cql_actions': 2, 'image_features': 16,
         'online_actor_delay': 0}
-
-
-@pytest.fixture(scope='module')
-def grm_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp('grm') / 'compact'
-    refs = [np.zeros((48, 64, 3), np.uint8), np.full((48, 64, 3), 200, np.uint8)]
-    CompactGRM.create(task='insert the peg').save(folder, refs)
-    return folder
 
 
 def config(grm_dir, **changes):
@@ -69,6 +61,16 @@ def test_resume_continues_the_same_run(grm_dir, tmp_path):
     assert [r['episode'] for r in read_log(tmp_path / 'run')] == [1.0, 2.0, 3.0]
 
 
+def test_resume_with_other_settings_is_refused_unless_forced(grm_dir, tmp_path):
+    train(config(grm_dir, reward='sparse', episodes=1), tmp_path / 'run')
+    other = config(grm_dir, reward='sparse', episodes=2, agent=dict(TINY, bc_weight=1.0))
+    with pytest.raises(ValueError, match=r"other settings \(agent: .*'bc_weight': 1.0"):
+        train(other, tmp_path / 'run')
+    summary = train(other, tmp_path / 'run', force=True)
+    assert summary['env_steps'] == 24 and summary['resumed_with_changes'][0].startswith('agent')
+    assert summary['agent_config']['bc_weight'] == 4.0  # the checkpoint's learner went on
+
+
 def test_operator_interventions_are_flagged_and_reach_the_demo_buffer(grm_dir, tmp_path):
     cfg = config(grm_dir, algorithm='conrft', reward='sparse', operator=True, episodes=1,
                  max_steps=40)
@@ -88,21 +90,24 @@ def test_operator_interventions_are_flagged_and_reach_the_demo_buffer(grm_dir, t
 def test_image_observations_train(grm_dir, tmp_path):
     cfg = config(grm_dir, reward='dense', observation='both', episodes=1, max_steps=6,
                  eval_episodes=1)
-    assert obs_shapes(cfg) == {'state': (39,), 'images': (3, 48, 64, 3)}
+    assert config_shapes(cfg) == {'state': (39,), 'images': (3, 48, 64, 3)}
     summary = train(cfg, tmp_path / 'run')
     state = Learner.read(tmp_path / 'run')
-    images = state['online']['obs']['images']
-    assert images.shape == (6, 3, 48, 64, 3) and images.dtype == np.uint8 and images.any()
+    frames = state['online']['frames']
+    images = frames['frames']   # each step's views once: 6 steps, 7 frames
+    assert images.shape == (7, 3, 48, 64, 3) and images.dtype == np.uint8 and images.any()
+    np.testing.assert_array_equal(frames['next_frame'][:5], frames['obs_frame'][1:6])
     assert summary['updates'] == 3 + 4 + 6
     assert np.isfinite(read_log(tmp_path / 'run')[0]['td_loss'])
 
 
 def test_scripted_operator_takes_over_on_stall_for_takeover_steps():
-    operator = ScriptedOperator(stall_steps=3, min_gain=0.05, takeover_steps=2)
+    operator = ScriptedOperator(OperatorConfig(stall_steps=3, min_gain=0.05, takeover_steps=2))
     decisions = [operator.should_take_over(p) for p in (0.0, 0.1, 0.2, 0.3, 0.3, 0.3)]
     assert decisions == [False] * 6  # progressing; the stall window is not yet stalled
     assert operator.should_take_over(0.31)  # 3 steps without +0.05
     assert operator.should_take_over(0.31) and not operator.should_take_over(0.9)
+    assert operator.takeovers == 1
 
 
 def test_scripted_operator_leaves_a_competent_actor_alone():
@@ -111,7 +116,7 @@ def test_scripted_operator_leaves_a_competent_actor_alone():
 
     The old box rule took over at every grasp, the peg lying at the workspace's floor.
     """
-    from robodopamine_ros.rl.sim_training import OracleProgress
+    from robodopamine_ros.rl.sim_episodes import OracleProgress
     from robodopamine_ros.sim.peg_insertion import PegInsertionSim
 
     sim = PegInsertionSim(max_steps=200, render_images=False)
@@ -162,7 +167,7 @@ def test_the_robot_observation_checkpoint_after_the_offline_stage_evaluates_the_
     from robodopamine_ros.rl.sim_training import evaluate_checkpoint
 
     cfg = config(grm_dir, reward='sparse', observation='robot', episodes=0, eval_episodes=3)
-    assert obs_shapes(cfg) == {'state': (30,)}
+    assert config_shapes(cfg) == {'state': (30,)}
     summary = train(cfg, tmp_path / 'run')
     state = Learner.read(tmp_path / 'run')   # written right after the offline stage
     assert state['counters'] == {**state['counters'], 'episodes': 0, 'updates': 3 + 4}
