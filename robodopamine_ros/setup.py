@@ -42,7 +42,7 @@ setup(
         'scipy>=1.10',            # Kendall tau (metrics.outcome_ranking)
         'opencv-python-headless>=4.8',
         'pyyaml>=6',
-        'torch>=2.1',
+        'torch>=2.10',          # weights_only loading safe (rl/acting.py MIN_TORCH)
         'rosbags>=0.10',
         'tqdm>=4',
         'matplotlib>=3.6',

@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Environment setup shared by scripts/test.sh and scripts/demo.sh. Source it; do not run it.
+# It turns on `set -euo pipefail`: for an interactive shell, `source scripts/activate.bash`.
 #
 #   ensure_system_tools   apt-get the Debian tools that are missing (cmake, g++, ninja, xmllint)
 #   ensure_core_venv      .work/venv-core: the ROS-free package + pinned deps + test tools

@@ -16,10 +16,13 @@ in collect mode (the arm moves only while the deadman is held; no GRM, no policy
 recorder_node writing ``bag`` crash-safe; in simulation ``autopilot:=expert`` records the
 scripted expert with nothing else commanding the arm (no agent, no teleop). ``train`` adds
 grm_node and shaping_node and needs ``model_dir``; ``demos`` (bags of collect) fill the demo
-buffer. ``eval`` is the policy only (deterministic, no learning). agent:=false is the reward
+buffer. ``eval`` is the policy only (deterministic, no learning) for rl_agent_node's
+eval_episodes episodes, on the simulator's evaluation layouts (never trained on), then the
+launch ends. In simulation collect records ``sim_robot/success``: a failed demonstration is
+marked so in the bag. agent:=false is the reward
 pipeline only (cameras, grm_node, shaping_node) for users who bring their own learner.
 
-Arguments (see the README's table): use_sim, robot_ip, model_dir, task, mode, bag, demos,
+Arguments (see the README's table): use_sim, robot_ip, model_dir, task, mode, seed, bag, demos,
 log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense), real_time_factor,
 autopilot, joy, servo_launch, params_file, log_level, namespace, agent, respawn. Every node
 parameter comes from params_file (default: config/sim_insertion.yaml in simulation,
@@ -28,32 +31,42 @@ few they name when not empty. real_time_factor (simulation only) runs the simula
 simulation clock it publishes, faster or slower than real time; every node then uses it.
 On the real arm (use_sim:=false) franka_bringup is included (and servo_launch when given), and
 a params_file whose workspace box is the simulator's is refused: that box is in the
-simulator's coordinates, not the robot's base frame.
+simulator's coordinates, not the robot's base frame. It warns when the graph is open to the
+subnet in ROS domain 0 (robot/ros_graph.py, README "Closing the ROS graph"). With
+ROS_SECURITY_ENABLE=true every node of ours runs in its SROS2 enclave /robodopamine/<node>
+(config/sros2_policy.xml).
 
 Respawn policy (respawn:=true, the default): grm_node, shaping_node, teleop_node and joy_node
-are restarted 2 s after they die (at most 5 times: a node that exits on a bad parameter is not
-restarted for ever); rl_agent_node, recorder_node and sim_robot_node are never restarted (an
-agent must not resume driving an arm unattended; a new recorder would refuse the existing bag;
-a new simulated robot is a new layout).
+are restarted 2 s after they die (at most 5 times); rl_agent_node, recorder_node and
+sim_robot_node are never restarted (an agent must not resume driving an arm unattended; a new
+recorder would refuse the existing bag; a new simulated robot is a new layout). A node of ours
+that exits with status 2 (it cannot start: a bad parameter, a missing model_dir or demos bag)
+is never restarted and ends the launch, its one fatal line logged last (ConfigurationError).
 """
 
 import inspect
 import math
 import os
+import re
 import time
 
 from ament_index_python.packages import get_package_share_directory, PackageNotFoundError
 from launch import LaunchDescription
 from launch.actions import (DeclareLaunchArgument, ExecuteProcess, GroupAction,
-                            IncludeLaunchDescription, LogInfo, OpaqueFunction)
+                            IncludeLaunchDescription, LogInfo, OpaqueFunction,
+                            RegisterEventHandler, Shutdown)
 try:
     from launch.actions import ExecuteLocal   # where respawn_max_retries is (Jazzy)
 except ImportError:  # older launch
     ExecuteLocal = ExecuteProcess
+from launch.event_handlers import OnProcessExit, OnProcessIO, OnProcessStart
 from launch.launch_description_sources import PythonLaunchDescriptionSource
+import launch.logging
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node, PushRosNamespace
 from robodopamine_ros.data.topics import CAMERA_TOPICS, VIEWS
+from robodopamine_ros.rl.saving import EXIT_CLEANUP_S
+from robodopamine_ros.robot.ros_graph import discovery_warning, enclave, security_enabled
 import yaml
 
 TRUE, FALSE = ('true', 'True', '1'), ('false', 'False', '0')
@@ -117,6 +130,11 @@ def launch_arguments(share):
                                           'a number runs the simulated robot on a simulation '
                                           'clock (/clock, use_sim_time in every node) at that '
                                           'multiple of real time'),
+        DeclareLaunchArgument('seed', default_value='',
+                              description="sim only: the first layout ('': params_file's, "
+                                          'a layout the scripted expert solves); each reset '
+                                          'takes the next. mode:=eval offsets it to the '
+                                          'evaluation layouts, which training never uses'),
         DeclareLaunchArgument('autopilot', default_value='',
                               description="sim and collect only: '' or expert"),
         DeclareLaunchArgument('joy', default_value='auto',
@@ -211,6 +229,61 @@ def realsense_cameras(value, topics):
     return nodes
 
 
+class ConfigurationError:
+    """
+    A node of ours that exits with status 2 (spin.run: it cannot start) ends the launch.
+
+    Status 2 is a configuration error (a bad parameter, a missing model_dir or demos bag): a
+    respawn would fail the same way, and the other nodes would run on without it. So the
+    launch shuts down at once (within respawn_delay, before any respawn), and when every
+    process has exited, the node's one fatal line is logged again, last, as the launch's error
+    (`ros2 launch` exits with status 1).
+    """
+
+    STATUS = 2
+    PACKAGE = 'robodopamine_ros'
+
+    def __init__(self):
+        self.running = set()    # pids
+        self.last_line = {}     # pid: its last FATAL line on stderr, else its last line
+        self.fatal = set()      # pids that wrote a FATAL line
+        self.error = None
+
+    def handlers(self):
+        return [RegisterEventHandler(OnProcessStart(on_start=self._started)),
+                RegisterEventHandler(OnProcessIO(on_stderr=self._stderr)),
+                RegisterEventHandler(OnProcessExit(on_exit=self._exited))]
+
+    def _started(self, event, context):
+        self.running.add(event.pid)
+
+    def _stderr(self, event):
+        lines = [x for x in event.text.decode(errors='replace').splitlines() if x.strip()]
+        fatal = [x for x in lines if '[FATAL]' in x]
+        if fatal:
+            self.last_line[event.pid] = fatal[-1]
+            self.fatal.add(event.pid)
+        elif lines and event.pid not in self.fatal:
+            self.last_line[event.pid] = lines[-1]
+
+    def _exited(self, event, context):
+        self.running.discard(event.pid)
+        line = self.last_line.pop(event.pid, '')
+        self.fatal.discard(event.pid)
+        ours = getattr(event.action, 'node_package', None) == self.PACKAGE
+        actions = None
+        if ours and event.returncode == self.STATUS and self.error is None:
+            # "[FATAL] [stamp] [grm_node]: cannot start: ..." -> "cannot start: ..."
+            text = re.sub(r'^(\[\S+\] )?\[FATAL\] \[[^]]*\] \[[^]]*\]: ', '', line)
+            self.error = (f'{event.action.node_executable}: '
+                          f'{text or "exited with status 2"} (exit status 2, a configuration '
+                          'error: the launch stopped)')
+            actions = [Shutdown(reason=self.error)]
+        if self.error is not None and not self.running:
+            raise RuntimeError(self.error)   # the launch's last line, and its exit status 1
+        return actions
+
+
 def robot_and_nodes(context):
     """Resolve the arguments into the robot (real or simulated) and the nodes to start."""
     value = {name: LaunchConfiguration(name).perform(context) for name in (
@@ -218,7 +291,7 @@ def robot_and_nodes(context):
         'checkpoint_dir', 'front_camera', 'left_wrist_camera', 'right_wrist_camera', 'cameras',
         'front_serial', 'left_wrist_serial', 'right_wrist_serial', 'autopilot', 'joy',
         'joy_device', 'ee_pose_topic', 'servo_launch', 'params_file', 'log_level', 'namespace',
-        'agent', 'respawn', 'real_time_factor')}
+        'agent', 'respawn', 'real_time_factor', 'seed')}
     for name, allowed in CHOICES.items():
         if value[name] not in allowed:
             raise RuntimeError(f'launch argument {name}:={value[name]!r} is not valid; '
@@ -253,11 +326,22 @@ def robot_and_nodes(context):
             raise RuntimeError(f"launch argument real_time_factor:={value['real_time_factor']!r} "
                                'is not valid; expected a number > 0 (2.0: twice real time)')
         clock['real_time_factor'] = factor
+    if value['seed'] and not (value['seed'].isdigit() and use_sim):
+        raise RuntimeError(f"launch argument seed:={value['seed']!r} is not valid; expected a "
+                           'layout number >= 0, with use_sim:=true')
+    # eval: the ROS-free benchmark's evaluation layouts, from its first (EVAL_SEED + 0) on
+    seed = int(value['seed']) if value['seed'] else 0 if mode == 'eval' else None
+    layout = dict({} if seed is None else {'seed': seed},
+                  layouts='eval' if mode == 'eval' else 'train')
     if not value['joy_device'].isdigit():
         raise RuntimeError(f"launch argument joy_device:={value['joy_device']!r} is not "
                            'valid; expected a device number (0 for /dev/input/js0)')
     if not use_sim:
         check_real_workspace(params_file, os.path.join(share, 'config', PARAMS[True]))
+        warning = discovery_warning(context.environment)
+        if warning:
+            launch.logging.get_logger('franka_insertion.launch').warning(warning)
+    secure = security_enabled(context.environment)   # SROS2: each node in its enclave
     topics = [value[f'{view}_camera'] for view in VIEWS]
     cameras = [(CAMERA_TOPICS[view], topic) for view, topic in zip(VIEWS, topics)]
     reward_topics = [('progress', 'robodopamine/progress'), ('reward', 'robodopamine/reward')]
@@ -266,6 +350,9 @@ def robot_and_nodes(context):
     pose = [('robodopamine/ee_pose', ee_pose)]
     respawn_limit = ({'respawn_max_retries': RESPAWN_MAX} if 'respawn_max_retries' in
                      inspect.signature(ExecuteLocal.__init__).parameters else {})
+
+    # Ctrl-C: rl_agent_node writes its last checkpoint (rl/saving.py) before SIGTERM comes
+    shutdown_time = {'rl_agent_node': {'sigterm_timeout': str(EXIT_CLEANUP_S + 3.0)}}
 
     def node(name, remappings=(), extra=None, package='robodopamine_ros', executable=None):
         parameters = node_parameters(params_file, name)
@@ -280,9 +367,10 @@ def robot_and_nodes(context):
         respawn = value['respawn'] in TRUE and name in RESPAWNED
         return Node(package=package, executable=executable or name, name=name,
                     parameters=[parameters], remappings=list(remappings),
-                    arguments=['--ros-args', '--log-level', value['log_level']],
+                    arguments=['--ros-args', '--log-level', value['log_level']]
+                    + (['--enclave', enclave(name)] if secure else []),
                     respawn=respawn, respawn_delay=RESPAWN_DELAY_S if respawn else None,
-                    **(respawn_limit if respawn else {}))
+                    **(respawn_limit if respawn else {}), **shutdown_time.get(name, {}))
 
     def joystick():
         """joy_node + teleop_node; joy_node only where the joy package is installed."""
@@ -303,7 +391,7 @@ def robot_and_nodes(context):
     actions = [PushRosNamespace(value['namespace'])] if value['namespace'] else []
     if use_sim:
         actions.append(node('sim_robot_node', cameras + command, extra=dict(
-            clock, **({'autopilot': autopilot} if autopilot else {}))))
+            clock, **layout, **({'autopilot': autopilot} if autopilot else {}))))
     else:
         actions.append(franka_bringup(value['robot_ip']))
         if value['servo_launch']:
@@ -320,16 +408,22 @@ def robot_and_nodes(context):
             'robodopamine_demos', time.strftime('demo_%Y%m%d_%H%M%S', time.gmtime()))
         actions.append(node('recorder_node', extra={
             'bag': bag, 'topics': topics + ['joint_states', ee_pose, 'robodopamine/action']
+            + (['sim_robot/success'] if use_sim else [])   # the demonstration's outcome
             + (['robodopamine/object_poses'] if tracks_objects else [])}))
         if not autopilot:   # the simulator's expert alone commands the arm
             actions += [node('rl_agent_node', command + pose)] + joystick()
-        return [GroupAction(actions, scoped=True)]
+        return ConfigurationError().handlers() + [GroupAction(actions, scoped=True)]
     actions += [node('grm_node', cameras + reward_topics), node('shaping_node', reward_topics)]
     if agent:
         demos = [d for d in value['demos'].split(',') if d]
-        actions += [node('rl_agent_node', reward_topics + command + pose,
-                         extra={'demo_bags': demos} if demos else None)] + joystick()
-    return [GroupAction(actions, scoped=True)]
+        agent_node = node('rl_agent_node', reward_topics + command + pose,
+                          extra={'demo_bags': demos} if demos else None)
+        actions += [agent_node] + joystick()
+        if mode == 'eval':   # rl_agent_node exits after eval_episodes: so does the launch
+            actions.append(RegisterEventHandler(OnProcessExit(
+                target_action=agent_node, on_exit=[Shutdown(
+                    reason='rl_agent_node finished the evaluation')])))
+    return ConfigurationError().handlers() + [GroupAction(actions, scoped=True)]
 
 
 def generate_launch_description():

@@ -23,7 +23,7 @@ def _sources():
     for path in sorted(REPO.rglob('*')):
         if SKIP_PARTS.intersection(path.relative_to(REPO).parts) or not path.is_file():
             continue
-        if path.suffix in ('.py', '.sh') or path.parent.name == '.ci':
+        if path.suffix in ('.py', '.sh', '.bash') or path.parent.name == '.ci':
             yield path
 
 

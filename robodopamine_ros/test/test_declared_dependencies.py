@@ -28,11 +28,13 @@ KNOWN = {
     'launch_ros': ('launch_ros', None),
     'message_filters': ('message_filters', None),  # grm_node; its ROS-free fallback is sync.py
     'control_msgs': ('control_msgs', None),  # gripper_node (the real arm's gripper action)
+    'rosidl_runtime_py': ('rosidl_runtime_py', None),  # recorder_node: message types by name
+    'ament_index_python': ('ament_index_python', None),  # ... installed interfaces
     'scipy': ('python3-scipy', 'scipy'),     # metrics.outcome_ranking (Kendall tau)
     'numpy': ('python3-numpy', 'numpy'),
     'cv2': ('python3-opencv', 'opencv-python-headless'),
     'yaml': ('python3-yaml', 'pyyaml'),
-    'torch': ('python3-torch', 'torch'),
+    'torch': (None, 'torch'),  # the distributions' is too old: pip only (package.xml)
     'setuptools': ('python3-setuptools', 'setuptools'),
     'tqdm': ('python3-tqdm', 'tqdm'),
     'matplotlib': ('python3-matplotlib', 'matplotlib'),

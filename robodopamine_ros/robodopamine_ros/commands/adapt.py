@@ -42,12 +42,36 @@ def add_arguments(parser):
                         help='torch CPU threads (default: torch chooses)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--quick', action='store_true', help='smoke run: 60 steps')
+    parser.add_argument('--force', action='store_true',
+                        help='adapt on a recording whose demonstration failed (the simulator '
+                             'recorded no success)')
     add_reading_arguments(parser)
+
+
+def check_demonstration(demo, options, force=False):
+    """
+    Refuse a recording whose demonstration failed (ValueError naming it), unless force.
+
+    A failed demonstration teaches the GRM that an unfinished task is its end; the verdict is
+    the one the recording holds (data.bags.recorded_success: the simulator's success topic).
+    """
+    from robodopamine_ros.data import bags, demos
+
+    if demos.demo_kind(demo) != 'bag' or bags.recorded_success(demo, options) is not False:
+        return
+    if force:
+        print(f'warning: {demo}: the demonstration failed ({options.topics.success} never '
+              'true); adapting on it anyway (--force)')
+        return
+    raise ValueError(f'{demo}: the demonstration failed ({options.topics.success} never true: '
+                     'the task was not completed); record another one (in simulation: '
+                     'launch with another seed:=), or pass --force to adapt on it anyway')
 
 
 def run(args):
     import torch
 
+    check_demonstration(args.demo, read_options(args), args.force)
     if args.threads:
         torch.set_num_threads(args.threads)
     steps = 60 if args.quick else args.steps
@@ -64,14 +88,18 @@ def _adapt_vlm(args, steps):
     from tqdm import tqdm
 
     from robodopamine_ros.data import demos
+    from robodopamine_ros.data.images import FitPixels
     from robodopamine_ros.grm.adapt_vlm import fine_tune_vlm, save_vlm, VLMTrainConfig
-    from robodopamine_ros.grm.vlm import VLMGRM
+    from robodopamine_ros.grm.vlm import MAX_PIXELS, VLMGRM
 
     if not args.base:
         raise ValueError('--backend vlm needs --base: the local folder of a pretrained '
                          'Qwen-VL GRM to fine-tune')
     grm = VLMGRM.load(args.base, device=args.device, dtype=args.dtype, template=args.template)
-    episode = demos.load_demo(args.demo, image_size=None, options=read_options(args))
+    # the images as the VLM's processor takes them (at most MAX_PIXELS), never more: memory is
+    # frames x that, not the recorded resolution
+    episode = demos.load_demo(args.demo, image_size=FitPixels(MAX_PIXELS),
+                              options=read_options(args))
     if not episode.keyframes:
         raise ValueError(f'{args.demo}: no keyframes; run `robodopamine keyframes propose`')
     config = VLMTrainConfig(steps=steps, batch=args.batch, lr=args.lr or VLMTrainConfig.lr,
@@ -90,17 +118,20 @@ def _distill(args, steps):
     from tqdm import tqdm
 
     from robodopamine_ros.data import demos
+    from robodopamine_ros.data.images import FitPixels
     from robodopamine_ros.grm.adapt_compact import CompactTrainConfig, reference_frames
     from robodopamine_ros.grm.distill import distill_compact
     from robodopamine_ros.grm.loading import load_grm
+    from robodopamine_ros.grm.vlm import MAX_PIXELS
 
     teacher, _ = load_grm(args.distill_from, device=args.device)
     options = read_options(args)
     episode = demos.load_demo(args.demo, image_size=tuple(args.size), options=options)
     config = CompactTrainConfig(steps=steps, image_size=tuple(args.size), seed=args.seed,
                                 lr=args.lr or CompactTrainConfig.lr)
-    # a VLM teacher sees the recorded resolution; the student its own input size
-    full = demos.load_demo(args.demo, image_size=None, options=options) \
+    # a VLM teacher sees what its processor takes (at most MAX_PIXELS, never more: memory is
+    # frames x that); the student its own input size
+    full = demos.load_demo(args.demo, image_size=FitPixels(MAX_PIXELS), options=options) \
         if teacher.name == 'vlm' else None
     bar = tqdm(total=steps, unit='step', desc='distill compact GRM', mininterval=1.0)
     student, losses, answered = distill_compact(teacher, episode, config, teacher_episode=full,
@@ -108,7 +139,8 @@ def _distill(args, steps):
     bar.close()
     start, end = reference_frames(episode)
     student.save(args.output, (episode.views['front'][start], episode.views['front'][end]),
-                 extra={'distilled_from': str(args.distill_from), 'teacher_answers': answered})
+                 extra={'distilled_from': str(args.distill_from), 'teacher_answers': answered},
+                 keep_others=False)   # a previous model's reports never describe this one
     print(f'wrote {args.output}: distilled from {args.distill_from} on {answered} answered '
           f'pairs; loss {losses[0]:.4f} -> {losses[-1]:.4f}')
     return 0

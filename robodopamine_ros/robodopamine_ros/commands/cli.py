@@ -11,6 +11,7 @@ that needs it.
 
 import argparse
 import importlib
+import os
 import sys
 
 from robodopamine_ros import __version__
@@ -71,6 +72,34 @@ def main(argv=None):
         # Bad input: one clear line naming what is wrong, no traceback.
         print(f'robodopamine {args.command}: error: {error}', file=sys.stderr)
         return 1
+    except LOADER_ERRORS as error:
+        # what a loader raises on input it did not expect (a wrong type in a JSON or YAML
+        # file, a nesting too deep, torch refusing a tensor, a missing optional package): one
+        # line as well; ROBODOPAMINE_TRACEBACK=1 shows where
+        if os.environ.get('ROBODOPAMINE_TRACEBACK'):
+            raise
+        print(f'robodopamine {args.command}: error: {type(error).__name__}: '
+              f'{_one_line(error)} (ROBODOPAMINE_TRACEBACK=1 shows where)', file=sys.stderr)
+        return 1
+
+
+def _loader_errors():
+    errors = [TypeError, IndexError, RuntimeError, RecursionError, ImportError]
+    try:
+        import yaml
+        errors.append(yaml.YAMLError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+LOADER_ERRORS = _loader_errors()
+
+
+def _one_line(error):
+    """Return the first line of an error's text, at most 300 characters."""
+    text = str(error).strip().splitlines()
+    return (text[0] if text else '')[:300]
 
 
 if __name__ == '__main__':

@@ -23,6 +23,7 @@ from pathlib import Path
 import time
 
 from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+from robodopamine_ros.commands.terminal import printable
 from robodopamine_ros.data.topics import IMAGE_SIZE
 
 DEFAULT_DEMO = Path(__file__).resolve().parents[3].parent / 'shared' / 'data' / \
@@ -85,7 +86,7 @@ def run_recorded(args):
     print(f'[1/5] importing {demo}')
     episode = demos.load_demo(demo, image_size=IMAGE_SIZE, options=read_options(args), stop=stop)
     print(f'      {episode.num_frames} synchronized triplets, {len(episode.keyframes)} '
-          f'sub-tasks, task "{episode.instructions[0]}"')
+          f'sub-tasks, task "{printable(episode.instructions[0])}"')
     if not episode.keyframes:
         raise ValueError(f'{demo}: no keyframes; run `robodopamine keyframes propose {demo}`')
 
@@ -201,7 +202,8 @@ def run_simulated(args):
         bags.write_episode(demo_bag, demo, storage='mcap', image_format='png',
                            action_source='expert')
         print(f'      layout seed {demo_seed}: {demo.num_frames} frames, phases '
-              + ', '.join(f'{s.annotation} {s.start}-{s.end}' for s in demo.keyframes)
+              + ', '.join(f'{printable(s.annotation)} {s.start}-{s.end}'
+                          for s in demo.keyframes)
               + f'; written to {demo_bag}')
 
         print('[2/7] building GRM training labels (docs/method.md#hop-labels)')
@@ -332,9 +334,11 @@ def _rl_stage(args, output, result):
         'final_eval_every': args.rl_episodes or 1, 'final_eval_episodes': 20,
         'seed': args.seed, **small})
     name = {'calql': 'Cal-QL', 'conrft': 'ConRFT'}[config.algorithm]
+    bound = (' UPPER BOUND, privileged: ' + '; '.join(config.privileged)
+             if config.privileged else '')
     print(f'[7/7] Dopamine-RL: {config.policy_demos} expert demos for the policy, '
           f'{config.pretrain_updates} imitation + {config.offline_updates} offline updates, '
-          f'{config.episodes} online {name} episodes on the GRM-shaped reward')
+          f'{config.episodes} online {name} episodes on the GRM-shaped reward.{bound}')
     rl_dir = output / 'rl'
     summary = train(config, rl_dir, resume=False, log=lambda text: print('      ' + text))
     write_report(rl_dir, {f'Dopamine-RL, {name}': [summary]}, 'Dopamine-RL')
@@ -342,6 +346,8 @@ def _rl_stage(args, output, result):
                     'env_steps': summary['env_steps'], 'offline': summary['offline']}
     table = (rl_dir / 'report.md').read_text().split('\n', 2)[2]
     return (f'\n## Dopamine-RL ({name}, GRM-shaped reward)\n\n'
+            + (f'**{bound.strip()}** (what a real arm cannot sense: this figure is an upper '
+               "bound of the product's loop).\n\n" if bound else '') +
             f'{config.episodes} online episodes; deterministic-policy evaluation success on '
             f'{config.eval_episodes} fixed layouts (episode 0: after imitation and the offline '
             'stage). Training log: rl/episodes.csv, rl/tensorboard/.\n\n'

@@ -28,6 +28,8 @@ def add_arguments(parser):
 
 def run(args):
     from robodopamine_ros.data import demos
+    from robodopamine_ros.data.images import FitPixels
+    from robodopamine_ros.grm.vlm import MAX_PIXELS
     from robodopamine_ros.reward.evaluation import evaluate_model, plot_progress
     from robodopamine_ros.reward.metrics import completion_accuracy, OUTCOMES, outcome_ranking
     from robodopamine_ros.reward.progress import ProgressConfig
@@ -37,8 +39,10 @@ def run(args):
 
     options = read_options(args)
     model, references = load_grm(args.model, args.device, args.template)
+    # what the model sees, never more (memory: frames x that): a VLM's processor takes at most
+    # MAX_PIXELS per image
     size = tuple(model.config['image_size']) if model.name == 'compact' else \
-        (None if model.name == 'vlm' else IMAGE_SIZE)
+        (FitPixels(MAX_PIXELS) if model.name == 'vlm' else IMAGE_SIZE)
     if args.labels is not None and len(args.labels) != len(args.episodes):
         raise ValueError(f'--labels has {len(args.labels)} entries for {len(args.episodes)} '
                          'episodes')

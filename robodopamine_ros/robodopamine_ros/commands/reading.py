@@ -15,7 +15,9 @@ bags.ReadOptions the reader takes (demos.load_demo / demo_outline):
 - ``--storage auto|sqlite3|mcap``: the bag's storage (auto: metadata.yaml, else the file
   extension); ``import-demo`` calls it ``--input-storage``, its ``--storage`` is the output's;
 - ``--stamps auto|header|receive``: which stamps synchronize (auto: header stamps unless
-  zero or constant, then the bag's receive time).
+  zero or constant, then the bag's receive time);
+- ``--max-pixels N``: an image of more pixels is refused before it is decoded, naming its
+  topic and stamp (default 4096 x 4096; data/images.py).
 """
 
 from robodopamine_ros.data.bag_location import STORAGE_CHOICES
@@ -44,6 +46,9 @@ def add_reading_arguments(parser, storage_flag='--storage'):
     group.add_argument('--stamps', dest='read_stamps', choices=STAMP_CHOICES, default='auto',
                        help='stamps that synchronize the cameras: auto (header stamps unless '
                             'zero or constant, then receive time), header, receive')
+    group.add_argument('--max-pixels', dest='read_max_pixels', type=int, default=None,
+                       metavar='N', help='refuse an image of more pixels before decoding it '
+                                         '(default 16777216: 4096 x 4096)')
 
 
 def read_options(args):
@@ -59,5 +64,7 @@ def read_options(args):
             values[view] = topic
     topics = TopicConfig.from_dict(values, source='camera topic options') if values \
         else TopicConfig()
+    extra = {} if getattr(args, 'read_max_pixels', None) is None \
+        else {'max_pixels': args.read_max_pixels}
     return ReadOptions(topics=topics, slop=args.read_slop, storage=args.read_storage,
-                       stamps=args.read_stamps)
+                       stamps=args.read_stamps, **extra)

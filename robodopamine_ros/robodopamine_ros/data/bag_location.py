@@ -14,6 +14,13 @@ leaves the data files without metadata.yaml:
 
 A data file given inside a folder that has metadata.yaml opens the whole folder. Keyframes and
 instructions live in ``BagLocation.folder``: the bag folder, or the folder of a bare file.
+
+A bag recorded with ``compression_mode: file`` (zstd) is decompressed by rosbags into a
+temporary folder before anything is read. A crafted one expands without bound (32 KB into
+1 GiB), so it is first decompressed into nothing, counting: past ``decompression_limit`` the
+bag is refused naming the file, before a byte is written. The limit: at most
+MAX_DECOMPRESSED_BYTES, at most the temporary folder's free space less TEMP_MARGIN_BYTES, and at
+most DECOMPRESSION_RATIO times the compressed size (never below MIN_DECOMPRESSED_BYTES).
 """
 
 from contextlib import contextmanager
@@ -24,6 +31,12 @@ import struct
 import tempfile
 
 METADATA = 'metadata.yaml'
+# what a file-compressed bag may decompress to (module docstring): bytes, and a ratio that
+# recorded sensor data stays far below (zstd on camera images: 2-20x)
+MAX_DECOMPRESSED_BYTES = 16 * 2**30
+MIN_DECOMPRESSED_BYTES = 256 * 2**20
+DECOMPRESSION_RATIO = 200
+TEMP_MARGIN_BYTES = 512 * 2**20
 SUFFIXES = {'.mcap': 'mcap', '.db3': 'sqlite3'}
 STORAGE_CHOICES = ('auto', 'sqlite3', 'mcap')
 MCAP_MAGIC = b'\x89MCAP0\r\n'
@@ -45,6 +58,7 @@ class BagLocation:
     version: object = None   # rosbag2 version from metadata.yaml; None for a bare file
     bare: bool = False
     warnings: list = field(default_factory=list)
+    compressed_files: tuple = ()   # data files of a compression_mode: file bag
 
 
 def looks_like_bag(path):
@@ -98,8 +112,11 @@ def _with_metadata(folder, storage, given=None):
                                                 info.get('relative_file_paths', [])]:
         raise BagError(f'{given}: not listed in {folder / METADATA}; pass the folder, or move '
                        'the file out of it to read it alone')
+    compressed = ()
+    if str(info.get('compression_mode') or '').lower() == 'file':
+        compressed = tuple(folder / Path(p).name for p in info.get('relative_file_paths', []))
     return BagLocation(path=folder, source=folder, folder=folder, storage=found,
-                       version=info.get('version'))
+                       version=info.get('version'), compressed_files=compressed)
 
 
 def _bare(given, files, storage):
@@ -152,6 +169,8 @@ def open_reader(location):
                 f'{location.source}: the file ends inside a record (the recorder was '
                 f'killed): reading its complete records ({kept} of {size} bytes) from a '
                 'repaired temporary copy; `mcap recover` writes a permanent one')
+        if location.compressed_files:
+            check_decompressed_size(location.compressed_files)
         try:
             reader = Reader(source)
             reader.open()
@@ -165,6 +184,48 @@ def open_reader(location):
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def decompression_limit(compressed_bytes, temp_dir=None):
+    """Return how many bytes a file-compressed bag may decompress to (module docstring)."""
+    free = shutil.disk_usage(temp_dir or tempfile.gettempdir()).free - TEMP_MARGIN_BYTES
+    by_ratio = max(MIN_DECOMPRESSED_BYTES, DECOMPRESSION_RATIO * compressed_bytes)
+    return max(0, min(MAX_DECOMPRESSED_BYTES, free, by_ratio))
+
+
+def check_decompressed_size(files):
+    """
+    Decompress a file-compressed bag's zstd files into nothing, counting; return the total.
+
+    Raises BagError naming the file once the running total passes decompression_limit (all of
+    the bag's files are decompressed side by side into the temporary folder), or for a file
+    that is missing or not zstd. Nothing is written.
+    """
+    from rosbags.rosbag2 import reader   # the zstd module rosbags decompresses with
+    zstd = reader.zstd
+    files = [Path(f) for f in files]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise BagError(f'{missing[0]}: listed in {METADATA} but missing')
+    limit = decompression_limit(sum(f.stat().st_size for f in files))
+    total = 0
+    for path in files:
+        try:
+            with path.open('rb') as raw, zstd.open(raw, 'rb') as stream:
+                while chunk := stream.read(1 << 20):
+                    total += len(chunk)
+                    if total > limit:
+                        raise BagError(
+                            f'{path}: the bag decompresses to more than {limit} bytes (its '
+                            f'files are {sum(f.stat().st_size for f in files)} bytes '
+                            'compressed; the limit is the smallest of '
+                            f'{MAX_DECOMPRESSED_BYTES} bytes, {DECOMPRESSION_RATIO} times the '
+                            f'compressed size and the free space of {tempfile.gettempdir()}): '
+                            'refused before anything was written')
+        except (OSError, EOFError, zstd.ZstdError) as error:
+            raise BagError(f'{path}: not a readable zstd file ({type(error).__name__}: '
+                           f'{error})') from error
+    return total
 
 
 def _ends_with_magic(path):

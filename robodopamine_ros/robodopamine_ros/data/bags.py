@@ -38,9 +38,11 @@ from robodopamine_ros.data import images, keyframes
 from robodopamine_ros.data.bag_location import BagError, locate, open_reader, STORAGE_CHOICES
 from robodopamine_ros.data.episode import Episode, Stream
 from robodopamine_ros.data.interfaces import deserialize, typestore
+from robodopamine_ros.data.joints import JointOrder, non_finite_joints
 from robodopamine_ros.data.reference_layout import INSTRUCTION_FILE, read_instruction_file
 from robodopamine_ros.data.topics import VIEWS
-from robodopamine_ros.data.triplets import CameraStamps, plan_triplets, STAMP_CHOICES
+from robodopamine_ros.data.triplets import (CameraStamps, plan_triplets, robot_stream_stamps,
+                                            STAMP_CHOICES)
 
 LOG = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ POSE_ARRAY = 'geometry_msgs/msg/PoseArray'
 ACTION = 'robodopamine_interfaces/msg/ActionStamped'
 PROGRESS = 'robodopamine_interfaces/msg/ProgressStamped'
 REWARD = 'robodopamine_interfaces/msg/RewardStamped'
+BOOL = 'std_msgs/msg/Bool'
 STORAGES = ('sqlite3', 'mcap')
 COMPRESSED_SUFFIX = '/compressed'
 
@@ -69,6 +72,7 @@ class TopicConfig:
     action: str = '/robodopamine/action'
     progress: str = '/robodopamine/progress'
     reward: str = '/robodopamine/reward'
+    success: str = '/sim_robot/success'   # the simulator's ground truth (recorded_success)
 
     def camera(self, view):
         return getattr(self, view)
@@ -111,13 +115,16 @@ class ReadOptions:
     topics: TopicConfig (camera topic per view, robot topics). slop: largest stamp spread
     within a synchronized triplet, seconds. storage: 'auto' (metadata.yaml, else the file
     extension), 'sqlite3' or 'mcap'. stamps: 'auto' (header stamps unless unusable, then the
-    bag's receive time), 'header' or 'receive'. Raises ValueError naming a bad value.
+    bag's receive time), 'header' or 'receive'. max_pixels: an image larger than this is
+    refused before it is decoded (images.MAX_PIXELS), naming its topic and stamp. Raises
+    ValueError naming a bad value.
     """
 
     topics: TopicConfig = field(default_factory=TopicConfig)
     slop: float = 0.02
     storage: str = 'auto'
     stamps: str = 'auto'
+    max_pixels: int = images.MAX_PIXELS
 
     def __post_init__(self):
         if not isinstance(self.topics, TopicConfig):
@@ -129,6 +136,9 @@ class ReadOptions:
             raise ValueError(f'storage must be one of {STORAGE_CHOICES}, got {self.storage!r}')
         if self.stamps not in STAMP_CHOICES:
             raise ValueError(f'stamps must be one of {STAMP_CHOICES}, got {self.stamps!r}')
+        if not (isinstance(self.max_pixels, int) and not isinstance(self.max_pixels, bool)
+                and self.max_pixels > 0):
+            raise ValueError(f'max_pixels must be an integer > 0, got {self.max_pixels!r}')
 
 
 def stamp_ns(header):
@@ -141,6 +151,9 @@ def _message_dict(msg):
     for name in msg.__dataclass_fields__:
         if name not in ('header', '__msgtype__'):
             value = getattr(msg, name)
+            if hasattr(value, 'nanosec'):   # a builtin_interfaces/Time field: NAME_ns
+                out[f'{name}_ns'] = int(value.sec) * 1_000_000_000 + int(value.nanosec)
+                continue
             out[name] = value.item() if isinstance(value, np.generic) else value
     return out
 
@@ -268,15 +281,20 @@ def _log(path, warnings):
         LOG.warning('%s: %s', path, warning)
 
 
-def read_episode(path, options=None, image_size=None, distro='jazzy', episode_id=None):
+def read_episode(path, options=None, image_size=None, distro='jazzy', episode_id=None,
+                 images=True):
     """
     Read a recording (bag folder, or a bare .mcap folder or file) into an Episode.
 
     options: ReadOptions (topics, slop, storage, stamps). image_size: (width, height) to
-    resize to, or None for the recorded size. Warnings (what was dropped, reordered, which
-    clock was used and why) are logged and kept in Episode.warnings; Episode.sync holds the
-    synchronization statistics. Raises FileNotFoundError, BagError, NoTripletsError or
-    images.ImageDecodeError naming the bag, topic and stamp.
+    resize to, or None for the recorded size (each image is decoded and resized on its own,
+    straight into the output: memory is frames x image_size, never the recorded size).
+    images: False decodes no image at all (the views are (T, 0, 0, 3): a reader that needs
+    the robot's streams and the frame stamps only, as the agent's demonstrations). Warnings
+    (what was dropped, reordered, which clock was used and why) are logged and kept in
+    Episode.warnings; Episode.sync holds the synchronization statistics, and under 'streams'
+    each robot stream's topic, clock and stamp range. Raises FileNotFoundError, BagError,
+    NoTripletsError or images.ImageDecodeError naming the bag, topic and stamp.
     """
     options = options or ReadOptions()
     store = typestore(distro)
@@ -284,19 +302,41 @@ def read_episode(path, options=None, image_size=None, distro='jazzy', episode_id
     path = location.path
     with open_reader(location) as reader:
         plan, cameras = _plan(reader, location, options)
-        views = _decode_planned(reader, path, cameras, plan, store, image_size)
+        views = _decode_planned(reader, path, cameras, plan, store, image_size,
+                                options.max_pixels) if images \
+            else {v: np.zeros((len(plan), 0, 0, 3), np.uint8) for v in VIEWS}
+        timing = {}
         streams, joint_names, progress, rewards = _other_streams(
-            reader, path, options.topics, store, plan.clock)
+            reader, path, options.topics, store, _FrameClock.of(plan, cameras), plan.warnings,
+            timing)
     segments, instructions = sidecar_files(location.folder, len(plan))
     _log(path, plan.warnings)
+    sync = dict(plan.sync_dict(), streams=timing)
     return Episode(
         episode_id=episode_id or (path.name if path.is_dir() else path.stem),
         stamps=plan.stamps, views=views, streams=streams, joint_names=joint_names,
         progress=progress, rewards=rewards, keyframes=segments, instructions=instructions,
-        success=_success_from(rewards), sync=plan.sync_dict(), warnings=list(plan.warnings))
+        success=_success_from(rewards), sync=sync, warnings=list(plan.warnings))
 
 
-def _decode_planned(reader, path, cameras, plan, store, size):
+@dataclass(frozen=True)
+class _FrameClock:
+    """The frames' clock, what the robot streams are read on (triplets.robot_stream_stamps)."""
+
+    clock: str              # 'header' or 'receive'
+    stamps: np.ndarray      # (T,) the frame stamps
+    offset_ns: int          # the frames' clock minus the receive clock (front camera, median)
+
+    @classmethod
+    def of(cls, plan, cameras):
+        front = cameras.stamps[0]
+        used = plan.indices[:, 0]
+        offset = 0 if plan.clock == 'receive' else \
+            int(np.median(front.header[used] - front.receive[used]))
+        return cls(plan.clock, plan.stamps, offset)
+
+
+def _decode_planned(reader, path, cameras, plan, store, size, max_pixels=images.MAX_PIXELS):
     """Second pass: decode the planned messages into (T, H, W, 3) arrays per view."""
     wanted = {v: {} for v in VIEWS}
     for triplet, row in enumerate(plan.indices):
@@ -315,7 +355,8 @@ def _decode_planned(reader, path, cameras, plan, store, size):
             continue
         header = cameras.stamps[VIEWS.index(view)].header[index]
         where = f'{connection.topic} at stamp {header} ns'
-        full, small = _decode(connection, raw, store, where, size, first_shape[view])
+        full, small = _decode(connection, raw, store, where, size, first_shape[view],
+                              max_pixels)
         if frames[view] is None:
             first_shape[view] = full.shape
             frames[view] = np.empty((len(plan),) + small.shape, np.uint8)
@@ -323,26 +364,28 @@ def _decode_planned(reader, path, cameras, plan, store, size):
     return frames
 
 
-def _decode(connection, raw, store, where, size, first_shape):
+def _decode(connection, raw, store, where, size, first_shape, max_pixels=images.MAX_PIXELS):
     try:
         msg = deserialize(store, raw, connection.msgtype)
     except Exception as error:
         raise BagError(f'{where}: cannot deserialize a {connection.msgtype} ({error})') \
             from error
-    rgb = (images.decode_image(msg, where) if connection.msgtype == IMAGE
-           else images.decode_compressed(msg, where))
+    rgb = (images.decode_image(msg, where, max_pixels) if connection.msgtype == IMAGE
+           else images.decode_compressed(msg, where, max_pixels))
     if first_shape is not None and rgb.shape != first_shape:
         raise BagError(f'{where}: image is {rgb.shape[1]} x {rgb.shape[0]}, but the stream '
                        f'started at {first_shape[1]} x {first_shape[0]}')
     return rgb, images.resize(rgb, size)
 
 
-def _other_streams(reader, path, topics, store, clock='header'):
+def _other_streams(reader, path, topics, store, frames, warnings, timing):
     """
     Joint states, poses, actions, progress and rewards of a bag.
 
-    clock: 'header' stamps the streams by their header stamps, 'receive' by the bag's receive
-    time (the frames' clock when camera header stamps were unusable or stepped back).
+    frames: the _FrameClock the robot streams are read on (each by
+    triplets.robot_stream_stamps: header stamps, else receive time, warned about); warnings
+    gets those, and the joints whose positions are not finite (NaN or inf: named, counted);
+    timing gets per robot stream its topic, the clock read and its stamp range.
     """
     wanted = {topics.joint_states: JOINT_STATE, topics.ee_pose: POSE,
               topics.object_poses: POSE_ARRAY, topics.action: ACTION,
@@ -356,8 +399,12 @@ def _other_streams(reader, path, topics, store, clock='header'):
             raise BagError(f'{path}: topic {connection.topic} has type {connection.msgtype}, '
                            f'expected {expected}')
         connections.append(connection)
-    joints, poses, objects, actions, progress, rewards = [], [], [], [], [], []
-    joint_names = ()
+    # stream name -> [(header stamp, receive stamp, value)]; the topic of each
+    items = {name: [] for name in ('joint_positions', 'ee_pose', 'object_poses', 'action')}
+    stream_topic = {'joint_positions': topics.joint_states, 'ee_pose': topics.ee_pose,
+                    'object_poses': topics.object_poses, 'action': topics.action}
+    progress, rewards, flags = [], [], []
+    order = None    # the first joint_states message's names: every later one is mapped to it
     for connection, received, raw in _raw_messages(reader, path, connections):
         topic, msgtype = connection.topic, connection.msgtype
         try:
@@ -365,41 +412,68 @@ def _other_streams(reader, path, topics, store, clock='header'):
         except Exception as error:
             raise BagError(f'{path}: {topic}: cannot deserialize a {msgtype} ({error})') \
                 from error
-        at = received if clock == 'receive' else stamp_ns(msg.header)
-        if msgtype == JOINT_STATE:
-            joint_names = joint_names or tuple(msg.name)
-            if tuple(msg.name) != joint_names:
-                raise BagError(f'{path}: {topic} at stamp {stamp_ns(msg.header)} ns names '
-                               f'joints {list(msg.name)}, expected {list(joint_names)}')
-            joints.append((at, np.asarray(msg.position, dtype=float)))
+        header = stamp_ns(msg.header)
+        if msgtype == JOINT_STATE:   # positions by name (data/joints.py), never by index
+            where = f'{topic} at stamp {header} ns'
+            try:
+                order = order or JointOrder(msg.name, f'{topic} (its first message)')
+                items['joint_positions'].append(
+                    (header, received, order.positions(msg.name, msg.position, where)))
+            except ValueError as error:
+                raise BagError(f'{path}: {error}') from error
         elif msgtype == POSE:
-            poses.append((at, _pose_values(msg.pose)))
+            items['ee_pose'].append((header, received, _pose_values(msg.pose)))
         elif msgtype == POSE_ARRAY:
             values = np.concatenate([_pose_values(p) for p in msg.poses]) if msg.poses \
                 else np.zeros(0)
-            if objects and len(values) != len(objects[0][1]):
-                raise BagError(f'{path}: {topic} at stamp {stamp_ns(msg.header)} ns holds '
+            objects = items['object_poses']
+            if objects and len(values) != len(objects[0][2]):
+                raise BagError(f'{path}: {topic} at stamp {header} ns holds '
                                f'{len(msg.poses)} poses, earlier messages '
-                               f'{len(objects[0][1]) // 7}')
-            objects.append((at, values))
+                               f'{len(objects[0][2]) // 7}')
+            objects.append((header, received, values))
         elif msgtype == ACTION:
-            actions.append((at, np.asarray(msg.values, dtype=float), bool(msg.intervention)))
+            items['action'].append((header, received, np.asarray(msg.values, dtype=float)))
+            flags.append(bool(msg.intervention))
         elif msgtype == PROGRESS:
             progress.append(_message_dict(msg))
         else:
             rewards.append(_message_dict(msg))
+    if order is not None:
+        _warn_non_finite(topics.joint_states, order.names,
+                         np.stack([v for _, _, v in items['joint_positions']]), warnings)
     streams = {}
-    for name, items in (('joint_positions', joints), ('ee_pose', poses),
-                        ('object_poses', objects)):
-        if items:
-            items.sort(key=lambda item: item[0])
-            streams[name] = Stream([s for s, _ in items], np.stack([v for _, v in items]))
-    if actions:
-        actions.sort(key=lambda item: item[0])
-        stamps = [s for s, _, _ in actions]
-        streams['action'] = Stream(stamps, np.stack([v for _, v, _ in actions]))
-        streams['intervention'] = Stream(stamps, np.array([i for _, _, i in actions]))
-    return streams, joint_names, progress, rewards
+    for name, recorded in items.items():
+        if not recorded:
+            continue
+        topic = stream_topic[name]
+        try:
+            stamps, clock, warning = robot_stream_stamps(
+                topic, [h for h, _, _ in recorded], [r for _, r, _ in recorded],
+                frames.stamps, frames.clock, frames.offset_ns)
+        except ValueError as error:
+            raise BagError(f'{path}: {error}') from error
+        if warning:
+            warnings.append(warning)
+        sort = np.argsort(stamps, kind='stable')
+        values = np.stack([recorded[k][2] for k in sort])
+        streams[name] = Stream(stamps[sort], values)
+        if name == 'action':
+            streams['intervention'] = Stream(stamps[sort], np.array(flags)[sort])
+        first = int(frames.stamps[0])
+        timing[name] = {'topic': topic, 'clock': clock, 'messages': len(stamps),
+                        'first_s': (int(stamps.min()) - first) / 1e9,
+                        'last_s': (int(stamps.max()) - first) / 1e9}
+    return streams, order.names if order else (), progress, rewards
+
+
+def _warn_non_finite(topic, names, positions, warnings):
+    """Warn naming the joints whose recorded positions are NaN or inf, and in how many."""
+    bad = non_finite_joints(names, positions)
+    if bad:
+        rows = int((~np.isfinite(positions)).any(axis=1).sum())
+        warnings.append(f'{topic}: positions of {bad} are not finite (NaN or inf) in {rows} of '
+                        f'{len(positions)} messages')
 
 
 def _pose_values(pose):
@@ -443,6 +517,32 @@ def bag_topics(path, storage='auto'):
                 'storage': location.storage, 'version': location.version,
                 'metadata': not location.bare, 'warnings': list(location.warnings)}
     return counts, info
+
+
+def recorded_success(path, options=None, distro='jazzy'):
+    """
+    Return the robot's own verdict on a recording: True (succeeded), False (failed) or None.
+
+    The simulated robot publishes std_msgs/Bool on ``sim_robot/success`` after every step (True
+    once the peg is in) and the launch file records it in collect mode. A recording holding
+    that topic (options.topics.success) succeeded when any message is true, and failed
+    otherwise: the scripted expert gave up on the layout, or the recording stopped first.
+    None without the topic (a real arm has no such ground truth). Raises BagError for the
+    topic with another type.
+    """
+    options = options or ReadOptions()
+    location = locate(path, options.storage)
+    with open_reader(location) as reader:
+        connections = [c for c in reader.connections if c.topic == options.topics.success]
+        if not connections:
+            return None
+        for connection in connections:
+            if connection.msgtype != BOOL:
+                raise BagError(f'{location.path}: topic {connection.topic} has type '
+                               f'{connection.msgtype}, expected {BOOL}')
+        store = typestore(distro)
+        return any(deserialize(store, raw, BOOL).data
+                   for _, _, raw in _raw_messages(reader, location.path, connections))
 
 
 # --------------------------------------------------------------------------------------------
@@ -550,9 +650,11 @@ class EpisodeBagWriter:
                                               data=np.frombuffer(data, dtype=np.uint8))
                 self._write(topic + '/compressed', COMPRESSED, msg, stamp)
 
-    def write_joint_state(self, stamp, names, positions, velocities=()):
+    def write_joint_state(self, stamp, names, positions, velocities=(), header_stamp=None):
+        """stamp: receive time (ns); header_stamp: the header's when it differs (default)."""
         msg = self._types(JOINT_STATE)(
-            header=self._header(stamp, 'base'), name=list(names),
+            header=self._header(stamp if header_stamp is None else header_stamp, 'base'),
+            name=list(names),
             position=np.asarray(positions, dtype=np.float64),
             velocity=np.asarray(velocities, dtype=np.float64),
             effort=np.zeros(0, dtype=np.float64))
@@ -565,9 +667,11 @@ class EpisodeBagWriter:
             position=types('geometry_msgs/msg/Point')(x=x, y=y, z=z),
             orientation=types('geometry_msgs/msg/Quaternion')(x=qx, y=qy, z=qz, w=qw))
 
-    def write_ee_pose(self, stamp, pose, frame_id='base'):
-        """pose: x, y, z, qx, qy, qz, qw."""
-        msg = self._types(POSE)(header=self._header(stamp, frame_id), pose=self._pose(pose))
+    def write_ee_pose(self, stamp, pose, frame_id='base', header_stamp=None):
+        """pose: x, y, z, qx, qy, qz, qw; header_stamp as in write_joint_state."""
+        msg = self._types(POSE)(header=self._header(stamp if header_stamp is None
+                                                    else header_stamp, frame_id),
+                                pose=self._pose(pose))
         self._write(self.topics.ee_pose, POSE, msg, stamp)
 
     def write_object_poses(self, stamp, poses, frame_id='base'):
@@ -587,6 +691,9 @@ class EpisodeBagWriter:
         values = dict(fields_dict)
         stamp = int(values.pop('stamp_ns'))
         frame_id = values.pop('frame_id', '')
+        if msgtype == REWARD:  # its progress's stamp (NAME_ns as read); default: the header's
+            values['progress_stamp'] = self._header(
+                int(values.pop('progress_stamp_ns', stamp))).stamp
         msg = self._types(msgtype)(header=self._header(stamp, frame_id), **values)
         self._write(topic, msgtype, msg, stamp)
 
@@ -595,7 +702,11 @@ class EpisodeBagWriter:
         self._write_ours(self.topics.progress, PROGRESS, fields_dict)
 
     def write_reward(self, fields_dict):
-        """Write a RewardStamped given as a dict with stamp_ns and the message fields."""
+        """
+        Write a RewardStamped given as a dict with stamp_ns and the message fields.
+
+        progress_stamp is given as progress_stamp_ns (int ns, as read back); default stamp_ns.
+        """
         self._write_ours(self.topics.reward, REWARD, fields_dict)
 
 

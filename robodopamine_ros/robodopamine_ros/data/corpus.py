@@ -19,6 +19,21 @@ FORMAT = 'robodopamine-grm-corpus'
 FORMAT_VERSION = 1
 
 
+def task_folder(corpus, name, source='corpus.json'):
+    """
+    Return the folder of task `name` inside the corpus folder.
+
+    A task name is one folder name: a name that is not a non-empty string, holds a path
+    separator or a NUL, or is '.' or '..' is refused (ValueError naming `source`): a manifest
+    never points outside its corpus.
+    """
+    if not isinstance(name, str) or not name or name in ('.', '..') \
+            or any(c in name for c in ('/', '\\', '\0')):
+        raise ValueError(f'{source}: task name {name!r} is not a folder name (no path '
+                         'separators, not . or ..)')
+    return Path(corpus) / name
+
+
 def save_arrays(path, **arrays):
     """Write arrays as one compressed .npz file, atomically (data.atomic)."""
     with atomic_path(path) as tmp:

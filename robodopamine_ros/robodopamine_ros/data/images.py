@@ -23,6 +23,11 @@ the ``format`` string says ('jpeg', 'rgb8; jpeg compressed bgr8', '16UC1; png co
 
 Anything else raises ImageDecodeError naming the caller's ``where`` (topic and stamp), the
 encoding or format, and what is decodable.
+
+Size cap: an image of more than ``max_pixels`` pixels (default MAX_PIXELS) is refused before it
+is decoded, naming ``where``: a compressed one by the size in its header (PNG: IHDR; JPEG: the
+start-of-frame segment), read without decoding (``compressed_size``), so a 109 KB PNG that
+claims 30000 x 30000 costs nothing; a raw one by its width and height.
 """
 
 from dataclasses import dataclass
@@ -64,6 +69,8 @@ COMPRESSED_FORMATS = ('jpeg', 'png')   # what encode_compressed writes
 JPEG_MAGIC = b'\xff\xd8\xff'
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 COMPRESSED_DEPTH_HEADER = 12  # compressed_depth_image_transport's ConfigHeader before the PNG
+# pixels: larger images are refused before decoding (4096 x 4096; a 4K camera has 8.3 M)
+MAX_PIXELS = 4096 * 4096
 
 
 class ImageDecodeError(ValueError):
@@ -80,13 +87,21 @@ def _buffer(data):
         return np.frombuffer(bytes(data), dtype=np.uint8)
 
 
-def decode_image(msg, where='image'):
+def check_pixels(width, height, where, max_pixels=MAX_PIXELS, what='image'):
+    """Raise ImageDecodeError naming where when width x height is above max_pixels."""
+    if max_pixels is not None and width * height > max_pixels:
+        raise ImageDecodeError(f'{where}: {what} is {width} x {height} pixels, more than the cap '
+                               f'of {max_pixels} (max_pixels): refused before decoding')
+
+
+def decode_image(msg, where='image', max_pixels=MAX_PIXELS):
     """
     Decode a sensor_msgs/Image into an H x W x 3 uint8 RGB array.
 
     msg: anything with height, width, encoding, is_bigendian, step and data. Raises
     ImageDecodeError naming ``where``, the encoding and the field at fault (unknown encoding,
-    empty image, step smaller than a row, data shorter than step x height, odd YUV width).
+    empty image, step smaller than a row, data shorter than step x height, odd YUV width,
+    more than max_pixels pixels; None: no cap).
     """
     encoding = str(msg.encoding)
     layout = LAYOUTS.get(encoding.lower())
@@ -96,6 +111,7 @@ def decode_image(msg, where='image'):
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
     if height <= 0 or width <= 0:
         raise ImageDecodeError(f'{where}: empty image ({width} x {height}, {encoding})')
+    check_pixels(width, height, where, max_pixels, f'{encoding} image')
     row = width * layout.bytes_per_pixel
     if step < row:
         raise ImageDecodeError(f'{where}: step {step} is smaller than width {width} x '
@@ -158,13 +174,50 @@ def compressed_kind(data):
     return None
 
 
-def decode_compressed(msg, where='compressed image'):
+def compressed_size(data, kind):
+    """
+    Return (width, height) from a JPEG's or PNG's header without decoding, or None.
+
+    data: the image bytes (uint8 array) from its magic on; kind: 'jpeg' or 'png'. None when
+    the header is cut short or (JPEG) has no start-of-frame segment: the decoder then decides.
+    """
+    data = memoryview(np.ascontiguousarray(data)).cast('B')
+    if kind == 'png':  # magic, then the IHDR chunk: length, 'IHDR', width, height (big endian)
+        if len(data) < 24 or bytes(data[12:16]) != b'IHDR':
+            return None
+        return int.from_bytes(data[16:20], 'big'), int.from_bytes(data[20:24], 'big')
+    position = 2   # after SOI: segments FF <marker> <length: 2 bytes, big endian> <payload>
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return None
+        marker = data[position + 1]
+        if marker == 0xFF:        # fill byte
+            position += 1
+            continue
+        if marker in (0x01,) or 0xD0 <= marker <= 0xD9:   # no length
+            position += 2
+            continue
+        length = int.from_bytes(data[position + 2:position + 4], 'big')
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):   # start of frame
+            if position + 9 > len(data):
+                return None
+            height = int.from_bytes(data[position + 5:position + 7], 'big')
+            width = int.from_bytes(data[position + 7:position + 9], 'big')
+            return width, height
+        if marker == 0xDA:        # start of scan before any frame header: malformed
+            return None
+        position += 2 + length
+    return None
+
+
+def decode_compressed(msg, where='compressed image', max_pixels=MAX_PIXELS):
     """
     Decode a sensor_msgs/CompressedImage (JPEG or PNG) into an H x W x 3 uint8 RGB array.
 
     The image type comes from the data's magic bytes, not from ``msg.format``. Raises
-    ImageDecodeError naming ``where`` and the format string when the data is neither, or does
-    not decode.
+    ImageDecodeError naming ``where`` and the format string when the data is neither, does
+    not decode, or its header gives more than max_pixels pixels (checked before decoding;
+    None: no cap).
     """
     import cv2
 
@@ -176,12 +229,16 @@ def decode_compressed(msg, where='compressed image'):
                                f'{msg.format!r}, first bytes {first}; decodable: '
                                f'{", ".join(COMPRESSED_FORMATS)})')
     name, offset = kind
+    size = compressed_size(buffer[offset:], name)
+    if size is not None:
+        check_pixels(*size, where, max_pixels, f'{name} image')
     image = cv2.imdecode(buffer[offset:], cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ImageDecodeError(f'{where}: {name} data ({buffer.size} bytes, format '
                                f'{msg.format!r}) does not decode')
     if image.ndim == 2:
         image = image[:, :, None]
+    check_pixels(image.shape[1], image.shape[0], where, max_pixels, f'{name} image')
     return _to_rgb8(image, 'mono' if image.shape[2] == 1 else 'bgr')
 
 
@@ -199,10 +256,37 @@ def encode_compressed(rgb, fmt='jpeg', quality=90):
     return f'rgb8; {fmt} compressed bgr8', data.tobytes()
 
 
+@dataclass(frozen=True)
+class FitPixels:
+    """
+    A size for resize(): each image scaled down, its aspect ratio kept, to at most `pixels`.
+
+    What a model that takes any size up to a pixel budget sees (the VLM GRM's processor: at
+    most grm.vlm.MAX_PIXELS): reading at it keeps a demo's memory at frames x that budget
+    instead of the recorded resolution. An image already within the budget is kept.
+    """
+
+    pixels: int
+
+    def size_for(self, width, height):
+        """Return (width, height) of a width x height image fitted into the budget."""
+        if width * height <= self.pixels:
+            return width, height
+        scale = (self.pixels / (width * height)) ** 0.5
+        return max(1, int(width * scale)), max(1, int(height * scale))
+
+
 def resize(rgb, size):
-    """Resize to size = (width, height) with area interpolation (None keeps the image)."""
+    """
+    Resize to size with area interpolation.
+
+    size: (width, height), a FitPixels (the image's own size fitted into a pixel budget), or
+    None (the image as it is).
+    """
     import cv2
 
+    if isinstance(size, FitPixels):
+        size = size.size_for(rgb.shape[1], rgb.shape[0])
     if size is None or (rgb.shape[1], rgb.shape[0]) == tuple(size):
         return rgb
     return cv2.resize(rgb, tuple(int(s) for s in size), interpolation=cv2.INTER_AREA)

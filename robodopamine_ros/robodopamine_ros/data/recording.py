@@ -31,6 +31,7 @@ Not thread-safe: one thread writes (recorder_node's executor).
 import io
 import os
 from pathlib import Path
+import re
 import struct
 import time
 
@@ -43,6 +44,25 @@ PROVISIONAL_END = struct.pack('<BQI', 0x0F, 4, 0) + struct.pack('<BQQQI', 0x02, 
 
 class RecordingError(ValueError):
     """A message that cannot be recorded (its type is unknown to the bag writer)."""
+
+
+# a ROS message type as the graph advertises it: package (lowercase, digits, underscores),
+# 'msg', message name (CamelCase): REP 144 and rosidl's naming rules
+MESSAGE_TYPE = re.compile(r'([a-z][a-z0-9_]*)/msg/([A-Z][A-Za-z0-9]*)')
+
+
+def message_type_parts(type_name):
+    """
+    Return (package, message name) of a type name such as 'sensor_msgs/msg/Image'.
+
+    The type comes from a peer on the ROS graph (untrusted): anything but ``pkg/msg/Name`` is
+    refused (RecordingError naming it), before any module is looked up.
+    """
+    match = MESSAGE_TYPE.fullmatch(type_name) if isinstance(type_name, str) else None
+    if match is None:
+        raise RecordingError(f'type {type_name!r} is not a ROS message type '
+                             '(package/msg/Name): not recorded')
+    return match.group(1), match.group(2)
 
 
 def _pwrite_all(fd, data, offset):

@@ -25,6 +25,8 @@ from collections import deque
 from dataclasses import dataclass, field
 import math
 
+from robodopamine_ros.data.stamps import StampOrder
+
 
 @dataclass
 class SyncStats:
@@ -168,7 +170,8 @@ class LiveSynchronizer:
       item and the stamp order of every stream, and takes the item. A single item earlier than
       its stream's newest is reordering jitter: dropped and counted by the synchronizer, as
       always. A simulator reset or a looped bag, where every camera jumps, costs one reset and
-      scoring goes on with the next complete set.
+      scoring goes on with the next complete set. (The rule of every live stream,
+      data/stamps.py's StampOrder, with the slop as tolerance and three items in a row.)
     - Clock apart: each stream's clock is compared with the others' by stamp minus arrival time
       (the largest over the last J/2 seconds, i.e. the least delayed). Streams within J of each
       other share a clock; the reference clock is the one shared by the most streams (ties: the
@@ -212,8 +215,9 @@ class LiveSynchronizer:
         self.offsets_ns = [0] * num_streams
         self.resets, self.last_reset, self.last_reset_ns = 0, '', None
         self._on_reset = on_reset
-        self._newest = [None] * num_streams          # shifted stamp, since the last reset
-        self._behind = [0] * num_streams             # items in a row behind it (> slop)
+        # each stream's stamp order (data/stamps.py) on its shifted stamps, since the last reset
+        self._orders = [StampOrder(name, self.sync.slop_ns, self.jump_ns, self.BEHIND_ITEMS,
+                                   future=None, unit_s=1e-9) for name in self.names]
         self._skews = [deque(maxlen=self.WINDOW) for _ in range(num_streams)]
         self._heard_ns = [None] * num_streams        # arrival of the stream's latest item
         self._apart_since = [None] * num_streams     # arrival when it left the reference
@@ -230,24 +234,20 @@ class LiveSynchronizer:
     def add(self, stream, stamp_ns, item, arrival_ns):
         """Add one item that arrived at arrival_ns; returns the sets it completed."""
         stamp = stamp_ns + self.offsets_ns[stream]
-        newest = self._newest[stream]
-        behind = newest is not None and stamp < newest - self.sync.slop_ns
-        self._behind[stream] = self._behind[stream] + 1 if behind else 0
-        if behind and (stamp < newest - self.jump_ns
-                       or self._behind[stream] >= self.BEHIND_ITEMS):
+        jump = self._orders[stream].check(stamp).jump
+        if jump < 0:  # reordered items go on: the synchronizer drops and counts them
             self._reset(arrival_ns, f'{self.names[stream]} stamps jumped back '
-                                    f'{(newest - stamp) / 1e9:.3f} s')
+                                    f'{-jump / 1e9:.3f} s')
         self._watch_clock(stream, stamp - arrival_ns, arrival_ns)
         stamp = stamp_ns + self.offsets_ns[stream]
-        newest = self._newest[stream]
-        self._newest[stream] = stamp if newest is None else max(newest, stamp)
+        self._orders[stream].note_fresh(stamp)
         return self.sync.add(stream, stamp, item)
 
     def clear(self):
         """Forget queued items and stamp order (a new episode); not counted as a reset."""
         self.sync.reset()
-        self._newest = [None] * len(self._newest)
-        self._behind = [0] * len(self._behind)
+        for order in self._orders:
+            order.reset()
 
     def _reset(self, arrival_ns, reason):
         self.clear()

@@ -27,6 +27,14 @@ Rules, in order:
    timeline always increases. ``TripletPlan.clock`` says which; the other recorded streams must
    be read on the same clock.
 
+The robot's recorded streams (``joint_states``, the hand pose, the objects' poses, the actions)
+are read on the frames' clock by ``robot_stream_stamps``: their header stamps, unless those are
+unusable by rule 1 (zero, frozen) or do not overlap the frames at all (another clock). Then the
+stream is read by the bag's receive time, shifted onto the frames' clock by the front camera's
+median header minus receive time, with a warning naming the topic; a stream that overlaps the
+frames in neither is refused. Every demonstration step would otherwise get one sample: the
+state in effect at every frame would be the stream's first or last.
+
 When nothing synchronizes, ``NoTripletsError`` gives the cameras' observed spread and the
 ``--slop`` (or ``--stamps receive``, for clocks seconds apart) that would synchronize them.
 """
@@ -108,7 +116,9 @@ def plan_triplets(cameras, slop, stamps='auto', where='cameras'):
     if empty:
         raise ValueError(f'{where}: camera topics without messages: {", ".join(empty)}')
     by = _choose_clock(cameras, stamps, where, warnings)
-    per_camera = [_split_stretches(c, getattr(c, by), by, warnings) for c in cameras]
+    gaps = []
+    per_camera = [_split_stretches(c, getattr(c, by), by, warnings, gaps) for c in cameras]
+    warnings.extend(_gap_warnings(gaps))
     counts = [len(s) for s in per_camera]
     if len(set(counts)) > 1:
         warnings.append('the cameras step back a different number of times ('
@@ -176,6 +186,54 @@ def header_stamps_problem(header):
     return f'{bad} of {len(header)} zero or equal to the one before'
 
 
+def _span(stamps, origin):
+    """Return 'a..b s' of stamps (ns) relative to origin (ns)."""
+    first, last = int(stamps.min()) - origin, int(stamps.max()) - origin
+    return f'{first / 1e9:+.3f}..{last / 1e9:+.3f} s'
+
+
+def _overlaps(stamps, frames):
+    return len(stamps) < 2 or (stamps.min() <= frames.max() and stamps.max() >= frames.min())
+
+
+def robot_stream_stamps(topic, header, receive, frames, clock, offset_ns=0):
+    """
+    Return the stamps (ns, on the frames' clock) of one recorded robot stream (module's rule).
+
+    header, receive: the stream's header and receive stamps (N,); frames: the episode's frame
+    stamps (T,) on `clock` ('header' or 'receive', TripletPlan.clock); offset_ns: the frames'
+    clock minus the receive clock (the front camera's median; 0 on the receive clock). Returns
+    (stamps (N,) int64, the clock read: 'header' or 'receive', a warning naming the topic or
+    None). Raises ValueError naming the topic and both stamp ranges when neither clock overlaps
+    the frames.
+    """
+    header = np.asarray(header, dtype=np.int64).reshape(-1)
+    receive = np.asarray(receive, dtype=np.int64).reshape(-1)
+    frames = np.asarray(frames, dtype=np.int64).reshape(-1)
+    origin = int(frames.min())
+    shifted = receive + int(offset_ns)
+    if clock == 'receive':
+        problem = 'the frames are on the receive clock'
+    else:
+        problem = header_stamps_problem(header) if len(header) > 1 or not len(header) \
+            else ('zero' if header[0] == 0 else None)
+        if problem is None and _overlaps(header, frames):
+            return header, 'header', None
+        if problem is None:
+            problem = f'{_span(header, origin)} of the first frame, the frames ' \
+                      f'{_span(frames, origin)}: another clock'
+    if not _overlaps(shifted, frames):
+        raise ValueError(f'{topic}: no usable stamps: the receive times are '
+                         f'{_span(shifted, origin)} of the first frame, the frames '
+                         f'{_span(frames, origin)}' + ('' if clock == 'receive' else
+                                                       f'; header stamps {problem}'))
+    if clock == 'receive':
+        return shifted, 'receive', None
+    return shifted, 'receive', (f"{topic}: header stamps unusable ({problem}): read by the bag's "
+                                f"receive time, shifted by the front camera's "
+                                f'{offset_ns / 1e9:.3f} s header minus receive time')
+
+
 def _choose_clock(cameras, stamps, where, warnings):
     if stamps == 'receive':
         warnings.append("synchronizing by the bag's receive time (stamps: receive)")
@@ -198,12 +256,13 @@ def _choose_clock(cameras, stamps, where, warnings):
     return 'receive'
 
 
-def _split_stretches(camera, stamps, by, warnings):
+def _split_stretches(camera, stamps, by, warnings, gaps):
     """
     Split one camera's messages into monotonic stretches (rule 2 of the module).
 
     Returns a list of stretches, each a list of (stamp, message index) sorted by stamp with
-    duplicates removed; appends warnings for reordered, late and duplicate messages and gaps.
+    duplicates removed; appends warnings for reordered, late and duplicate messages, and its
+    gaps to `gaps` as (topic, start ns, end ns).
     """
     tolerance = TOLERANCE_NS
     stretches, current = [], []
@@ -233,7 +292,7 @@ def _split_stretches(camera, stamps, by, warnings):
                   if k == 0 or item[0] != stretch[k - 1][0]]
         duplicates += len(stretch) - len(unique)
         out.append(unique)
-        _gap_warnings(camera.topic, [s for s, _ in unique], warnings)
+        gaps.extend(_gaps(camera.topic, [s for s, _ in unique]))
     topic = camera.topic
     if reordered:
         warnings.append(f'{topic}: {reordered} messages with out-of-order {by} stamps '
@@ -253,14 +312,43 @@ def _split_stretches(camera, stamps, by, warnings):
     return out
 
 
-def _gap_warnings(topic, stamps, warnings):
+def _gaps(topic, stamps):
+    """Return a camera's gaps, (topic, start ns, end ns): over 5 periods and over 0.5 s."""
     if len(stamps) <= 2:
-        return
+        return []
     stamps = np.asarray(stamps, dtype=np.int64)
     period = float(np.median(np.diff(stamps)))
-    for g in np.nonzero(np.diff(stamps) > max(5 * period, 0.5e9))[0]:
-        warnings.append(f'{topic}: no frames for {(stamps[g + 1] - stamps[g]) / 1e9:.2f} s '
-                        f'after stamp {stamps[g]} ns')
+    return [(topic, int(stamps[g]), int(stamps[g + 1]))
+            for g in np.nonzero(np.diff(stamps) > max(5 * period, 0.5e9))[0]]
+
+
+def _gap_warnings(gaps):
+    """
+    One warning per gap: gaps of several cameras that overlap in time are one gap.
+
+    A recording that stalled (all cameras silent for a second) is one line naming the cameras,
+    not one line per camera.
+    """
+    groups = []
+    for topic, start, end in sorted(gaps, key=lambda gap: gap[1]):
+        if groups and start < groups[-1]['end'] and topic not in groups[-1]['topics']:
+            group = groups[-1]
+            group['topics'].append(topic)
+            group['durations'].append(end - start)
+            group['end'] = max(group['end'], end)
+        else:
+            groups.append({'topics': [topic], 'start': start, 'end': end,
+                           'durations': [end - start]})
+    order = {topic: k for k, (topic, _, _) in reversed(list(enumerate(gaps)))}  # cameras'
+    out = []
+    for group in groups:
+        group['topics'].sort(key=order.get)
+        shortest, longest = (f'{d / 1e9:.2f}' for d in (min(group['durations']),
+                                                        max(group['durations'])))
+        span = shortest if shortest == longest else f'{shortest}-{longest}'
+        out.append(f'{", ".join(group["topics"])}: no frames for {span} s after stamp '
+                   f'{group["start"]} ns')
+    return out
 
 
 def observed_spread_ns(per_camera):

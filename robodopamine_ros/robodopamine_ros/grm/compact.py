@@ -23,6 +23,7 @@ triplet were encoded before. Arrays given to the model must not be changed in pl
 
 from collections import OrderedDict
 import json
+import logging
 from pathlib import Path
 import zlib
 
@@ -38,6 +39,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = 'config.json'
 WEIGHTS_FILE = 'model.safetensors'
 REFERENCE_FILES = ('reference_start.png', 'reference_end.png')
+LOG = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = {
     'format': FORMAT, 'format_version': FORMAT_VERSION,
@@ -47,6 +49,71 @@ DEFAULT_CONFIG = {
     'head_hidden': 256,
     'task': '',
 }
+
+
+# what a config.json may ask for (checked before anything is built, see check_config)
+CONFIG_RANGES = {'width': (8, 256), 'dim': (8, 4096), 'head_hidden': (2, 8192)}
+IMAGE_SIZE_RANGE = (8, 2048)   # pixels, each of width and height
+MAX_PARAMETERS = 200_000_000   # 800 MB of float32: far above any compact GRM
+
+
+def parameter_count(config):
+    """Return the number of weights CompactGRMNet(config) holds (config already checked)."""
+    w, dim, hidden = config['width'], config['dim'], config['head_hidden']
+    grid = [(s + 7) // 8 for s in config['image_size']]
+    conv = (3 * w * 25 + w) + (w * 2 * w * 9 + 2 * w) + (2 * w * 4 * w * 9 + 4 * w) \
+        + (4 * w * 4 * w * 9 + 4 * w) + 2 * (w + 2 * w + 4 * w + 4 * w)
+    project = 4 * w * grid[0] * grid[1] * dim + dim + 2 * dim
+    embeddings = 3 * dim + dim + 2 * dim
+    fuse = 3 * dim * dim + dim + dim * dim + dim + 2 * dim
+    head = 5 * dim * hidden + hidden + hidden * (hidden // 2) + hidden // 2 + hidden // 2 + 1
+    return conv + project + embeddings + fuse + head
+
+
+def check_config(config, source='config.json'):
+    """
+    Check a compact GRM config's types, sizes and ranges before a network is built.
+
+    Raises ValueError naming `source` and the field: image_size must be two integers in
+    IMAGE_SIZE_RANGE, width / dim / head_hidden integers in CONFIG_RANGES (width a multiple of
+    8: the GroupNorm groups), task a string, and the network at most MAX_PARAMETERS weights.
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f'{source}: expected a JSON object, got {type(config).__name__}')
+    missing = [k for k in DEFAULT_CONFIG if k not in config]
+    if missing:
+        raise ValueError(f'{source}: missing keys {missing}')
+
+    def integer(value):
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    size = config['image_size']
+    low, high = IMAGE_SIZE_RANGE
+    if not (isinstance(size, list) and len(size) == 2
+            and all(integer(s) and low <= s <= high for s in size)):
+        raise ValueError(f'{source}: field image_size must be [width, height], integers in '
+                         f'[{low}, {high}], got {size!r}')
+    for key, (low, high) in CONFIG_RANGES.items():
+        value = config[key]
+        if not (integer(value) and low <= value <= high):
+            raise ValueError(f'{source}: field {key} must be an integer in [{low}, {high}], '
+                             f'got {value!r}')
+    if config['width'] % 8:
+        raise ValueError(f'{source}: field width must be a multiple of 8, got '
+                         f'{config["width"]}')
+    if not isinstance(config['task'], str):
+        raise ValueError(f'{source}: field task must be a string, got {config["task"]!r}')
+    count = parameter_count(config)
+    if count > MAX_PARAMETERS:
+        raise ValueError(f'{source}: image_size, width, dim and head_hidden ask for a network '
+                         f'of {count:,} weights (at most {MAX_PARAMETERS:,})')
+    return config
+
+
+def non_finite_tensors(tensors):
+    """Return the names of the floating-point tensors of {name: tensor} holding NaN or inf."""
+    return [name for name, value in tensors.items()
+            if value.is_floating_point() and not bool(torch.isfinite(value).all())]
 
 
 class ImageEncoder(nn.Module):
@@ -179,36 +246,42 @@ class CompactGRM(GRM):
         config = dict(DEFAULT_CONFIG, **overrides)
         return cls(CompactGRMNet(config), config)
 
-    def save(self, model_dir, references=None, extra=None):
+    def save(self, model_dir, references=None, extra=None, keep_others=True):
         """
         Write config.json, model.safetensors and the reference PNGs as model_dir, atomically.
 
         The files are written into a new folder that then replaces model_dir whole
         (grm.model_folder): a reader, or a process killed mid-save (kill -9), finds the
         previous model or the new one, never a mix. Other files of model_dir (reports, plots)
-        are carried over, and so are its reference PNGs when references is None. Returns
-        model_dir as a Path.
+        are carried over unless keep_others is false, and so are its reference PNGs when
+        references is None. Returns model_dir as a Path.
         """
-        from safetensors.torch import save_file
-
-        from robodopamine_ros.data.images import save_png
         from robodopamine_ros.grm.model_folder import replace_folder
 
         model_dir = Path(model_dir)
+        with replace_folder(model_dir, keep_others=keep_others) as new:
+            self.write_files(new, references, extra)
+        return model_dir
+
+    def write_files(self, folder, references=None, extra=None):
+        """Write config.json, model.safetensors and the reference PNGs into folder (no swap)."""
+        from safetensors.torch import save_file
+
+        from robodopamine_ros.data.images import save_png
+
+        folder = Path(folder)
         state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
         config = dict(self.config, **(extra or {}))
-        with replace_folder(model_dir) as new:
-            save_file(state, str(new / WEIGHTS_FILE), metadata={'format': FORMAT})
-            if references is not None:
-                for name, image in zip(REFERENCE_FILES, references):
-                    save_png(new / name, np.asarray(image))
-            (new / CONFIG_FILE).write_text(json.dumps(config, indent=2) + '\n')
-        return model_dir
+        save_file(state, str(folder / WEIGHTS_FILE), metadata={'format': FORMAT})
+        if references is not None:
+            for name, image in zip(REFERENCE_FILES, references):
+                save_png(folder / name, np.asarray(image))
+        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + '\n')
 
     @classmethod
     def load(cls, model_dir, device='cpu'):
         """Load a saved compact GRM; a missing or incompatible folder says what is wrong."""
-        from safetensors import SafetensorError
+        from safetensors import safe_open, SafetensorError
         from safetensors.torch import load_file
 
         model_dir = Path(model_dir)
@@ -223,22 +296,40 @@ class CompactGRM(GRM):
                                         f'{CONFIG_FILE} and {WEIGHTS_FILE}')
         try:
             config = json.loads(config_path.read_text())
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
             raise ValueError(f'{config_path}: not valid JSON ({error})') from error
+        if not isinstance(config, dict):
+            raise ValueError(f'{config_path}: expected a JSON object, got '
+                             f'{type(config).__name__}')
         if config.get('format') != FORMAT:
             raise ValueError(f'{config_path}: format {config.get("format")!r} is not {FORMAT!r}'
                              ' (is this a VLM GRM folder? use --backend vlm)')
         if config.get('format_version') != FORMAT_VERSION:
             raise ValueError(f'{config_path}: format_version {config.get("format_version")} '
                              f'is not supported (this code reads {FORMAT_VERSION})')
-        missing = [k for k in DEFAULT_CONFIG if k not in config]
-        if missing:
-            raise ValueError(f'{config_path}: missing keys {missing}')
-        net = CompactGRMNet(config)
+        check_config(config, str(config_path))
+        try:  # the file's shapes first (its header): nothing is allocated for a mismatch
+            with safe_open(str(weights_path), 'pt') as weights:
+                stored = sum(int(np.prod(weights.get_slice(k).get_shape(), dtype=np.int64))
+                             for k in weights.keys())
+        except (SafetensorError, OSError) as error:
+            raise ValueError(f'{weights_path}: cannot read weights ({error})') from error
+        if stored != parameter_count(config):
+            raise ValueError(f'{weights_path} does not match {config_path}: the file holds '
+                             f'{stored:,} weights, the config asks for '
+                             f'{parameter_count(config):,}')
         try:
             state = load_file(str(weights_path))
         except (SafetensorError, OSError) as error:
             raise ValueError(f'{weights_path}: cannot read weights ({error})') from error
+        bad = non_finite_tensors(state)
+        if bad:
+            raise ValueError(f'{weights_path}: {len(bad)} weight tensors hold NaN or inf (e.g. '
+                             f'{bad[0]}): a diverged or damaged model; adapt it again')
+        if config.get('partial'):
+            LOG.warning('%s: an intermediate save of an adaptation that did not finish (step '
+                        '%s)', model_dir, config.get('checkpoint_step'))
+        net = CompactGRMNet(config)
         expected = net.state_dict()
         problems = [f'{k}: file {tuple(state[k].shape)} vs config {tuple(v.shape)}'
                     for k, v in expected.items() if k in state and state[k].shape != v.shape]

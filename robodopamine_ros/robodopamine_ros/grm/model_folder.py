@@ -25,7 +25,7 @@ from pathlib import Path
 import shutil
 import tempfile
 
-from robodopamine_ros.data.atomic import fsync_path
+from robodopamine_ros.data.atomic import fsync_path, umask
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -52,6 +52,15 @@ def _sync_tree(folder):
         for name in files:
             fsync_path(Path(root) / name)
         fsync_path(root)
+
+
+def _umask_modes(folder):
+    """Give every file written into folder the mode of the user's umask (data.atomic)."""
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = Path(root) / name
+            if not path.is_symlink():
+                os.chmod(path, 0o666 & ~umask())
 
 
 def _carry_over(old, new):
@@ -101,9 +110,10 @@ def replace_folder(folder, keep_others=True):
     tmp = Path(tempfile.mkdtemp(prefix=f'.{folder.name}.saving-', dir=folder.parent))
     try:
         yield tmp
+        _umask_modes(tmp)   # safetensors writes 0600; others must read the model (data.atomic)
         if keep_others and folder.is_dir():
             _carry_over(folder, tmp)
-        os.chmod(tmp, folder.stat().st_mode & 0o7777 if folder.is_dir() else 0o755)
+        os.chmod(tmp, folder.stat().st_mode & 0o7777 if folder.is_dir() else 0o777 & ~umask())
         _sync_tree(tmp)
         if not folder.exists():
             os.replace(tmp, folder)

@@ -6,10 +6,18 @@ One-shot adaptation of the compact GRM on one demonstration, with its report.
 What ``robodopamine adapt`` runs for the compact back-end, and what the main job and the
 simulated training call: read the demo, adapt (grm.adapt_compact), evaluate on the demo
 (reward.evaluation), write the model folder with report.md, loss.png and progress.png.
+
+An existing output folder keeps the previous model, whole, until the new one is complete: the
+intermediate saves (every ``eval_every`` steps) go to ``<output>.partial`` beside it (marked
+partial in their config: loading one warns), and the final model, history.json, the plots and
+report.md are written into a new folder that replaces output in one swap (grm.model_folder),
+with nothing of the previous folder carried over. A kill at any point leaves the previous
+model with its own reports, or the new one with its own.
 """
 
 import json
 from pathlib import Path
+import shutil
 
 from robodopamine_ros.data.topics import IMAGE_SIZE
 
@@ -29,10 +37,12 @@ def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=Non
     from robodopamine_ros.data import demos
     from robodopamine_ros.grm.adapt_compact import (adapt_compact, CompactTrainConfig,
                                                     reference_frames)
-    from robodopamine_ros.grm.pretrain import choose_start, start_text
+    from robodopamine_ros.grm.model_folder import replace_folder
+    from robodopamine_ros.grm.pretrain import choose_start, start_reason, start_text
     from robodopamine_ros.reward.evaluation import evaluate_model, plot_progress
 
     output = Path(output)
+    partial = partial_folder(output)
     episode = episode or demos.load_demo(demo, image_size=tuple(size), options=options)
     if episode.num_frames < 20:
         raise ValueError(f'{demo}: {episode.num_frames} frames are too few to adapt a GRM')
@@ -41,6 +51,7 @@ def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=Non
     if lr is not None:
         config.lr = lr
     model, origin = choose_start(init, episode, config, log=log)
+    log(f'start: {start_text(origin)}: {start_reason(origin)}')   # which start, and why
     model.config['task'] = episode.instructions[0]
     start, end = reference_frames(episode)
     references = (episode.views['front'][start], episode.views['front'][end])
@@ -55,8 +66,11 @@ def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=Non
         bar.write(f'step {step}: held-out pair error {metrics["heldout_pair_mae"]:.3f}, dense '
                   f'VOC {metrics["voc_fused"]:.3f}, error vs keyframes '
                   f'{metrics.get("mae_vs_keyframes", float("nan")):.3f}')
-        model.save(output, references, extra={'task': episode.instructions[0],
-                                              'checkpoint_step': step})
+        # intermediate saves go beside the output, never into it (a kill leaves the previous
+        # model whole, with its own reports); marked partial: loading one warns
+        model.save(partial, references, keep_others=False,
+                   extra={'task': episode.instructions[0], 'checkpoint_step': step,
+                          'partial': True})
 
     model, history = adapt_compact(episode, config, model=model, on_step=on_step,
                                    on_eval=on_eval)
@@ -65,22 +79,33 @@ def adapt(demo, output, steps=300, pool=24, size=IMAGE_SIZE, seed=0, episode=Non
     history['final'], history['start'] = metrics, origin
     training = {'demo': str(demo), 'steps': steps, 'seconds': history['seconds'],
                 'start': origin, 'final': metrics}
-    model.save(output, references, extra={'task': episode.instructions[0],
-                                          'checkpoint_step': steps, 'training': training})
-    (output / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
-    plot_progress(curves, f'{episode.episode_id}: compact GRM after {steps} steps',
-                  output / 'progress.png')
-    _plot_loss(history, output / 'loss.png')
     rows = '\n'.join(f'| {k} | {v:.3f} |' if isinstance(v, float) else f'| {k} | {v} |'
                      for k, v in metrics.items())
-    (output / 'report.md').write_text(
-        f'# Compact GRM adapted on `{demo}`\n\n{steps} steps in {history["seconds"]} s, '
-        f'from {start_text(origin)}.\n\n'
-        f'| metric (on the demo, every 10th frame) | value |\n|---|---|\n{rows}\n\n'
-        '![loss](loss.png)\n\n![progress](progress.png)\n')
+    # the model and its reports are written into a new folder that replaces output in one
+    # swap (grm.model_folder): nothing of a previous model is carried over
+    with replace_folder(output, keep_others=False) as new:
+        model.write_files(new, references, extra={'task': episode.instructions[0],
+                                                  'checkpoint_step': steps,
+                                                  'training': training})
+        (new / 'history.json').write_text(json.dumps(history, indent=1) + '\n')
+        plot_progress(curves, f'{episode.episode_id}: compact GRM after {steps} steps',
+                      new / 'progress.png')
+        _plot_loss(history, new / 'loss.png')
+        (new / 'report.md').write_text(
+            f'# Compact GRM adapted on `{demo}`\n\n{steps} steps in {history["seconds"]} s, '
+            f'from {start_text(origin)}.\n\n'
+            f'| metric (on the demo, every 10th frame) | value |\n|---|---|\n{rows}\n\n'
+            '![loss](loss.png)\n\n![progress](progress.png)\n')
+    shutil.rmtree(partial, ignore_errors=True)
     log(f'wrote {output}: config.json, model.safetensors, reference PNGs, report.md, '
         f'loss.png, progress.png ({history["seconds"]} s of training)')
     return model, history
+
+
+def partial_folder(output):
+    """Where adapt() keeps its intermediate saves: ``<output>.partial`` beside output."""
+    output = Path(output)
+    return output.with_name(f'{output.name}.partial')
 
 
 def _plot_loss(history, path):

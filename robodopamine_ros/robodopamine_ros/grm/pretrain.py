@@ -28,7 +28,7 @@ from pathlib import Path
 import time
 
 import numpy as np
-from robodopamine_ros.data.corpus import FORMAT, load_task
+from robodopamine_ros.data.corpus import FORMAT, load_task, task_folder
 from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.grm.adapt_compact import (make_optimizer, optimizer_step, pair_loss,
                                                 start_check)
@@ -129,6 +129,19 @@ def choose_start(init, episode, config, log=print):
     return initial_model('scratch', config.image_size, config.seed), start
 
 
+def start_reason(start):
+    """Say why an adaptation started where it did (choose_start's record), one clause."""
+    if start['asked'] != 'auto':
+        return f'asked for (--init {start["asked"]})'
+    if 'reason' in start:
+        return f'--init auto: {start["reason"]}'
+    if start.get('hop_error') is None:
+        return '--init auto: kept unchecked (too few held-out frames to check it)'
+    return (f"--init auto: it knows the demo's images (hop error {start['hop_error']:.3f} under "
+            f"{KNOWN_IMAGES_RATIO} x {start['no_progress_error']:.3f}, that of predicting no "
+            'progress)')
+
+
 def start_text(start):
     """Say where an adaptation started (choose_start's record), in words for a report."""
     text = {'pretrained': 'the pre-trained GRM shipped with the package',
@@ -190,10 +203,12 @@ class Corpus:
         if size != tuple(image_size):
             raise ValueError(f'{folder} holds {size[0]}x{size[1]} images, the model takes '
                              f'{image_size[0]}x{image_size[1]}')
-        self.names = sorted(manifest['tasks'])
+        folders = {name: task_folder(folder, name, str(manifest_path))
+                   for name in manifest['tasks']}
+        self.names = sorted(folders)
         if not self.names:
             raise ValueError(f'{folder}: the corpus holds no finished task')
-        self.tasks = {name: load_task(folder / name) for name in self.names}
+        self.tasks = {name: load_task(folders[name]) for name in self.names}
 
     def split(self, every):
         """Return (training task names, held-out task names): every n-th task is held out."""

@@ -26,6 +26,9 @@ import numpy as np
 from robodopamine_ros.grm.base import GRM
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent / 'prompts' / 'progress_hop.txt'
+# every transformers loader call: files of the local folder only (never a hub download), and
+# never the Python code a model folder may ship (auto_map): weights and configs are data
+LOCAL_ONLY = {'local_files_only': True, 'trust_remote_code': False}
 MIN_PIXELS, MAX_PIXELS = 12_544, 76_800
 SCORE_OPEN, SCORE_CLOSE = '<score>', '</score>'
 _NUMBER = re.compile(r'^[+-]?(\d+(\.\d*)?|\.\d+)$')
@@ -111,9 +114,11 @@ class ImageOnlyQwenVLProcessor:
         from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
             Qwen2VLImageProcessorPil)
 
-        tokenizer = AutoTokenizer.from_pretrained(folder, padding_side='left')
+        tokenizer = AutoTokenizer.from_pretrained(folder, padding_side='left', **LOCAL_ONLY)
         if (Path(folder) / 'preprocessor_config.json').is_file():
-            image_processor = Qwen2VLImageProcessorPil.from_pretrained(folder)
+            # a concrete class: there is no remote code to refuse, only the hub
+            image_processor = Qwen2VLImageProcessorPil.from_pretrained(folder,
+                                                                       local_files_only=True)
         else:
             image_processor = Qwen2VLImageProcessorPil()
         image_processor.size = {'shortest_edge': MIN_PIXELS, 'longest_edge': MAX_PIXELS}
@@ -170,15 +175,15 @@ class VLMGRM(GRM):
         if not (folder / 'config.json').is_file():
             raise FileNotFoundError(f'{folder}: no config.json; a VLM GRM folder is a local '
                                     'transformers model folder (hub ids are not downloaded)')
-        config = AutoConfig.from_pretrained(folder, local_files_only=True)
+        config = AutoConfig.from_pretrained(folder, **LOCAL_ONLY)
         if config.model_type not in ('qwen2_5_vl', 'qwen2_vl', 'qwen3_vl'):
             raise ValueError(f'{folder}: model_type {config.model_type!r} is not a Qwen-VL '
                              'model (qwen2_5_vl, qwen2_vl or qwen3_vl)')
         if dtype == 'auto':
             dtype = 'bfloat16' if str(device).startswith('cuda') else 'float32'
         model = AutoModelForImageTextToText.from_pretrained(
-            folder, dtype=getattr(torch, dtype), local_files_only=True,
-            use_safetensors=True).to(device).eval()  # weights are data: never a pickle
+            folder, dtype=getattr(torch, dtype), use_safetensors=True,
+            **LOCAL_ONLY).to(device).eval()  # weights are data: never a pickle
         processor = ImageOnlyQwenVLProcessor.from_pretrained(folder)
         return cls(model, processor, PromptTemplate(template) if template else None,
                    max_new_tokens, device)

@@ -47,8 +47,9 @@ def action_msg(action: Sequence[float], source: ActionSource, stamp: Time) -> Ac
 
 
 def reward_values(msg: RewardStamped) -> dict:
-    """Return the RewardStamped fields the control loop reads, as a dict."""
-    return {f: getattr(msg, f) for f in REWARD_FIELDS}
+    """Return the RewardStamped fields the control loop reads, as a dict (+ progress_stamp_ns)."""
+    return dict({f: getattr(msg, f) for f in REWARD_FIELDS},
+                progress_stamp_ns=ns_from_time(msg.progress_stamp))
 
 
 def _values(pose: Pose) -> list:
@@ -108,7 +109,7 @@ def summary_msg(summary: dict, stamp: Time) -> EpisodeSummary:
     return msg
 
 
-def adapter_msg(command, stamp: Time, frame_id: str, joint_names: Sequence[str] = ()):
+def adapter_msg(command, stamp: Time, frame_id: str):
     """Copy a controller_adapters.Command into its adapter's message type (ADAPTER_TYPES)."""
     kind = command.kind
     if kind == 'float64_array':
@@ -122,7 +123,7 @@ def adapter_msg(command, stamp: Time, frame_id: str, joint_names: Sequence[str] 
         return msg
     if kind == 'pose':
         return pose_msg(command.pose, stamp, frame_id)
-    msg = JointTrajectory(joint_names=list(joint_names))
+    msg = JointTrajectory(joint_names=list(command.joint_names))  # the positions' order
     msg.header.stamp = stamp
     point = JointTrajectoryPoint(positions=[float(v) for v in command.positions])
     point.time_from_start.nanosec = int(command.time_from_start * 1e9)
@@ -131,10 +132,12 @@ def adapter_msg(command, stamp: Time, frame_id: str, joint_names: Sequence[str] 
 
 
 def reward_msg(reward, step: int, episode_id: int, stamp: Time,
-               confidence: float = 1.0) -> RewardStamped:
-    """Build a RewardStamped from a shaping.ShapedReward."""
+               confidence: float = 1.0, progress_stamp: Time = None) -> RewardStamped:
+    """Build a RewardStamped from a shaping.ShapedReward (progress_stamp: its progress's)."""
     msg = RewardStamped()
     msg.header.stamp = stamp
+    if progress_stamp is not None:
+        msg.progress_stamp = progress_stamp
     msg.episode_id, msg.step = int(episode_id), int(step)
     msg.reward, msg.sparse_reward, msg.shaping = reward.reward, reward.sparse_reward, \
         reward.shaping

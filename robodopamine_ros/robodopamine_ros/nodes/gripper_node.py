@@ -13,6 +13,7 @@ Needs control_msgs (declared in package.xml).
 from control_msgs.action import GripperCommand
 from rclpy.action import ActionClient
 from rclpy.node import Node
+from robodopamine_ros.nodes.parameters import declare_parameter
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.robot.gripper import GripperCommander, GripperSettings
 from std_msgs.msg import Float64
@@ -22,10 +23,10 @@ class GripperNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('gripper_node', **kwargs)
-        self.declare_parameter('action', 'fr3_gripper/gripper_action')
+        declare_parameter(self, 'action', 'fr3_gripper/gripper_action')
         defaults = GripperSettings()
         for name in ('open_width', 'closed_width', 'max_effort', 'threshold'):
-            self.declare_parameter(name, getattr(defaults, name))
+            declare_parameter(self, name, getattr(defaults, name))
         self.commander = GripperCommander(GripperSettings(**{
             n: self.get_parameter(n).value for n in (
                 'open_width', 'closed_width', 'max_effort', 'threshold')}))

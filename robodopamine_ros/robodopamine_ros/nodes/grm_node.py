@@ -23,10 +23,10 @@ and shown as a warning for 10 s (a re-based camera: as long as it lasts).
 """
 
 
+from functools import partial
 import threading
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ProgressStamped
@@ -36,7 +36,9 @@ from robodopamine_ros.data.topics import CAMERA_TOPICS
 from robodopamine_ros.grm.online import OnlineProgress
 from robodopamine_ros.nodes.conversions import ns_from_time, progress_msg, time_from_ns
 from robodopamine_ros.nodes.message_filters_sync import camera_synchronizer
+from robodopamine_ros.nodes.parameters import declare_parameter, refuse_parameter_changes
 from robodopamine_ros.nodes.spin import run
+from robodopamine_ros.nodes.timers import node_timer
 from robodopamine_ros.reward.progress import ProgressConfig
 from sensor_msgs.msg import Image
 from std_srvs.srv import Trigger
@@ -46,7 +48,7 @@ class GRMNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('grm_node', **kwargs)
-        declare = self.declare_parameter
+        declare = partial(declare_parameter, self)   # an int for a float is taken
         declare('backend', 'compact')       # compact | vlm | pixel-baseline
         declare('model_dir', '')
         declare('task', '')                  # empty: the task stored with the model
@@ -76,9 +78,7 @@ class GRMNode(Node):
         self.get_logger().info(f'camera synchronization: {self.synchronizer_name}')
         self.frame_id = p['frame_id']
         self._resets_logged = 0
-        self.add_on_set_parameters_callback(
-            lambda params: SetParametersResult(
-                successful=False, reason='grm_node parameters are read at start; restart it'))
+        refuse_parameter_changes(self)
 
         for view, topic in CAMERA_TOPICS.items():
             self.create_subscription(Image, topic, self._camera_callback(view),
@@ -89,8 +89,8 @@ class GRMNode(Node):
         self._worker = threading.Thread(target=self._inference_loop, name='grm_inference',
                                         daemon=True)
         self._worker.start()
-        self.create_timer(1.0 / p['rate'], self._wake.set)
-        self.create_timer(1.0, self._publish_diagnostics)
+        node_timer(self, 1.0 / p['rate'], self._wake.set)
+        node_timer(self, 1.0, self._publish_diagnostics)
         self.create_service(StartEpisode, '~/start_episode', self._on_start_episode)
         self.create_service(Trigger, '~/capture_goal', self._on_capture_goal)
 

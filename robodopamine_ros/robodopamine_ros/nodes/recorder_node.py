@@ -21,13 +21,15 @@ sqlite3 bag is committed every flush_period, and without metadata.yaml it needs
 demonstration topics of launch/franka_insertion.launch.py).
 """
 
-import importlib
-
+from ament_index_python import get_resource
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from robodopamine_ros.data.bags import TopicConfig
-from robodopamine_ros.data.recording import LiveBagWriter, RecordingError
+from robodopamine_ros.data.recording import LiveBagWriter, message_type_parts, RecordingError
+from robodopamine_ros.nodes.parameters import declare_parameter
 from robodopamine_ros.nodes.spin import run
+from robodopamine_ros.nodes.timers import node_timer
+from rosidl_runtime_py.utilities import get_message
 
 # best effort matches reliable and sensor-QoS publishers; a deep queue keeps bursts
 RECORD_QOS = QoSProfile(reliability=ReliabilityPolicy.BEST_EFFORT,
@@ -38,19 +40,37 @@ DEFAULT_TOPICS = [DEMO_TOPICS.front, DEMO_TOPICS.left_wrist, DEMO_TOPICS.right_w
 
 
 def message_class(type_name):
-    """Return the Python class of a ROS type name such as 'sensor_msgs/msg/Image'."""
-    package, kind, name = type_name.split('/')
-    return getattr(importlib.import_module(f'{package}.{kind}'), name)
+    """
+    Return the Python class of a ROS message type name such as 'sensor_msgs/msg/Image'.
+
+    The name is advertised by any peer on the graph: only ``pkg/msg/Name`` is accepted
+    (data/recording.py), and only a message the ament index lists as an installed interface
+    is imported, through rosidl's own lookup. Raises RecordingError naming the type otherwise.
+    """
+    package, name = message_type_parts(type_name)
+    try:
+        interfaces, _ = get_resource('rosidl_interfaces', package)
+    except LookupError:
+        raise RecordingError(f'type {type_name!r}: no interface package {package!r} is '
+                             'installed: not recorded') from None
+    if not {f'msg/{name}.msg', f'msg/{name}.idl'} & set(interfaces.splitlines()):
+        raise RecordingError(f'type {type_name!r}: package {package!r} has no message '
+                             f'{name!r}: not recorded')
+    try:
+        return get_message(type_name)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise RecordingError(f'type {type_name!r} cannot be loaded ({error}): not '
+                             'recorded') from None
 
 
 class RecorderNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('recorder_node', **kwargs)
-        self.declare_parameter('bag', '')
-        self.declare_parameter('storage', 'mcap')
-        self.declare_parameter('flush_period', 1.0)     # s
-        self.declare_parameter('topics', DEFAULT_TOPICS)
+        declare_parameter(self, 'bag', '')
+        declare_parameter(self, 'storage', 'mcap')
+        declare_parameter(self, 'flush_period', 1.0)     # s
+        declare_parameter(self, 'topics', DEFAULT_TOPICS)
         bag = self.get_parameter('bag').value
         if not bag:
             raise ValueError('parameter bag must name the bag folder to write')
@@ -60,9 +80,10 @@ class RecorderNode(Node):
                                     flush_period=flush_period)
         self.pending, self.counts = set(topics), dict.fromkeys(topics, 0)
         self.subscriptions_by_topic = {}
-        self.create_timer(0.2, self._subscribe_new_topics)
+        self.refused = set()   # (topic, type) refused as not a message type
+        node_timer(self, 0.2, self._subscribe_new_topics)
         # flushes also when no message comes: a message waits at most flush_period + 0.1 s
-        self.create_timer(min(0.1, flush_period / 4), self.writer.flush_if_due)
+        node_timer(self, min(0.1, flush_period / 4), self.writer.flush_if_due)
         self.get_logger().info(f'recording into {self.writer.data_file} (flushed every '
                                f'{flush_period} s)')
 
@@ -74,9 +95,15 @@ class RecorderNode(Node):
                                         '; not recorded', throttle_duration_sec=5.0)
                 continue
             type_name = types[topic][0]
+            try:
+                kind = message_class(type_name)
+            except RecordingError as error:  # a peer advertised a type that is no message
+                if (topic, type_name) not in self.refused:  # once per topic and type
+                    self.refused.add((topic, type_name))
+                    self.get_logger().error(f'{topic}: {error}')
+                continue
             self.subscriptions_by_topic[topic] = self.create_subscription(
-                message_class(type_name), topic, self._writer_for(topic, type_name),
-                RECORD_QOS, raw=True)
+                kind, topic, self._writer_for(topic, type_name), RECORD_QOS, raw=True)
             self.pending.discard(topic)
             self.get_logger().info(f'recording {topic} ({type_name})')
 

@@ -5,13 +5,16 @@ rl_agent_node: the Dopamine-RL agent driving the arm at a fixed control rate (is
 
 Observations: ``joint_states`` + ``robodopamine/ee_pose`` (state = joint positions and the
 pose), and with parameter ``objects`` > 0 the tracked objects' poses (PoseArray on
-``robodopamine/object_poses``; robot/state.py gives the layout). Rewards: ``reward`` from
+``robodopamine/object_poses``; robot/state.py gives the layout). Joint positions are taken by
+name in parameter ``joint_names``' order (data/joints.py): a message lacking one or naming
+another is refused, and a checkpoint trained on other joint names does not start the node.
+Timers run on a steady clock unless ``use_sim_time`` (nodes/timers.py). Rewards: ``reward`` from
 shaping_node: its progress and end flags; the stored reward of each executed step is shaped
 from them by the control loop (ControlLoop). Every tick publishes the
 agent's command as ActionStamped on ``command`` (what sim_robot_node executes and bags record)
 and, through the selected ros2_control adapter, on ``adapter_topic``; the gripper on
 ``gripper_topic``. The control loop, learner thread, safety layer, watchdog and adapters are
-the ROS-free core (rl.agent_loop: ControlLoop, EpisodeCycle, LearnerThread; robot.safety,
+the ROS-free core (rl.agent_loop: ControlLoop, LearnerThread; rl.episode_cycle; robot.safety,
 robot.watchdog, robot.controller_adapters); the parameters are rl.agent_settings.RLAgentSettings
 and the messages are built in nodes.conversions. This node owns timers, topics, services and
 parameters.
@@ -21,15 +24,40 @@ need its rewards; ``collect`` (recording demonstrations) runs without the GRM: e
 numbered here, only observations are watched, and the arm moves only while teleop holds the
 deadman (the policy never acts). ``demo_bags`` (train): recorded demonstrations
 (rl.demonstrations) that fill an empty demo buffer before the offline stage. The policy holds
-while the hand is outside the workspace box, and says why.
+while the hand is outside the workspace box, and says why. ``eval`` (rl.eval_run) runs
+``eval_episodes`` episodes, logs them in LOG_DIR/eval_<UTC time>/episodes.csv (never the
+training log) with the simulator's ground truth (``sim_robot/success``, when it comes) beside
+the detector's verdict, logs the success rate and exits.
+Holds: an episode's end (shaping_node's flags, or no fresh reward for reward_loss_timeout)
+counts while the arm is held; the reset, homing and next episode wait for the hold to end. A
+hold is logged when it starts and ends, and at most every few seconds between.
 
 Services: ``~/set_intervention`` (SetIntervention: teleop takes over / hands back),
-``~/estop`` and ``~/clear_estop`` (Trigger; the stop latches), ``~/save_checkpoint``.
-Faults: stale observations or rewards -> zero motion, gripper held, until they return;
-e-stop -> the same until cleared; a bad parameter -> the node does not start.
+``~/estop`` and ``~/clear_estop`` (Trigger; the stop latches; clearing needs the teleop
+deadman held, and the policy resumes at the next episode), ``~/save_checkpoint`` (answered
+in a thread of its own, beside the control tick: nodes.side_service; a failed save, a full disk,
+answers false with why, is logged once, keeps the previous checkpoint, and the node goes on;
+rl.saving). Periodic checkpoints are written in a thread of their own; a clean shutdown
+(Ctrl-C) writes a last one, bounded in time (rl.saving, save_at_exit), and says so. A resume
+numbers its episodes on from the checkpoint's and drops the log rows written after it
+(rl.episode_cycle.episodes_done); ``updates`` in the log is the learner's total. The log says
+where the demo buffer came from (rl.demonstrations.fill_demo_buffer), a resume, each stage of
+the learner and each checkpoint written. Learner updates skipped
+for a non-finite loss are counted in the log (``skipped_updates``) and warned about per
+episode. Parameters
+are read at start: ``ros2 param set`` is refused with that reason.
+Faults: stale joints, hand pose, object poses or rewards -> zero motion, gripper held, until
+they return (each stream's stamps by data/stamps.py: reordered or future stamps refused, clock
+jumps re-based and logged once); a hand pose not in ``base_frame`` or not finite, or joint
+positions that are not finite (NaN or inf, the joints named) or not named as configured -> the
+same at once; e-stop -> the same until cleared; a malformed ``teleop/action`` -> refused
+(logged); an exception in the control tick -> a stop, logged, and the node goes on; a bad
+parameter -> the node does not start.
 """
 
+from pathlib import Path
 import time
+import traceback
 
 from geometry_msgs.msg import PoseArray, PoseStamped
 import numpy as np
@@ -40,19 +68,29 @@ from robodopamine_ros.data.action_source import ActionSource
 from robodopamine_ros.nodes.conversions import (action_msg, adapter_msg, ADAPTER_TYPES,
                                                 pose_array_values, pose_values, reward_values,
                                                 seconds_from_header, summary_msg)
-from robodopamine_ros.nodes.parameters import declare_settings
+from robodopamine_ros.nodes.parameters import declare_settings, refuse_parameter_changes
+from robodopamine_ros.nodes.side_service import SideService
 from robodopamine_ros.nodes.spin import run
-from robodopamine_ros.rl.acting import Learner, PolicyActor
-from robodopamine_ros.rl.agent_loop import ControlLoop, EpisodeCycle, LearnerThread
+from robodopamine_ros.nodes.timers import node_timer
+from robodopamine_ros.rl.acting import CHECKPOINT_FILE, Learner, PolicyActor
+from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread, NOT_HELD
 from robodopamine_ros.rl.agent_settings import RLAgentSettings
-from robodopamine_ros.rl.demonstrations import load_demonstrations
+from robodopamine_ros.rl.demonstrations import fill_demo_buffer
+from robodopamine_ros.rl.episode_cycle import EpisodeCycle, episodes_done
+from robodopamine_ros.rl.eval_run import eval_folder, EvalRun
 from robodopamine_ros.rl.logs import TrainingLog
+from robodopamine_ros.rl.saving import CheckpointSaver, EXIT_CLEANUP_S, EXIT_SAVE_S
 from robodopamine_ros.robot.controller_adapters import to_command
-from robodopamine_ros.robot.state import robot_state
+from robodopamine_ros.robot.hold_log import HoldLog
+from robodopamine_ros.robot.state import finite_object_poses, hand_pose, robot_state
 from robodopamine_ros.robot.watchdog import Watchdog
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64
+from std_msgs.msg import Bool, Float64
 from std_srvs.srv import Trigger
+
+# the watchdog's streams and their topics (for the log)
+WATCHED = {'observation': 'joint_states', 'ee_pose': 'robodopamine/ee_pose',
+           'objects': 'robodopamine/object_poses', 'reward': 'reward', 'progress': 'reward'}
 
 
 class RLAgentNode(Node):
@@ -61,35 +99,61 @@ class RLAgentNode(Node):
         super().__init__('rl_agent_node', **kwargs)
         self.settings = s = declare_settings(self, RLAgentSettings)
         shapes = s.state_shape()
-        learner, _ = Learner.resume(s.checkpoint_dir, shapes, algorithm=s.algorithm) \
+        learner, extra = Learner.resume(s.checkpoint_dir, shapes, algorithm=s.algorithm) \
             if s.resumes_checkpoint else (None, None)
+        checkpoint = None if learner is None else Path(s.checkpoint_dir) / CHECKPOINT_FILE
+        if learner is not None:  # trained on other joints (or in another order): refused
+            warning = s.check_checkpoint(extra)
+            if warning:
+                self.get_logger().warn(warning)
         learner = learner or Learner(s.agent_config(), shapes)
         self.actor = PolicyActor(learner.config, shapes, s.safety_config())
         self.actor.load(learner.actor_state())
         shaping = s.shaping_config(learner.config.gamma)
-        if s.mode == 'train' and len(learner.demo) == 0:
-            for path, episode in load_demonstrations(s.demo_bags, s.joints, shaping,
-                                                     s.objects):
-                learner.add_episode(episode)
-                self.get_logger().info(f'demonstration {path}: {len(episode.transitions)} '
-                                       'transitions in the demo buffer')
         self.learner = LearnerThread(learner, offline_updates=s.offline_updates,
                                      pretrain_updates=s.pretrain_updates,
-                                     updates_per_step=s.updates_per_step)
+                                     updates_per_step=s.updates_per_step,
+                                     log=self.get_logger().info)
+        if checkpoint is not None:
+            self.get_logger().info(f'resumed from {checkpoint}: {self.learner.describe()}' + (
+                '; the offline stage is not run again' if s.mode == 'train' else ''))
+        if s.mode == 'train':   # where the demo buffer comes from, said once
+            for level, line in fill_demo_buffer(learner, s.demo_bags, s.joint_names, shaping,
+                                                s.objects, checkpoint):
+                if level == 'warn':   # rclpy: one severity per call site
+                    self.get_logger().warn(line)
+                else:
+                    self.get_logger().info(line)
         if s.mode == 'train':
             self.learner.start()
-        self.watchdog = Watchdog(s.watchdog_timeouts())
+        self.saver = CheckpointSaver(self.learner)   # never in the tick's thread, never fatal
+        self.skipped_logged = 0   # learner updates skipped (non-finite loss) already logged
+        self.watchdog = Watchdog(s.watchdog_timeouts(), jump_threshold=s.jump_threshold,
+                                 future_tolerance=s.future_tolerance, names={
+                                     k: self.resolve_topic_name(v) for k, v in WATCHED.items()})
         self.loop = ControlLoop(self.actor, s.mode, s.max_steps, self.watchdog,
                                 on_episode=self.learner.add_episode, home=s.home(),
                                 home_tolerance=s.home_tolerance, shaping=shaping,
-                                teleop=s.teleop_expiry(), on_step=self.learner.grant)
-        self.cycle = EpisodeCycle(learner.counters['episodes'], s.checkpoint_every,
+                                teleop=s.teleop_expiry(), on_step=self.learner.grant,
+                                reward_loss_s=s.reward_loss_timeout,
+                                policy_ready=(lambda: self.learner.online)
+                                if s.mode == 'train' else None)
+        done = episodes_done(learner.counters, extra)   # a resume continues its numbering
+        self.cycle = EpisodeCycle(done, s.checkpoint_every,
                                   checkpoints=s.saves_checkpoints,
                                   home=self.loop.home is not None)
         self.jacobian = s.jacobian_matrix()
-        self.log = TrainingLog(s.log_dir) if s.log_dir else None
+        self.evaluation = EvalRun(s.eval_episodes) if s.mode == 'eval' else None
+        if self.evaluation is not None:
+            self.create_subscription(Bool, 'sim_robot/success', self._on_ground_truth, 10)
+        self.log = None if not s.log_dir else TrainingLog(s.log_dir) if self.evaluation is None \
+            else TrainingLog(eval_folder(s.log_dir), tensorboard=False)
+        if self.log is not None and self.evaluation is None and checkpoint is not None:
+            self.log.truncate_after(done)   # the episodes after the checkpoint run again
         self.joints, self.pose, self.objects = None, None, None
-        self.stop_reason = None
+        self.joint_order = s.joint_order()
+        self.hold_log = HoldLog('holding the arm')
+        self.tick_error = None   # the last exception of a control tick (logged once in full)
 
         self.create_subscription(JointState, 'joint_states', self._on_joints, 10)
         self.create_subscription(PoseStamped, 'robodopamine/ee_pose', self._on_pose, 10)
@@ -105,12 +169,16 @@ class RLAgentNode(Node):
         self.create_service(SetIntervention, '~/set_intervention', self._on_set_intervention)
         self.create_service(Trigger, '~/estop', self._on_estop)
         self.create_service(Trigger, '~/clear_estop', self._on_clear_estop)
-        self.create_service(Trigger, '~/save_checkpoint', self._on_save)
+        # answered in a thread of its own: a save (seconds for a full buffer) runs beside the
+        # control tick, never in its way
+        self.save_service = SideService(self, Trigger, '~/save_checkpoint', self._on_save,
+                                        'save_checkpoint')
+        refuse_parameter_changes(self)
         self.reset_client = self.create_client(Trigger, s.reset_service) \
             if s.reset_service else None
         self.start_client = self.create_client(StartEpisode, s.start_episode_service) \
             if s.mode != 'collect' and s.start_episode_service else None
-        self.create_timer(s.period, self._on_tick)
+        node_timer(self, s.period, self._on_tick)
 
     # inputs ------------------------------------------------------------------------------------
     @staticmethod
@@ -118,25 +186,62 @@ class RLAgentNode(Node):
         """Monotonic seconds: every staleness check uses it, never the (steppable) ROS clock."""
         return time.monotonic()
 
+    def _feed(self, stream, msg):
+        """Feed the watchdog one message; return whether it counts (the stamp rule; logged)."""
+        verdict = self.watchdog.feed(stream, self._now(), seconds_from_header(msg),
+                                     self.get_clock().now().nanoseconds * 1e-9)
+        if verdict.refused == 'future':
+            self.get_logger().error(verdict.note, throttle_duration_sec=5.0)
+        elif verdict.note:  # a jump: once per jump
+            self.get_logger().warn(verdict.note)
+        return bool(verdict)
+
     def _on_joints(self, msg):
-        self.joints = np.asarray(msg.position, dtype=np.float32)
-        self.watchdog.feed('observation', self._now(), seconds_from_header(msg))
+        try:  # by name, in parameter joint_names' order (data/joints.py), never by index
+            joints = self.joint_order.positions(msg.name, msg.position,
+                                                self.resolve_topic_name('joint_states'),
+                                                finite=True)
+        except ValueError as error:  # refused (names, NaN): a stop at once, until a good one
+            self.watchdog.refuse('observation', str(error))
+            self.get_logger().error(f'{error}: message refused', throttle_duration_sec=5.0)
+            return
+        if self._feed('observation', msg):
+            self.joints = joints.astype(np.float32)
 
     def _on_pose(self, msg):
-        self.pose = pose_values(msg)
+        try:
+            pose = hand_pose(pose_values(msg), msg.header.frame_id, self.settings.base_frame,
+                             self.resolve_topic_name('robodopamine/ee_pose'))
+        except ValueError as error:  # a stop at once, until a good pose arrives
+            self.watchdog.refuse('ee_pose', str(error))
+            self.get_logger().error(str(error), throttle_duration_sec=5.0)
+            return
+        if self._feed('ee_pose', msg):
+            self.pose = pose
 
     def _on_objects(self, msg):
-        self.objects = pose_array_values(msg)
-        self.watchdog.feed('objects', self._now(), seconds_from_header(msg))
+        try:
+            poses = finite_object_poses(pose_array_values(msg),
+                                        self.resolve_topic_name('robodopamine/object_poses'))
+        except ValueError as error:  # a stop at once, until finite poses arrive
+            self.watchdog.refuse('objects', str(error))
+            self.get_logger().error(str(error), throttle_duration_sec=5.0)
+            return
+        if self._feed('objects', msg):
+            self.objects = poses
 
     def _on_reward(self, msg):
         if msg.episode_id != self.loop.episode_id:
             return  # a reward of another episode (before a start took effect)
-        if self.watchdog.feed('reward', self._now(), seconds_from_header(msg)):
-            self.loop.observe_reward(reward_values(msg))
+        if self._feed('reward', msg):
+            self.loop.observe_reward(reward_values(msg), self._now())
 
     def _on_teleop(self, msg):
-        self.loop.set_teleop_action(msg.values, self._now())
+        try:
+            self.loop.set_teleop_action(msg.values, self._now())
+        except ValueError as error:
+            self.get_logger().error(f'{self.resolve_topic_name("teleop/action")}: {error}',
+                                    throttle_duration_sec=5.0)
 
     # control -----------------------------------------------------------------------------------
     def _observation(self):
@@ -153,27 +258,58 @@ class RLAgentNode(Node):
         return {'state': state}
 
     def _on_tick(self):
+        """Run one control tick; an exception in it commands a stop, is logged, and we go on."""
+        try:
+            self._control_tick()
+        except Exception as error:  # noqa: B902 - whatever broke, the arm must stop
+            if not self.context.ok():
+                raise  # shutting down: spin.run ends quietly
+            self.loop.previous = None  # no transition across the failed tick
+            why = f'{type(error).__name__}: {error}'
+            if why != self.tick_error:  # the traceback once per distinct error
+                self.get_logger().error(f'control tick failed: {why}: stop commanded\n'
+                                        f'{traceback.format_exc()}')
+            else:
+                self.get_logger().error(f'control tick failed: {why}: stop commanded',
+                                        throttle_duration_sec=5.0)
+            self.tick_error = why
+            try:
+                self._publish(self.loop.stop_action(), ActionSource.STOP)
+            except Exception as stop_error:  # noqa: B902
+                self.get_logger().error(f'could not command the stop: {stop_error!r}',
+                                        throttle_duration_sec=5.0)
+
+    def _control_tick(self):
         weights = self.learner.take_weights()
         if weights is not None:
             self.actor.load(*weights)
         if self.learner.error is not None:  # e.g. mode train without demonstrations
             self.get_logger().error(f'learner: {self.learner.error}', once=True)
-        obs = self._observation()
-        if obs is not None and self.cycle.may_start(self.loop):
+        obs, now = self._observation(), self._now()
+        hold = self.loop.hold_reason(now)  # no reset, homing or start while one is on
+        expired = self.cycle.expired(now)
+        if expired is not None:
+            self.get_logger().warn(f'between episodes: {expired}')
+        token = self.cycle.reset_now(hold, now)
+        if token:
+            self.reset_client.call_async(Trigger.Request()).add_done_callback(
+                lambda _: self.cycle.answered(token))
+        if obs is not None and self.cycle.may_start(self.loop, hold):
             self._start_next_episode()
         if obs is None:
             self._publish(self.loop.stop_action(), ActionSource.STOP)
             return
         if self.cycle.homing:  # between episodes, on a robot without a reset service
-            result, at_home = self.loop.home_step(self._now(), self.pose[:3])
+            result, at_home = self.loop.home_step(now, self.pose[:3])
             self.cycle.homing = not at_home
-            self._publish(result.action, result.source)
-            return
-        result = self.loop.tick(self._now(), obs, self.pose[:3])
-        if result.stop_reason != self.stop_reason and result.stop_reason not in (
-                None, 'between episodes'):
-            self.get_logger().warn(f'holding the arm: {result.stop_reason}')
-        self.stop_reason = result.stop_reason
+        else:
+            result = self.loop.tick(now, obs, self.pose[:3])
+        held = None if result.stop_reason in NOT_HELD else result.stop_reason
+        for level, line in self.hold_log.update(held, now):  # once, at its end, rarely between
+            if level == 'info':   # rclpy: one severity per call site
+                self.get_logger().info(line)
+            else:
+                self.get_logger().warn(line)
         self._publish(result.action, result.source)
         if result.summary is not None:
             self._finish_episode(result.summary)
@@ -185,11 +321,11 @@ class RLAgentNode(Node):
         try:
             command = to_command(s.adapter, action, s.period, s.meters_per_unit,
                                  ee_pose=self.pose, joint_positions=self.joints,
-                                 jacobian=self.jacobian)
+                                 jacobian=self.jacobian, joint_names=s.joint_names)
         except ValueError as error:  # no pose / joints yet: nothing to hold, send nothing
             self.get_logger().warn(f'{s.adapter} adapter: {error}', throttle_duration_sec=5.0)
             return
-        self.adapter.publish(adapter_msg(command, stamp, s.base_frame, s.joint_names))
+        self.adapter.publish(adapter_msg(command, stamp, s.base_frame))
 
     # episodes ----------------------------------------------------------------------------------
     def _start_next_episode(self):
@@ -198,32 +334,77 @@ class RLAgentNode(Node):
             return
         if not self.start_client.service_is_ready():
             return
-        self.cycle.starting = True
+        token = self.cycle.sent(self._now())
 
         def started(future):
             response = future.result()
-            self.cycle.starting = False
+            if not self.cycle.answered(token):
+                return   # the answer to an abandoned request: a newer one is in flight
             if response is not None and response.success:
                 self.loop.start_episode(response.episode_id)
+                if self.evaluation is not None:
+                    self.evaluation.start_episode()
         request = StartEpisode.Request(episode_id=self.cycle.next_episode_id())
         self.start_client.call_async(request).add_done_callback(started)
 
     def _finish_episode(self, summary):
         self.summary.publish(summary_msg(summary, self.get_clock().now().to_msg()))
+        if self.evaluation is not None:
+            self._finish_eval_episode(summary)
+            return
+        skipped = self.learner.skipped
+        ended = summary.pop('ended', None)   # why it ended without a step (a hold): text
         if self.log is not None:
             self.log.episode(dict(summary, episode=summary['episode_id'],
-                                  updates=self.learner.updates,
+                                  updates=self.learner.total_updates,
                                   learner_backlog=self.learner.backlog,
-                                  **self.learner.last_stats))
+                                  **dict(self.learner.last_stats, skipped_updates=skipped)))
         self.get_logger().info(f'episode {summary["episode_id"]}: success {summary["success"]}, '
                                f'return {summary["return"]:.3f}, intervention rate '
-                               f'{summary["intervention_rate"]:.2f}')
+                               f'{summary["intervention_rate"]:.2f}, learner updates '
+                               f'{self.learner.total_updates} ({skipped} skipped)'
+                               + (f' (ended: {ended})' if ended else ''))
+        if skipped > self.skipped_logged:
+            self.get_logger().warn(
+                f'learner: {skipped - self.skipped_logged} updates skipped since the last '
+                f'episode, {skipped} in all: their loss was not finite (NaN or inf in the '
+                'observations, rewards or weights); the weights stayed as they were')
+            self.skipped_logged = skipped
         reset = self.reset_client is not None and self.reset_client.service_is_ready()
-        if self.cycle.finished(reset):
-            self.learner.save(self.settings.checkpoint_dir)
-        if reset:
-            self.reset_client.call_async(Trigger.Request()).add_done_callback(
-                lambda _: setattr(self.cycle, 'starting', False))
+        if self.cycle.finished(reset):  # the reset itself waits for the end of a hold
+            self.saver.save_later(self.settings.checkpoint_dir, self._checkpoint_extra(),
+                                  done=self._saved)
+
+    def _checkpoint_extra(self):
+        """Return what a checkpoint keeps beside the learner: joint names, episodes ended."""
+        return self.cycle.checkpoint_extra(self.settings.checkpoint_extra())
+
+    def _saved(self, result):
+        """Log a periodic checkpoint (called in the saving thread)."""
+        if not result.ok:
+            self.get_logger().error(result.message)
+        else:
+            self.get_logger().info(f'checkpoint written: {result.message} (after episode '
+                                   f'{self.cycle.episodes_done}; {self.learner.describe()})')
+
+    def _on_ground_truth(self, msg):
+        if self.loop.episode is not None:
+            self.evaluation.observe_ground_truth(msg.data)
+
+    def _finish_eval_episode(self, summary):
+        row = self.evaluation.finished(summary)
+        if self.log is not None:
+            self.log.episode(row)
+        truth = '' if row['ground_truth'] is None else \
+            f', simulator {"success" if row["ground_truth"] else "failure"}'
+        self.get_logger().info(f'eval episode {row["episode"]} of {self.evaluation.episodes}: '
+                               f'detector {"success" if row["success"] else "failure"}{truth}')
+        reset = self.reset_client is not None and self.reset_client.service_is_ready()
+        self.cycle.finished(reset)
+        if self.evaluation.done:   # the result, then the node exits (and the launch with it)
+            where = f' (log {self.log.csv_path})' if self.log is not None else ''
+            self.get_logger().info(self.evaluation.report() + where)
+            self.context.try_shutdown()
 
     # services ----------------------------------------------------------------------------------
     def _on_set_intervention(self, request, response):
@@ -235,24 +416,65 @@ class RLAgentNode(Node):
 
     def _on_estop(self, request, response):
         self.watchdog.estop('~/estop called')
-        response.success, response.message = True, 'stopped; call ~/clear_estop to resume'
+        self.get_logger().warn('e-stop latched (~/estop): holding the arm')
+        response.success, response.message = True, \
+            'stopped; hold the teleop deadman and call ~/clear_estop to resume'
         return response
 
     def _on_clear_estop(self, request, response):
+        """
+        Clear the e-stop only while a person holds the teleop deadman; resume held.
+
+        Any process on the ROS domain can call this service: the deadman (a fresh takeover,
+        ControlLoop.operator_present) is what shows a person is at the robot. The running
+        episode ends (truncated); the policy acts again at the next episode, after the reset or
+        the move home.
+        """
+        if self.watchdog.estop_reason is None:
+            response.success, response.message = True, 'no e-stop latched'
+            return response
+        if not self.loop.operator_present(self._now()):
+            response.success, response.message = False, (
+                'refused: hold the teleop deadman (a person at the robot) while clearing the '
+                'e-stop')
+            self.get_logger().warn(f'~/clear_estop {response.message}')
+            return response
         self.watchdog.clear_estop()
-        response.success, response.message = True, 'e-stop cleared'
+        self.get_logger().info('e-stop cleared (the deadman is held): the policy resumes at '
+                               'the next episode')
+        summary = self.loop.abort_episode()
+        if summary is not None:
+            self._finish_episode(summary)
+        response.success, response.message = True, \
+            'e-stop cleared; the policy resumes at the next episode'
         return response
 
     def _on_save(self, request, response):
-        if not self.settings.checkpoint_dir:
-            response.success, response.message = False, 'parameter checkpoint_dir is empty'
-            return response
-        path = self.learner.save(self.settings.checkpoint_dir)
-        response.success, response.message = True, str(path)
+        """Save now; a failure (a full disk) answers false with why, logged; the node goes on."""
+        result = self.saver.save(self.settings.checkpoint_dir, self._checkpoint_extra())
+        if not result.ok:
+            self.get_logger().error(f'~/save_checkpoint: {result.message}')
+        else:
+            self.get_logger().info(f'~/save_checkpoint: checkpoint written: {result.message}')
+        response.success, response.message = result.ok, result.message
         return response
 
+    # s: the shutdown's cleanup may take this long (nodes/spin.py): the last checkpoint
+    cleanup_s = EXIT_CLEANUP_S
+
     def destroy_node(self):
+        """Stop learning, write the last checkpoint (train; bounded: rl.saving), close the logs."""
+        self.save_service.destroy()
         self.learner.stop()
+        if self.settings.saves_checkpoints:   # Ctrl-C keeps what was learned since the last
+            self.get_logger().info(f'shutdown: saving a checkpoint (at most {EXIT_SAVE_S} s)')
+            result = self.saver.save_at_exit(self.settings.checkpoint_dir,
+                                             self._checkpoint_extra())
+            if result.ok:
+                self.get_logger().info(f'shutdown: checkpoint written: {result.message} '
+                                       f'({self.learner.describe()})')
+            else:
+                self.get_logger().warn(f'shutdown: {result.message}')
         if self.log is not None:
             self.log.close()
         super().destroy_node()

@@ -17,7 +17,11 @@ sends a real arm (TwistStamped on ``twist_topic``, Float64 on ``gripper_topic``)
 command (nothing else may move the arm while it records a demonstration) and publishes each
 executed expert action as ActionStamped on ``command`` (source 'expert', intervention true),
 which the launch file remaps to the recorded action topic.
-``~/reset`` (std_srvs/Trigger) starts a new layout (seed + 1).
+``~/reset`` (std_srvs/Trigger) starts a new layout (seed + 1). Layouts: ``seed`` is the first
+(default 1: a layout the scripted expert solves, so the README's first demonstration
+succeeds); ``layouts:=eval`` offsets every seed by rl.sim_training.EVAL_SEED, the evaluation
+layouts of the ROS-free benchmark, which training never uses (the launch file sets it in
+mode eval).
 
 Simulation clock (``publish_clock:=true``, a mode only the simulator offers): the node owns
 time. Each camera frame advances the simulation time by 1 / camera_rate and publishes it on
@@ -42,35 +46,42 @@ from robodopamine_ros.data.action_source import ActionSource
 from robodopamine_ros.data.topics import CAMERA_TOPICS
 from robodopamine_ros.nodes.conversions import (action_msg, image_msg, joint_state_msg,
                                                 pose_array_msg, pose_msg, time_from_ns)
+from robodopamine_ros.nodes.parameters import declare_parameter
 from robodopamine_ros.nodes.spin import run
+from robodopamine_ros.nodes.timers import node_timer
 from robodopamine_ros.robot.controller_adapters import twist_to_action
+from robodopamine_ros.sim.metaworld_sim import JOINT_NAMES
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Bool, Float64
 from std_srvs.srv import Trigger
 
-# the simulated arm's joints (Meta-World's Sawyer: 7 arm joints, 2 fingers)
-JOINT_NAMES = [f'right_j{i}' for i in range(7)] + ['r_close', 'l_close']
+# the default first layout: one the scripted expert solves (it fails on layout 0)
+FIRST_LAYOUT = 1
 
 
 class SimRobotNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('sim_robot_node', **kwargs)
-        for name, default in (('image_width', 128), ('image_height', 96), ('seed', 0),
+        for name, default in (('image_width', 128), ('image_height', 96), ('seed', FIRST_LAYOUT),
                               ('max_steps', 200)):
-            self.declare_parameter(name, default)
-        self.declare_parameter('camera_rate', 30.0)
-        self.declare_parameter('control_rate', 10.0)
-        self.declare_parameter('autopilot', '')  # '' (commands) or 'expert'
+            declare_parameter(self, name, default)
+        declare_parameter(self, 'camera_rate', 30.0)
+        declare_parameter(self, 'control_rate', 10.0)
+        declare_parameter(self, 'autopilot', '')  # '' (commands) or 'expert'
+        declare_parameter(self, 'layouts', 'train')  # train | eval (seeds from EVAL_SEED on)
         # 'action': ActionStamped on command; 'twist': what a real controller adapter gets
         # (TwistStamped on twist_topic + Float64 gripper), stepped at control_rate
-        self.declare_parameter('command_interface', 'action')
-        self.declare_parameter('twist_topic', 'servo_node/delta_twist_cmds')
-        self.declare_parameter('gripper_topic', 'gripper/command')
-        self.declare_parameter('meters_per_unit', 0.01)
-        self.declare_parameter('publish_clock', False)   # the simulation clock (docstring)
-        self.declare_parameter('real_time_factor', 1.0)  # its speed, x real time
+        declare_parameter(self, 'command_interface', 'action')
+        declare_parameter(self, 'twist_topic', 'servo_node/delta_twist_cmds')
+        declare_parameter(self, 'gripper_topic', 'gripper/command')
+        declare_parameter(self, 'meters_per_unit', 0.01)
+        # frame of the hand and object poses: the agent refuses a pose in another frame than
+        # its base_frame (the simulator's workspace box is in these coordinates)
+        declare_parameter(self, 'base_frame', 'base')
+        declare_parameter(self, 'publish_clock', False)   # the simulation clock (docstring)
+        declare_parameter(self, 'real_time_factor', 1.0)  # its speed, x real time
         p = {n: self.get_parameter(n).value for n in (
             'image_width', 'image_height', 'seed', 'max_steps', 'camera_rate', 'control_rate',
             'autopilot')}
@@ -87,7 +98,15 @@ class SimRobotNode(Node):
         from robodopamine_ros.sim.peg_insertion import PegInsertionSim
         self.sim = PegInsertionSim(image_size=(p['image_width'], p['image_height']),
                                    max_steps=p['max_steps'], render_images=False)
+        layouts = self.get_parameter('layouts').value
+        if layouts not in ('train', 'eval'):
+            raise ValueError(f"layouts must be 'train' or 'eval', got {layouts!r}")
+        if p['seed'] < 0:
+            raise ValueError(f"seed must be a layout number >= 0, got {p['seed']}")
         self.seed = p['seed']
+        if layouts == 'eval':
+            from robodopamine_ros.rl.sim_episodes import EVAL_SEED
+            self.seed += EVAL_SEED
         self.observation, _ = self.sim.reset(seed=self.seed)
         self.success = False
         group = MutuallyExclusiveCallbackGroup()  # the simulation is not thread-safe
@@ -99,6 +118,7 @@ class SimRobotNode(Node):
         self.success_pub = self.create_publisher(Bool, 'sim_robot/success', 10)
         self.period = 1.0 / p['control_rate']
         self.meters_per_unit = self.get_parameter('meters_per_unit').value
+        self.base_frame = self.get_parameter('base_frame').value
         self.gripper = -1.0
         if p['autopilot'] == 'expert':
             self.expert_actions = self.create_publisher(ActionStamped, 'command', 10)
@@ -120,10 +140,9 @@ class SimRobotNode(Node):
             self.create_timer(1.0 / (p['camera_rate'] * factor), self._on_frame,
                               callback_group=group, clock=Clock(clock_type=ClockType.STEADY_TIME))
         else:
-            self.create_timer(1.0 / p['camera_rate'], self._publish_state, callback_group=group)
+            node_timer(self, 1.0 / p['camera_rate'], self._publish_state, callback_group=group)
             if autopilot:
-                self.create_timer(1.0 / p['control_rate'], self._autopilot,
-                                  callback_group=group)
+                node_timer(self, 1.0 / p['control_rate'], self._autopilot, callback_group=group)
         self.create_service(Trigger, '~/reset', self._on_reset, callback_group=group)
 
     def _stamp(self):
@@ -179,7 +198,7 @@ class SimRobotNode(Node):
         self._step(action)
         if self.success or self.sim.steps >= self.sim.max_steps:
             outcome = 'succeeded' if self.success else \
-                'did not succeed (this layout defeats it: launch with another seed)'
+                'did not succeed (this layout defeats it: launch with another seed:=)'
             self.get_logger().info(f'the expert {outcome} in {self.sim.steps} steps on layout '
                                    f'seed {self.seed}: stop the recording (Ctrl-C)')
 
@@ -189,8 +208,8 @@ class SimRobotNode(Node):
         for view, publisher in self.cameras.items():
             publisher.publish(image_msg(views[view], stamp, f'{view}_camera_optical_frame'))
         self.joints.publish(joint_state_msg(JOINT_NAMES, self.sim.joint_positions(), stamp))
-        self.pose.publish(pose_msg(self.sim.ee_pose(), stamp, 'world'))
-        self.objects.publish(pose_array_msg(self.sim.object_poses(), stamp, 'world'))
+        self.pose.publish(pose_msg(self.sim.ee_pose(), stamp, self.base_frame))
+        self.objects.publish(pose_array_msg(self.sim.object_poses(), stamp, self.base_frame))
 
     def _on_reset(self, request, response):
         self.seed += 1

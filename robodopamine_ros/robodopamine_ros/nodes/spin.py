@@ -9,12 +9,15 @@ import sys
 import threading
 
 import rclpy
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 
 # s: `ros2 launch` escalates to SIGTERM 5 s after SIGINT. The cleanup gets CLEANUP_S; one that
 # has not finished by then (seen in CI, rarely: rclpy's destroy_node blocked in
 # destroy_when_not_in_use, TensorBoard's writer thread in join) leaves every thread's stack on
-# stderr and the process exits anyway, with status 0 as a clean shutdown would.
+# stderr and the process exits anyway, with status 0 as a clean shutdown would. A node whose
+# cleanup needs longer (rl_agent_node's last checkpoint) sets ``cleanup_s``, and the launch
+# gives it a longer sigterm_timeout.
 CLEANUP_S = 3.0
 
 
@@ -34,15 +37,19 @@ def run(node_class, name, args=None):
     """
     Run node_class until shutdown.
 
-    A node that cannot start because of a bad parameter, a missing model folder or a missing
-    optional dependency logs one fatal line naming the cause and exits with status 2. SIGINT
-    while the node is still being built (Ctrl-C or `ros2 launch` shutting down while a model
-    loads) ends it quietly with status 0, as it does once it spins.
+    A node that cannot start because of a bad parameter (a wrong value or type: see
+    nodes/parameters.py), a missing model folder or a missing optional dependency logs one
+    fatal line naming the cause and exits with status 2 (the launch then ends: see
+    launch/franka_insertion.launch.py). SIGINT while the node is still being built (Ctrl-C or
+    `ros2 launch` shutting down while a model loads) ends it quietly with status 0, as it does
+    once it spins.
     """
     rclpy.init(args=args)
     try:
         node = node_class()
-    except (ValueError, FileNotFoundError, ImportError) as error:
+    except (ValueError, FileNotFoundError, ImportError, ParameterException) as error:
+        # ParameterException: a parameter that rclpy refused (a type declare_parameter of
+        # nodes/parameters.py does not see; its message names the parameter and both types)
         rclpy.logging.get_logger(name).fatal(f'cannot start: {error}')
         rclpy.try_shutdown()
         raise SystemExit(2)
@@ -85,8 +92,9 @@ def _exit_after_cleanup():
 
 
 def _bounded_cleanup(node, name):
-    """Destroy the node and shut rclpy down, waiting at most CLEANUP_S (see above)."""
+    """Destroy the node and shut rclpy down, waiting at most its cleanup_s (see above)."""
     errors = []
+    bound = getattr(node, 'cleanup_s', CLEANUP_S)
 
     def cleanup():
         try:
@@ -96,9 +104,9 @@ def _bounded_cleanup(node, name):
             errors.append(error)
     worker = threading.Thread(target=cleanup, name='cleanup', daemon=True)
     worker.start()
-    worker.join(CLEANUP_S)
+    worker.join(bound)
     if worker.is_alive():
-        print(f'[{name}] cleanup did not finish in {CLEANUP_S} s: exiting; the stacks:',
+        print(f'[{name}] cleanup did not finish in {bound} s: exiting; the stacks:',
               file=sys.stderr, flush=True)
         faulthandler.dump_traceback(all_threads=True)
         sys.stderr.flush()

@@ -8,10 +8,16 @@ calls it again (inactive), and silence on ``joy`` past ``timeout_s`` ends the ta
 While the deadman is held, each Joy message becomes an ActionStamped on ``teleop/action``
 (end-effector delta + gripper, intervention true). Mapping: ``preset`` (gamepad | spacemouse)
 or the axis/button parameters (the ROS-free core: teleop.py). Time is monotonic (a wall-clock
-step cannot hide a silent joystick); a Joy message stamped earlier than the last one is
-ignored. A Joy message too short for the mapping is refused: one error line per distinct
-problem, the takeover ends, and ``/diagnostics`` reports it (ERROR) until a valid message
-arrives.
+step cannot hide a silent joystick); Joy stamps follow data/stamps.py: a small reordering or a
+stamp more than ``future_tolerance`` s ahead of this node's clock is ignored, a jump beyond
+``jump_threshold`` s re-bases the stream (logged once), so the deadman takes effect with the
+first message after a clock step. The clear button pressed while the deadman is held
+(``clear_estop_button`` of the preset: START on a gamepad) calls ``clear_estop_service``: the
+agent clears its e-stop only while the deadman is held. Input frozen at a deflection (joy_node
+repeating the last message of a pad that went out of range) counts as silence: the takeover
+ends ``timeout_s`` after the input last changed (robot/teleop.py). A Joy message too short for
+the mapping is refused: one error line per distinct problem, the takeover ends, and
+``/diagnostics`` reports it (ERROR) until a valid message arrives.
 """
 
 import time
@@ -21,31 +27,42 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from rclpy.node import Node
 from robodopamine_interfaces.msg import ActionStamped
 from robodopamine_interfaces.srv import SetIntervention
+from robodopamine_ros.data.stamps import FUTURE_TOLERANCE_S, JUMP_THRESHOLD_S
+from robodopamine_ros.nodes.parameters import declare_parameter
 from robodopamine_ros.nodes.spin import run
+from robodopamine_ros.nodes.timers import node_timer
 from robodopamine_ros.robot.teleop import mapping_from_settings, Teleop
 from sensor_msgs.msg import Joy
+from std_srvs.srv import Trigger
 
 
 class TeleopNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('teleop_node', **kwargs)
-        self.declare_parameter('preset', 'gamepad')
-        self.declare_parameter('axes', [-1])           # [-1]: the preset's
-        self.declare_parameter('scale', 0.0)           # 0: the preset's
-        self.declare_parameter('deadman_button', -1)   # -1: the preset's
-        self.declare_parameter('timeout_s', 0.0)       # 0: the preset's
-        self.declare_parameter('intervention_service', 'rl_agent_node/set_intervention')
+        declare_parameter(self, 'preset', 'gamepad')
+        declare_parameter(self, 'axes', [-1])           # [-1]: the preset's
+        declare_parameter(self, 'scale', 0.0)           # 0: the preset's
+        declare_parameter(self, 'deadman_button', -1)   # -1: the preset's
+        declare_parameter(self, 'timeout_s', 0.0)       # 0: the preset's
+        declare_parameter(self, 'intervention_service', 'rl_agent_node/set_intervention')
+        declare_parameter(self, 'clear_estop_service', 'rl_agent_node/clear_estop')
+        declare_parameter(self, 'jump_threshold', JUMP_THRESHOLD_S)      # s, data/stamps.py
+        declare_parameter(self, 'future_tolerance', FUTURE_TOLERANCE_S)  # s
         self.teleop = Teleop(mapping_from_settings(*(self.get_parameter(n).value for n in (
-            'preset', 'axes', 'scale', 'deadman_button', 'timeout_s'))))
+            'preset', 'axes', 'scale', 'deadman_button', 'timeout_s'))),
+            jump_threshold=self.get_parameter('jump_threshold').value,
+            future_tolerance=self.get_parameter('future_tolerance').value)
         self.publisher = self.create_publisher(ActionStamped, 'teleop/action', 10)
         self.client = self.create_client(SetIntervention,
                                          self.get_parameter('intervention_service').value)
+        self.clear_client = self.create_client(Trigger,
+                                               self.get_parameter('clear_estop_service').value)
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.joy_error = None
         self.create_subscription(Joy, 'joy', self._on_joy, 10)
-        self.create_timer(0.05, self._check_silence)
-        self.create_timer(1.0, self._publish_diagnostics)
+        node_timer(self, 0.05, self._check_silence)
+        node_timer(self, 1.0, self._publish_diagnostics)
 
     def _publish_diagnostics(self):
         level = DiagnosticStatus.ERROR if self.joy_error else DiagnosticStatus.OK
@@ -62,7 +79,8 @@ class TeleopNode(Node):
         was_active = self.teleop.active
         try:
             event = self.teleop.update(msg.axes, msg.buttons, time.monotonic(),
-                                       msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
+                                       msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9,
+                                       self.get_clock().now().nanoseconds * 1e-9)
         except ValueError as error:
             if str(error) != self.joy_error:  # once per distinct problem
                 self.joy_error = str(error)
@@ -71,7 +89,12 @@ class TeleopNode(Node):
             if was_active:
                 self._set(False, 'teleop: Joy message too short for the mapping')
             return
-        if event is None:  # stamped earlier than the last message: not fresh
+        verdict = self.teleop.stamp_verdict
+        if verdict.refused == 'future':
+            self.get_logger().error(verdict.note, throttle_duration_sec=5.0)
+        elif verdict.note:  # a clock jump, re-based: once per jump
+            self.get_logger().warn(verdict.note)
+        if event is None:  # reordered, from the future, or a frozen repeat: not fresh
             return
         self.joy_error = None
         if event.started:
@@ -83,10 +106,17 @@ class TeleopNode(Node):
             self.publisher.publish(out)
         if event.ended:
             self._set(False, 'teleop deadman released')
+        if event.clear_estop:  # the operator at the robot: deadman + the clear button
+            self.get_logger().info('clear e-stop requested (deadman held)')
+            self.clear_client.call_async(Trigger.Request()).add_done_callback(
+                lambda future: future.result() is not None and self.get_logger().info(
+                    f'clear e-stop: {future.result().message}'))
 
     def _check_silence(self):
-        if self.teleop.check(time.monotonic()):
-            self._set(False, 'teleop: joy silent')
+        why = self.teleop.check(time.monotonic())  # silent, or a deflection frozen (lost pad)
+        if why:
+            self.get_logger().warn(f'takeover ended: {why}')
+            self._set(False, f'teleop: {why}')
 
 
 def main(args=None):

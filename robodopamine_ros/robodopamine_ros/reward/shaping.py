@@ -182,12 +182,24 @@ class RewardStepper:
     published progress values chain exactly and the shaping telescopes, whatever the GRM rate.
     An episode ends at a terminal step (success, with terminate_on_success) or at max_steps
     (truncation); later ticks return None until start_episode().
+
+    No fresh progress, no reward (docs/method.md#no-fresh-progress-no-reward): with
+    ``progress_timeout`` (s, monotonic), a tick whose newest progress arrived longer ago than
+    that (or none arrived in this episode) returns None and counts no step; ``stale_for`` says
+    since when. The step after the gap chains on as usual (the shaping still telescopes); the
+    agent stores no transition across it, as it holds the arm while no reward comes.
+    ``progress_stamp`` is the newest progress's own stamp (any type; copied into the reward).
     """
 
-    def __init__(self, config: ShapingConfig = ShapingConfig(), max_steps: int = 0) -> None:
+    def __init__(self, config: ShapingConfig = ShapingConfig(), max_steps: int = 0,
+                 progress_timeout: Optional[float] = None) -> None:
         if max_steps < 0:
             raise ValueError(f'max_steps must be >= 0 (0 = no limit), got {max_steps}')
+        if progress_timeout is not None and not (isinstance(progress_timeout, (int, float))
+                                                 and 0 < progress_timeout < math.inf):
+            raise ValueError(f'progress_timeout must be > 0 seconds, got {progress_timeout!r}')
         self.config, self.max_steps = config, max_steps
+        self.progress_timeout = progress_timeout
         self.episode_id = None
         self.start_episode(0)
 
@@ -198,20 +210,64 @@ class RewardStepper:
         self.previous = 0.0        # Phi(s) of the next step
         self.success = None        # detected success of the newest progress (None: the rule)
         self.done = False
+        self.progress_time = None  # monotonic arrival of the newest progress of this episode
+        self.progress_stamp = None
 
-    def observe(self, progress: float, success: Optional[bool] = None) -> None:
+    @property
+    def rewarding(self) -> bool:
+        """
+        Whether rewards are being shaped: a step was counted or an episode started.
+
+        The shaping settings (gamma, success_delta, terminate_on_success, terminal potential,
+        max_steps) are fixed from then on: a learner's rewards would change meaning mid-run.
+        """
+        return bool(self.episode_id) or self.step_index > 0
+
+    def observe(self, progress: float, success: Optional[bool] = None,
+                now: Optional[float] = None, stamp=None) -> None:
         """
         Record the newest progress estimate (clamped to [0, 1]; NaN is ignored).
 
         success: the GRM's detected success (hysteresis) for it, or None: the threshold rule.
+        now: its monotonic arrival time (s), for progress_timeout; stamp: its own stamp.
         """
         if progress == progress:
             self.progress = min(max(float(progress), 0.0), 1.0)
         self.success = success
+        self.progress_time, self.progress_stamp = now, stamp
 
-    def tick(self) -> Optional[tuple[int, ShapedReward]]:
-        """Return (step index, ShapedReward) for the control step ending now, or None."""
-        if self.done:
+    def stale_for(self, now: Optional[float]) -> Optional[float]:
+        """
+        Return how long (s) the newest progress has been too old to shape from, else None.
+
+        inf when no progress arrived in this episode; never stale without progress_timeout
+        or without `now`. A clock that ran backward counts as stale.
+        """
+        if self.progress_timeout is None or now is None:
+            return None
+        if self.progress_time is None:
+            return math.inf
+        age = now - self.progress_time
+        return None if 0.0 <= age <= self.progress_timeout else abs(age)
+
+    def paused(self, now: Optional[float]) -> Optional[str]:
+        """
+        Return why a running episode gets no reward now (its progress went stale), else None.
+
+        None also before the episode's first progress: no episode runs yet (nothing to say).
+        """
+        stale = None if self.done else self.stale_for(now)
+        if stale is None or stale == math.inf:
+            return None
+        return f'progress stale for {stale:.2f} s (progress_timeout {self.progress_timeout} s)'
+
+    def tick(self, now: Optional[float] = None) -> Optional[tuple[int, ShapedReward]]:
+        """
+        Return (step index, ShapedReward) for the control step ending now, or None.
+
+        None once the episode ended, and while the progress is stale (``stale_for(now)``).
+        """
+        if self.done or self.stale_for(now) is not None:
             return None
         truncated = self.max_steps > 0 and self.step_index + 1 >= self.max_steps
         reward = shape(self.previous, self.progress, self.config, truncated=truncated,

@@ -15,8 +15,15 @@ not code: only tensors and plain containers (dict, list, str, numbers), written 
 would run code when unpickled; a checkpoint of another format, algorithm or observation shape
 is refused with both named. They are written to a temporary file, synced and renamed
 (atomic.atomic_path), so a crash or power loss leaves the previous checkpoint loadable.
+
+Before a network is built, ``Learner.read`` refuses (one ValueError naming the file): a torch
+older than MIN_TORCH (its weights_only loading is not safe), a config whose fields have other
+types than AgentConfig's or sizes out of CONFIG_SIZES (``hidden: [200000, 200000]`` would ask
+for hundreds of GB), and weights holding NaN or inf.
 """
 
+from dataclasses import fields, MISSING
+import math
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +35,16 @@ import torch
 
 CHECKPOINT_FILE = 'checkpoint.pt'
 CHECKPOINT_FORMAT = 'robodopamine-learner/2'  # 2: vectorized critics, no pickled objects
+# torch.load(weights_only=True) is bypassable below 2.6 (CVE-2025-32434) and crafted files can
+# corrupt memory below 2.10 (CVE-2026-24747): a checkpoint is never read by an older torch
+MIN_TORCH = (2, 10)
+# sizes a checkpoint's config may ask for, checked before a network is built (AgentConfig's
+# defaults are far inside): per field (low, high); hidden: each layer, at most HIDDEN_LAYERS
+CONFIG_SIZES = {'hidden': (1, 8192), 'critics': (1, 64), 'batch_size': (1, 65536),
+                'cql_actions': (1, 1024), 'cql_batch': (1, 65536), 'image_features': (1, 8192),
+                'image_shift': (0, 64), 'scales': (1, 10000), 'critic_actor_ratio': (1, 100),
+                'online_actor_delay': (0, 10 ** 9)}
+HIDDEN_LAYERS = 8
 
 
 def _to_plain(value):
@@ -50,6 +67,85 @@ def _to_numpy(value):
     if isinstance(value, dict):
         return {k: _to_numpy(v) for k, v in value.items()}
     return value
+
+
+def torch_version_problem(version=None):
+    """Return why this torch must not read a checkpoint (one sentence), or None when it may."""
+    version = torch.__version__ if version is None else version
+    try:
+        found = tuple(int(part) for part in str(version).split('+')[0].split('.')[:2])
+    except ValueError:
+        return None   # a development build: assume current
+    if found >= MIN_TORCH:
+        return None
+    return (f'torch {version} is older than {".".join(map(str, MIN_TORCH))}: its '
+            'weights_only loading can be bypassed (CVE-2025-32434) or made to corrupt memory '
+            '(CVE-2026-24747) by a crafted file; install the pip torch the README names')
+
+
+def check_checkpoint_config(config, source):
+    """
+    Check a checkpoint's stored AgentConfig (a dict) before any network is built.
+
+    Every key must be an AgentConfig field, every value of its default's type (int, float,
+    bool, str, a list of numbers for the tuples), and the sizes within CONFIG_SIZES (hidden:
+    1 to HIDDEN_LAYERS layers). Raises ValueError naming `source` and the field.
+    """
+    defaults = {f.name: f for f in fields(AgentConfig)}
+    if not isinstance(config, dict):
+        raise ValueError(f'{source}: config must be a mapping, got {type(config).__name__}')
+    unknown = sorted(str(k) for k in config if k not in defaults)
+    if unknown:
+        raise ValueError(f'{source}: config fields {unknown} are not AgentConfig fields')
+
+    def number(value, integral=False):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return isinstance(value, int) if integral else math.isfinite(value)
+
+    for key, value in config.items():
+        field_ = defaults[key]
+        default = field_.default if field_.default is not MISSING else field_.default_factory()
+        if value is None and (default is None or key in CONFIG_SIZES):
+            continue
+        if isinstance(default, bool):
+            good = isinstance(value, bool)
+        elif isinstance(default, tuple):
+            good = isinstance(value, (list, tuple)) and all(number(v) for v in value)
+        elif isinstance(default, int) or key in CONFIG_SIZES:
+            good = number(value, integral=True)
+        elif isinstance(default, float) or default is None:
+            good = number(value)
+        else:
+            good = isinstance(value, type(default))
+        if not good:
+            raise ValueError(f'{source}: config field {key} must be like {default!r}, got '
+                             f'{value!r}')
+    for key, (low, high) in CONFIG_SIZES.items():
+        value = config.get(key)
+        values = value if key == 'hidden' else [value]
+        if key == 'hidden' and not (1 <= len(values) <= HIDDEN_LAYERS):
+            raise ValueError(f'{source}: config field hidden must list 1 to {HIDDEN_LAYERS} '
+                             f'layer sizes, got {value!r}')
+        if value is not None and not all(isinstance(v, int) and low <= v <= high
+                                         for v in values):
+            raise ValueError(f'{source}: config field {key} must be integers in [{low}, '
+                             f'{high}], got {value!r}')
+
+
+def non_finite_weights(state, prefix=''):
+    """Return the names of the floating-point tensors of a nested dict that hold NaN or inf."""
+    bad = []
+    for key, value in state.items() if isinstance(state, dict) else ():
+        name = f'{prefix}{key}'
+        if isinstance(value, torch.Tensor):
+            if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                bad.append(name)
+        elif isinstance(value, dict):
+            bad.extend(non_finite_weights(value, f'{name}.'))
+        elif isinstance(value, list):
+            bad.extend(non_finite_weights(dict(enumerate(value)), f'{name}.'))
+    return bad
 
 
 class PolicyActor:
@@ -184,16 +280,31 @@ class Learner:
         path = Path(folder) / CHECKPOINT_FILE
         if not path.is_file():
             return None
+        problem = torch_version_problem()
+        if problem:
+            raise ValueError(f'{path}: not loaded: {problem}')
         try:
             state = torch.load(path, map_location='cpu', weights_only=True)
         except Exception as error:  # torch raises several types for a damaged or unsafe file
-            raise ValueError(f'{path}: not a readable checkpoint: only tensors and plain '
-                             f'containers are loaded, never code ({error})') from error
+            # torch's own text advises weights_only=False: never repeated here
+            raise ValueError(f'{path}: not a readable checkpoint ({type(error).__name__}): it '
+                             'is damaged, or holds objects other than tensors and plain '
+                             'containers; only those are loaded, never code') from error
         found = state.get('format') if isinstance(state, dict) else None
         if found != CHECKPOINT_FORMAT:
             raise ValueError(f'{path}: checkpoint format {found!r}, this version reads '
                              f'{CHECKPOINT_FORMAT!r} (retrain, or use the version that wrote '
                              'it)')
+        missing = [k for k in ('config', 'agent', 'online', 'demo', 'counters', 'rng',
+                               'obs_shapes', 'action_dim') if k not in state]
+        if missing:
+            raise ValueError(f'{path}: checkpoint lacks {missing}')
+        check_checkpoint_config(state['config'], str(path))
+        bad = non_finite_weights(state['agent'])
+        if bad:
+            raise ValueError(f'{path}: {len(bad)} weight tensors hold NaN or inf (e.g. '
+                             f'agent.{bad[0]}): a diverged or damaged checkpoint; resume from '
+                             'another one or train anew')
         for part in ('online', 'demo'):
             state[part] = _to_numpy(state[part])
         return state
@@ -221,8 +332,15 @@ class Learner:
         if algorithm is not None and state['config']['algorithm'] != algorithm:
             raise ValueError(f'{path}: a {state["config"]["algorithm"]} checkpoint, this run '
                              f'uses {algorithm}')
-        config = AgentConfig(**state['config'])
+        try:
+            config = AgentConfig(**state['config'])
+        except (TypeError, ValueError) as error:
+            raise ValueError(f'{path}: config: {error}') from error
         learner = cls(config, obs_shapes, action_dim, capacity, return_rule=return_rule or
                       ReturnRule(gamma=config.gamma))
-        learner.load_state_dict(state)
+        try:
+            learner.load_state_dict(state)
+        except (KeyError, RuntimeError, TypeError, ValueError) as error:
+            raise ValueError(f'{path}: weights do not fit its config ({type(error).__name__}: '
+                             f'{str(error).splitlines()[0] if str(error) else ""})') from error
         return learner, state['extra']

@@ -11,14 +11,18 @@ expected; the node does not start on one.
 """
 
 from dataclasses import dataclass
+import math
 
 import numpy as np
+from robodopamine_ros.data.joints import check_trained_joints, JointOrder
+from robodopamine_ros.data.stamps import FUTURE_TOLERANCE_S, JUMP_THRESHOLD_S
 from robodopamine_ros.reward.shaping import GAMMA, ShapingConfig
-from robodopamine_ros.rl.agent_loop import Mode, MODES, TeleopExpiry
+from robodopamine_ros.rl.agent_loop import Mode, MODES, REWARD_LOSS_S, TeleopExpiry
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.robot.controller_adapters import ADAPTERS
 from robodopamine_ros.robot.safety import SafetyConfig
 from robodopamine_ros.robot.state import state_size
+from robodopamine_ros.sim.metaworld_sim import JOINT_NAMES
 from robodopamine_ros.sim.peg_insertion import WORKSPACE
 
 
@@ -41,14 +45,22 @@ class RLAgentSettings:
     adapter_topic: str = 'servo_node/delta_twist_cmds'
     gripper_topic: str = 'gripper/command'
     base_frame: str = 'base'
-    joint_names: tuple = ('',)                # joint_trajectory only
+    # joint_states names, in the state's (and the Jacobian's) order: positions are mapped by
+    # name (data/joints.py); the simulator's by default (a real arm sets its own)
+    joint_names: tuple = JOINT_NAMES
     jacobian: tuple = (0.0,)                  # 3 x joints, row-major (joint_trajectory only)
     meters_per_unit: float = SafetyConfig.meters_per_unit
     max_velocity: tuple = SafetyConfig.max_velocity              # m/s per axis
     workspace_low: tuple = WORKSPACE[0]       # m; the simulator's box (a real arm sets its own)
     workspace_high: tuple = WORKSPACE[1]
-    observation_timeout: float = 0.5          # s
+    observation_timeout: float = 0.5          # s: joint_states, the hand pose, object poses
     reward_timeout: float = 0.5               # s
+    # s: rewards whose progress stamp does not change for longer hold the arm (frozen GRM)
+    progress_timeout: float = 0.5
+    reward_loss_timeout: float = REWARD_LOSS_S  # s without fresh rewards: the episode ends
+    eval_episodes: int = 20                   # eval: episodes, then the success rate and exit
+    jump_threshold: float = JUMP_THRESHOLD_S  # s: stamps stepping further re-base a stream
+    future_tolerance: float = FUTURE_TOLERANCE_S  # s: stamps further ahead are refused
     teleop_timeout: float = TeleopExpiry.timeout_s               # s: a teleop action expires
     teleop_max_travel: float = TeleopExpiry.max_travel_m         # m on one teleop message
     teleop_on_timeout: str = TeleopExpiry.on_timeout             # stop | policy
@@ -82,12 +94,24 @@ class RLAgentSettings:
         if self.objects < 0 or self.updates_per_step < 0:
             raise ValueError(f'parameters objects and updates_per_step must be >= 0, got '
                              f'{self.objects} and {self.updates_per_step}')
+        if not (math.isfinite(self.reward_loss_timeout) and self.reward_loss_timeout > 0):
+            raise ValueError(f'parameter reward_loss_timeout must be a number of seconds > 0, '
+                             f'got {self.reward_loss_timeout}')
+        if self.eval_episodes < 1:
+            raise ValueError(f'parameter eval_episodes must be >= 1, got {self.eval_episodes}')
         if self.checkpoint_every < 1:
             raise ValueError(f'parameter checkpoint_every must be >= 1 episode, got '
                              f'{self.checkpoint_every}')
-        if len(self.jacobian) > 1 and len(self.jacobian) % 3:
-            raise ValueError(f'parameter jacobian must hold 3 x joints values (row-major), got '
-                             f'{len(self.jacobian)}')
+        for name in ('jump_threshold', 'future_tolerance'):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ValueError(f'parameter {name} must be a number of seconds >= 0, got '
+                                 f'{getattr(self, name)}')
+        if len(self.jacobian) > 1 and len(self.jacobian) != 3 * self.joints:
+            raise ValueError(f'parameter jacobian must hold 3 x joints = {3 * self.joints} '
+                             f'values (row-major), got {len(self.jacobian)}')
+        if len(self.joint_order()) != self.joints:  # also refuses empty or repeated names
+            raise ValueError(f'parameter joint_names names {len(self.joint_names)} joints '
+                             f'{list(self.joint_names)}, parameter joints says {self.joints}')
         self.agent_config()   # validates algorithm, gamma, batch size
         self.safety_config()  # ... velocity limits and the box
         self.teleop_expiry()  # ... the teleop timeout
@@ -130,17 +154,40 @@ class RLAgentSettings:
         return TeleopExpiry(self.teleop_timeout, self.teleop_max_travel, self.teleop_on_timeout)
 
     def watchdog_timeouts(self):
-        """Return stream -> timeout (s); collect runs without the GRM: no reward to wait for."""
-        timeouts = {'observation': self.observation_timeout}
+        """
+        Return stream -> timeout (s); collect runs without the GRM: no reward to wait for.
+
+        The hand pose is watched as the joints are: the workspace box and the policy read it.
+        """
+        timeouts = {'observation': self.observation_timeout, 'ee_pose': self.observation_timeout}
         if self.objects:
             timeouts['objects'] = self.observation_timeout
         if self.mode != Mode.COLLECT:
             timeouts['reward'] = self.reward_timeout
+            timeouts['progress'] = self.progress_timeout
         return timeouts
 
     def home(self):
         """Return the home position (3,) in m, or None: no move-to-home between episodes."""
         return list(self.home_position) if len(self.home_position) == 3 else None
+
+    def checkpoint_extra(self):
+        """Return what a checkpoint keeps of these settings: the joint names it learns."""
+        return {'joint_names': list(self.joint_names)}
+
+    def check_checkpoint(self, extra):
+        """
+        Compare a resumed checkpoint's ``extra`` (checkpoint_extra) with these settings.
+
+        Returns a warning for a checkpoint that does not name its joints; raises ValueError
+        naming checkpoint_dir and both lists when its joint names differ from joint_names.
+        """
+        return check_trained_joints((extra or {}).get('joint_names'), self.joint_names,
+                                    f'{self.checkpoint_dir}')
+
+    def joint_order(self):
+        """Return the data.joints.JointOrder of joint_names (the state's joint order)."""
+        return JointOrder(self.joint_names)
 
     def jacobian_matrix(self):
         """Return the 3 x joints Jacobian, or None when not given."""

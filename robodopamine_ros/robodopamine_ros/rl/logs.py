@@ -40,8 +40,11 @@ class TrainingLog:
         lines = self.csv_path.read_text().splitlines(keepends=True)
         if not lines:
             return
+        header = next(csv.reader(lines[:1]), [])
+        column = header.index('episode') if 'episode' in header else 0   # else the first
         rows = list(csv.reader(lines[1:]))
-        keep = [line for line, row in zip(lines[1:], rows) if row and float(row[0]) <= episode]
+        keep = [line for line, row in zip(lines[1:], rows)
+                if len(row) > column and float(row[column]) <= episode]
         if len(keep) < len(rows):
             from robodopamine_ros.data.atomic import atomic_path
 

@@ -11,6 +11,8 @@ Actions are normalized end-effector deltas (dx, dy, dz) plus the gripper, each i
 3. per-axis velocity limits (``max_velocity``, m/s, with the control period);
 4. the workspace box: the commanded step may not end outside [workspace_low,
    workspace_high]; when the arm is already outside, only motion back toward the box passes.
+   A hand position that is NaN or infinite is a stop too (rule 1), for every source: a box
+   compared with NaN would let every step through.
 """
 
 from dataclasses import dataclass, field
@@ -81,6 +83,9 @@ class SafetyLayer:
             raise ValueError(f'action must be (dx, dy, dz, gripper), got shape {action.shape}')
         if not np.all(np.isfinite(action)):
             return np.array([0.0, 0.0, 0.0, self.gripper]), ['non-finite: stop']
+        if ee_position is not None and not np.all(np.isfinite(
+                np.asarray(ee_position, dtype=np.float64)[:3])):
+            return np.array([0.0, 0.0, 0.0, self.gripper]), ['non-finite hand position: stop']
         changed = []
         with np.errstate(over='ignore'):  # a huge finite value scales to inf, clipped next
             delta = action[:3] * np.asarray(c.action_scale)

@@ -29,6 +29,40 @@ def state_size(joints, objects=0):
     return joints + POSE_SIZE * (1 + objects)
 
 
+def hand_pose(values, frame_id, base_frame, topic='robodopamine/ee_pose'):
+    """
+    Return a received hand pose (7,) float32 (x, y, z, qx, qy, qz, qw; m), or raise ValueError.
+
+    The workspace box, the adapters and the policy read the pose in ``base_frame``: a pose in
+    another frame (a tracker's, the world's) would put the box somewhere else, and one with a
+    NaN or infinite value would switch it off (NaN compares false with every face). Either is
+    refused; the message names the topic, the frame or the values and what was expected.
+    """
+    pose = np.asarray(values, dtype=np.float32).reshape(-1)
+    if frame_id != base_frame:
+        raise ValueError(f'{topic}: frame_id {frame_id!r} is not base_frame {base_frame!r} '
+                         '(the workspace box is in base_frame): pose refused')
+    if pose.shape != (POSE_SIZE,) or not np.all(np.isfinite(pose)):
+        raise ValueError(f'{topic}: pose must be {POSE_SIZE} finite values (x, y, z, qx, qy, '
+                         f'qz, qw), got {pose.tolist()}: pose refused')
+    return pose
+
+
+def finite_object_poses(values, topic='robodopamine/object_poses'):
+    """
+    Return received object poses (objects, 7) float32, or raise ValueError naming topic.
+
+    A NaN or infinite value would make the state non-finite (the policy could not act, and the
+    transition must never be stored): refused, naming the objects (by index) at fault.
+    """
+    poses = np.asarray(values, dtype=np.float32).reshape(-1, POSE_SIZE)
+    bad = [int(k) for k in np.nonzero(~np.isfinite(poses).all(axis=1))[0]]
+    if bad:
+        raise ValueError(f'{topic}: poses of objects {bad} are not finite (NaN or inf): poses '
+                         'refused')
+    return poses
+
+
 def robot_state(joint_positions, ee_pose, object_poses=(), joints=None, objects=None):
     """
     Return the state vector (float32, shape (state_size(joints, objects),)).

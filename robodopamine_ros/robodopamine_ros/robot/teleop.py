@@ -10,12 +10,26 @@ deadman starts one, releasing it ends it, and silence past ``timeout_s`` ends it
 (``Teleop.check(now)``), on a monotonic clock. While the deadman is held the action is the
 human's; the gripper keeps its last commanded state until a gripper button is pressed (rising
 edge). A Joy message too short for the mapping is refused with the counts and indices.
+
+Frozen input counts as silence. joy_node repeats its last message (``autorepeat_rate``) while
+nothing changes, and goes on repeating it when a wireless pad goes out of range: a deflection
+frozen bit for bit would drive the arm for ever. A human thumb never holds a deflection bit for
+bit, so only a *live* message refreshes the takeover: one whose axes or buttons differ from the
+message before it, or one that commands no motion (every mapped axis inside the deadzone: a
+still stick with the deadman held is a human pausing, and the repeats keep the takeover alive).
+A message repeating a deflection more than ``timeout_s`` after the last live one is refused
+(``update`` returns None, counted in ``frozen_messages``) and ``check`` ends the takeover, as
+it does for silence. Holding a stick pinned at its stop (which reads the same value every time)
+for longer than ``timeout_s`` reads as frozen too: the takeover ends and the next change of the
+input starts it again.
 """
 
 from dataclasses import dataclass, field
 import time
 
 import numpy as np
+from robodopamine_ros.data.stamps import (FUTURE_TOLERANCE_S, JUMP_THRESHOLD_S, StampOrder,
+                                          StampVerdict)
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,7 @@ class JoyMapping:
     close_button: int = 0
     open_button: int = 1
     timeout_s: float = 0.5             # silence on /joy past this ends a takeover
+    clear_estop_button: int = 7        # pressed with the deadman held: clear the e-stop (-1: none)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -43,7 +58,8 @@ class JoyMapping:
 PRESETS = {
     'gamepad': JoyMapping(),
     'spacemouse': JoyMapping(axes=(0, 1, 2), signs=(1.0, 1.0, 1.0), scale=1.0, deadzone=0.1,
-                             deadman_button=0, close_button=1, open_button=1),
+                             deadman_button=0, close_button=1, open_button=1,
+                             clear_estop_button=-1),  # two buttons: no combination left
 }
 
 
@@ -63,7 +79,7 @@ def mapping_from_settings(preset, axes=(-1,), scale=0.0, deadman_button=-1, time
         scale=scale or base.scale, deadzone=base.deadzone,
         deadman_button=base.deadman_button if deadman_button < 0 else deadman_button,
         close_button=base.close_button, open_button=base.open_button,
-        timeout_s=timeout_s or base.timeout_s)
+        timeout_s=timeout_s or base.timeout_s, clear_estop_button=base.clear_estop_button)
 
 
 @dataclass
@@ -72,6 +88,7 @@ class TeleopEvent:
     active: bool              # the deadman is held: the human is in control
     started: bool             # an intervention starts with this message
     ended: bool               # an intervention ends with this message
+    clear_estop: bool = False  # the clear button pressed (rising edge) with the deadman held
 
 
 def check_joy(mapping, axes_count, buttons_count):
@@ -100,22 +117,31 @@ class Teleop:
     Turn Joy messages into actions and intervention start/end events.
 
     Time: ``now`` is a monotonic receive time (default ``clock()``, time.monotonic); silence
-    past ``timeout_s`` on that clock ends a takeover whatever the wall clock does. A message
-    whose header stamp is earlier than the last accepted one is not fresh: ``update`` returns
-    None for it and it neither moves the arm nor refreshes the deadman. Gripper buttons act on
+    past ``timeout_s`` on that clock ends a takeover whatever the wall clock does. Header
+    stamps follow the stamp rule of every live stream (data/stamps.py, ``stamps``): a message
+    reordered by at most ``jump_threshold`` or stamped more than ``future_tolerance`` ahead of
+    the receiver's clock is not fresh: ``update`` returns None for it and it neither moves the
+    arm nor refreshes the deadman; a jump beyond ``jump_threshold`` (either way) re-bases the
+    stream at once, so the deadman takes effect with the first message after a clock step
+    (``stamp_verdict.note`` says so, once). Gripper buttons act on
     the rising edge (press), so a press that spans many Joy messages (SpaceMouse drivers
     publish at 60 Hz) changes the gripper once.
     """
 
-    def __init__(self, mapping=JoyMapping(), gripper=-1.0, clock=time.monotonic):
+    def __init__(self, mapping=JoyMapping(), gripper=-1.0, clock=time.monotonic,
+                 jump_threshold=JUMP_THRESHOLD_S, future_tolerance=FUTURE_TOLERANCE_S):
         self.mapping = mapping
+        self.stamps = StampOrder('joy', jump_threshold, future=future_tolerance)
+        self.stamp_verdict = StampVerdict(True)   # of the newest stamped message
         self.gripper = float(gripper)
         self.clock = clock
         self.active = False
-        self.last_message = None
-        self.last_stamp = None
+        self.last_message = None    # monotonic arrival of the newest fresh message
+        self.last_live = None       # ... of the newest live one (changed, or no motion)
+        self.last_input = None      # (axes, buttons) of the newest fresh message
         self.previous_buttons = ()
         self.stale_messages = 0
+        self.frozen_messages = 0
 
     @staticmethod
     def _button(buttons, index):
@@ -125,18 +151,21 @@ class Teleop:
         """Rising edge: pressed in this message, not in the previous one."""
         return self._button(buttons, index) and not self._button(self.previous_buttons, index)
 
-    def update(self, axes, buttons, now=None, stamp=None):
+    def update(self, axes, buttons, now=None, stamp=None, clock_stamp=None):
         """
         Fold one Joy message into an event; None when the message is not fresh.
 
         axes, buttons: the Joy arrays; now: receive time, monotonic s (default: the clock);
-        stamp: the message's header stamp in s, or None. Raises ValueError (naming counts and
+        stamp: the message's header stamp in s, or None; clock_stamp: the receiver's clock in
+        the stamps' time base (ROS time, s), or None. Raises ValueError (naming counts and
         indices) when the message is too short for the mapping; an active takeover ends then.
         """
         now = self.clock() if now is None else now
-        if stamp is not None and self.last_stamp is not None and stamp < self.last_stamp:
-            self.stale_messages += 1
-            return None
+        if stamp is not None:
+            self.stamp_verdict = self.stamps.check(stamp, clock_stamp)
+            if not self.stamp_verdict:
+                self.stale_messages += 1
+                return None
         m = self.mapping
         try:
             check_joy(m, len(axes), len(buttons))
@@ -146,6 +175,13 @@ class Teleop:
         values = np.array([axes[i] for i in m.axes], dtype=float) * np.array(m.signs)
         values = np.where(np.abs(values) < m.deadzone, 0.0, values)
         delta = np.clip(values * m.scale, -1.0, 1.0)
+        received = (tuple(axes), tuple(buttons))
+        self.last_message = now
+        if received != self.last_input or not np.any(delta):  # live: see the module docstring
+            self.last_live, self.last_input = now, received
+        elif now - self.last_live > m.timeout_s or now < self.last_live:
+            self.frozen_messages += 1
+            return None  # a deflection repeated bit for bit: a lost pad, not a thumb
         if m.close_button == m.open_button:  # one button toggles, on its rising edge
             if self._pressed_now(buttons, m.close_button):
                 self.gripper = -self.gripper
@@ -155,17 +191,32 @@ class Teleop:
             self.gripper = -1.0
         pressed = self._button(buttons, m.deadman_button)
         started, ended = pressed and not self.active, self.active and not pressed
-        self.active, self.last_message = pressed, now
-        self.last_stamp = stamp if stamp is not None else self.last_stamp
+        clear = pressed and self._pressed_now(buttons, m.clear_estop_button)
+        self.active = pressed
         self.previous_buttons = tuple(buttons)
         action = np.concatenate([delta if pressed else np.zeros(3), [self.gripper]])
-        return TeleopEvent(action, pressed, started, ended)
+        return TeleopEvent(action, pressed, started, ended, clear)
 
     def check(self, now=None):
-        """Return True when an active takeover just ended because /joy went silent."""
+        """
+        Return why an active takeover just ended, or None; once per takeover.
+
+        It ends when no live message (module docstring) came for ``timeout_s``: 'joy silent
+        for X s' when no fresh message came at all, 'joy repeated the same deflection for X s'
+        when joy_node kept repeating one (a pad out of range), or when the clock ran backward.
+        """
         now = self.clock() if now is None else now
-        if self.active and (self.last_message is None or now < self.last_message
-                            or now - self.last_message > self.mapping.timeout_s):
-            self.active = False
-            return True
-        return False
+        if not self.active:
+            return None
+        timeout = self.mapping.timeout_s
+        if self.last_live is None or now < self.last_live:
+            reason = 'joy clock ran backward (not monotonic)'
+        elif now - self.last_live <= timeout:
+            return None
+        elif self.last_message is not None and now - self.last_message <= timeout:
+            reason = (f'joy repeated the same deflection for {now - self.last_live:.2f} s '
+                      f'(timeout {timeout} s): the pad is lost or frozen')
+        else:
+            reason = f'joy silent for {now - self.last_message:.2f} s (timeout {timeout} s)'
+        self.active = False
+        return reason

@@ -25,6 +25,9 @@ import numpy as np
 from robodopamine_ros.data.topics import IMAGE_SIZE
 
 POST_SUCCESS_STEPS = 50   # steps an episode may run after success (rollouts' settle_steps)
+# the simulated arm's joints (Meta-World's Sawyer: 7 arm joints, 2 fingers), in the order of
+# joint_positions(): the names sim_robot_node publishes and rl_agent_node's default joint_names
+JOINT_NAMES = tuple(f'right_j{i}' for i in range(7)) + ('r_close', 'l_close')
 VIEW_CAMERAS = {'front': 'front_camera', 'left_wrist': 'left_wrist_camera',
                 'right_wrist': 'right_wrist_camera'}
 SCENE_CENTER = (-0.08, 0.6, 0.05)   # m: where the third-person camera looks (the table)

@@ -21,7 +21,7 @@ import numpy as np
 from robodopamine_ros.data.episode import Episode, Stream
 from robodopamine_ros.data.keyframes import Segment
 from robodopamine_ros.data.topics import VIEWS
-from robodopamine_ros.sim.metaworld_sim import POST_SUCCESS_STEPS
+from robodopamine_ros.sim.metaworld_sim import JOINT_NAMES, POST_SUCCESS_STEPS
 from robodopamine_ros.sim.peg_insertion import PHASES, TASK
 
 BEHAVIOURS = ('expert', 'noisy', 'random', 'halfway')
@@ -113,7 +113,7 @@ def rollout(sim, seed, behaviour='expert', noise=1.0, period_ns=CONTROL_PERIOD_N
                  'ee_pose': Stream(stamps, np.stack(poses)),
                  'action': Stream(stamps[:-1], np.stack(actions)),
                  'intervention': Stream(stamps[:-1], np.zeros(len(actions), bool))},
-        joint_names=tuple(f'right_j{i}' for i in range(7)) + ('r_close', 'l_close'),
+        joint_names=JOINT_NAMES,
         keyframes=phase_keyframes(phases, count - 1) if behaviour == 'expert' and success
         else [],
         instructions=(TASK,), success=success)

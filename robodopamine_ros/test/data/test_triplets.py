@@ -177,3 +177,18 @@ def test_unusable_header_stamps_never_drop_frames(gaps, kind):
             for k, t in enumerate(TOPICS)]
     plan = plan_triplets(cams, 0.02)
     assert len(plan) == len(receive) and plan.synchronized_by == 'receive'
+
+
+def test_a_gap_of_every_camera_is_one_warning_naming_them():
+    """A recording that stalled for a second: one line for the three cameras, not three."""
+    stalled = [np.r_[regular(20, offset=k * MS), regular(20, start=T0 + 2 * 10**9 + k * MS)]
+               for k in range(3)]
+    plan = plan_triplets(cameras(stalled), 0.02)
+    gaps = [w for w in plan.warnings if 'no frames' in w]
+    assert gaps == [f'/front, /left, /right: no frames for 1.37 s after stamp '
+                    f'{T0 + 19 * 33 * MS} ns'], plan.warnings
+    # a gap of one camera names that camera; gaps apart in time stay apart
+    one = [regular(40), np.r_[regular(10), regular(10, start=T0 + 30 * 33 * MS)], regular(40)]
+    one[0] = np.r_[regular(35), regular(5, start=T0 + 60 * 33 * MS)]
+    plan = plan_triplets(cameras(one), 0.02)
+    assert [w.split(':')[0] for w in plan.warnings if 'no frames' in w] == ['/left', '/front']

@@ -13,7 +13,7 @@ from robodopamine_ros.data import demos
 from robodopamine_ros.grm.adapt_compact import CompactTrainConfig, start_check
 from robodopamine_ros.grm.compact import CompactGRM
 from robodopamine_ros.grm.pretrain import choose_start, initial_model, KNOWN_IMAGES_RATIO, \
-    start_text
+    start_reason, start_text
 import torch
 
 
@@ -116,3 +116,18 @@ def test_random_starting_weights_follow_the_seed_and_leave_the_callers_rng_alone
     weights = [np.concatenate([p.detach().numpy().ravel() for p in m.net.parameters()])
                for m in (first, again, other)]
     assert np.array_equal(weights[0], weights[1]) and not np.array_equal(weights[0], weights[2])
+
+
+def test_the_start_and_why_in_one_line_for_each_choice():
+    known = {'asked': 'auto', 'init': 'pretrained', 'checked': 'pretrained', 'hop_error': 0.257,
+             'no_progress_error': 0.459}
+    assert start_reason(known) == ("--init auto: it knows the demo's images (hop error 0.257 "
+                                   f'under {KNOWN_IMAGES_RATIO} x 0.459, that of predicting no '
+                                   'progress)')
+    unknown = dict(known, init='scratch', hop_error=0.617, no_progress_error=0.535,
+                   reason='hop error 0.617 not under 0.8 x 0.535 (predicting no progress)')
+    assert start_reason(unknown) == '--init auto: ' + unknown['reason']
+    unchecked = dict(known, hop_error=None, no_progress_error=None)
+    assert 'too few held-out frames' in start_reason(unchecked)
+    assert start_reason({'asked': 'scratch', 'init': 'scratch'}) == \
+        'asked for (--init scratch)'

@@ -141,3 +141,28 @@ def test_config_from_node_settings():
     assert derived.gamma == pytest.approx(0.98)
     with pytest.raises(ValueError, match='control_period must be > 0'):
         ShapingConfig.from_settings(-0.1)
+
+
+def test_no_fresh_progress_no_reward():
+    """Issue 29 item 6: no reward while the newest progress is older than progress_timeout."""
+    from robodopamine_ros.reward.shaping import RewardStepper
+    stepper = RewardStepper(ShapingConfig(gamma=0.9), max_steps=0, progress_timeout=0.3)
+    stepper.start_episode(4)
+    assert stepper.tick(0.0) is None                      # no progress yet in this episode
+    assert stepper.paused(0.0) is None        # no episode runs yet: nothing to report
+    stepper.observe(0.2, now=0.0, stamp='t0')
+    first = stepper.tick(0.1)
+    assert first[0] == 0 and stepper.progress_stamp == 't0'
+    assert stepper.tick(0.3)[0] == 1                      # 0.3 s old: still fresh
+    for now in (0.4, 0.5, 3.0):                            # a wrist camera went silent
+        assert stepper.tick(now) is None
+    assert stepper.paused(3.0).startswith('progress stale for 3.00 s')
+    stepper.observe(0.6, now=3.05, stamp='t1')
+    index, step = stepper.tick(3.1)
+    assert index == 2 and stepper.paused(3.1) is None     # no step was counted in the gap
+    assert step.progress_before == pytest.approx(0.2) and step.progress_after == \
+        pytest.approx(0.6)
+    assert stepper.tick(2.0) is None                       # a clock that ran backward: stale
+    with pytest.raises(ValueError, match='progress_timeout'):
+        RewardStepper(progress_timeout=0.0)
+    assert RewardStepper().tick(100.0) is not None         # no timeout: as before

@@ -197,3 +197,40 @@ def test_a_checkpoint_holds_every_episode_handed_over_before_it(tmp_path):
         thread.stop()
     resumed, _ = Learner.resume(tmp_path, SHAPES)
     assert resumed.counters['episodes'] == 3 and len(resumed.online) == 12
+
+
+def test_an_untrained_policy_never_drives_the_arm_while_the_offline_stage_runs():
+    """Train mode holds the arm, and starts no episode, until the learner is online."""
+    from robodopamine_ros.rl.agent_loop import OFFLINE_HOLD
+
+    ready = []
+    actor = PolicyActor(CONFIG, SHAPES, SafetyConfig())
+    loop = ControlLoop(actor, 'train', max_steps=3, policy_ready=lambda: bool(ready))
+    assert loop.hold_reason(0.0) == OFFLINE_HOLD   # EpisodeCycle.may_start refuses a start
+    held, at_home = loop.home_step(0.0, HAND)
+    assert held.source == 'stop' and held.stop_reason == OFFLINE_HOLD and not at_home
+    assert loop.tick(0.0, OBS, HAND).stop_reason == OFFLINE_HOLD
+    ready.append(True)                              # the offline stage is over
+    assert loop.hold_reason(0.1) is None
+    loop.start_episode(1)
+    assert loop.tick(0.1, OBS, HAND).source == 'policy'
+
+
+def test_a_learner_that_fails_says_why_and_takes_no_more_budget():
+    learner = Learner(CONFIG, SHAPES, capacity=100)
+    thread = LearnerThread(learner, updates_per_step=1)
+
+    def broken(steps=1):
+        raise RuntimeError('CUDA out of memory')
+    learner.update = broken
+    episode = Episode(1)
+    episode.add(OBS, np.zeros(4), OBS, 0.0, False, True)
+    thread.add_episode(episode)
+    thread.start()
+    thread.grant()
+    thread.thread.join(timeout=30)
+    assert not thread.thread.is_alive()
+    assert thread.error == 'the learner stopped: RuntimeError: CUDA out of memory'
+    assert thread.stopped
+    thread.grant()
+    assert thread.backlog <= 1   # a dead learner is granted nothing more

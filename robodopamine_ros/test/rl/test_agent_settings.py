@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from robodopamine_ros.reward.shaping import ShapingConfig
-from robodopamine_ros.rl.acting import PolicyActor
-from robodopamine_ros.rl.agent_loop import ControlLoop, EpisodeCycle, TeleopExpiry
+from robodopamine_ros.rl.acting import Learner, PolicyActor
+from robodopamine_ros.rl.agent_loop import ControlLoop, TeleopExpiry
 from robodopamine_ros.rl.agent_settings import RLAgentSettings
 from robodopamine_ros.rl.agents import AgentConfig
+from robodopamine_ros.rl.episode_cycle import EpisodeCycle
 from robodopamine_ros.robot.safety import SafetyConfig
 import yaml
 
@@ -28,8 +29,10 @@ def test_defaults_come_from_the_config_dataclasses():
     assert s.meters_per_unit == SafetyConfig().meters_per_unit
     assert s.safety_config().control_period == pytest.approx(0.1)
     assert s.home() is None and s.jacobian_matrix() is None
-    assert s.watchdog_timeouts() == {'observation': 0.5, 'reward': 0.5}
-    assert RLAgentSettings(mode='collect').watchdog_timeouts() == {'observation': 0.5}
+    assert s.watchdog_timeouts() == {'observation': 0.5, 'ee_pose': 0.5, 'reward': 0.5,
+                                     'progress': 0.5}
+    assert RLAgentSettings(mode='collect').watchdog_timeouts() == {'observation': 0.5,
+                                                                   'ee_pose': 0.5}
 
 
 @pytest.mark.parametrize('params', ['sim_insertion.yaml', 'franka_fr3.yaml'])
@@ -55,10 +58,39 @@ def test_a_bad_parameter_is_named(change, named):
 
 
 def test_lists_from_ros_become_tuples_and_the_jacobian_a_matrix():
-    s = RLAgentSettings(jacobian=[1.0] * 27, home_position=[0.0, 0.6, 0.2],
-                        joint_names=['a', 'b'])
+    names = [f'j{i}' for i in range(9)]
+    s = RLAgentSettings(jacobian=[1.0] * 27, home_position=[0.0, 0.6, 0.2], joint_names=names)
     assert s.jacobian_matrix().shape == (3, 9) and s.home() == [0.0, 0.6, 0.2]
-    assert s.joint_names == ('a', 'b')
+    assert s.joint_names == tuple(names) and s.joint_order().names == tuple(names)
+
+
+def test_joint_names_must_name_each_observed_joint_once():
+    assert len(RLAgentSettings().joint_names) == RLAgentSettings().joints   # the simulator's
+    with pytest.raises(ValueError, match=r"joint_names names 2 joints \['a', 'b'\], "
+                                         'parameter joints says 9'):
+        RLAgentSettings(joint_names=['a', 'b'])
+    with pytest.raises(ValueError, match='joint_names must name every joint'):
+        RLAgentSettings(joint_names=[''])
+    with pytest.raises(ValueError, match=r"names \['a'\] more than once"):
+        RLAgentSettings(joint_names=['a', 'a'], joints=2)
+    with pytest.raises(ValueError, match='jacobian must hold 3 x joints = 6 values'):
+        RLAgentSettings(joint_names=['a', 'b'], joints=2, jacobian=[1.0] * 27)
+
+
+def test_a_checkpoint_keeps_the_joint_names_it_was_trained_with(tmp_path):
+    names = [f'j{i}' for i in range(4)]
+    s = RLAgentSettings(joint_names=names, joints=4, checkpoint_dir=str(tmp_path))
+    learner = Learner(AgentConfig(hidden=(8, 8)), s.state_shape())
+    learner.save(tmp_path, s.checkpoint_extra())
+    resumed, extra = Learner.resume(tmp_path, s.state_shape())
+    assert resumed is not None and s.check_checkpoint(extra) is None
+    other = RLAgentSettings(joint_names=names[::-1], joints=4, checkpoint_dir=str(tmp_path))
+    with pytest.raises(ValueError, match=rf"{tmp_path}: trained with joint_names \['j0', "
+                                         r".*parameter joint_names is \['j3', "):
+        other.check_checkpoint(extra)
+    learner.save(tmp_path)   # a checkpoint from before the names were kept: a warning
+    assert 'does not say which joints' in s.check_checkpoint(Learner.resume(
+        tmp_path, s.state_shape())[1])
 
 
 def _loop(mode='train'):
@@ -75,7 +107,9 @@ def test_the_episode_cycle_numbers_checkpoints_and_resets_or_homes():
     assert not cycle.may_start(loop)      # an episode runs
     loop.episode = None                   # it ended
     assert cycle.finished(reset_available=True)           # episode 4: checkpoint due
-    assert cycle.starting and not cycle.homing and not cycle.may_start(loop)
+    assert cycle.reset_due and not cycle.homing and not cycle.may_start(loop)
+    assert not cycle.reset_now(hold='latched e-stop') and cycle.reset_due  # held: later
+    assert cycle.reset_now() and cycle.starting and not cycle.reset_due  # in flight
     cycle.starting = False                # the reset answered
     assert cycle.may_start(loop) and cycle.next_episode_id() == 5
     assert not cycle.finished(reset_available=False)      # episode 5: no checkpoint

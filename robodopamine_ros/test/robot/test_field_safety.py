@@ -13,6 +13,7 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 import numpy as np
 import pytest
+from robodopamine_ros.data.stamps import JUMP_THRESHOLD_S
 from robodopamine_ros.reward.shaping import shape, ShapingConfig
 from robodopamine_ros.rl.acting import PolicyActor
 from robodopamine_ros.rl.agent_loop import ControlLoop, TeleopExpiry
@@ -51,13 +52,15 @@ def test_watchdog_and_teleop_react_within_the_timeout_when_the_wall_clock_steps_
         assert teleop.update([0.0] * 8, buttons, stamp=wall).active
         clock.t += 0.1
         wall += 0.1
-    wall -= 10.0  # NTP steps the wall clock back 10 s; the sender keeps publishing
-    assert not dog.feed('observation', stamp=wall)  # stamped earlier than the last: not fresh
-    assert teleop.update([0.0] * 8, buttons, stamp=wall) is None
-    assert dog.refused['observation'] == 1 and teleop.stale_messages == 1
-    clock.t += 0.35  # 0.45 s after the last fresh message
+    wall -= 10.0  # NTP steps the wall clock back 10 s; the sender publishes once more
+    verdict = dog.feed('observation', stamp=wall)  # a jump: the stream is re-based, once
+    assert verdict and verdict.note == 'observation: stamps jumped back 9.900 s: re-based'
+    assert teleop.update([0.0] * 8, buttons, stamp=wall).active  # the deadman counts at once
+    assert 'jumped back' in teleop.stamp_verdict.note
+    assert dog.refused['observation'] == 0 and teleop.stale_messages == 0
+    clock.t += 0.45  # then the sender goes silent: 0.45 s after its last message
     assert dog.stopped() is None and not teleop.check()
-    clock.t += 0.1  # 0.55 s after the last fresh message: both react, not 10 s later
+    clock.t += 0.1  # 0.55 s after the last message: both react
     assert 'stale for 0.55 s' in dog.stopped() and teleop.check() and not teleop.active
 
 
@@ -83,8 +86,9 @@ def test_staleness_is_declared_within_the_timeout_of_the_last_fresh_message(step
     for dt, jump in steps:
         clock.t += dt
         stamp += jump
-        fresh = newest is None or stamp >= newest
-        assert dog.feed('camera', stamp=stamp) == fresh
+        # fresh: not earlier than the newest, or a jump back beyond the threshold (re-based)
+        fresh = newest is None or stamp >= newest or newest - stamp > JUMP_THRESHOLD_S
+        assert bool(dog.feed('camera', stamp=stamp)) == fresh
         if fresh:
             last_fresh, newest = clock.t, stamp
     clock.t = last_fresh + timeout * 0.99

@@ -37,3 +37,15 @@ def test_counts_other_than_the_agent_expects_name_the_parameter():
     with pytest.raises(ValueError, match='object_poses has 0 poses, parameter objects says 2'):
         robot_state(np.zeros(9), pose, (), objects=2)
     assert robot_state(np.zeros(9), pose, (), joints=9, objects=0).shape == (16,)
+
+
+def test_non_finite_object_poses_are_refused_naming_the_objects():
+    """Issue 29, item 11: a non-finite state is never built, so never stored."""
+    from robodopamine_ros.robot.state import finite_object_poses
+
+    poses = np.tile([0.1, 0.2, 0.0, 0, 0, 0, 1.0], (3, 1))
+    np.testing.assert_array_equal(finite_object_poses(poses), poses.astype(np.float32))
+    poses[2, 1] = np.nan
+    with pytest.raises(ValueError, match=r'robodopamine/object_poses: poses of objects \[2\] '
+                                         r'are not finite \(NaN or inf\): poses refused'):
+        finite_object_poses(poses)

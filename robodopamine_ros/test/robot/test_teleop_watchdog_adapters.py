@@ -82,14 +82,21 @@ def test_adapters_convert_deltas_and_stop_is_zero_motion():
     np.testing.assert_allclose(pose.pose, [0.305, -0.01, 0.5025, 0, 0, 0, 1])
     jacobian = np.array([[1.0, 0, 0, 0.5], [0, 1.0, 0, 0], [0, 0, 1.0, 0]])
     q = [0.1, 0.2, 0.3, 0.4]
+    names = ('a', 'b', 'c', 'd')
     traj = to_command('joint_trajectory', action, 0.1, 0.01, joint_positions=q,
-                      jacobian=jacobian, damping=1e-6)
+                      jacobian=jacobian, damping=1e-6, joint_names=names)
+    assert traj.joint_names == names  # the command names the order of its positions
     np.testing.assert_allclose(jacobian @ (np.array(traj.positions) - q),
                                [0.005, -0.01, 0.0025], atol=1e-8)
     assert traj.time_from_start == 0.1
     held = to_command('joint_trajectory', [0, 0, 0, 0], 0.1, 0.01, joint_positions=q,
-                      jacobian=jacobian)
+                      jacobian=jacobian, joint_names=names)
     np.testing.assert_allclose(held.positions, q)
+    with pytest.raises(ValueError, match='needs the joint positions, their joint_names'):
+        to_command('joint_trajectory', action, 0.1, 0.01, joint_positions=q, jacobian=jacobian)
+    with pytest.raises(ValueError, match=r"4 joint positions for the 3 joint_names \['a', 'b', "):
+        to_command('joint_trajectory', action, 0.1, 0.01, joint_positions=q, jacobian=jacobian,
+                   joint_names=names[:3])
     with pytest.raises(ValueError, match='must be one of'):
         to_command('effort', action, 0.1, 0.01)
     with pytest.raises(ValueError, match='needs the current end-effector pose'):

@@ -7,6 +7,7 @@ import pytest
 import rclpy
 from rclpy.parameter import Parameter
 from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, RewardStamped
+from robodopamine_interfaces.srv import SetIntervention
 from robodopamine_ros.grm.compact import CompactGRM
 from robodopamine_ros.nodes.grm_node import GRMNode
 from robodopamine_ros.nodes.rl_agent_node import ADAPTER_TYPES, RLAgentNode
@@ -14,7 +15,8 @@ from robodopamine_ros.nodes.shaping_node import ShapingNode
 from robodopamine_ros.nodes.teleop_node import TeleopNode
 from robodopamine_ros.rl.acting import Learner
 from robodopamine_ros.rl.logs import read_log
-from sensor_msgs.msg import Joy
+from robodopamine_ros.sim.metaworld_sim import JOINT_NAMES
+from sensor_msgs.msg import JointState, Joy
 from sim_thread import SimInItsThread
 from std_msgs.msg import Bool
 from std_srvs.srv import Trigger
@@ -61,6 +63,8 @@ def test_train_loop_stores_shaping_rewards_learns_and_checkpoints(
                                             background.collector(commands), 100)
     estop = probe.create_client(Trigger, 'rl_agent_node/estop')
     clear = probe.create_client(Trigger, 'rl_agent_node/clear_estop')
+    intervene = probe.create_client(SetIntervention, 'rl_agent_node/set_intervention')
+    teleop = probe.create_publisher(ActionStamped, 'teleop/action', 10)
     background.add_node(probe)
     wait = background.wait_until
     # the probe hears shaping_node before the agent exists, and the agent before it spins, so
@@ -102,14 +106,33 @@ def test_train_loop_stores_shaping_rewards_learns_and_checkpoints(
         # the e-stop latches: commands are stops until cleared
         wait(estop.service_is_ready, what='estop service')
         assert background.call(estop, Trigger.Request()).success
+        at_estop = agent.loop.episode_id   # running, or the last one (between episodes)
         count = len(commands)
         wait(lambda: len(commands) >= count + 5, what='commands after the e-stop')
         assert all(c.source == 'stop' and c.values[:3].tolist() == [0, 0, 0]
                    for c in commands[count + 1:])
+        refused = background.call(clear, Trigger.Request())  # nobody holds the deadman
+        assert not refused.success and 'hold the teleop deadman' in refused.message
+        count = len(commands)
+        wait(lambda: len(commands) >= count + 3, what='commands after the refusal')
+        assert all(c.source == 'stop' for c in commands[count:])
+        # the operator at the robot: a takeover (teleop_node's service call and its action)
+        background.call(intervene, SetIntervention.Request(active=True, source='test'))
+
+        def operator_acts():
+            teleop.publish(ActionStamped(values=[0.0, 0.0, 0.0, -1.0], intervention=True))
+            return agent.loop.operator_present(agent._now())
+        wait(operator_acts, what='the takeover')
         assert background.call(clear, Trigger.Request()).success
+        # the interrupted episode ends: at the clear, or while held (shaping_node's end); no
+        # episode starts while the e-stop holds the arm
+        wait(lambda: any(s.episode_id == at_estop for s in summaries),
+             what='the interrupted episode ends')
+        background.call(intervene, SetIntervention.Request(active=False, source='test'))
         count = len(commands)
         wait(lambda: any(c.source == 'policy' for c in commands[count:]), timeout=20,
-             what='policy commands after clearing')
+             what='policy commands after clearing (a new episode)')
+        assert agent.loop.episode_id > at_estop
 
         # watchdog: the reward stream stops -> zero motion within the timeout, until it returns
         background.executor.remove_node(shaping)
@@ -139,9 +162,10 @@ class Feeder:
         self.reward = self.node.create_publisher(RewardStamped, 'reward', 10)
         self.joy_pub = self.node.create_publisher(Joy, 'joy', 10)
         self.pose = PoseStamped()
+        self.pose.header.frame_id = 'base'  # the agent's base_frame (another is refused)
         self.pose.pose.position.y, self.pose.pose.position.z = 0.6, 0.2
         self.pose.pose.orientation.w = 1.0
-        self.joint_state = JointState(position=[0.1] * 9)
+        self.joint_state = JointState(name=list(JOINT_NAMES), position=[0.1] * 9)  # the default
         self.joy, self.rewards = joy, False
         self.node.create_timer(0.05, self._publish)
         background.add_node(self.node)
@@ -150,8 +174,11 @@ class Feeder:
         self.joints.publish(self.joint_state)
         self.pose_pub.publish(self.pose)
         if self.rewards:
-            self.reward.publish(RewardStamped(episode_id=1, progress_before=0.2,
-                                              progress_after=0.2, reward=-0.004, gamma=0.98))
+            reward = RewardStamped(episode_id=1, progress_before=0.2, progress_after=0.2,
+                                   reward=-0.004, gamma=0.98)
+            # a new progress each time: rewards from a frozen progress hold the arm
+            reward.progress_stamp = self.node.get_clock().now().to_msg()
+            self.reward.publish(reward)
         if self.joy is not None:
             self.joy_pub.publish(self.joy)
 
@@ -200,8 +227,7 @@ def test_joy_deadman_takes_over_and_release_and_silence_hand_back(ros_context, b
 def test_every_adapter_publishes_its_type_within_limits(adapter, ros_context, background):
     extra = {}
     if adapter == 'joint_trajectory':
-        extra = {'jacobian': [1.0] + [0.0] * 9 + [1.0] + [0.0] * 9 + [1.0] + [0.0] * 6,
-                 'joint_names': [f'j{i}' for i in range(9)]}
+        extra = {'jacobian': [1.0] + [0.0] * 9 + [1.0] + [0.0] * 9 + [1.0] + [0.0] * 6}
     agent = agent_node(ros_context, mode='eval', adapter=adapter, adapter_topic='adapter_out',
                        reset_service='', **extra)
     probe = rclpy.create_node('rd_test_adapter', context=ros_context)
@@ -211,6 +237,10 @@ def test_every_adapter_publishes_its_type_within_limits(adapter, ros_context, ba
     for node in (probe, agent):
         background.add_node(node)
     feeder = Feeder(ros_context, background)
+    # the driver's own order (here reversed), other positions per joint: mapped by name
+    q = {name: 0.1 + 0.01 * k for k, name in enumerate(JOINT_NAMES)}
+    feeder.joint_state = JointState(name=list(JOINT_NAMES[::-1]),
+                                    position=[q[n] for n in JOINT_NAMES[::-1]])
     try:
         agent.loop.start_episode(1)
         feeder.rewards = True
@@ -231,11 +261,48 @@ def test_every_adapter_publishes_its_type_within_limits(adapter, ros_context, ba
                 moved = np.abs(np.array([p.x, p.y - 0.6, p.z - 0.2]))
                 assert msg.header.frame_id == 'base' and moved.max() <= 0.01 * step + 1e-6
             else:
-                assert msg.joint_names == [f'j{i}' for i in range(9)]
-                dq = np.array(msg.points[0].positions) - 0.1
+                assert msg.joint_names == list(JOINT_NAMES)   # parameter joint_names
+                dq = np.array(msg.points[0].positions) - [q[n] for n in JOINT_NAMES]
                 assert np.abs(dq[:3]).max() <= 0.01 + 1e-6 and np.allclose(dq[3:], 0)
     finally:
         background.shutdown()
         agent.destroy_node()
         probe.destroy_node()
         feeder.node.destroy_node()
+
+
+def test_joint_states_lacking_a_configured_joint_are_refused_and_the_arm_held(
+        ros_context, background):
+    agent = agent_node(ros_context, mode='eval', reset_service='')
+    probe = rclpy.create_node('rd_test_joint_names', context=ros_context)
+    commands = []
+    probe.create_subscription(ActionStamped, 'command', background.collector(commands), 100)
+    for node in (probe, agent):
+        background.add_node(node)
+    feeder = Feeder(ros_context, background)
+    feeder.joint_state = JointState(name=list(JOINT_NAMES[:8]), position=[0.1] * 8)
+    try:
+        agent.loop.start_episode(1)
+        feeder.rewards = True
+        background.wait_until(lambda: len(commands) >= 5, what='commands')
+        assert agent.joints is None and all(c.source == 'stop' for c in commands)
+        feeder.joint_state = JointState(name=list(JOINT_NAMES[::-1]), position=[0.1] * 9)
+        background.wait_until(lambda: commands[-1].source == 'policy',
+                              what='the policy once every configured joint arrives')
+    finally:
+        background.shutdown()
+        for node in (agent, probe, feeder.node):
+            node.destroy_node()
+
+
+def test_a_checkpoint_of_other_joint_names_does_not_start_the_agent(ros_context, tmp_path):
+    from robodopamine_ros.rl.agents import AgentConfig
+
+    learner = Learner(AgentConfig(hidden=(8, 8)), {'state': (16,)})
+    learner.save(tmp_path, {'joint_names': list(JOINT_NAMES[::-1])})
+    with pytest.raises(ValueError, match=r"trained with joint_names \['l_close', .*parameter "
+                                         r"joint_names is \['right_j0'"):
+        agent_node(ros_context, mode='eval', checkpoint_dir=str(tmp_path))
+    learner.save(tmp_path, {'joint_names': list(JOINT_NAMES)})
+    agent = agent_node(ros_context, mode='eval', checkpoint_dir=str(tmp_path))
+    agent.destroy_node()

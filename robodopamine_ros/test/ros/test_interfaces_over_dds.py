@@ -22,7 +22,8 @@ REQUIRED_FIELDS = {
         'header': 'std_msgs/Header', 'episode_id': 'uint32', 'step': 'uint32',
         'reward': 'float', 'sparse_reward': 'float', 'shaping': 'float',
         'progress_before': 'float', 'progress_after': 'float', 'gamma': 'float',
-        'confidence': 'float', 'terminal': 'boolean', 'truncated': 'boolean'},
+        'confidence': 'float', 'terminal': 'boolean', 'truncated': 'boolean',
+        'progress_stamp': 'builtin_interfaces/Time'},
 }
 
 
@@ -34,6 +35,8 @@ def _filled(msg_type):
             msg.header.stamp.sec = 1_700_000_000 + index
             msg.header.stamp.nanosec = 123_456_789
             msg.header.frame_id = f'frame_{index}'
+        elif ros_type == 'builtin_interfaces/Time':
+            getattr(msg, name).sec, getattr(msg, name).nanosec = 1_600_000_000 + index, 987_654
         elif ros_type in ('float', 'double'):
             setattr(msg, name, 0.125 * (index + 1) - 0.5)  # exact in float32
         elif ros_type.startswith('uint') or ros_type.startswith('int'):

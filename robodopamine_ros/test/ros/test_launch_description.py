@@ -9,7 +9,8 @@ which are collected and inspected: names, namespace, remappings, parameters, res
 included file. Covers use_sim:=false (a franka_bringup package made for the test, and none),
 agent:=false, namespace, log_level, params_file and per-argument overrides, the modes of the
 user's path (collect with and without the simulator's autopilot, train without a model) and
-the real-arm checks (the simulator's box refused, the real config, optional drivers).
+the real-arm checks (the simulator's box refused, the real config, optional drivers, the
+warning on a graph open to the subnet, SROS2 enclaves).
 """
 
 import os
@@ -172,7 +173,8 @@ def test_collect_is_robot_teleop_agent_and_recorder_without_grm_or_policy():
     assert set(recorder['topics']) == {
         'cameras/front/image_raw', 'cameras/left_wrist/image_raw',
         'cameras/right_wrist/image_raw', 'joint_states', 'robodopamine/ee_pose',
-        'robodopamine/action', 'robodopamine/object_poses'}  # the simulator's peg and hole
+        'robodopamine/action', 'robodopamine/object_poses',  # the simulator's peg and hole
+        'sim_robot/success'}  # its ground truth: a failed demonstration is marked in the bag
 
 
 def test_collect_with_the_autopilot_leaves_the_arm_to_the_expert_alone():
@@ -285,3 +287,77 @@ def test_optional_drivers_asked_for_but_missing_are_named(tmp_path, monkeypatch)
             resolve(model_dir='/m', joy='true')
     nodes, _ = resolve(model_dir='/m', joy='false')
     assert 'joy_node' not in nodes and 'teleop_node' in nodes
+
+
+# closing the graph on the real arm (issue 29, item 9; the rule: robot/ros_graph.py) ---------
+OPEN_GRAPH = 'runs in ROS domain 0 with discovery across the whole subnet'
+
+
+def test_the_real_arm_warns_when_its_graph_is_open_to_the_subnet(tmp_path, monkeypatch):
+    import logging
+
+    import launch.logging
+
+    fake_franka_bringup(tmp_path, monkeypatch)
+    for name in ('ROS_DOMAIN_ID', 'ROS_LOCALHOST_ONLY', 'ROS_AUTOMATIC_DISCOVERY_RANGE'):
+        monkeypatch.delenv(name, raising=False)
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    logger, keep = launch.logging.get_logger('franka_insertion.launch'), Keep(logging.WARNING)
+    logger.addHandler(keep)
+
+    def warnings(**arguments):
+        records.clear()
+        resolve(model_dir='/m', **arguments)
+        return [r.getMessage() for r in records if OPEN_GRAPH in r.getMessage()]
+
+    try:
+        assert len(warnings(use_sim='false')) == 1
+        assert not warnings(use_sim='true')          # the simulator: nothing to protect
+        monkeypatch.setenv('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+        assert not warnings(use_sim='false')
+        monkeypatch.delenv('ROS_AUTOMATIC_DISCOVERY_RANGE')
+        monkeypatch.setenv('ROS_DOMAIN_ID', '42')
+        assert not warnings(use_sim='false')
+    finally:
+        logger.removeHandler(keep)
+
+
+def test_with_sros2_each_node_of_ours_runs_in_its_enclave_of_the_shipped_policy(
+        tmp_path, monkeypatch):
+    from xml.etree import ElementTree
+
+    fake_franka_bringup(tmp_path, monkeypatch)
+    policy = ElementTree.parse(LAUNCH.parents[1] / 'config' / 'sros2_policy.xml').getroot()
+    contexts = {c.get('path') for c in policy.iterfind('contexts/context')}
+    monkeypatch.delenv('ROS_SECURITY_ENABLE', raising=False)
+    nodes, _ = resolve(use_sim='false', model_dir='/m')
+    assert all('--enclave' not in command(*n) for n in nodes.values())
+    monkeypatch.setenv('ROS_SECURITY_ENABLE', 'true')
+    for arguments in ({'model_dir': '/m'}, {'mode': 'collect'}):
+        nodes, _ = resolve(use_sim='false', **arguments)
+        for name, (node, context) in nodes.items():
+            cmd = command(node, context)
+            assert '--enclave' in cmd, name
+            path = cmd[cmd.index('--enclave') + 1]
+            assert path == f'/robodopamine/{name}' and path in contexts, name
+
+
+def test_seed_is_the_first_layout_and_eval_runs_on_the_evaluation_layouts():
+    """Issue 30 items 1 and 6: seed:=, a default layout the expert solves, eval's layouts."""
+    nodes, _ = resolve(mode='collect', autopilot='expert')
+    sim = parameters(*nodes['sim_robot_node'])
+    assert sim['seed'] == 1 and sim['layouts'] == 'train'   # the expert solves layout 1
+    nodes, _ = resolve(mode='collect', autopilot='expert', seed='7')
+    assert parameters(*nodes['sim_robot_node'])['seed'] == 7
+    nodes, _ = resolve(model_dir='/models/grm', mode='eval')
+    sim = parameters(*nodes['sim_robot_node'])   # the benchmark's layouts, EVAL_SEED + 0 on
+    assert sim['layouts'] == 'eval' and sim['seed'] == 0
+    assert parameters(*nodes['rl_agent_node'])['mode'] == 'eval'
+    for bad in ('-1', 'one'):
+        with pytest.raises(RuntimeError, match=f"seed:='{bad}' is not valid"):
+            resolve(mode='collect', seed=bad)

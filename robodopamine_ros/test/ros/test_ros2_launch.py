@@ -22,6 +22,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile
 from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, ProgressStamped, \
     RewardStamped
+from robodopamine_ros.rl.logs import read_log
 import yaml
 
 PKG = Path(__file__).resolve().parents[2]
@@ -30,9 +31,11 @@ NODES = {'sim_robot_node', 'grm_node', 'shaping_node', 'rl_agent_node', 'teleop_
 STEPS = 15   # a short episode: 1.5 s at the 10 Hz control rate
 
 
-def short_episodes_params(tmp_path, steps=STEPS, updates=None, seed=None):
+def short_episodes_params(tmp_path, steps=STEPS, updates=None, seed=None, eval_episodes=None):
     """Return the shipped YAML with `steps`-step episodes (the params_file launch argument)."""
     params = yaml.safe_load(CONFIG.read_text())
+    if eval_episodes is not None:   # mode eval's episodes
+        params['rl_agent_node']['ros__parameters']['eval_episodes'] = eval_episodes
     if seed is not None:   # the simulator's first layout
         params['sim_robot_node']['ros__parameters']['seed'] = seed
     for name in ('shaping_node', 'sim_robot_node', 'rl_agent_node'):
@@ -200,20 +203,27 @@ def test_the_users_path_collect_adapt_train_eval_through_ros2_launch(tmp_path):
     The README's path on the simulated robot, each step the command a user types.
 
     1. mode:=collect autopilot:=expert: the expert alone drives the arm (no agent, no teleop,
-       no GRM) while recorder_node writes the bag, until the peg is in (layout seed 1: the
-       scripted expert fails on seed 0's);
+       no GRM) while recorder_node writes the bag, until the peg is in (the default layout
+       is one the scripted expert solves); demo-info says the demonstration succeeded;
     2. `robodopamine keyframes propose` and `robodopamine adapt` on that bag;
     3. mode:=train with the new model and demos:=<the bag>: the demo buffer is filled from the
-       recording, the offline stage runs, episodes end with summaries, a checkpoint is written;
-    4. mode:=eval from that checkpoint: the policy commands the arm, nothing learns.
+       recording, the offline stage runs, episodes end with summaries; an e-stop held across
+       an episode's end, cleared with the deadman held: training goes on; Ctrl-C writes a
+       checkpoint (issue 30);
+    3b. the same command again resumes: demos:= is said to be ignored, training goes on, and
+       no episode row appears twice in episodes.csv;
+    4. mode:=eval from that checkpoint: its own episodes, the success rate printed, the launch
+       ends by itself.
     """
+    from sensor_msgs.msg import JointState
     from std_msgs.msg import Bool
 
     domain = private_domain()
     for stage in ('collect', 'train'):
         (tmp_path / stage).mkdir()
-    collect = f'params_file:={short_episodes_params(tmp_path / "collect", steps=200, seed=1)}'
-    train = f'params_file:={short_episodes_params(tmp_path / "train", steps=30, updates=50)}'
+    collect = f'params_file:={short_episodes_params(tmp_path / "collect", steps=200)}'
+    train = 'params_file:=' + str(short_episodes_params(tmp_path / 'train', steps=30,
+                                                        updates=50, eval_episodes=2))
     base = ['launch', 'robodopamine_ros', 'franka_insertion.launch.py',
             f'log_dir:={tmp_path / "logs"}', f'checkpoint_dir:={tmp_path / "ckpt"}']
     # 1. collect
@@ -225,8 +235,16 @@ def test_the_users_path_collect_adapt_train_eval_through_ros2_launch(tmp_path):
                                       50)
     launch = Ros2(base + [collect, 'mode:=collect', 'autopilot:=expert', 'bag:=demo1'], domain,
                   tmp_path / 'collect.log', cwd=tmp_path)
+    states = []
+    listener.node.create_subscription(JointState, '/joint_states',
+                                      lambda m: states.append(any(success)), 50)
     try:
         listener.spin_until(lambda: any(success), 150, 'the expert inserting the peg')
+        # Ctrl-C once the recorder has it too: the success is published once, and a SIGINT
+        # right after it can end recorder_node before it arrived (seen: 102 of 103 recorded);
+        # the simulator's states after it are a sign it had time to
+        listener.spin_until(lambda: 'the expert succeeded' in launch.output()
+                            and sum(states) >= 5, 30, 'the expert done, states after it')
         names = listener.node_names()
         assert {'sim_robot_node', 'recorder_node'} <= names
         assert not names & {'rl_agent_node', 'teleop_node', 'grm_node', 'shaping_node'}
@@ -237,18 +255,22 @@ def test_the_users_path_collect_adapt_train_eval_through_ros2_launch(tmp_path):
         listener.close()
     bag = tmp_path / 'demo1'
     assert (bag / 'metadata.yaml').is_file(), launch.output()[-3000:]
+    assert 'demonstration: succeeded (/sim_robot/success)' in robodopamine('demo-info', bag)
     # 2. keyframes and the GRM, one-shot on the recording
     robodopamine('keyframes', 'propose', bag)
-    robodopamine('adapt', bag, '-o', tmp_path / 'grm1', '--steps', '20', '--threads', '1')
-    # 3. train from the recorded demonstration
+    adapted = robodopamine('adapt', bag, '-o', tmp_path / 'grm1', '--steps', '20',
+                           '--threads', '1')
+    # which start it chose, and why (issue 30 item 7)
+    assert re.search(r'^start: .+: --init auto: ', adapted, re.MULTILINE), adapted[-2000:]
+    # 3. train from the recorded demonstration; an e-stop across an episode's end; Ctrl-C
+    training = base + [train, 'mode:=train', f'model_dir:={tmp_path / "grm1"}', f'demos:={bag}']
     listener = Listener(domain)
-    launch = Ros2(base + [train, 'mode:=train', f'model_dir:={tmp_path / "grm1"}',
-                          f'demos:={bag}'],
-                  domain, tmp_path / 'train.log', cwd=tmp_path)
+    summaries = listener.received['summary']
+    launch = Ros2(training, domain, tmp_path / 'train.log', cwd=tmp_path)
     try:
-        listener.spin_until(lambda: len(listener.received['summary']) >= 2, 240,
-                            'two training episodes')
-        assert launch.interrupt(timeout=15.0, group=True) is not None
+        listener.spin_until(lambda: len(summaries) >= 2, 240, 'two training episodes')
+        held_across_end(listener, summaries)
+        assert launch.interrupt(timeout=30.0, group=True) is not None
     finally:
         launch.kill()
         listener.close()
@@ -256,8 +278,25 @@ def test_the_users_path_collect_adapt_train_eval_through_ros2_launch(tmp_path):
     assert 'failed to terminate' not in log and 'process has died' not in log, log[-3000:]
     filled = re.search(rf'demonstration {re.escape(str(bag))}: (\d+) transitions', log)
     assert filled and int(filled.group(1)) >= 50, log[-3000:]
+    assert 'imitation: 50 updates on the demo buffer' in log, log[-3000:]
+    assert 'shutdown: checkpoint written: ' in log, log[-3000:]   # Ctrl-C keeps the training
     assert (tmp_path / 'ckpt' / 'checkpoint.pt').is_file()
-    # 4. evaluate the trained policy
+    # 3b. the same command again: it resumes
+    listener = Listener(domain)
+    launch = Ros2(training, domain, tmp_path / 'resume.log', cwd=tmp_path)
+    try:
+        listener.spin_until(lambda: listener.received['summary'], 240,
+                            'a training episode after the resume')
+        assert launch.interrupt(timeout=30.0, group=True) is not None
+    finally:
+        launch.kill()
+        listener.close()
+    log = (tmp_path / 'resume.log').read_text()
+    assert f'resumed from {tmp_path / "ckpt" / "checkpoint.pt"}: ' in log, log[-3000:]
+    assert f'demos ignored ({bag})' in log and 'imitation:' not in log, log[-3000:]
+    episodes = [row['episode'] for row in read_log(tmp_path / 'logs')]
+    assert episodes == [float(k) for k in range(1, len(episodes) + 1)]   # none twice
+    # 4. evaluate the trained policy: its own episodes, a rate, and the launch ends
     listener = Listener(domain)
     actions = []
     listener.node.create_subscription(ActionStamped, '/robodopamine/action', actions.append,
@@ -267,21 +306,80 @@ def test_the_users_path_collect_adapt_train_eval_through_ros2_launch(tmp_path):
     try:
         listener.spin_until(lambda: listener.received['summary'], 120, 'an eval episode')
         assert any(a.source == 'policy' for a in actions)
-        assert launch.interrupt(timeout=15.0, group=True) is not None
+        launch.wait(180)
+        output = launch.output()
     finally:
         launch.kill()
         listener.close()
+    assert re.search(r'eval: success rate \d\.\d\d \(\d of 2 episodes\)', output), \
+        output[-3000:]
+    assert len(read_log(next((tmp_path / 'logs').glob('eval_*')))) == 2
+
+
+def call(listener, client, request, what):
+    """Call a service from the listener's context; return the response."""
+    listener.spin_until(client.service_is_ready, 30, f'{what} ready')
+    future = client.call_async(request)
+    listener.spin_until(future.done, 30, what)
+    return future.result()
+
+
+def held_across_end(listener, summaries):
+    """
+    E-stop the agent during an episode, hold it past the episode's end, clear it as a person.
+
+    Clearing needs the deadman held: a takeover (teleop_node's service call) whose teleop
+    actions are fresh. Training must go on: a later episode ends after the clear.
+    """
+    from robodopamine_interfaces.srv import SetIntervention
+    from std_srvs.srv import Trigger
+
+    node = listener.node
+    actions = []
+    node.create_subscription(ActionStamped, '/robodopamine/action', actions.append, 50)
+    estop = node.create_client(Trigger, '/rl_agent_node/estop')
+    clear = node.create_client(Trigger, '/rl_agent_node/clear_estop')
+    intervene = node.create_client(SetIntervention, '/rl_agent_node/set_intervention')
+    teleop = node.create_publisher(ActionStamped, '/teleop/action', 10)
+    count = len(actions)
+    listener.spin_until(lambda: any(a.source == 'policy' for a in actions[count:]), 60,
+                        'the policy acting in an episode')
+    running = max(m.episode_id for _, m in summaries) + 1
+    assert call(listener, estop, Trigger.Request(), 'the e-stop').success
+    listener.spin_until(lambda: any(m.episode_id == running for _, m in summaries), 60,
+                        'the episode ending while the arm is held')
+    count = len(actions)
+    listener.spin_until(lambda: len(actions) >= count + 10, 30, 'commands while held')
+    assert all(a.source == 'stop' for a in actions[count + 1:])   # no episode starts
+    call(listener, intervene, SetIntervention.Request(active=True, source='test'), 'takeover')
+
+    def cleared():
+        teleop.publish(ActionStamped(values=[0.0, 0.0, 0.0, 1.0], intervention=True))
+        return call(listener, clear, Trigger.Request(), 'clear_estop').success
+    deadline = time.monotonic() + 30
+    while not cleared():
+        assert time.monotonic() < deadline, 'the e-stop was never cleared'
+    call(listener, intervene, SetIntervention.Request(active=False, source='test'), 'hand back')
+    listener.spin_until(lambda: any(m.episode_id > running for _, m in summaries), 120,
+                        'training going on after the e-stop')
 
 
 def test_eval_mode_runs_the_policy_deterministically_without_learning(tmp_path, model_dir):
-    """mode:=eval through the real launch: the policy commands the arm and episodes end."""
+    """
+    mode:=eval through the real launch: an evaluation (issue 30 item 6).
+
+    The policy commands the arm, eval_episodes episodes end, the success rate is printed with
+    the simulator's ground truth beside the detector's, the eval log is its own, and the launch
+    ends by itself.
+    """
     domain = private_domain()
     listener = Listener(domain)
     actions = []
     listener.node.create_subscription(ActionStamped, '/robodopamine/action',
                                       lambda msg: actions.append(msg), 50)
+    params = short_episodes_params(tmp_path, eval_episodes=2)
     launch = Ros2(['launch', 'robodopamine_ros', 'franka_insertion.launch.py',
-                   f'model_dir:={model_dir}', f'params_file:={short_episodes_params(tmp_path)}',
+                   f'model_dir:={model_dir}', f'params_file:={params}',
                    'mode:=eval', f'log_dir:={tmp_path / "logs"}',
                    f'checkpoint_dir:={tmp_path / "ckpt"}'], domain, tmp_path / 'launch.log',
                   cwd=tmp_path)
@@ -290,9 +388,15 @@ def test_eval_mode_runs_the_policy_deterministically_without_learning(tmp_path, 
         listener.spin_until(lambda: any(a.source == 'policy' for a in actions), 30,
                             'policy commands')
         assert not any(a.source == 'teleop' for a in actions)
-        assert launch.interrupt(timeout=10.0) is not None
+        launch.wait(120)      # the evaluation ends the launch
+        output = launch.output()
     finally:
         launch.kill()
         listener.close()
     assert not leftover_processes(launch.pgid)
+    rate = (r'eval: success rate \d\.\d\d \(\d of 2 episodes\) by the success detector; '
+            r"\d\.\d\d \(\d of 2\) by the simulator's ground truth")
+    assert re.search(rate, output), output[-3000:]
+    assert not (tmp_path / 'logs' / 'episodes.csv').exists()   # not the training log
+    assert len(read_log(next((tmp_path / 'logs').glob('eval_*')))) == 2
     assert all(m.intervention_rate == 0.0 for _, m in listener.received['summary'])

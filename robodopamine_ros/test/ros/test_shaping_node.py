@@ -97,3 +97,49 @@ def test_conversions_copy_every_field():
     msg = reward_msg(reward, 12, 7, stamp, confidence=0.25)
     assert (msg.step, msg.episode_id, msg.terminal, msg.truncated) == (12, 7, True, False)
     assert msg.reward == pytest.approx(reward.reward) and msg.confidence == 0.25
+
+
+def test_no_fresh_progress_no_reward_and_each_reward_carries_its_progress_stamp(
+        ros_context, executor, spin_until):
+    """Issue 29 item 6: a silent GRM (a camera, a respawn) pauses the rewards."""
+    import time
+    node = ShapingNode(context=ros_context, parameter_overrides=[
+        Parameter('control_period', value=0.02), Parameter('progress_timeout', value=0.2)])
+    probe = rclpy.create_node('rd_test_silent_grm', context=ros_context)
+    executor.add_node(node)
+    executor.add_node(probe)
+    rewards, sent = [], {}   # sent: progress stamp (ns) -> monotonic send time
+    probe.create_subscription(
+        RewardStamped, 'reward', lambda msg: rewards.append((time.monotonic(), msg)),
+        QoSProfile(depth=100))
+    publisher = probe.create_publisher(ProgressStamped, 'progress', 10)
+    spin_until(lambda: publisher.get_subscription_count() >= 1, what='discovery')
+    grm = {'on': True, 'value': 0.1}
+
+    def publish_progress():
+        if grm['on']:
+            msg = ProgressStamped(episode_id=5, progress=grm['value'])
+            msg.header.stamp = probe.get_clock().now().to_msg()
+            sent[msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec] = time.monotonic()
+            publisher.publish(msg)
+
+    probe.create_timer(0.05, publish_progress)
+    spin_until(lambda: len(rewards) >= 10, what='rewards')
+    grm['on'] = False        # the GRM goes silent
+    silent_from = time.monotonic()
+    spin_until(lambda: node.stepper.stale_for(time.monotonic()) is not None
+               and time.monotonic() - silent_from > 1.0, what='a second of silence')
+    during = len(rewards)
+    grm['on'], grm['value'] = True, 0.6
+    spin_until(lambda: any(m.progress_after > 0.5 for _, m in rewards[during:]),
+               what='rewards from the new progress')
+    stamps = [m.progress_stamp.sec * 10**9 + m.progress_stamp.nanosec for _, m in rewards]
+    assert all(stamp in sent for stamp in stamps)    # each names the progress it came from
+    # no reward was shaped from a progress older than progress_timeout (0.2 s) + one period,
+    # with room for the deliveries on a busy machine (without the rule: a second and more)
+    ages = [received - sent[stamp] for (received, _), stamp in zip(rewards, stamps)]
+    assert max(ages) < 0.6
+    steps = [m.step for _, m in rewards if m.episode_id == 5]
+    assert steps == list(range(steps[0], steps[0] + len(steps)))   # none counted in the gap
+    node.destroy_node()
+    probe.destroy_node()

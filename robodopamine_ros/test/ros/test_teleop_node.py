@@ -1,6 +1,6 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""teleop_node over real DDS: a Joy device too small for the mapping is refused and reported."""
+"""teleop_node over real DDS: a Joy device too small for the mapping, a pad frozen mid-takeover."""
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 import rclpy
@@ -38,6 +38,38 @@ def test_too_few_buttons_is_refused_with_a_diagnostics_error(ros_context, backgr
         assert abs(actions[-1].values[0] - 0.8) < 1e-6
         background.wait_until(lambda: statuses[-1].level == DiagnosticStatus.OK,
                               what='diagnostics back to OK')
+    finally:
+        background.shutdown()
+        for node in (teleop, probe):
+            node.destroy_node()
+
+
+def test_a_pad_frozen_at_a_deflection_ends_the_takeover(ros_context, background):
+    """joy_node's autorepeat of a pad gone out of range: the same deflection, new stamps."""
+    teleop = TeleopNode(context=ros_context)
+    probe = rclpy.create_node('rd_test_teleop_frozen', context=ros_context)
+    actions = []
+    probe.create_subscription(ActionStamped, 'teleop/action', background.collector(actions),
+                              100)
+    joy = probe.create_publisher(Joy, 'joy', 10)
+    frozen = Joy(axes=[0.0, 0.8, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], buttons=[0, 0, 0, 0, 1])
+
+    def repeat():   # 20 Hz, as joy_node's autorepeat_rate
+        frozen.header.stamp = probe.get_clock().now().to_msg()
+        joy.publish(frozen)
+    for node in (teleop, probe):
+        background.add_node(node)
+    try:
+        background.wait_until(lambda: joy.get_subscription_count() > 0, what='teleop_node')
+        probe.create_timer(0.05, repeat)
+        background.wait_until(lambda: teleop.teleop.active and actions, what='the takeover')
+        background.wait_until(lambda: not teleop.teleop.active, timeout=3.0,
+                              what='the frozen deflection to end the takeover')
+        count = len(actions)
+        background.wait_until(lambda: teleop.teleop.frozen_messages >= 10,
+                              what='ten more repeats')
+        assert len(actions) == count   # the repeats command nothing
+        assert count <= 15             # about timeout_s (0.5 s) of repeats at 20 Hz
     finally:
         background.shutdown()
         for node in (teleop, probe):
