@@ -397,8 +397,13 @@ class RLAgentNode(Node):
             self.log.episode(row)
         truth = '' if row['ground_truth'] is None else \
             f', simulator {"success" if row["ground_truth"] else "failure"}'
-        self.get_logger().info(f'eval episode {row["episode"]} of {self.evaluation.episodes}: '
-                               f'detector {"success" if row["success"] else "failure"}{truth}')
+        if row['aborted']:
+            self.get_logger().warn(f'eval episode {row["episode"]} took no step (the arm was '
+                                   'held throughout): not counted, it runs again')
+        else:
+            self.get_logger().info(
+                f'eval episode {row["episode"]} of {self.evaluation.episodes}: '
+                f'detector {"success" if row["success"] else "failure"}{truth}')
         reset = self.reset_client is not None and self.reset_client.service_is_ready()
         self.cycle.finished(reset)
         if self.evaluation.done:   # the result, then the node exits (and the launch with it)

@@ -51,14 +51,22 @@ class EvalRun:
         return len(self.rows) >= self.episodes
 
     def finished(self, summary: dict) -> dict:
-        """Record an ended episode; return its row (ground_truth 1.0 / 0.0, or None)."""
+        """
+        Record an ended episode; return its row (ground_truth 1.0 / 0.0, or None).
+
+        An episode in which no step was taken (the arm held from start to end, e.g. by cameras
+        gone silent after the start) is not an evaluation of the policy: its row says
+        ``aborted``, it is not counted, and the same episode number runs again.
+        """
         row = {'episode': len(self.rows) + 1, 'episode_id': summary['episode_id'],
+               'aborted': not summary['steps'],
                'success': bool(summary['success']),
                'ground_truth': None if self.truth is None else float(self.truth),
                'steps': summary['steps'], 'return': summary['return'],
                'final_progress': summary['final_progress'],
                'intervention_rate': summary['intervention_rate']}
-        self.rows.append(row)
+        if not row['aborted']:
+            self.rows.append(row)
         self.truth = None
         return row
 

@@ -44,3 +44,13 @@ def test_each_eval_run_logs_into_its_own_folder_never_the_training_log(tmp_path)
     folder = eval_folder(tmp_path, clock=lambda: time.gmtime(0))
     assert folder == tmp_path / 'eval_19700101_000000'
     assert folder.name != 'episodes.csv' and folder.parent == tmp_path
+
+
+def test_an_episode_without_a_step_is_not_counted_and_runs_again():
+    run = EvalRun(2)
+    held = dict(summary(5, False), steps=0)   # cameras silent from the start: held throughout
+    row = run.finished(held)
+    assert row['aborted'] and row['episode'] == 1 and not run.done
+    assert run.finished(summary(6, True))['episode'] == 1   # the same number, run again
+    run.finished(summary(7, False))
+    assert run.done and run.rates() == (0.5, None)
