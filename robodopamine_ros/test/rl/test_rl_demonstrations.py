@@ -116,7 +116,7 @@ def test_tracked_object_poses_round_trip_through_the_bag_into_the_state(tmp_path
         episode_from_recording(plain, joint_names=ARM, shaping=SHAPING, objects=2, source='demo')
 
 
-# field case 13 (../shared/field_cases, Round 2): one arm configuration, two joint orders ------
+# field case 13 (joint-states-order, round 2): one arm configuration, two joint orders ----
 JOINT_ORDER = Path(__file__).resolve().parents[4] / 'shared' / 'field_cases' \
     / 'joint-states-order'
 
