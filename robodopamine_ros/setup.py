@@ -19,6 +19,7 @@ NODE_SCRIPTS = [
     'shaping_node = robodopamine_ros.nodes.shaping_node:main',
     'sim_robot_node = robodopamine_ros.nodes.sim_robot_node:main',
     'gripper_node = robodopamine_ros.nodes.gripper_node:main',
+    'sim_operator_node = robodopamine_ros.nodes.sim_operator_node:main',
 ]
 
 setup(

@@ -21,11 +21,19 @@ eval_episodes episodes, on the simulator's evaluation layouts (never trained on)
 launch ends. In simulation collect records ``sim_robot/success``: a failed demonstration is
 marked so in the bag. agent:=false is the reward
 pipeline only (cameras, grm_node, shaping_node) for users who bring their own learner.
+In simulation ``operator:=scripted`` (train only) adds sim_operator_node, the scripted
+operator: it takes over with the simulator's expert when progress stalls and labels outcomes
+from the simulator's success flag, as a person at the joystick would (rl_agent_node's
+``success`` decides which labels count; the node gets the same value).
 
 Arguments (see the README's table): use_sim, robot_ip, model_dir, task, mode, seed, bag, demos,
 log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense), real_time_factor,
-autopilot, joy, servo_launch, params_file, log_level, namespace, agent, respawn. Every node
-parameter comes from params_file (default: config/sim_insertion.yaml in simulation,
+autopilot, operator, observation (rl_agent_node's), success (shaping_node's and rl_agent_node's
+alike), joy, servo_launch, params_file, log_level, namespace, agent, respawn. rl_agent_node's
+grm_dir (its frozen GRM encoder with observation cameras) is model_dir unless params_file
+names one; with observation cameras its ``objects`` is 0 (the file's tracked objects belong to
+the privileged 'robot' observation).
+Every node parameter comes from params_file (default: config/sim_insertion.yaml in simulation,
 config/franka_fr3.yaml on the real arm), keyed by node name; the arguments above override the
 few they name when not empty. real_time_factor (simulation only) runs the simulated robot on a
 simulation clock it publishes, faster or slower than real time; every node then uses it.
@@ -65,6 +73,8 @@ import launch.logging
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node, PushRosNamespace
 from robodopamine_ros.data.topics import CAMERA_TOPICS, VIEWS
+from robodopamine_ros.rl.observations import ROBOT_OBSERVATIONS
+from robodopamine_ros.rl.outcomes import SUCCESS_SOURCES
 from robodopamine_ros.rl.saving import EXIT_CLEANUP_S
 from robodopamine_ros.robot.ros_graph import discovery_warning, enclave, security_enabled
 import yaml
@@ -74,13 +84,16 @@ TRUE, FALSE = ('true', 'True', '1'), ('false', 'False', '0')
 # DeclareLaunchArgument(choices=...), which logs the error twice.
 CHOICES = {'use_sim': TRUE + FALSE, 'agent': TRUE + FALSE, 'respawn': TRUE + FALSE,
            'mode': ('', 'train', 'eval', 'collect'), 'autopilot': ('', 'expert'),
+           'operator': ('', 'scripted'), 'observation': ('',) + ROBOT_OBSERVATIONS,
+           'success': ('',) + SUCCESS_SOURCES,
            'joy': ('auto',) + TRUE + FALSE, 'cameras': ('', 'realsense'),
            'log_level': ('debug', 'info', 'warn', 'error', 'fatal')}
 RESPAWNED = {'grm_node', 'shaping_node', 'teleop_node', 'joy_node'}
 # Node parameters that a launch argument of the same name overrides when it is not empty; an
 # empty argument keeps the params_file value, else the fallback here.
 OVERRIDDEN = {'sim_robot_node': ('autopilot',), 'grm_node': ('model_dir', 'task'),
-              'rl_agent_node': ('mode', 'checkpoint_dir', 'log_dir')}
+              'shaping_node': ('success',),
+              'rl_agent_node': ('mode', 'checkpoint_dir', 'log_dir', 'observation', 'success')}
 FALLBACK = {'mode': 'train', 'log_dir': 'robodopamine_logs',
             'checkpoint_dir': 'robodopamine_checkpoints'}
 RESPAWN_DELAY_S, RESPAWN_MAX = 2.0, 5
@@ -137,6 +150,18 @@ def launch_arguments(share):
                                           'evaluation layouts, which training never uses'),
         DeclareLaunchArgument('autopilot', default_value='',
                               description="sim and collect only: '' or expert"),
+        DeclareLaunchArgument('operator', default_value='',
+                              description="sim and train only: '' (none) or scripted (the "
+                                          'scripted operator: takes over on stalls, labels '
+                                          "outcomes from the simulator's success)"),
+        DeclareLaunchArgument('observation', default_value='',
+                              description="rl_agent_node's observation ('': params_file's): "
+                                          'robot or cameras (the three views + joints and '
+                                          'hand pose)'),
+        DeclareLaunchArgument('success', default_value='',
+                              description="where success comes from ('': params_file's), "
+                                          'for shaping_node and rl_agent_node alike: detector, '
+                                          'operator, either or simulator'),
         DeclareLaunchArgument('joy', default_value='auto',
                               description='start joy_node (the joystick driver): auto (when '
                                           'the joy package is installed), true or false'),
@@ -291,7 +316,7 @@ def robot_and_nodes(context):
         'checkpoint_dir', 'front_camera', 'left_wrist_camera', 'right_wrist_camera', 'cameras',
         'front_serial', 'left_wrist_serial', 'right_wrist_serial', 'autopilot', 'joy',
         'joy_device', 'ee_pose_topic', 'servo_launch', 'params_file', 'log_level', 'namespace',
-        'agent', 'respawn', 'real_time_factor', 'seed')}
+        'agent', 'respawn', 'real_time_factor', 'seed', 'operator', 'observation', 'success')}
     for name, allowed in CHOICES.items():
         if value[name] not in allowed:
             raise RuntimeError(f'launch argument {name}:={value[name]!r} is not valid; '
@@ -309,6 +334,11 @@ def robot_and_nodes(context):
         raise RuntimeError('autopilot:=expert records demonstrations in simulation: use it with '
                            f'use_sim:=true mode:=collect (got use_sim:={value["use_sim"]} '
                            f'mode:={mode})')
+    if value['operator'] and (mode != 'train' or not use_sim or not agent):
+        raise RuntimeError('operator:=scripted stands in for the person at the joystick while '
+                           'the simulated robot trains: use it with use_sim:=true mode:=train '
+                           f'(got use_sim:={value["use_sim"]} mode:={mode} '
+                           f'agent:={value["agent"]})')
     model_dir = value['model_dir'] or node_parameters(params_file, 'grm_node').get('model_dir')
     if mode != 'collect' and not model_dir:
         raise RuntimeError(NO_MODEL.format(mode=mode))
@@ -416,9 +446,20 @@ def robot_and_nodes(context):
     actions += [node('grm_node', cameras + reward_topics), node('shaping_node', reward_topics)]
     if agent:
         demos = [d for d in value['demos'].split(',') if d]
-        agent_node = node('rl_agent_node', reward_topics + command + pose,
-                          extra={'demo_bags': demos} if demos else None)
+        # the camera topics too: observation 'cameras' reads them (else no subscription); its
+        # frozen GRM encoder is grm_node's GRM unless params_file names one (grm_dir)
+        # the params file's tracked objects are the 'robot' observation's: a camera policy
+        # sees none (objects 0), whatever the file says for the privileged upper bound
+        observation = value['observation'] or agent_params.get('observation', 'robot')
+        agent_node = node('rl_agent_node', cameras + reward_topics + command + pose,
+                          extra=dict({'demo_bags': demos} if demos else {},
+                                     **({'objects': 0} if observation == 'cameras' else {}),
+                                     grm_dir=agent_params.get('grm_dir') or model_dir))
         actions += [agent_node] + joystick()
+        if value['operator']:   # as rl_agent_node: the labels that count, the control rate
+            actions.append(node('sim_operator_node', reward_topics, extra=dict(
+                {k: agent_params[k] for k in ('success', 'control_rate') if k in agent_params},
+                simulation=True, **({'success': value['success']} if value['success'] else {}))))
         if mode == 'eval':   # rl_agent_node exits after eval_episodes: so does the launch
             actions.append(RegisterEventHandler(OnProcessExit(
                 target_action=agent_node, on_exit=[Shutdown(

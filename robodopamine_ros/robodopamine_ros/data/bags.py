@@ -184,20 +184,37 @@ def _sibling(topic):
     return topic + COMPRESSED_SUFFIX
 
 
-def _camera_connections(reader, path, topic, warnings):
+class MissingCameraError(BagError):
+    """
+    A view's camera topic (nor its raw/compressed sibling) is not in a bag or holds nothing.
+
+    Raised as MissingCameraError(message, view); ``view``: the view (topics.VIEWS) at fault.
+    """
+
+    @property
+    def view(self):
+        return self.args[1]
+
+    def __str__(self):
+        return str(self.args[0])
+
+
+def _camera_connections(reader, path, topic, warnings, view=None):
     """
     Return the connections of one camera: its topic, or its raw/compressed sibling.
 
     The asked topic is used when it has messages; else its sibling (``/compressed`` added or
     removed) when that has some, with a warning if the asked topic exists but is empty.
+    Raises MissingCameraError (naming ``view``) when neither exists or has messages.
     """
     by_topic = {}
     for connection in reader.connections:
         by_topic.setdefault(connection.topic, []).append(connection)
     candidates = [name for name in (topic, _sibling(topic)) if name in by_topic]
     if not candidates:
-        raise BagError(f'{path}: camera topic {topic} not found (nor {_sibling(topic)}); '
-                       f'topics in the bag: {", ".join(sorted(by_topic)) or "none"}')
+        raise MissingCameraError(f'{path}: camera topic {topic} not found (nor '
+                                 f'{_sibling(topic)}); topics in the bag: '
+                                 f'{", ".join(sorted(by_topic)) or "none"}', view)
     for name in candidates:
         for connection in by_topic[name]:
             if connection.msgtype not in (IMAGE, COMPRESSED):
@@ -206,7 +223,8 @@ def _camera_connections(reader, path, topic, warnings):
     counts = {name: sum(c.msgcount for c in by_topic[name]) for name in candidates}
     chosen = next((name for name in candidates if counts[name]), None)
     if chosen is None:
-        raise BagError(f'{path}: camera topic {" and ".join(candidates)} has no messages')
+        raise MissingCameraError(f'{path}: camera topic {" and ".join(candidates)} has no '
+                                 'messages', view)
     if chosen != topic and topic in by_topic:
         warnings.append(f'{topic} has no messages: reading {chosen} ({counts[chosen]} '
                         'messages) instead')
@@ -237,7 +255,7 @@ class _Cameras:
 
 def _camera_stamps(reader, path, topics, warnings):
     """First pass: the header and receive stamps of every camera message, in bag order."""
-    connections = {v: _camera_connections(reader, path, topics.camera(v), warnings)
+    connections = {v: _camera_connections(reader, path, topics.camera(v), warnings, v)
                    for v in VIEWS}
     view_of = {c.id: v for v, cs in connections.items() for c in cs}
     header, receive = {v: [] for v in VIEWS}, {v: [] for v in VIEWS}
@@ -292,9 +310,11 @@ def read_episode(path, options=None, image_size=None, distro='jazzy', episode_id
     images: False decodes no image at all (the views are (T, 0, 0, 3): a reader that needs
     the robot's streams and the frame stamps only, as the agent's demonstrations). Warnings
     (what was dropped, reordered, which clock was used and why) are logged and kept in
-    Episode.warnings; Episode.sync holds the synchronization statistics, and under 'streams'
-    each robot stream's topic, clock and stamp range. Raises FileNotFoundError, BagError,
-    NoTripletsError or images.ImageDecodeError naming the bag, topic and stamp.
+    Episode.warnings; Episode.sync holds the synchronization statistics, under 'streams'
+    each robot stream's topic, clock and stamp range, and under 'camera_sizes' each view's
+    recorded (width, height) before any resize (empty when images is False). Raises
+    FileNotFoundError, BagError, NoTripletsError or images.ImageDecodeError naming the bag,
+    topic and stamp.
     """
     options = options or ReadOptions()
     store = typestore(distro)
@@ -302,8 +322,9 @@ def read_episode(path, options=None, image_size=None, distro='jazzy', episode_id
     path = location.path
     with open_reader(location) as reader:
         plan, cameras = _plan(reader, location, options)
+        recorded = {}   # view -> (width, height) as recorded
         views = _decode_planned(reader, path, cameras, plan, store, image_size,
-                                options.max_pixels) if images \
+                                options.max_pixels, recorded) if images \
             else {v: np.zeros((len(plan), 0, 0, 3), np.uint8) for v in VIEWS}
         timing = {}
         streams, joint_names, progress, rewards = _other_streams(
@@ -311,7 +332,7 @@ def read_episode(path, options=None, image_size=None, distro='jazzy', episode_id
             timing)
     segments, instructions = sidecar_files(location.folder, len(plan))
     _log(path, plan.warnings)
-    sync = dict(plan.sync_dict(), streams=timing)
+    sync = dict(plan.sync_dict(), streams=timing, camera_sizes=recorded)
     return Episode(
         episode_id=episode_id or (path.name if path.is_dir() else path.stem),
         stamps=plan.stamps, views=views, streams=streams, joint_names=joint_names,
@@ -336,8 +357,13 @@ class _FrameClock:
         return cls(plan.clock, plan.stamps, offset)
 
 
-def _decode_planned(reader, path, cameras, plan, store, size, max_pixels=images.MAX_PIXELS):
-    """Second pass: decode the planned messages into (T, H, W, 3) arrays per view."""
+def _decode_planned(reader, path, cameras, plan, store, size, max_pixels=images.MAX_PIXELS,
+                    recorded=None):
+    """
+    Second pass: decode the planned messages into (T, H, W, 3) arrays per view.
+
+    recorded: a dict that gets each view's recorded (width, height), before the resize.
+    """
     wanted = {v: {} for v in VIEWS}
     for triplet, row in enumerate(plan.indices):
         for view, index in zip(VIEWS, row):
@@ -359,6 +385,8 @@ def _decode_planned(reader, path, cameras, plan, store, size, max_pixels=images.
                               max_pixels)
         if frames[view] is None:
             first_shape[view] = full.shape
+            if recorded is not None:
+                recorded[view] = (int(full.shape[1]), int(full.shape[0]))
             frames[view] = np.empty((len(plan),) + small.shape, np.uint8)
         frames[view][triplet] = small
     return frames

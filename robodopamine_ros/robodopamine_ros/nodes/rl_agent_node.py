@@ -3,9 +3,31 @@
 """
 rl_agent_node: the Dopamine-RL agent driving the arm at a fixed control rate (issue 9).
 
-Observations: ``joint_states`` + ``robodopamine/ee_pose`` (state = joint positions and the
-pose), and with parameter ``objects`` > 0 the tracked objects' poses (PoseArray on
-``robodopamine/object_poses``; robot/state.py gives the layout). Joint positions are taken by
+Observations (parameter ``observation``): 'robot' (the default): ``joint_states`` +
+``robodopamine/ee_pose`` (state = joint positions and the pose), and with parameter ``objects``
+> 0 the tracked objects' poses (PoseArray on ``robodopamine/object_poses``; robot/state.py gives
+the layout). 'cameras' (modes train and eval): the three camera topics (``cameras/<view>/
+image_raw``, sensor-data QoS, as grm_node: synchronized with message_filters or data/sync.py,
+parameters ``slop`` and ``camera_jump_threshold``) + the joints and the hand pose, built by
+rl.observations (robot_camera_observation: the simulator training's policy_observation). The
+policy is a checkpoint's (trained in the simulator, ``robodopamine train --observation
+cameras``, or by this node), or in train without one a new policy of parameters
+``image_size`` (the views' width, height; [0, 0]: data/topics.py IMAGE_SIZE, 64x48) and
+``image_encoder`` ('': 'grm', the frozen features of the GRM in ``grm_dir``, the launch's
+model_dir; or 'cnn'); with a checkpoint its record wins and a differing explicit value does not
+start the node (both named). Views are decoded to RGB (bgr8 and the other encodings of
+data/images.py) and resized to the policy's image_size by the rule the demonstrations follow
+(rl.observations.policy_view: area interpolation); the cameras must publish the size the
+policy's training data came from (the checkpoint's camera_size; a simulator checkpoint's is its
+image_size; training from scratch: the demo_bags' recorded size, else the first live image's):
+another size is refused (logged, naming the topic and both sizes; the arm stops). Checkpoints
+written here record image_size, image_encoder, the GRM folder and camera_size. With the frozen
+GRM encoder the views are encoded by the GRM of parameter ``grm_dir`` (the launch: model_dir),
+else the folder the checkpoint names (missing, or another GRM than the one the checkpoint's
+fingerprint records: the node does not start). No fresh
+triplet for ``observation_timeout`` (watched stream 'cameras') -> a stop until triplets return.
+A checkpoint trained with another observation (a simulator-only 'state' always) does not start
+the node: the error names both. Joint positions are taken by
 name in parameter ``joint_names``' order (data/joints.py): a message lacking one or naming
 another is refused, and a checkpoint trained on other joint names does not start the node.
 Timers run on a steady clock unless ``use_sim_time`` (nodes/timers.py). Rewards: ``reward`` from
@@ -14,8 +36,9 @@ from them by the control loop (ControlLoop). Every tick publishes the
 agent's command as ActionStamped on ``command`` (what sim_robot_node executes and bags record)
 and, through the selected ros2_control adapter, on ``adapter_topic``; the gripper on
 ``gripper_topic``. The control loop, learner thread, safety layer, watchdog and adapters are
-the ROS-free core (rl.agent_loop: ControlLoop, LearnerThread; rl.episode_cycle; robot.safety,
-robot.watchdog, robot.controller_adapters); the parameters are rl.agent_settings.RLAgentSettings
+the ROS-free core (rl.agent_loop: ControlLoop; rl.learner_thread: LearnerThread;
+rl.episode_cycle; robot.safety, robot.watchdog, robot.controller_adapters); the parameters are
+rl.agent_settings.RLAgentSettings
 and the messages are built in nodes.conversions. This node owns timers, topics, services and
 parameters.
 
@@ -46,15 +69,24 @@ the learner and each checkpoint written. Learner updates skipped
 for a non-finite loss are counted in the log (``skipped_updates``) and warned about per
 episode. Parameters
 are read at start: ``ros2 param set`` is refused with that reason.
-Faults: stale joints, hand pose, object poses or rewards -> zero motion, gripper held, until
-they return (each stream's stamps by data/stamps.py: reordered or future stamps refused, clock
-jumps re-based and logged once); a hand pose not in ``base_frame`` or not finite, or joint
-positions that are not finite (NaN or inf, the joints named) or not named as configured -> the
-same at once; e-stop -> the same until cleared; a malformed ``teleop/action`` -> refused
+Outcome labels: ``~/mark_outcome`` (MarkOutcome: the operator's label, from teleop_node's
+success / failure buttons). Parameter ``success`` (as on shaping_node): with 'operator' or
+'either' a label ends the running episode as a success or a failure, an episode that ended
+without one waits ``label_window`` s for one (the arm still, no reset) before it goes to the
+learner, and a late or unknown label is refused naming the episode (rl.outcomes.OutcomeLabels;
+``labels`` and ``rejected`` per episode in episodes.csv); with 'detector' (default) or
+'simulator' labels are refused; 'simulator' needs ``use_sim_time``.
+Faults: stale joints, hand pose, object poses, camera triplets or rewards -> zero motion,
+gripper held, until they return (each stream's stamps by data/stamps.py: reordered or future
+stamps refused, clock jumps re-based and logged once); a hand pose not in ``base_frame`` or not
+finite, joint positions that are not finite (NaN or inf, the joints named) or not named as
+configured, or a camera image that does not decode or is at another camera size -> the same at
+once; e-stop -> the same until cleared; a malformed ``teleop/action`` -> refused
 (logged); an exception in the control tick -> a stop, logged, and the node goes on; a bad
 parameter -> the node does not start.
 """
 
+from dataclasses import replace
 from pathlib import Path
 import time
 import traceback
@@ -62,29 +94,37 @@ import traceback
 from geometry_msgs.msg import PoseArray, PoseStamped
 import numpy as np
 from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, RewardStamped
-from robodopamine_interfaces.srv import SetIntervention, StartEpisode
+from robodopamine_interfaces.srv import MarkOutcome, SetIntervention, StartEpisode
 from robodopamine_ros.data.action_source import ActionSource
+from robodopamine_ros.data.images import decode_image
+from robodopamine_ros.data.topics import CAMERA_TOPICS, VIEWS
 from robodopamine_ros.nodes.conversions import (action_msg, adapter_msg, ADAPTER_TYPES,
-                                                pose_array_values, pose_values, reward_values,
-                                                seconds_from_header, summary_msg)
+                                                ns_from_time, pose_array_values, pose_values,
+                                                reward_values, seconds_from_header, summary_msg)
+from robodopamine_ros.nodes.message_filters_sync import camera_synchronizer
 from robodopamine_ros.nodes.parameters import declare_settings, refuse_parameter_changes
 from robodopamine_ros.nodes.side_service import SideService
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
 from robodopamine_ros.rl.acting import CHECKPOINT_FILE, Learner, PolicyActor
-from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread, NOT_HELD
+from robodopamine_ros.rl.agent_loop import ControlLoop, NOT_HELD
 from robodopamine_ros.rl.agent_settings import RLAgentSettings
 from robodopamine_ros.rl.demonstrations import fill_demo_buffer
 from robodopamine_ros.rl.episode_cycle import EpisodeCycle, episodes_done
 from robodopamine_ros.rl.eval_run import eval_folder, EvalRun
+from robodopamine_ros.rl.learner_thread import LearnerThread
 from robodopamine_ros.rl.logs import TrainingLog
+from robodopamine_ros.rl.observations import (CameraTriplets, LiveViews, read_checkpoint_extra,
+                                              robot_camera_observation, TrainedObservation)
+from robodopamine_ros.rl.outcomes import check_success_source
 from robodopamine_ros.rl.saving import CheckpointSaver, EXIT_CLEANUP_S, EXIT_SAVE_S
 from robodopamine_ros.robot.controller_adapters import to_command
 from robodopamine_ros.robot.hold_log import HoldLog
 from robodopamine_ros.robot.state import finite_object_poses, hand_pose, robot_state
 from robodopamine_ros.robot.watchdog import Watchdog
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Bool, Float64
 from std_srvs.srv import Trigger
 
@@ -98,7 +138,19 @@ class RLAgentNode(Node):
     def __init__(self, **kwargs):
         super().__init__('rl_agent_node', **kwargs)
         self.settings = s = declare_settings(self, RLAgentSettings)
-        shapes = s.state_shape()
+        check_success_source(s.success, self.get_parameter('use_sim_time').value)  # simulator
+        # what the checkpoint's policy observes, checked before its buffers are loaded
+        self.trained = s.policy_input(read_checkpoint_extra(s.checkpoint_dir)
+                                      if s.resumes_checkpoint else None)
+        self.features = self.trained.encoder(s.grm_dir) if s.watches_cameras else None
+        if self.features is not None:   # the folder used (its GRM checked) is recorded
+            self.trained = replace(self.trained, encoder_dir=self.features.grm_dir,
+                                   encoder_digest=self.features.digest)
+        self.shapes = shapes = s.observation_shapes(self.trained, self.features)
+        # camera images -> the policy's views (the demonstrations' resize rule); the camera
+        # size the training came from (None: the demonstrations' or first live image's)
+        self.views = LiveViews(self.trained.image_size, self.trained.recorded_camera_size) \
+            if s.watches_cameras else None
         learner, extra = Learner.resume(s.checkpoint_dir, shapes, algorithm=s.algorithm) \
             if s.resumes_checkpoint else (None, None)
         checkpoint = None if learner is None else Path(s.checkpoint_dir) / CHECKPOINT_FILE
@@ -118,8 +170,11 @@ class RLAgentNode(Node):
             self.get_logger().info(f'resumed from {checkpoint}: {self.learner.describe()}' + (
                 '; the offline stage is not run again' if s.mode == 'train' else ''))
         if s.mode == 'train':   # where the demo buffer comes from, said once
+            cameras = {'observation': 'cameras', 'image_size': self.trained.image_size,
+                       'features': self.features, 'camera': self.views} \
+                if s.watches_cameras else {}
             for level, line in fill_demo_buffer(learner, s.demo_bags, s.joint_names, shaping,
-                                                s.objects, checkpoint):
+                                                s.objects, checkpoint, **cameras):
                 if level == 'warn':   # rclpy: one severity per call site
                     self.get_logger().warn(line)
                 else:
@@ -128,16 +183,20 @@ class RLAgentNode(Node):
             self.learner.start()
         self.saver = CheckpointSaver(self.learner)   # never in the tick's thread, never fatal
         self.skipped_logged = 0   # learner updates skipped (non-finite loss) already logged
+        camera_topics = [self.resolve_topic_name(CAMERA_TOPICS[view]) for view in VIEWS]
         self.watchdog = Watchdog(s.watchdog_timeouts(), jump_threshold=s.jump_threshold,
-                                 future_tolerance=s.future_tolerance, names={
-                                     k: self.resolve_topic_name(v) for k, v in WATCHED.items()})
+                                 future_tolerance=s.future_tolerance, names=dict(
+                                     {k: self.resolve_topic_name(v) for k, v in WATCHED.items()},
+                                     cameras='camera triplets (' + ', '.join(camera_topics)
+                                     + ')'))
         self.loop = ControlLoop(self.actor, s.mode, s.max_steps, self.watchdog,
                                 on_episode=self.learner.add_episode, home=s.home(),
                                 home_tolerance=s.home_tolerance, shaping=shaping,
                                 teleop=s.teleop_expiry(), on_step=self.learner.grant,
                                 reward_loss_s=s.reward_loss_timeout,
                                 policy_ready=(lambda: self.learner.online)
-                                if s.mode == 'train' else None)
+                                if s.mode == 'train' else None,
+                                success=s.success, label_window=s.label_window)
         done = episodes_done(learner.counters, extra)   # a resume continues its numbering
         self.cycle = EpisodeCycle(done, s.checkpoint_every,
                                   checkpoints=s.saves_checkpoints,
@@ -160,6 +219,9 @@ class RLAgentNode(Node):
         if s.objects:
             self.create_subscription(PoseArray, 'robodopamine/object_poses', self._on_objects,
                                      10)
+        self.cameras = None
+        if s.watches_cameras:
+            self._subscribe_cameras(camera_topics)
         self.create_subscription(RewardStamped, 'reward', self._on_reward, 10)
         self.create_subscription(ActionStamped, 'teleop/action', self._on_teleop, 10)
         self.command = self.create_publisher(ActionStamped, 'command', 10)
@@ -169,6 +231,7 @@ class RLAgentNode(Node):
         self.create_service(SetIntervention, '~/set_intervention', self._on_set_intervention)
         self.create_service(Trigger, '~/estop', self._on_estop)
         self.create_service(Trigger, '~/clear_estop', self._on_clear_estop)
+        self.create_service(MarkOutcome, '~/mark_outcome', self._on_mark_outcome)
         # answered in a thread of its own: a save (seconds for a full buffer) runs beside the
         # control tick, never in its way
         self.save_service = SideService(self, Trigger, '~/save_checkpoint', self._on_save,
@@ -186,9 +249,14 @@ class RLAgentNode(Node):
         """Monotonic seconds: every staleness check uses it, never the (steppable) ROS clock."""
         return time.monotonic()
 
-    def _feed(self, stream, msg):
-        """Feed the watchdog one message; return whether it counts (the stamp rule; logged)."""
-        verdict = self.watchdog.feed(stream, self._now(), seconds_from_header(msg),
+    def _feed(self, stream, msg=None, stamp=None):
+        """
+        Feed the watchdog one message (or a stamp, s); return whether it counts (logged).
+
+        The stamp rule: data/stamps.py.
+        """
+        stamp = seconds_from_header(msg) if msg is not None else stamp
+        verdict = self.watchdog.feed(stream, self._now(), stamp,
                                      self.get_clock().now().nanoseconds * 1e-9)
         if verdict.refused == 'future':
             self.get_logger().error(verdict.note, throttle_duration_sec=5.0)
@@ -230,6 +298,48 @@ class RLAgentNode(Node):
         if self._feed('objects', msg):
             self.objects = poses
 
+    def _subscribe_cameras(self, topics):
+        synchronizer, name = camera_synchronizer()
+        self.cameras = CameraTriplets(self.settings.slop, self.settings.camera_jump_threshold,
+                                      names=topics, synchronizer=synchronizer)
+        self.sync_resets = 0
+        for view, topic in zip(VIEWS, topics):
+            self.create_subscription(Image, CAMERA_TOPICS[view],
+                                     self._camera_callback(view, topic),
+                                     qos_profile_sensor_data)
+        width, height = self.trained.image_size
+        encoder = "the policy's CNN" if self.features is None else \
+            f'the frozen GRM of {self.features.grm_dir}'
+        camera = self.views.camera_size
+        camera = f'{camera[0]}x{camera[1]}' if camera else "the first image's size"
+        self.get_logger().info(f'observation cameras: {", ".join(topics)} at {camera} '
+                               f'(synchronized by {name}), seen as {width}x{height} views '
+                               f'(area resize), encoded by {encoder}, + joints and hand pose')
+
+    def _camera_callback(self, view, topic):
+        def callback(msg):
+            known = self.views.camera_size
+            try:   # RGB whatever the encoding; the training's camera size, then resized
+                image = self.views.view(decode_image(msg, where=topic), topic)
+            except ValueError as error:   # a stop at once, until good triplets return
+                self.watchdog.refuse('cameras', str(error))
+                self.get_logger().error(str(error), throttle_duration_sec=5.0)
+                return
+            if known is None:   # training from scratch without demonstrations: said once
+                size = self.views.camera_size
+                self.get_logger().info(f'{topic}: the policy trains on {size[0]}x{size[1]} '
+                                       'camera images (the first one seen): the cameras must '
+                                       'keep that size')
+            for triplet in self.cameras.add(view, ns_from_time(msg.header.stamp), image,
+                                            time.monotonic_ns()):
+                if self._feed('cameras', stamp=triplet[0] * 1e-9):   # else never acted on
+                    self.cameras.accept(triplet)
+            resets, reason = self.cameras.resets
+            if resets != self.sync_resets:   # a camera clock jumped: logged once per reset
+                self.sync_resets = resets
+                self.get_logger().warn(f'camera clocks: {reason} (synchronizer reset)')
+        return callback
+
     def _on_reward(self, msg):
         if msg.episode_id != self.loop.episode_id:
             return  # a reward of another episode (before a start took effect)
@@ -248,6 +358,15 @@ class RLAgentNode(Node):
         s = self.settings
         if self.joints is None or self.pose is None or (s.objects and self.objects is None):
             return None
+        if self.cameras is not None:
+            if self.cameras.newest is None:
+                return None
+            try:
+                return robot_camera_observation(self.cameras.newest[1], self.joints,
+                                                self.pose, self.shapes, self.features)
+            except ValueError as error:
+                self.get_logger().error(f'{error}: holding still', throttle_duration_sec=5.0)
+                return None
         try:
             state = robot_state(self.joints, self.pose,
                                 () if self.objects is None else self.objects, s.joints,
@@ -376,8 +495,14 @@ class RLAgentNode(Node):
                                   done=self._saved)
 
     def _checkpoint_extra(self):
-        """Return what a checkpoint keeps beside the learner: joint names, episodes ended."""
-        return self.cycle.checkpoint_extra(self.settings.checkpoint_extra())
+        """
+        Return what a checkpoint keeps beside the learner: joint names, episodes ended.
+
+        With cameras, the policy's record with the camera size in force (UNKNOWN before any).
+        """
+        trained = self.trained if self.views is None else replace(
+            self.trained, camera_size=self.views.camera_size or TrainedObservation.UNKNOWN)
+        return self.cycle.checkpoint_extra(self.settings.checkpoint_extra(trained))
 
     def _saved(self, result):
         """Log a periodic checkpoint (called in the saving thread)."""
@@ -462,6 +587,18 @@ class RLAgentNode(Node):
         else:
             self.get_logger().info(f'~/save_checkpoint: checkpoint written: {result.message}')
         response.success, response.message = result.ok, result.message
+        return response
+
+    def _on_mark_outcome(self, request, response):
+        """Take the operator's outcome label (rl.outcomes.OutcomeLabels); log one line."""
+        answer = self.loop.mark_outcome(request.episode_id, request.success, request.source,
+                                        self._now())
+        response.accepted, response.episode_id, response.message = \
+            answer.accepted, answer.episode_id, answer.message
+        if answer.accepted:   # rclpy: one severity per call site
+            self.get_logger().info(f'~/mark_outcome: {answer.message}')
+        else:
+            self.get_logger().warn(f'~/mark_outcome: {answer.message}')
         return response
 
     # s: the shutdown's cleanup may take this long (nodes/spin.py): the last checkpoint

@@ -14,6 +14,15 @@ and no step is counted (logged when it starts and ends); each reward carries the
 progress it was shaped from. The reward-defining parameters (SHAPING_PARAMETERS) are applied
 (logged) by ``ros2 param set`` only before the first reward and refused, with the reason, once
 rewards are shaped: a learner's rewards must not change meaning mid-run.
+
+Where success comes from is parameter ``success`` (rl.outcomes.ShapingSuccess; set it as on
+rl_agent_node; docs/method.md#where-success-comes-from): ``detector`` (default) and
+``either`` shape from grm_node's detector (``ProgressStamped.success``: terminal and the
+success reward); ``operator`` never from it (the episode ends on the operator's label, taken by
+rl_agent_node, or at ``max_steps``); ``simulator`` from ``sim_robot/success`` (std_msgs/Bool,
+sim_robot_node), the privileged upper bound: refused, and the node does not start, unless
+``use_sim_time`` is true (simulation only). The agent gets that flag through the rewards'
+terminal flag and success reward, as it gets the detector's.
 """
 
 import time
@@ -26,7 +35,9 @@ from robodopamine_ros.nodes.parameters import declare_parameter
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
 from robodopamine_ros.reward.shaping import GAMMA, RewardStepper, ShapingConfig
+from robodopamine_ros.rl.outcomes import ShapingSuccess
 from robodopamine_ros.robot.hold_log import HoldLog
+from std_msgs.msg import Bool
 
 RELIABLE_DEPTH = 10
 # the parameters that define the rewards: refused once rewards are shaped (RewardStepper.rewarding)
@@ -47,6 +58,10 @@ class ShapingNode(Node):
         declare_parameter(self, 'max_steps', 0)            # 0: no time limit
         # s: no reward while the newest progress is older (5 periods of a 10 Hz grm_node)
         declare_parameter(self, 'progress_timeout', 0.5)
+        # detector | operator | either | simulator (rl/outcomes.py); as on rl_agent_node
+        declare_parameter(self, 'success', 'detector')
+        self.success = ShapingSuccess(self.get_parameter('success').value,
+                                      self.get_parameter('use_sim_time').value)
         self.stepper = RewardStepper(*self._config(),
                                      progress_timeout=self.get_parameter('progress_timeout').value)
         self.pause_log = HoldLog('publishing no reward')
@@ -54,6 +69,9 @@ class ShapingNode(Node):
         self.confidence = 1.0
         self.publisher = self.create_publisher(RewardStamped, 'reward', RELIABLE_DEPTH)
         self.create_subscription(ProgressStamped, 'progress', self._on_progress, RELIABLE_DEPTH)
+        if self.success.needs_simulator:   # the privileged flag (use_sim_time checked above)
+            self.create_subscription(Bool, 'sim_robot/success', self._on_sim_success,
+                                     RELIABLE_DEPTH)
         self.timer = node_timer(self, self.get_parameter('control_period').value, self._on_tick)
 
     def _config(self, overrides=None):
@@ -61,7 +79,7 @@ class ShapingNode(Node):
         values = {p: self.get_parameter(p).value for p in (
             'control_period', 'gamma', 'discount_rate', 'success_delta',
             'terminate_on_success', 'terminal_potential_zero', 'max_steps')}
-        values.update(overrides or {})
+        values.update({k: v for k, v in (overrides or {}).items() if k in values})
         max_steps = values.pop('max_steps')
         return ShapingConfig.from_settings(**values), max_steps
 
@@ -71,7 +89,8 @@ class ShapingNode(Node):
             RewardStepper(config, max_steps)
         except ValueError as error:
             return SetParametersResult(successful=False, reason=str(error))
-        fixed = [p.name for p in parameters if p.name in ('control_period', 'progress_timeout')]
+        fixed = [p.name for p in parameters
+                 if p.name in ('control_period', 'progress_timeout', 'success')]
         if fixed:
             return SetParametersResult(successful=False,
                                        reason=f'{fixed[0]} is fixed once the node runs')
@@ -89,9 +108,15 @@ class ShapingNode(Node):
     def _on_progress(self, msg):
         if msg.episode_id != self.stepper.episode_id:
             self.stepper.start_episode(msg.episode_id)
-        # grm_node's detected success; arrival on the monotonic clock (staleness)
-        self.stepper.observe(msg.progress, msg.success, time.monotonic(), msg.header.stamp)
+            self.success.start_episode()
+        # the success of the setting (grm_node's detector, none, or the simulator's); arrival on
+        # the monotonic clock (staleness)
+        self.stepper.observe(msg.progress, self.success(msg.success), time.monotonic(),
+                             msg.header.stamp)
         self.confidence = msg.confidence
+
+    def _on_sim_success(self, msg):
+        self.stepper.observe_success(self.success.observe_simulator(msg.data))
 
     def _on_tick(self):
         now = time.monotonic()

@@ -16,7 +16,9 @@ sends a real arm (TwistStamped on ``twist_topic``, Float64 on ``gripper_topic``)
 ``autopilot:=expert``, the scripted expert at the control rate: then the node listens to no
 command (nothing else may move the arm while it records a demonstration) and publishes each
 executed expert action as ActionStamped on ``command`` (source 'expert', intervention true),
-which the launch file remaps to the recorded action topic.
+which the launch file remaps to the recorded action topic. ``sim_robot/expert_action``
+(ActionStamped, source 'expert') is the scripted expert's action for the current state, after
+every step and reset while someone listens: what sim_operator_node drives when it takes over.
 ``~/reset`` (std_srvs/Trigger) starts a new layout (seed + 1). Layouts: ``seed`` is the first
 (default 1: a layout the scripted expert solves, so the README's first demonstration
 succeeds); ``layouts:=eval`` offsets every seed by rl.sim_training.EVAL_SEED, the evaluation
@@ -116,6 +118,7 @@ class SimRobotNode(Node):
         self.pose = self.create_publisher(PoseStamped, 'robodopamine/ee_pose', 10)
         self.objects = self.create_publisher(PoseArray, 'robodopamine/object_poses', 10)
         self.success_pub = self.create_publisher(Bool, 'sim_robot/success', 10)
+        self.expert_now = self.create_publisher(ActionStamped, 'sim_robot/expert_action', 10)
         self.period = 1.0 / p['control_rate']
         self.meters_per_unit = self.get_parameter('meters_per_unit').value
         self.base_frame = self.get_parameter('base_frame').value
@@ -171,6 +174,16 @@ class SimRobotNode(Node):
             return  # the episode is over until ~/reset
         self.observation, _, self.success, _, _ = self.sim.step(action)
         self.success_pub.publish(Bool(data=self.success))
+        self._publish_expert()
+
+    def _expert(self):
+        return np.clip(self.sim.expert_action(self.observation), -1.0, 1.0)
+
+    def _publish_expert(self):
+        """Publish the expert's action for the current state (sim_operator_node drives it)."""
+        if self.expert_now.get_subscription_count():
+            self.expert_now.publish(action_msg(self._expert(), ActionSource.EXPERT,
+                                               self._stamp()))
 
     def _on_command(self, msg):
         try:
@@ -193,7 +206,7 @@ class SimRobotNode(Node):
     def _autopilot(self):
         if self.success or self.sim.steps >= self.sim.max_steps:
             return
-        action = np.clip(self.sim.expert_action(self.observation), -1.0, 1.0)
+        action = self._expert()
         self.expert_actions.publish(action_msg(action, ActionSource.EXPERT, self._stamp()))
         self._step(action)
         if self.success or self.sim.steps >= self.sim.max_steps:
@@ -215,6 +228,7 @@ class SimRobotNode(Node):
         self.seed += 1
         self.observation, _ = self.sim.reset(seed=self.seed)
         self.success = False
+        self._publish_expert()
         response.success, response.message = True, f'new layout (seed {self.seed})'
         return response
 

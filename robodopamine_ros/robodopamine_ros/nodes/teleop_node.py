@@ -18,6 +18,13 @@ repeating the last message of a pad that went out of range) counts as silence: t
 ends ``timeout_s`` after the input last changed (robot/teleop.py). A Joy message too short for
 the mapping is refused: one error line per distinct problem, the takeover ends, and
 ``/diagnostics`` reports it (ERROR) until a valid message arrives.
+
+Outcome labels (docs/method.md#where-success-comes-from): pressing ``success_button`` or
+``failure_button`` (gamepad preset: Y / X; -1: none; -2, the default: the preset's) calls
+``mark_outcome_service`` (MarkOutcome, episode 0: the current one) once per press, on its
+rising edge, with or without the deadman: the operator marks the episode's end as a success or a
+failure (rl_agent_node takes labels with its ``success`` 'operator' or 'either'). The answer,
+accepted or refused with the reason, is logged.
 """
 
 import time
@@ -28,10 +35,11 @@ from rclpy.node import Node
 from robodopamine_interfaces.msg import ActionStamped
 from robodopamine_interfaces.srv import SetIntervention
 from robodopamine_ros.data.stamps import FUTURE_TOLERANCE_S, JUMP_THRESHOLD_S
+from robodopamine_ros.nodes.outcome_client import OutcomeClient
 from robodopamine_ros.nodes.parameters import declare_parameter
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
-from robodopamine_ros.robot.teleop import mapping_from_settings, Teleop
+from robodopamine_ros.robot.teleop import mapping_from_settings, PRESET_BUTTON, Teleop
 from sensor_msgs.msg import Joy
 from std_srvs.srv import Trigger
 
@@ -47,10 +55,15 @@ class TeleopNode(Node):
         declare_parameter(self, 'timeout_s', 0.0)       # 0: the preset's
         declare_parameter(self, 'intervention_service', 'rl_agent_node/set_intervention')
         declare_parameter(self, 'clear_estop_service', 'rl_agent_node/clear_estop')
+        # outcome labels: -2 the preset's (gamepad: Y success, X failure), -1 none
+        declare_parameter(self, 'success_button', PRESET_BUTTON)
+        declare_parameter(self, 'failure_button', PRESET_BUTTON)
+        declare_parameter(self, 'mark_outcome_service', 'rl_agent_node/mark_outcome')
         declare_parameter(self, 'jump_threshold', JUMP_THRESHOLD_S)      # s, data/stamps.py
         declare_parameter(self, 'future_tolerance', FUTURE_TOLERANCE_S)  # s
         self.teleop = Teleop(mapping_from_settings(*(self.get_parameter(n).value for n in (
-            'preset', 'axes', 'scale', 'deadman_button', 'timeout_s'))),
+            'preset', 'axes', 'scale', 'deadman_button', 'timeout_s', 'success_button',
+            'failure_button'))),
             jump_threshold=self.get_parameter('jump_threshold').value,
             future_tolerance=self.get_parameter('future_tolerance').value)
         self.publisher = self.create_publisher(ActionStamped, 'teleop/action', 10)
@@ -58,6 +71,8 @@ class TeleopNode(Node):
                                          self.get_parameter('intervention_service').value)
         self.clear_client = self.create_client(Trigger,
                                                self.get_parameter('clear_estop_service').value)
+        self.labels = OutcomeClient(self, self.get_parameter('mark_outcome_service').value,
+                                    'teleop_node/joy')
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.joy_error = None
         self.create_subscription(Joy, 'joy', self._on_joy, 10)
@@ -111,6 +126,8 @@ class TeleopNode(Node):
             self.clear_client.call_async(Trigger.Request()).add_done_callback(
                 lambda future: future.result() is not None and self.get_logger().info(
                     f'clear e-stop: {future.result().message}'))
+        if event.label is not None:   # success or failure pressed (rising edge; no deadman)
+            self.labels.send(event.label)
 
     def _check_silence(self):
         why = self.teleop.check(time.monotonic())  # silent, or a deflection frozen (lost pad)

@@ -236,6 +236,15 @@ class RewardStepper:
         self.success = success
         self.progress_time, self.progress_stamp = now, stamp
 
+    def observe_success(self, success: Optional[bool]) -> None:
+        """
+        Replace the success of the newest progress (a flag from a stream of its own).
+
+        shaping_node with ``success: simulator`` (rl.outcomes.ShapingSuccess): the simulator's
+        flag arrives on ``sim_robot/success`` between progress messages.
+        """
+        self.success = success
+
     def stale_for(self, now: Optional[float]) -> Optional[float]:
         """
         Return how long (s) the newest progress has been too old to shape from, else None.

@@ -3,9 +3,8 @@
 """
 The agent on a robot, ROS-free: a control loop that never waits for learning (issue 9).
 
-- ``LearnerThread`` runs ``Learner.update`` in a background thread; finished episodes reach it
-  through a queue and fresh acting weights come back through a one-slot hand-over that the
-  control loop polls without blocking.
+- The learner beside it runs in a thread of its own (rl.learner_thread.LearnerThread): the
+  control loop hands it finished episodes and polls fresh acting weights without blocking.
 - ``ControlLoop.tick`` is one control step: it checks the watchdog and the e-stop (a stop is
   the zero delta with the gripper held), picks the teleop action while an intervention is
   active (until it expires: ``TeleopExpiry``) and the policy's otherwise, passes it through
@@ -16,6 +15,11 @@ The agent on a robot, ROS-free: a control loop that never waits for learning (is
   ``reward_loss_s`` (grm_node dead). Between episodes, ``rl.episode_cycle.EpisodeCycle``
   resets, homes and starts the next episode only once no hold is on
   (``ControlLoop.hold_reason``).
+- The operator's outcome labels (``ControlLoop.mark_outcome``, rl_agent_node's
+  ``~/mark_outcome``; rules: rl.outcomes.OutcomeLabels): with success 'operator' or 'either' a
+  label ends the running episode as a success or a failure, and an episode that ended without
+  one waits ``label_window`` s for one, held back from the learner, before it goes on (its
+  summary comes then); a late label is refused, naming the episode.
 Modes: 'train' (exploration + learning), 'eval' (deterministic, no learning), 'collect'
 (teleop only; episodes are stored as demonstrations).
 """
@@ -23,13 +27,11 @@ Modes: 'train' (exploration + learning), 'eval' (deterministic, no learning), 'c
 from dataclasses import dataclass
 from enum import Enum
 import math
-import queue
-import threading
-import time
 
 import numpy as np
 from robodopamine_ros.data.action_source import ActionSource
 from robodopamine_ros.reward.shaping import shape, ShapingConfig
+from robodopamine_ros.rl.outcomes import LABEL_WINDOW_S, OutcomeLabels, relabel_steps
 from robodopamine_ros.rl.replay import Episode
 
 
@@ -51,251 +53,12 @@ REWARD_STREAMS = ('reward', 'progress')
 # s without fresh rewards after which a running episode ends (grm_node dead and respawning:
 # shaping_node then sends no end of episode); longer than a camera's or a model's hiccup
 REWARD_LOSS_S = 5.0
-# the offline stage's parts, as the log names them
-STAGE_NAMES = {'pretrain': 'imitation', 'offline': 'offline RL'}
+# an ended episode waits for the operator's label (rl.outcomes.OutcomeLabels): the arm is still
+LABEL_WAIT = "waiting for the operator's label"
 # stop reasons that are no hold of the arm (nothing to log)
-NOT_HELD = ('between episodes', 'waiting for the first reward')
+NOT_HELD = ('between episodes', 'waiting for the first reward', LABEL_WAIT)
 # the arm waits for imitation and offline RL: an untrained policy never drives it
 OFFLINE_HOLD = 'offline stage running: the policy acts once imitation and offline RL are over'
-
-
-class LearnerThread:
-    """Learning beside control: episodes in through a queue, weights out through a slot."""
-
-    def __init__(self, learner, publish_every=10, idle_sleep_s=0.005, offline_updates=0,
-                 pretrain_updates=0, updates_per_step=0, log=None):
-        """
-        Hold the learner; start() runs the offline stage, then online updates.
-
-        log(line): told when imitation, offline RL and online learning begin (called in the
-        learner's thread; rl_agent_node's log).
-
-        updates_per_step: 0 runs updates back to back; n > 0 runs n updates per ``grant()``
-        (one per control step taken once the learner is online) and hands the weights over
-        after each step's updates, the ROS-free run's rule (rl.sim_training.run_episode).
-        Updates a slow learner owes are ``backlog``; they run later, none is dropped. Steps
-        taken while the buffers are still empty (no demonstrations: the first episode) are
-        owed too and run once it is stored.
-        """
-        self.learner = learner
-        self.log = log or (lambda line: None)
-        self.updates_per_step = updates_per_step
-        self._budget = 0  # updates granted and not yet run (updates_per_step > 0)
-        self._granted = threading.Condition()
-        # stage I on the demo buffer first: imitation, then offline RL (none for a learner
-        # that has already trained: a resumed checkpoint)
-        self.pretrain_updates, self.offline_updates = pretrain_updates, offline_updates
-        self._online = threading.Event()  # the offline stage is over (or there is none)
-        if not self._offline_due():
-            self._online.set()
-        self.publish_every = publish_every
-        self.idle_sleep_s = idle_sleep_s
-        self.episodes = queue.Queue()
-        self.lock = threading.Lock()  # held while the learner changes (updates, saving)
-        # callers from other threads (saving) waiting for the lock: the update loop gives way
-        # to them (a Lock is not fair: a loop that re-takes it at once can starve a waiter,
-        # and with it the control thread that asked for a checkpoint)
-        self._waiters = 0
-        self._waiters_lock = threading.Lock()
-        self._weights = None
-        self._stop = threading.Event()
-        self.updates = 0
-        self.last_stats = {}
-        self.error = None  # why the offline stage could not run (e.g. no demonstrations)
-        self.stopped = False  # the update loop ended on an error (said in ``error``)
-        self.thread = threading.Thread(target=self._run, name='learner', daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    @property
-    def online(self):
-        """Whether the offline stage is over (or there was none)."""
-        return self._online.is_set()
-
-    @property
-    def mid_offline(self):
-        """Whether the offline stage has begun and not finished: no checkpoint now (save)."""
-        return not self._online.is_set() and self.learner.counters['updates'] > 0
-
-    @property
-    def total_updates(self):
-        """Return the learner's updates in all (offline stage and resumed runs included)."""
-        return int(self.learner.counters['updates'])
-
-    def describe(self):
-        """Say what the learner holds: episodes, updates and both buffers (one line)."""
-        counters = self.learner.counters
-        return (f'{counters["episodes"]} episodes, {counters["updates"]} updates, demo buffer '
-                f'{len(self.learner.demo)} transitions, online buffer '
-                f'{len(self.learner.online)}')
-
-    def stop(self):
-        self._stop.set()
-        if self.thread.is_alive():  # eval and collect modes never start it
-            self.thread.join(timeout=10.0)
-
-    def add_episode(self, episode):
-        """Hand a finished episode to the learner (stored at once when no thread runs)."""
-        if self.thread.is_alive():
-            self.episodes.put(episode)
-            return
-        with self.lock:   # eval and collect never start the thread: store it now
-            self.learner.add_episode(episode)
-
-    def grant(self):
-        """
-        One control step was taken: allow updates_per_step more updates.
-
-        No-op at 0, and before the offline stage is over (the ROS-free run takes no online
-        step during it).
-        """
-        if self.updates_per_step and self._online.is_set() and not self.stopped:
-            with self._granted:
-                self._budget += self.updates_per_step
-                self._granted.notify()
-
-    @property
-    def backlog(self):
-        """Granted updates not yet run (0 when not budgeted)."""
-        return self._budget
-
-    @property
-    def skipped(self):
-        """Return the updates skipped so far for a non-finite loss (weights kept)."""
-        return int(self.learner.agent.skipped)
-
-    def _wait_for_budget(self):
-        """Return whether an update may run now (waits briefly for a grant when budgeted)."""
-        if not self.updates_per_step:
-            return True
-        with self._granted:
-            if self._budget == 0:
-                self._granted.wait(timeout=0.05)
-            return self._budget > 0
-
-    def take_weights(self):
-        """Return the newest acting weights once (None when none are new): never blocks."""
-        weights, self._weights = self._weights, None
-        return weights
-
-    def _offline_stage(self):
-        """Pre-train on the demonstrations (collected in `collect` mode), then go online."""
-        with self.lock:
-            if not self._offline_due():
-                self._go_online()
-                return
-            if len(self.learner.demo) == 0:
-                self.error = ('no demonstrations: the offline stage was skipped (record '
-                              'demonstrations in mode collect first)')
-                self._go_online()
-                return
-            plan = list(self.learner.offline_plan(self.pretrain_updates, self.offline_updates))
-            demo = len(self.learner.demo)
-        stage_now, began = None, time.monotonic()
-        for stage, n in plan:
-            if self._stop.is_set():
-                self.log(f'offline stage stopped in {STAGE_NAMES[stage]} (shutdown): it runs '
-                         'again at the next launch')
-                return
-            if stage != stage_now:
-                self.log(self._stage_line(stage_now, stage, began, demo))
-                stage_now, began = stage, time.monotonic()
-            self._give_way()
-            with self.lock:
-                self.learner.set_stage(stage)
-                self.last_stats = self.learner.update(n)
-        with self.lock:
-            self._go_online()
-            self._weights = (self.learner.actor_state(), self.learner.counters['weights_version'])
-        self.log(self._stage_line(stage_now, 'online', began, demo))
-
-    def _stage_line(self, done, stage, began, demo):
-        """Say that `stage` begins (and how long the stage `done` took)."""
-        ended = '' if done is None else \
-            f'{STAGE_NAMES[done]} done in {time.monotonic() - began:.1f} s; '
-        if stage == 'online':
-            return (f'{ended}offline stage over ({self.learner.counters["updates"]} updates): '
-                    'online learning')
-        n = self.pretrain_updates if stage == 'pretrain' else self.offline_updates
-        return f'{ended}{STAGE_NAMES[stage]}: {n} updates on the demo buffer ({demo} transitions)'
-
-    def _offline_due(self):
-        return bool(self.pretrain_updates + self.offline_updates) and \
-            self.learner.counters['updates'] == 0
-
-    def _go_online(self):
-        """End the offline stage (call holding the lock)."""
-        self.learner.set_stage('online')
-        self._online.set()
-
-    def _take_episodes(self):
-        """Store the episodes handed over so far (call holding the lock)."""
-        while not self.episodes.empty():
-            self.learner.add_episode(self.episodes.get_nowait())
-
-    def _give_way(self):
-        """Wait while another thread waits for the learner (it goes first)."""
-        while self._waiters and not self._stop.is_set():
-            self._stop.wait(0.001)
-
-    def _run(self):
-        try:
-            self._learn()
-        except Exception as error:  # noqa: B902 (any failure: said, never silent)
-            # the control loop goes on with the weights it holds (before the offline stage is
-            # over the arm stays held: ControlLoop.policy_ready); the node logs this once
-            self.error = f'the learner stopped: {type(error).__name__}: {error}'
-            self.stopped = True
-
-    def _learn(self):
-        self._offline_stage()
-        while not self._stop.is_set():
-            if not self._wait_for_budget():
-                continue
-            self._give_way()
-            with self.lock:
-                self._take_episodes()
-                ready = len(self.learner.demo) + len(self.learner.online) > 0
-                if ready:
-                    self.last_stats = self.learner.update(1)
-                    self.updates += 1
-                    if self.updates_per_step:  # the last update a step was granted
-                        due = (self._budget - 1) % self.updates_per_step == 0
-                    else:
-                        due = self.updates % self.publish_every == 0
-                    if due:
-                        self._weights = (self.learner.actor_state(),
-                                         self.learner.counters['weights_version'])
-                    if self.updates_per_step:  # after the hand-over: backlog 0 means done
-                        with self._granted:
-                            self._budget -= 1
-            if not ready:
-                self._stop.wait(self.idle_sleep_s)
-
-    def save(self, folder, extra=None):
-        """
-        Write a checkpoint between two updates (the update loop gives way).
-
-        Once the learner is online, episodes handed over and not yet taken by the thread are
-        stored first: a checkpoint written after episode k holds episode k. (During the
-        offline stage they wait: it trains on the demonstrations alone.) Returns the path, or
-        None (nothing written) in the middle of the offline stage: the next launch would skip
-        its rest (``mid_offline``).
-        """
-        with self._waiters_lock:
-            self._waiters += 1
-        try:
-            with self.lock:
-                if self.mid_offline:
-                    return None
-                if self._online.is_set():
-                    self._take_episodes()
-                return self.learner.save(folder, extra)
-        finally:
-            with self._waiters_lock:
-                self._waiters -= 1
 
 
 TELEOP_TIMEOUT_ACTIONS = ('stop', 'policy')
@@ -346,12 +109,15 @@ class ControlLoop:
     shaping_node's timers interleave (none, one or several rewards between two ticks) no
     executed action is lost or stored twice, and the stored rewards telescope. A stop
     (watchdog, e-stop, silent teleop) breaks the chain: the step in flight is dropped.
-    Time (``now``) is monotonic seconds.
+    Time (``now``) is monotonic seconds. success and label_window: where an episode's success
+    comes from and how long an unlabelled end waits for the operator's label
+    (rl.outcomes.OutcomeLabels; ``mark_outcome``).
     """
 
     def __init__(self, actor, mode='train', max_steps=200, watchdog=None, on_episode=None,
                  home=None, home_tolerance=0.005, shaping=None, teleop=None, on_step=None,
-                 reward_loss_s=REWARD_LOSS_S, policy_ready=None):
+                 reward_loss_s=REWARD_LOSS_S, policy_ready=None, success='detector',
+                 label_window=LABEL_WINDOW_S):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         self.actor, self.mode, self.max_steps = actor, Mode(mode), max_steps
@@ -368,6 +134,7 @@ class ControlLoop:
             raise ValueError(f"the shaping gamma {self.shaping.gamma} must equal the critic's "
                              f'gamma {actor.agent.config.gamma}')
         self.teleop = teleop or TeleopExpiry()
+        self.labels = OutcomeLabels(success, label_window)
         self.intervening = False
         self.teleop_action = np.zeros(4)
         self.teleop_time = None     # monotonic arrival of the newest teleop action
@@ -408,6 +175,22 @@ class ControlLoop:
         self.episode = Episode(episode_id, demo=self.mode == Mode.COLLECT)
         self.previous = None
         self._reset_progress()
+        self.labels.start(episode_id)
+
+    @property
+    def waiting_for_label(self):
+        """Whether an ended episode waits for the operator's label: no next episode yet."""
+        return self.labels.waiting
+
+    def mark_outcome(self, episode_id, success, source='', now=None):
+        """
+        Take the operator's outcome label (``~/mark_outcome``); return a LabelAnswer.
+
+        episode_id: 0 (the episode waiting for a label, else the running one) or an id;
+        success: True (a success) or False (a failure); source: who labels (logs); now:
+        monotonic s. Rules: rl.outcomes.OutcomeLabels.
+        """
+        return self.labels.mark(episode_id, success, source, now)
 
     def set_intervention(self, active, action=None, now=None):
         """Start or end a takeover; an action given here counts as a teleop message."""
@@ -455,7 +238,9 @@ class ControlLoop:
             return None
         if self.episode.transitions and not self.episode.transitions[-1]['terminal']:
             self.episode.transitions[-1]['truncated'] = True
-        return self._close()
+        episode, self.episode = self.episode, None
+        self.labels.hold(episode, None)   # no label wait: the operator is at the robot
+        return self._close(episode)
 
     def observe_reward(self, reward, now=None):
         """
@@ -537,6 +322,9 @@ class ControlLoop:
         ended the episode (its end flags come whether the arm moves or not), or no fresh
         reward came for reward_loss_s (grm_node dead: shaping sends no end).
         """
+        if self.labels.label is not None:
+            return f'labelled {"success" if self.labels.label else "failure"} while the arm ' \
+                'was held'
         if self.ended is not None:
             return f'{self.ended} while the arm was held'
         if self.watchdog is None or not self.reward_loss_s:
@@ -573,15 +361,25 @@ class ControlLoop:
         """
         if reward is not None:
             self.observe_reward(reward, now)
+        if self.episode is None and self.labels.waiting:   # an ended episode, labels taken
+            if not self.labels.due(now):
+                return TickResult(self.stop_action(), ActionSource.STOP,
+                                  self.hold_reason(now) or LABEL_WAIT)
+            episode, why = self.labels.release(self.shaping, now)
+            summary = self._close(episode)
+            if why is not None:
+                summary['ended'] = why
+            return TickResult(self.stop_action(), ActionSource.STOP,
+                              self.hold_reason(now) or 'between episodes', True, summary)
         done, summary = False, None
         if self.episode is not None and self.episode_time is None:
             self.episode_time = now
         if self.episode is not None and self.previous is not None:
-            done, summary = self._store(obs)
+            done, summary = self._store(obs, now)
         if self.episode is not None and not done:   # held: the episode's end still counts
             why = self._ended_while_held(now)
             if why is not None:
-                done, summary = True, self._close_held(why)
+                done, summary = True, self._close_held(why, now)
         if done or self.episode is None:
             self.previous = None
             return TickResult(self.stop_action(), ActionSource.STOP,
@@ -614,15 +412,20 @@ class ControlLoop:
         self.on_step()
         return TickResult(action, ActionSource.POLICY)
 
-    def _store(self, obs):
+    def _store(self, obs, now=None):
         previous_obs, action, intervention, progress_before = self.previous
-        truncated = self.ended == 'truncated' or (
+        ended, success = self.ended, self.success
+        if self.labels.label is not None:   # the operator's label overrides the detector
+            if not self.labels.label and success:   # a detector success rejected
+                self.labels.rejected.add(self.episode.episode_id)
+            ended, success = ('terminal', True) if self.labels.label else ('truncated', False)
+        truncated = ended == 'truncated' or (
             len(self.episode.transitions) + 1 >= self.max_steps)
         step = shape(progress_before, self.progress, self.shaping,
-                     terminal=self.ended == 'terminal', truncated=False, success=self.success)
+                     terminal=ended == 'terminal', truncated=False, success=success)
         if not step.terminal and truncated:
             step = shape(progress_before, self.progress, self.shaping, truncated=True,
-                         success=self.success)
+                         success=success)
         self.episode.add(previous_obs, action, obs, step.reward, terminal=step.terminal,
                          truncated=step.truncated, success=step.sparse_reward > 0,
                          intervention=intervention, progress_before=progress_before,
@@ -630,25 +433,46 @@ class ControlLoop:
         self.previous = None
         if not (step.terminal or step.truncated):
             return False, None
-        return True, self._close()
+        return True, self._end(now)
 
-    def _close_held(self, why):
-        """End the episode without a step (see _ended_while_held); its last step truncated."""
+    def _close_held(self, why, now=None):
+        """
+        End the episode without a step (see _ended_while_held).
+
+        Its last step is truncated, or as the operator's label says.
+        """
         self.previous = None
-        if self.episode.transitions and not self.episode.transitions[-1]['terminal']:
-            self.episode.transitions[-1]['truncated'] = True
-        return dict(self._close(), ended=why)
+        steps = self.episode.transitions
+        if self.labels.label is not None:
+            if relabel_steps(steps, self.labels.label, self.shaping):
+                self.labels.rejected.add(self.episode.episode_id)
+        elif steps and not steps[-1]['terminal']:
+            steps[-1]['truncated'] = True
+        return self._end(now, why)
 
-    def _close(self):
-        """End the episode: to the learner (not in eval, not when empty); return its summary."""
+    def _end(self, now, why=None):
+        """
+        End the running episode; return its summary.
+
+        None while it waits for the operator's label (OutcomeLabels.hold): the summary comes
+        from the tick that ends the wait.
+        """
         episode, self.episode = self.episode, None
+        if self.labels.hold(episode, now, why):
+            return None
+        summary = self._close(episode)
+        return summary if why is None else dict(summary, ended=why)
+
+    def _close(self, episode):
+        """Hand an episode on (the learner; not in eval, not when empty); return its summary."""
         transitions = episode.transitions
         summary = {'episode_id': episode.episode_id, 'steps': len(transitions),
                    'success': episode.succeeded,
                    'return': sum(t['reward'] for t in transitions),
                    'final_progress': transitions[-1]['progress_after'] if transitions
                    else self.progress,
-                   'intervention_rate': episode.intervention_rate}
+                   'intervention_rate': episode.intervention_rate,
+                   **self.labels.record(episode.episode_id)}
         if self.mode != Mode.EVAL and transitions:
             self.on_episode(episode)
         return summary

@@ -16,9 +16,14 @@ import math
 import numpy as np
 from robodopamine_ros.data.joints import check_trained_joints, JointOrder
 from robodopamine_ros.data.stamps import FUTURE_TOLERANCE_S, JUMP_THRESHOLD_S
+from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.reward.shaping import GAMMA, ShapingConfig
 from robodopamine_ros.rl.agent_loop import Mode, MODES, REWARD_LOSS_S, TeleopExpiry
 from robodopamine_ros.rl.agents import AgentConfig
+from robodopamine_ros.rl.observations import (CAMERA_JUMP_S, CAMERA_SLOP_S, IMAGE_ENCODERS,
+                                              robot_observation_problem, ROBOT_OBSERVATIONS,
+                                              TrainedObservation)
+from robodopamine_ros.rl.outcomes import LABEL_WINDOW_S, OutcomeLabels
 from robodopamine_ros.robot.controller_adapters import ADAPTERS
 from robodopamine_ros.robot.safety import SafetyConfig
 from robodopamine_ros.robot.state import state_size
@@ -36,6 +41,17 @@ class RLAgentSettings:
     max_steps: int = 200                      # control steps per episode
     joints: int = 9                           # joint_states positions (7 arm + 2 fingers)
     objects: int = 0                          # tracked object poses (robodopamine/object_poses)
+    # what the policy observes: 'robot' (joints, hand pose, `objects` tracked poses) or
+    # 'cameras' (the three camera views + joints and hand pose; a checkpoint trained with it)
+    observation: str = 'robot'
+    # cameras without a checkpoint (train from scratch): the policy's view size, px (width,
+    # height; (0, 0): IMAGE_SIZE) and encoder ('': 'grm', the frozen features of the GRM in
+    # grm_dir; or 'cnn'); with a checkpoint its record wins (a differing value is refused)
+    image_size: tuple = (0, 0)
+    image_encoder: str = ''
+    grm_dir: str = ''                         # cameras, frozen GRM encoder: its folder here
+    slop: float = CAMERA_SLOP_S               # s, camera synchronization (as grm_node's)
+    camera_jump_threshold: float = CAMERA_JUMP_S  # s: camera stamps jumping back re-sync
     gamma: float = GAMMA                      # must equal shaping_node's
     batch_size: int = AgentConfig.batch_size
     checkpoint_dir: str = ''
@@ -53,7 +69,7 @@ class RLAgentSettings:
     max_velocity: tuple = SafetyConfig.max_velocity              # m/s per axis
     workspace_low: tuple = WORKSPACE[0]       # m; the simulator's box (a real arm sets its own)
     workspace_high: tuple = WORKSPACE[1]
-    observation_timeout: float = 0.5          # s: joint_states, the hand pose, object poses
+    observation_timeout: float = 0.5          # s: joint_states, hand pose, object poses, cameras
     reward_timeout: float = 0.5               # s
     # s: rewards whose progress stamp does not change for longer hold the arm (frozen GRM)
     progress_timeout: float = 0.5
@@ -75,10 +91,14 @@ class RLAgentSettings:
     reset_service: str = 'sim_robot_node/reset'
     start_episode_service: str = 'grm_node/start_episode'
     demo_bags: tuple = ('',)                  # train: bags recorded in mode collect
+    # where an episode's success comes from: detector | operator | either | simulator
+    # (rl/outcomes.py; as on shaping_node); 'operator' / 'either' take ~/mark_outcome labels
+    success: str = 'detector'
+    label_window: float = LABEL_WINDOW_S      # s an unlabelled end waits for a label
 
     def __post_init__(self):
         for name in ('joint_names', 'jacobian', 'max_velocity', 'workspace_low',
-                     'workspace_high', 'home_position', 'demo_bags'):
+                     'workspace_high', 'home_position', 'demo_bags', 'image_size'):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.mode not in MODES:
             raise ValueError(f'parameter mode must be one of {MODES}, got {self.mode!r}')
@@ -97,6 +117,25 @@ class RLAgentSettings:
         if not (math.isfinite(self.reward_loss_timeout) and self.reward_loss_timeout > 0):
             raise ValueError(f'parameter reward_loss_timeout must be a number of seconds > 0, '
                              f'got {self.reward_loss_timeout}')
+        if self.observation not in ROBOT_OBSERVATIONS:
+            raise ValueError(f'parameter observation must be one of {ROBOT_OBSERVATIONS}, got '
+                             f'{self.observation!r}')
+        if self.observation == 'cameras' and self.objects:
+            raise ValueError(f"parameter objects must be 0 with observation 'cameras' (the "
+                             f'camera policy sees no object poses), got {self.objects}')
+        if len(self.image_size) != 2 or any(int(v) != v or v < 0 for v in self.image_size) \
+                or (0 in self.image_size and self.image_size != (0, 0)):
+            raise ValueError(f'parameter image_size must be [width, height] in pixels > 0 (or '
+                             f'[0, 0]: {list(IMAGE_SIZE)}), got {list(self.image_size)}')
+        if self.image_encoder not in ('',) + IMAGE_ENCODERS:
+            raise ValueError(f'parameter image_encoder must be one of {IMAGE_ENCODERS} (or '
+                             f"'': grm), got {self.image_encoder!r}")
+        if not (math.isfinite(self.slop) and self.slop > 0):
+            raise ValueError(f'parameter slop must be a number of seconds > 0, got {self.slop}')
+        if not (math.isfinite(self.camera_jump_threshold)
+                and self.camera_jump_threshold > self.slop):
+            raise ValueError(f'parameter camera_jump_threshold must be a number of seconds > '
+                             f'slop ({self.slop}), got {self.camera_jump_threshold}')
         if self.eval_episodes < 1:
             raise ValueError(f'parameter eval_episodes must be >= 1, got {self.eval_episodes}')
         if self.checkpoint_every < 1:
@@ -115,11 +154,22 @@ class RLAgentSettings:
         self.agent_config()   # validates algorithm, gamma, batch size
         self.safety_config()  # ... velocity limits and the box
         self.teleop_expiry()  # ... the teleop timeout
+        OutcomeLabels(self.success, self.label_window)   # ... success and label_window
 
     @property
     def resumes_checkpoint(self):
         """Whether the learner resumes from checkpoint_dir: train and eval, never collect."""
         return bool(self.checkpoint_dir) and self.mode != Mode.COLLECT
+
+    @property
+    def watches_cameras(self):
+        """
+        Whether the node subscribes to the cameras: observation 'cameras', modes train and eval.
+
+        In collect the policy never acts (teleop drives; recorder_node records the cameras):
+        the node observes the joints and hand pose only.
+        """
+        return self.observation == 'cameras' and self.mode != Mode.COLLECT
 
     @property
     def saves_checkpoints(self):
@@ -162,6 +212,8 @@ class RLAgentSettings:
         timeouts = {'observation': self.observation_timeout, 'ee_pose': self.observation_timeout}
         if self.objects:
             timeouts['objects'] = self.observation_timeout
+        if self.watches_cameras:   # synchronized camera triplets
+            timeouts['cameras'] = self.observation_timeout
         if self.mode != Mode.COLLECT:
             timeouts['reward'] = self.reward_timeout
             timeouts['progress'] = self.progress_timeout
@@ -171,9 +223,70 @@ class RLAgentSettings:
         """Return the home position (3,) in m, or None: no move-to-home between episodes."""
         return list(self.home_position) if len(self.home_position) == 3 else None
 
-    def checkpoint_extra(self):
-        """Return what a checkpoint keeps of these settings: the joint names it learns."""
-        return {'joint_names': list(self.joint_names)}
+    def checkpoint_extra(self, trained=None):
+        """
+        Return what a checkpoint keeps of these settings: the joint names it learns.
+
+        trained: the TrainedObservation the node runs (policy_input), kept beside them.
+        """
+        return dict({'joint_names': list(self.joint_names)},
+                    **(trained.as_extra() if trained is not None else {}))
+
+    def policy_input(self, extra):
+        """
+        Return the TrainedObservation this node runs, checked against the checkpoint.
+
+        extra: the checkpoint's ``extra`` (None: no checkpoint resumed). Without a checkpoint,
+        'cameras' in train is a new policy of parameters image_size, image_encoder and grm_dir
+        (its camera_size UNKNOWN: the demonstrations' or the first live image's sets it).
+        Raises ValueError naming checkpoint_dir and both observations when the checkpoint's
+        policy observes something else than parameter observation (a simulator-only 'state'
+        always); naming the parameter and both values when image_size or image_encoder is set
+        and differs from the checkpoint's record (the record wins: the network's shapes are
+        its); for 'cameras' in eval without a checkpoint, and for image_encoder 'grm' without
+        grm_dir.
+        """
+        if not self.watches_cameras and extra is None:
+            return TrainedObservation('robot')
+        if extra is None:
+            if self.mode != Mode.TRAIN:
+                raise ValueError(f"parameter observation 'cameras' in mode {self.mode.value} "
+                                 f'runs a trained policy: checkpoint_dir '
+                                 f'{self.checkpoint_dir!r} holds no checkpoint')
+            encoder = self.image_encoder or 'grm'
+            if encoder == 'grm' and not self.grm_dir:
+                raise ValueError("parameter image_encoder 'grm' (the default) encodes the views "
+                                 'with a frozen GRM: set parameter grm_dir to the GRM adapted '
+                                 "on the task's demonstration (the launch passes model_dir), "
+                                 "or set image_encoder to 'cnn'")
+            return TrainedObservation('cameras', self.policy_image_size(), encoder,
+                                      self.grm_dir if encoder == 'grm' else '',
+                                      TrainedObservation.UNKNOWN)
+        trained = TrainedObservation.from_extra(extra)
+        problem = robot_observation_problem(trained, self.observation, self.checkpoint_dir)
+        if problem:
+            raise ValueError(problem)
+        if self.watches_cameras:
+            for name, given, recorded in (
+                    ('image_size', list(self.image_size), list(trained.image_size)),
+                    ('image_encoder', self.image_encoder, trained.image_encoder)):
+                if given not in ([0, 0], '', recorded):
+                    raise ValueError(f'parameter {name} is {given!r}, the checkpoint in '
+                                     f'{self.checkpoint_dir} was trained with {recorded!r}: '
+                                     f'leave {name} unset (the checkpoint decides) or use '
+                                     'another checkpoint_dir')
+        return trained or TrainedObservation('robot')
+
+    def policy_image_size(self):
+        """Return parameter image_size as (width, height) px; (0, 0): IMAGE_SIZE."""
+        return tuple(int(v) for v in self.image_size) if self.image_size != (0, 0) \
+            else IMAGE_SIZE
+
+    def observation_shapes(self, trained, features=None):
+        """Return the policy's observation shapes: state_shape(), or the cameras' record's."""
+        if not self.watches_cameras:
+            return self.state_shape()
+        return trained.shapes(self.joints, features)
 
     def check_checkpoint(self, extra):
         """

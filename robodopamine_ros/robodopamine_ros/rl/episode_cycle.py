@@ -39,6 +39,9 @@ class EpisodeCycle:
     ``reset_now`` and ``may_start`` every tick with the loop's hold
     (``ControlLoop.hold_reason``): while the arm is held (e-stop, stale observations, an
     expired takeover) nothing resets, homes or starts; the next episode starts once it ends.
+    An ended episode that waits for the operator's label (rl.outcomes.OutcomeLabels) reaches
+    ``finished`` only when the wait ends, so the reset, the move home and the next episode
+    wait with it: the scene stays as it ended while the operator judges it.
     """
 
     def __init__(self, episodes_done=0, checkpoint_every=5, checkpoints=True, home=False,
@@ -80,7 +83,13 @@ class EpisodeCycle:
         return self.sent(now)
 
     def may_start(self, loop, hold=None):
-        return loop.episode is None and hold is None and not (
+        """
+        Return whether the next episode may start now.
+
+        None runs, none waits for the operator's label (``ControlLoop.waiting_for_label``), no
+        hold is on and no request is in flight.
+        """
+        return loop.episode is None and not loop.waiting_for_label and hold is None and not (
             self.starting or self.homing or self.reset_due)
 
     def checkpoint_extra(self, extra):

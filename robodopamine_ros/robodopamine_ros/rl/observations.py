@@ -16,17 +16,40 @@ Observations (``TrainConfig.observation``, ``robodopamine train --observation``)
 With ``image_encoder='grm'`` the views of 'cameras' are encoded by a frozen GRM image encoder
 (FrozenViewEncoder) when the observation is made, and the policy gets 'image_features'
 instead of 'images' (the features are computed once per control step, not per update).
+
+On a robot (rl_agent_node, parameter ``observation``) the same policy_observation builds the
+observation of 'cameras' from the newest synchronized camera triplet and the joint states and
+hand pose (robot_camera_observation; CameraTriplets: synchronization). The resize rule, one for
+demonstrations and live views: a camera image becomes a view at the policy's ``image_size`` by
+policy_view (data.images.resize, area interpolation); the cameras must publish the size the
+policy's training data came from (``camera_size``, LiveViews: another size is refused naming the
+topic and both sizes). What a checkpoint's policy observes is its TrainedObservation (recorded at
+training in the checkpoint's ``extra``), and robot_observation_problem says whether a robot
+can run it.
 """
 
+from dataclasses import dataclass
+import hashlib
+from pathlib import Path
+
 import numpy as np
-from robodopamine_ros.data.topics import VIEWS
-from robodopamine_ros.robot.state import state_size
+from robodopamine_ros.data.images import resize
+from robodopamine_ros.data.sync import LiveSynchronizer
+from robodopamine_ros.data.topics import IMAGE_SIZE, VIEWS
+from robodopamine_ros.robot.state import POSE_SIZE, robot_state, state_size
 import torch
 
 OBSERVATIONS = ('cameras', 'robot', 'state', 'images', 'both')
 PRIVILEGED = ('robot', 'state', 'both')  # hold object positions: upper bounds in simulation
 IMAGE_ENCODERS = ('cnn', 'grm')
 SIM_JOINTS = 9  # the simulated arm's seven joints and two fingers (sim.metaworld_sim)
+CAMERA_SLOP_S = 0.02   # s: camera synchronization, as grm_node's slop
+CAMERA_JUMP_S = 1.0    # s: camera stamps jumping back further reset it (grm_node's)
+ROBOT_OBSERVATIONS = ('robot', 'cameras')  # what a robot can observe (rl_agent_node)
+# what a simulator-only observation is, for the refusal on a robot
+SIM_ONLY = {'state': "Meta-World's 39-d simulator state",
+            'both': "Meta-World's 39-d simulator state and the views",
+            'images': 'the three views without the joints and hand pose'}
 
 
 def obs_shapes(observation, image_size, joints=SIM_JOINTS, objects=2, image_features=None):
@@ -81,8 +104,12 @@ class FrozenViewEncoder:
     Features of one triplet: the three view encodings and their fused state, concatenated
     ((3 + 1) x dim float32; dim = 128 for the compact GRM). ``grm_dir``: a compact GRM folder
     (the shipped pre-trained model, or one ``robodopamine adapt`` wrote on the task's
-    demonstration). The views are resized to the GRM's image size.
+    demonstration). The views are resized to the GRM's image size. ``digest``: a sha256 of what
+    the features depend on (the image encoder, view embeddings and fusion weights, the image
+    size): the same for a copy of the folder, another for another GRM.
     """
+
+    FEATURE_PARTS = ('encoder.', 'view_embedding', 'fuse.')   # net's state_dict keys used
 
     def __init__(self, grm_dir):
         from robodopamine_ros.grm.loading import load_grm
@@ -93,6 +120,12 @@ class FrozenViewEncoder:
             raise ValueError(f'{grm_dir}: image_encoder grm needs a compact GRM folder')
         self.net, self.grm_dir = net.eval(), str(grm_dir)
         self.size = 4 * int(self.model.config['dim'])
+        digest = hashlib.sha256(repr(tuple(self.model.config['image_size'])).encode())
+        for key, value in sorted(net.state_dict().items()):
+            if key.startswith(self.FEATURE_PARTS):
+                digest.update(key.encode())
+                digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+        self.digest = digest.hexdigest()
 
     @torch.no_grad()
     def __call__(self, views):
@@ -101,3 +134,270 @@ class FrozenViewEncoder:
         encoded = self.net.encode(to_tensor(views, self.model.config['image_size']))
         fused = self.net.state(encoded[0:1], encoded[1:2], encoded[2:3])
         return torch.cat([encoded.reshape(1, -1), fused], dim=1)[0].numpy().astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TrainedObservation:
+    """
+    What a checkpoint's policy observes: its observation, view size and camera encoder.
+
+    observation: OBSERVATIONS; image_size: (width, height) px of each view; image_encoder:
+    IMAGE_ENCODERS ('grm' only with 'cameras'); encoder_dir: the frozen GRM folder of 'grm'
+    (a path on the machine that trained it); camera_size: (width, height) px of the camera
+    images its training data came from (resized to image_size by policy_view): None when not
+    recorded (a simulated training's or an older checkpoint's: image_size, the rendered size)
+    or UNKNOWN (a node's training that had seen no camera image yet: the first one sets it);
+    encoder_digest: the FrozenViewEncoder.digest of 'grm' ('': not recorded, not checked).
+    """
+
+    observation: str
+    image_size: tuple = IMAGE_SIZE
+    image_encoder: str = 'cnn'
+    encoder_dir: str = ''
+    camera_size: tuple = None
+    encoder_digest: str = ''
+
+    UNKNOWN = ()   # camera_size of a training that saw no camera image (recorded as null)
+
+    KEY = 'policy_observation'   # its key in a checkpoint's extra
+
+    @classmethod
+    def from_extra(cls, extra):
+        """
+        Return the record of a checkpoint's ``extra``, or None when it has none.
+
+        Read from extra['policy_observation'] (rl_agent_node writes it), else from the
+        simulated training's ``train_config`` (observation, image_size, image_encoder,
+        encoder_dir or grm_dir). None: a checkpoint rl_agent_node wrote before it recorded its
+        observation (the robot's state; its shapes are still checked on resume).
+        """
+        extra = extra or {}
+        record = extra.get(cls.KEY)
+        if isinstance(record, dict) and 'observation' in record:
+            camera = record.get('camera_size', ())   # absent: older; None: not seen yet
+            return cls(str(record['observation']),
+                       tuple(int(v) for v in record.get('image_size', IMAGE_SIZE)),
+                       str(record.get('image_encoder', 'cnn')),
+                       str(record.get('encoder_dir', '')),
+                       cls.UNKNOWN if camera is None else
+                       tuple(int(v) for v in camera) or None,
+                       str(record.get('encoder_digest', '')))
+        config = extra.get('train_config')
+        if not isinstance(config, dict) or 'observation' not in config:
+            return None
+        observation = str(config['observation'])
+        encoder = str(config.get('image_encoder', 'cnn')) if observation == 'cameras' else 'cnn'
+        folder = str(config.get('encoder_dir') or config.get('grm_dir') or '') \
+            if encoder == 'grm' else ''
+        return cls(observation, tuple(int(v) for v in config.get('image_size', IMAGE_SIZE)),
+                   encoder, folder, encoder_digest=str(extra.get('encoder_digest') or ''))
+
+    def as_extra(self):
+        """
+        Return {'policy_observation': {...}} for a checkpoint's extra (plain values).
+
+        camera_size is written when set ([width, height]; null for UNKNOWN); older readers
+        ignore it.
+        """
+        record = {'observation': self.observation, 'image_size': list(self.image_size),
+                  'image_encoder': self.image_encoder, 'encoder_dir': self.encoder_dir,
+                  'encoder_digest': self.encoder_digest}
+        if self.camera_size is not None:
+            record['camera_size'] = list(self.camera_size) or None
+        return {self.KEY: record}
+
+    @property
+    def recorded_camera_size(self):
+        """
+        Return the (width, height) of the training's camera images, or None: not seen yet.
+
+        A record without camera_size (simulated training, older checkpoints) is image_size.
+        """
+        if self.camera_size is None:
+            return tuple(self.image_size)
+        return tuple(self.camera_size) or None
+
+    def encoder(self, grm_dir=''):
+        """
+        Return the FrozenViewEncoder of image_encoder 'grm' (None for the policy's CNN).
+
+        grm_dir: a folder overriding encoder_dir (the same GRM copied to this machine). Raises
+        ValueError naming the folder and the parameter to set when it is missing, and naming
+        both folders when it holds another GRM than the recorded encoder_digest's.
+        """
+        if self.observation != 'cameras' or self.image_encoder != 'grm':
+            return None
+        folder = grm_dir or self.encoder_dir
+        if not folder or not Path(folder).is_dir():
+            where = 'parameter grm_dir' if grm_dir else 'the checkpoint'
+            raise ValueError(
+                f'the policy was trained on views encoded by the frozen GRM of '
+                f'{self.encoder_dir or "(not recorded)"!r}; {where} names {folder!r}, which is '
+                'not a folder here: set parameter grm_dir to that GRM folder (copied to this '
+                'machine)')
+        encoder = FrozenViewEncoder(folder)
+        if self.encoder_digest and encoder.digest != self.encoder_digest:
+            raise ValueError(
+                f'{folder} (parameter grm_dir, or the recorded folder) holds another GRM than '
+                f'the frozen one the policy was trained on ({self.encoder_dir!r}): its '
+                'features would differ; set grm_dir to that GRM folder (copied to this '
+                'machine), or train a new policy (another checkpoint_dir)')
+        return encoder
+
+    def shapes(self, joints, features=None):
+        """Return the observation shapes of 'cameras' on a robot with `joints` positions."""
+        return obs_shapes(self.observation, self.image_size, joints=joints, objects=0,
+                          image_features=features.size if features is not None else None)
+
+
+def robot_observation_problem(trained, observation, where):
+    """
+    Return why a checkpoint cannot run on a robot that observes `observation`, or None.
+
+    trained: the checkpoint's TrainedObservation (None: a robot checkpoint from before it was
+    recorded: 'robot'); observation: ROBOT_OBSERVATIONS (rl_agent_node's parameter);
+    where: the checkpoint (named in the text).
+    """
+    found = trained.observation if trained is not None else 'robot'
+    if found in SIM_ONLY:
+        return (f'{where}: the policy was trained with observation {found!r} '
+                f'({SIM_ONLY[found]}), which no robot observes; the observation of '
+                f'rl_agent_node is {observation!r}: train with observation cameras (or robot '
+                'with a pose tracker)')
+    if found != observation:
+        return (f'{where}: the policy was trained with observation {found!r}, the '
+                f'parameter observation of rl_agent_node is {observation!r}: set observation to '
+                f'{found!r}, or use a checkpoint trained with {observation!r}')
+    return None
+
+
+def robot_camera_observation(views, joint_positions, ee_pose, shapes, features=None):
+    """
+    Return the policy's 'cameras' observation on a robot: what the simulator's training builds.
+
+    views: (front, left wrist, right wrist) uint8 H x W x 3 RGB at the policy's resolution
+    (LiveViews.view);
+    joint_positions: (joints,), fingers included; ee_pose: (7,) hand pose in the base frame;
+    shapes: the policy's obs_shapes; features: the FrozenViewEncoder of 'image_features'.
+    Built by policy_observation from the simulator's keys (the views by name and
+    'proprioception' = robot/state.py with no objects). Raises ValueError for wrong counts.
+    """
+    joints = shapes['state'][0] - POSE_SIZE   # no object pose
+    obs = dict(zip(VIEWS, views), proprioception=robot_state(joint_positions, ee_pose,
+                                                             joints=joints, objects=0))
+    return policy_observation(obs, shapes, 'cameras', features)
+
+
+def policy_view(image, image_size):
+    """
+    Return a camera image as the policy's view: THE resize rule (demonstrations, live views).
+
+    image: H x W x 3 uint8 RGB at the camera's size; image_size: (width, height) px of the
+    policy's views. data.images.resize with area interpolation (the identity at image_size),
+    the rule the GRM reads bags with (bags.read_episode(image_size=...) applies it per frame).
+    """
+    return resize(image, tuple(int(v) for v in image_size))
+
+
+def check_camera_size(size, camera_size, image_size, topic):
+    """
+    Refuse a camera image not at the size the policy's training data came from.
+
+    size: (width, height) px of the camera image; camera_size: (width, height) px of the
+    training's camera images; image_size: the policy's views' (named in the text). Raises
+    ValueError naming the topic (or demonstration) and both sizes (W x H).
+    """
+    width, height = size
+    if (width, height) != tuple(camera_size):
+        raise ValueError(
+            f'{topic}: {width}x{height} image, the policy was trained on '
+            f'{camera_size[0]}x{camera_size[1]} camera images (seen as {image_size[0]}x'
+            f'{image_size[1]} views): refused (set the camera to {camera_size[0]}x'
+            f'{camera_size[1]}, or train a policy on this size)')
+
+
+class LiveViews:
+    """
+    Camera images to the policy's views: the camera-size check, then policy_view's resize.
+
+    image_size: (width, height) of the policy's views; camera_size: (width, height) of the
+    camera images the policy was trained on, or None: the first image seen (a demonstration's,
+    then a live one's) sets it (a node's training from scratch). ``camera_size`` is the size
+    in force (None until set). Not thread-safe: the caller serializes calls.
+    """
+
+    def __init__(self, image_size, camera_size=None):
+        self.image_size = tuple(int(v) for v in image_size)
+        self.camera_size = tuple(int(v) for v in camera_size) if camera_size else None
+
+    def expect(self, size, where):
+        """Check (or, first, set) the camera size by an image's (width, height); ValueError."""
+        size = (int(size[0]), int(size[1]))
+        if self.camera_size is None:
+            self.camera_size = size
+        check_camera_size(size, self.camera_size, self.image_size, where)
+
+    def view(self, image, where):
+        """Return the policy's view of a camera image (H x W x 3); raise ValueError (expect)."""
+        self.expect((image.shape[1], image.shape[0]), where)
+        return policy_view(image, self.image_size)
+
+
+class CameraTriplets:
+    """
+    The newest synchronized (front, left wrist, right wrist) triplet the policy acts on.
+
+    Synchronized as grm_node does (data/sync.py, LiveSynchronizer: slop, jump_threshold in s;
+    synchronizer: the approximate-time synchronizer underneath, None: data/sync.py's).
+    ``add`` returns the triplets it completed, (stamp_ns, views); the caller hands the ones its
+    stamp rule accepts (the watchdog) to ``accept``, and ``newest`` is the newest accepted
+    (stamp_ns, views) or None: a triplet with a refused stamp is never acted on. Not
+    thread-safe: the caller serializes add(), accept() and reads.
+    """
+
+    def __init__(self, slop, jump_threshold, names=VIEWS, synchronizer=None, queue_size=10):
+        self._sync = LiveSynchronizer(len(VIEWS), slop, queue_size, jump_threshold,
+                                      names=names, on_reset=self._on_reset,
+                                      **({'synchronizer': synchronizer} if synchronizer
+                                         else {}))
+        self.newest = None
+        self.triplets = 0
+
+    @property
+    def resets(self):
+        """Return how often the synchronizer was reset (clock jumps) and the last reason."""
+        return self._sync.resets, self._sync.last_reset
+
+    def add(self, view, stamp_ns, image, arrival_ns):
+        """Add one view (VIEWS name) with its stamp and arrival (ns); return completed triplets."""
+        completed = self._sync.add(VIEWS.index(view), stamp_ns, image, arrival_ns)
+        return [(items[0][0], tuple(image for _, image in items)) for items in completed]
+
+    def accept(self, triplet):
+        """Take a completed (stamp_ns, views) whose stamp was accepted: the policy acts on it."""
+        self.newest = triplet
+        self.triplets += 1
+
+    def _on_reset(self, reason):
+        self.newest = None   # views from before a clock jump are not acted on
+
+
+def read_checkpoint_extra(folder):
+    """
+    Return a checkpoint's ``extra`` without loading its buffers; None when folder has none.
+
+    The file is memory-mapped (tensors are not read). A file that does not read that way is
+    read whole by rl.acting.Learner.read, which raises its ValueError (damaged, other format).
+    """
+    from robodopamine_ros.rl.acting import CHECKPOINT_FILE, CHECKPOINT_FORMAT, Learner
+
+    path = Path(folder) / CHECKPOINT_FILE
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+        if isinstance(state, dict) and state.get('format') == CHECKPOINT_FORMAT:
+            return dict(state.get('extra') or {})
+    except Exception:  # noqa: B902 - torch raises several types; Learner.read says which
+        pass
+    return dict(Learner.read(folder)['extra'] or {})

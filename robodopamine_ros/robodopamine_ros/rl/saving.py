@@ -61,7 +61,7 @@ class CheckpointSaver:
 
     def __init__(self, learner):
         """
-        learner: anything with save(folder, extra) -> path (rl.agent_loop.LearnerThread).
+        learner: anything with save(folder, extra) -> path (rl.learner_thread.LearnerThread).
 
         Its save may return None: nothing written, the offline stage is under way.
         """

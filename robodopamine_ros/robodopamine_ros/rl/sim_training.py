@@ -254,8 +254,10 @@ def train(config, output, resume=True, log=print, force=False):
         log('privileged (an upper bound, not what a real arm can do): '
             + '; '.join(config.privileged))
     safety = sim_safety()
-    # the state's joint order, checked by rl_agent_node when a checkpoint starts it
-    joints = {'joint_names': list(JOINT_NAMES)}
+    # what rl_agent_node checks when a checkpoint starts it: the state's joint order, and the
+    # frozen GRM encoder's fingerprint (another GRM's features are refused)
+    joints = {'joint_names': list(JOINT_NAMES),
+              'encoder_digest': features.digest if features is not None else ''}
     learner, extra = (Learner.resume(output, shapes, return_rule=rule,
                                      algorithm=config.algorithm) if resume else (None, None))
     started = time.perf_counter()

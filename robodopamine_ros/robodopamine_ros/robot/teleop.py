@@ -11,6 +11,11 @@ deadman starts one, releasing it ends it, and silence past ``timeout_s`` ends it
 human's; the gripper keeps its last commanded state until a gripper button is pressed (rising
 edge). A Joy message too short for the mapping is refused with the counts and indices.
 
+Outcome labels: the ``success_button`` and ``failure_button`` mark the episode's end (the
+operator's label, rl.outcomes.OutcomeLabels) on their rising edge, once per press however long
+it is held, without the deadman (the person judges, not drives); both pressed in one message
+is no label. A label button the device lacks never fires (it does not block a takeover).
+
 Frozen input counts as silence. joy_node repeats its last message (``autorepeat_rate``) while
 nothing changes, and goes on repeating it when a wireless pad goes out of range: a deflection
 frozen bit for bit would drive the arm for ever. A human thumb never holds a deflection bit for
@@ -43,6 +48,8 @@ class JoyMapping:
     open_button: int = 1
     timeout_s: float = 0.5             # silence on /joy past this ends a takeover
     clear_estop_button: int = 7        # pressed with the deadman held: clear the e-stop (-1: none)
+    success_button: int = 3            # outcome label: a success (-1: none)
+    failure_button: int = 2            # outcome label: a failure (-1: none)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -51,24 +58,37 @@ class JoyMapping:
                              f'{self.axes} and {self.signs}')
         if not (self.scale > 0 and self.timeout_s > 0 and 0 <= self.deadzone < 1):
             raise ValueError('teleop scale and timeout_s must be > 0 and deadzone in [0, 1)')
+        labels = {'success_button': self.success_button, 'failure_button': self.failure_button}
+        others = {'deadman_button': self.deadman_button, 'close_button': self.close_button,
+                  'open_button': self.open_button, 'clear_estop_button': self.clear_estop_button}
+        for name, index in labels.items():
+            taken = [k for k, v in dict(others, **labels).items() if k != name and v == index]
+            if index < -1 or (index >= 0 and taken):
+                raise ValueError(f'teleop {name} must be -1 (none) or a button of its own, got '
+                                 f'{index}' + (f' (also {taken[0]})' if taken else ''))
 
 
-# defaults for a common gamepad (Xbox layout under the joy driver: LB is the deadman) and for
-# a 3Dconnexion SpaceMouse publishing Joy (spacenav_node: axes 0-2 translation, button 0/1)
+# defaults for a common gamepad (Xbox layout under the joy driver: LB is the deadman, A / B the
+# gripper, Y / X the outcome labels success / failure, START clears the e-stop) and for a
+# 3Dconnexion SpaceMouse publishing Joy (spacenav_node: axes 0-2 translation, button 0/1)
 PRESETS = {
     'gamepad': JoyMapping(),
     'spacemouse': JoyMapping(axes=(0, 1, 2), signs=(1.0, 1.0, 1.0), scale=1.0, deadzone=0.1,
                              deadman_button=0, close_button=1, open_button=1,
-                             clear_estop_button=-1),  # two buttons: no combination left
+                             clear_estop_button=-1,  # two buttons: no combination left ...
+                             success_button=-1, failure_button=-1),   # ... and no label
 }
+# a label button parameter left at this keeps the preset's (-1 is 'none')
+PRESET_BUTTON = -2
 
 
-def mapping_from_settings(preset, axes=(-1,), scale=0.0, deadman_button=-1, timeout_s=0.0):
+def mapping_from_settings(preset, axes=(-1,), scale=0.0, deadman_button=-1, timeout_s=0.0,
+                          success_button=PRESET_BUTTON, failure_button=PRESET_BUTTON):
     """
     Build a JoyMapping from a preset and overrides, as teleop_node's parameters give them.
 
-    An override left at its 'unset' value (axes (-1,), scale 0, deadman -1, timeout 0) keeps
-    the preset's.
+    An override left at its 'unset' value (axes (-1,), scale 0, deadman -1, timeout 0, label
+    buttons PRESET_BUTTON = -2) keeps the preset's; a label button -1 is none.
     """
     if preset not in PRESETS:
         raise ValueError(f'preset must be one of {sorted(PRESETS)}, got {preset!r}')
@@ -79,7 +99,11 @@ def mapping_from_settings(preset, axes=(-1,), scale=0.0, deadman_button=-1, time
         scale=scale or base.scale, deadzone=base.deadzone,
         deadman_button=base.deadman_button if deadman_button < 0 else deadman_button,
         close_button=base.close_button, open_button=base.open_button,
-        timeout_s=timeout_s or base.timeout_s, clear_estop_button=base.clear_estop_button)
+        timeout_s=timeout_s or base.timeout_s, clear_estop_button=base.clear_estop_button,
+        success_button=base.success_button if success_button == PRESET_BUTTON
+        else success_button,
+        failure_button=base.failure_button if failure_button == PRESET_BUTTON
+        else failure_button)
 
 
 @dataclass
@@ -89,6 +113,7 @@ class TeleopEvent:
     started: bool             # an intervention starts with this message
     ended: bool               # an intervention ends with this message
     clear_estop: bool = False  # the clear button pressed (rising edge) with the deadman held
+    label: bool = None        # an outcome label pressed (rising edge): True success, False failure
 
 
 def check_joy(mapping, axes_count, buttons_count):
@@ -192,10 +217,12 @@ class Teleop:
         pressed = self._button(buttons, m.deadman_button)
         started, ended = pressed and not self.active, self.active and not pressed
         clear = pressed and self._pressed_now(buttons, m.clear_estop_button)
+        success = self._pressed_now(buttons, m.success_button)   # no deadman needed
+        label = None if success == self._pressed_now(buttons, m.failure_button) else success
         self.active = pressed
         self.previous_buttons = tuple(buttons)
         action = np.concatenate([delta if pressed else np.zeros(3), [self.gripper]])
-        return TeleopEvent(action, pressed, started, ended, clear)
+        return TeleopEvent(action, pressed, started, ended, clear, label)
 
     def check(self, now=None):
         """

@@ -6,8 +6,9 @@ import time
 
 import numpy as np
 from robodopamine_ros.rl.acting import Learner, PolicyActor
-from robodopamine_ros.rl.agent_loop import ControlLoop, LearnerThread
+from robodopamine_ros.rl.agent_loop import ControlLoop
 from robodopamine_ros.rl.agents import AgentConfig
+from robodopamine_ros.rl.learner_thread import LearnerThread
 from robodopamine_ros.rl.replay import Episode
 from robodopamine_ros.robot.safety import SafetyConfig
 from robodopamine_ros.robot.watchdog import Watchdog

@@ -4,7 +4,7 @@
 Ctrl-C keeps what was learned, a resume logs no episode twice, and the learner says what it does.
 
 Issue 30, items 4, 5 and 7 (rl/saving.py save_at_exit, rl/episode_cycle.py, rl/logs.py,
-rl/agent_loop.py LearnerThread, rl/demonstrations.py fill_demo_buffer).
+rl/learner_thread.py LearnerThread, rl/demonstrations.py fill_demo_buffer).
 """
 
 import threading
@@ -13,10 +13,10 @@ import time
 import numpy as np
 from robodopamine_ros.reward.shaping import ShapingConfig
 from robodopamine_ros.rl.acting import Learner
-from robodopamine_ros.rl.agent_loop import LearnerThread
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.demonstrations import fill_demo_buffer
 from robodopamine_ros.rl.episode_cycle import EpisodeCycle, episodes_done
+from robodopamine_ros.rl.learner_thread import LearnerThread
 from robodopamine_ros.rl.logs import read_log, TrainingLog
 from robodopamine_ros.rl.replay import Episode
 from robodopamine_ros.rl.saving import CheckpointSaver, OFFLINE, SaveResult

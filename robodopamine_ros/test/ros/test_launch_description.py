@@ -224,6 +224,26 @@ def test_train_fills_the_demo_buffer_from_the_given_bags():
     assert list(parameters(*nodes['rl_agent_node'])['demo_bags']) == ['/d/demo1', '/d/demo2']
 
 
+def test_observation_and_success_reach_the_nodes_and_the_agent_encodes_with_the_grm():
+    nodes, _ = resolve(model_dir='/models/grm1')
+    agent, shaping = parameters(*nodes['rl_agent_node']), parameters(*nodes['shaping_node'])
+    # '' : the params file's; the agent's frozen GRM encoder is grm_node's model
+    assert agent['observation'] == 'robot' and agent['grm_dir'] == '/models/grm1'
+    assert agent['objects'] == 2   # the sim file's: the peg's and the hole's poses
+    assert agent['success'] == shaping['success'] == 'either'   # the params file's, alike
+    nodes, _ = resolve(model_dir='/models/grm1', observation='cameras', success='operator')
+    agent, shaping = parameters(*nodes['rl_agent_node']), parameters(*nodes['shaping_node'])
+    assert agent['observation'] == 'cameras'
+    assert agent['objects'] == 0   # the sim file's 2 tracked objects are 'robot''s, not cameras'
+    assert agent['success'] == shaping['success'] == 'operator'   # they must agree
+    nodes, _ = resolve(model_dir='/m', operator='scripted', success='either')
+    assert {parameters(*nodes[name])['success'] for name in (
+        'rl_agent_node', 'shaping_node', 'sim_operator_node')} == {'either'}
+    for name, value in (('observation', 'state'), ('success', 'always')):
+        with pytest.raises(RuntimeError, match=f"{name}:='{value}' is not valid"):
+            resolve(model_dir='/m', **{name: value})
+
+
 def test_the_real_arm_refuses_the_simulators_box(tmp_path, monkeypatch):
     fake_franka_bringup(tmp_path, monkeypatch)
     sim = LAUNCH.parents[1] / 'config' / 'sim_insertion.yaml'
