@@ -23,7 +23,13 @@ alone (no human); sparse reward from the same detector and labels; naive progres
 
 UPPER BOUNDS, labelled as such: the simulator's success flag (privileged success), then the
 39-d state observation with the objects' positions and 10 demonstrations (the benchmark of
-earlier rounds). Not run yet: Stable-Baselines3's SAC as a peer's learner (issue 28 item 5).
+earlier rounds).
+
+The peer's learner (``... SB3 SAC (peer), demos in replay``, not run by default; issue 28 item
+5): what a user would pick up instead, Stable-Baselines3's SAC with the same demonstrations in
+its replay buffer (RLPD-style, uniform sampling), on the same observation, reward, detector,
+operator, layouts and evaluations (bench/peer_sac.py says what differs: the learner only). It
+needs requirements/bench.txt.
 
 Resumable: every run resumes from its checkpoint (``robodopamine train`` does), finished runs
 are skipped, so the benchmark can be stopped and started again; ``--report-only`` writes the
@@ -52,6 +58,8 @@ TEN_DEMOS = ['--policy-demos', '10', '--demo-layout', 'grm']
 STATE_BOUND = ['--observation', 'state', '--success', 'simulator', '--policy-demos', '10',
                '--demo-layout', 'own']
 UPPER_STATE = 'UPPER BOUND (state with object positions, simulator success, 10 demos): '
+# the peer's learner: bench/peer_sac.py (SB3's SAC) instead of `robodopamine train`
+PEER = 'SB3 SAC (peer), demos in replay'
 VARIANTS = {
     'product, 1 demo: Dopamine-RL, Cal-QL + operator': [
         '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO],
@@ -100,8 +108,12 @@ VARIANTS = {
     # ConRFT's acting actor without the average (its default before 2026-12-01)
     UPPER_STATE + 'ConRFT without actor EMA': ['--algorithm', 'conrft', '--reward', 'grm',
                                                *STATE_BOUND, '--agent', 'actor_ema=0'],
+    # the peer's learner on the product's loop (not run by default)
+    f'product, 1 demo: {PEER}': ['--reward', 'grm', *PRODUCT, *ONE_DEMO],
+    f'product, 10 demos: {PEER}': ['--reward', 'grm', *PRODUCT, *TEN_DEMOS],
 }
 DEFAULT_VARIANTS = list(VARIANTS)[:8]
+PEER_VARIANTS = [name for name in VARIANTS if name.endswith(PEER)]
 
 
 def slug(name):
@@ -114,7 +126,8 @@ def finished(folder, episodes):
 
 
 def run_all(args, output, grm_dir):
-    robodopamine = Path(sys.executable).parent / 'robodopamine'
+    train = [str(Path(sys.executable).parent / 'robodopamine'), 'train']
+    peer = [sys.executable, str(ROOT / 'bench' / 'peer_sac.py')]
     queue = []
     for seed in range(args.seeds):
         for name in args.variants:
@@ -122,7 +135,7 @@ def run_all(args, output, grm_dir):
             if finished(folder, args.episodes):
                 continue
             queue.append((f'{name} seed {seed}', folder, [
-                str(robodopamine), 'train', '-o', str(folder), *VARIANTS[name],
+                *(peer if name in PEER_VARIANTS else train), '-o', str(folder), *VARIANTS[name],
                 '--grm-dir', str(grm_dir), '--grm-every', str(args.grm_every),
                 '--episodes', str(args.episodes), '--seed', str(seed)]))
     run_jobs(queue, args.jobs)
@@ -150,7 +163,11 @@ def report(args, output):
         print('no finished run yet')
         return
     path = write_report(output, variants, 'Dopamine-RL on the simulated peg insertion')
-    (ROOT / 'bench' / 'rl_success.png').write_bytes((output / 'success.png').read_bytes())
+    # the product's curves apart from the upper bounds' (a report of some variants only must
+    # not replace the other figure)
+    png = 'rl_product_success.png' if all(name.startswith('product') for name in variants) \
+        else 'rl_success.png'
+    (ROOT / 'bench' / png).write_bytes((output / 'success.png').read_bytes())
     print(path.read_text())
     for name, summaries in variants.items():
         episodes, rates = curve(summaries)
@@ -164,7 +181,7 @@ def report(args, output):
         bc = [s['offline'].get('bc_success') for s in summaries]
         off = [s['offline'].get('offline_success') for s in summaries]
         note = (f'{len(summaries)} seeds x {args.episodes} online episodes; per seed '
-                f'{", ".join(f"{f:.2f}" for f in finals)}; 50 layouts; bench/rl_success.png')
+                f'{", ".join(f"{f:.2f}" for f in finals)}; 50 layouts; bench/{png}')
         record('rl sim', f'{name}: final deterministic success (median of seeds)',
                float(np.median(finals)), '', note)
         record('rl sim', f'{name}: episodes to 80% / 90% (median curve)',
