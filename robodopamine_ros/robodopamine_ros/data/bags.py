@@ -40,6 +40,7 @@ from robodopamine_ros.data.episode import Episode, Stream
 from robodopamine_ros.data.interfaces import deserialize, typestore
 from robodopamine_ros.data.joints import JointOrder, non_finite_joints
 from robodopamine_ros.data.reference_layout import INSTRUCTION_FILE, read_instruction_file
+from robodopamine_ros.data.sync import CAMERA_SLOP_S
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.data.triplets import (CameraStamps, plan_triplets, robot_stream_stamps,
                                             STAMP_CHOICES)
@@ -121,7 +122,7 @@ class ReadOptions:
     """
 
     topics: TopicConfig = field(default_factory=TopicConfig)
-    slop: float = 0.02
+    slop: float = CAMERA_SLOP_S
     storage: str = 'auto'
     stamps: str = 'auto'
     max_pixels: int = images.MAX_PIXELS

@@ -27,6 +27,10 @@ import math
 
 from robodopamine_ros.data.stamps import StampOrder
 
+# the cameras' synchronization defaults (grm_node, rl_agent_node, reading bags)
+CAMERA_SLOP_S = 0.02   # s: views further apart are not one triplet
+CAMERA_JUMP_S = 1.0    # s: camera stamps jumping back further reset the synchronizer
+
 
 @dataclass
 class SyncStats:

@@ -32,6 +32,7 @@ from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ProgressStamped
 from robodopamine_interfaces.srv import StartEpisode
 from robodopamine_ros.data.images import decode_image
+from robodopamine_ros.data.sync import CAMERA_JUMP_S, CAMERA_SLOP_S
 from robodopamine_ros.data.topics import CAMERA_TOPICS
 from robodopamine_ros.grm.online import OnlineProgress
 from robodopamine_ros.nodes.conversions import ns_from_time, progress_msg, time_from_ns
@@ -54,8 +55,8 @@ class GRMNode(Node):
         declare('task', '')                  # empty: the task stored with the model
         declare('goal_image', '')            # empty: the model's reference END image
         declare('rate', 10.0)                # Hz
-        declare('slop', 0.02)                # s
-        declare('jump_threshold', 1.0)       # s, camera stamps jumping back reset the sync
+        declare('slop', CAMERA_SLOP_S)       # s
+        declare('jump_threshold', CAMERA_JUMP_S)  # s, camera stamps jumping back reset sync
         declare('fusion', 'mean')
         declare('alpha', 20.0)
         declare('eps', 1e-3)

@@ -35,7 +35,7 @@ from robodopamine_ros.nodes.parameters import declare_parameter
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
 from robodopamine_ros.reward.shaping import GAMMA, RewardStepper, ShapingConfig
-from robodopamine_ros.rl.outcomes import ShapingSuccess
+from robodopamine_ros.rl.outcomes import ShapingSuccess, SUCCESS_DEFAULT
 from robodopamine_ros.robot.hold_log import HoldLog
 from std_msgs.msg import Bool
 
@@ -59,7 +59,7 @@ class ShapingNode(Node):
         # s: no reward while the newest progress is older (5 periods of a 10 Hz grm_node)
         declare_parameter(self, 'progress_timeout', 0.5)
         # detector | operator | either | simulator (rl/outcomes.py); as on rl_agent_node
-        declare_parameter(self, 'success', 'detector')
+        declare_parameter(self, 'success', SUCCESS_DEFAULT)
         self.success = ShapingSuccess(self.get_parameter('success').value,
                                       self.get_parameter('use_sim_time').value)
         self.stepper = RewardStepper(*self._config(),

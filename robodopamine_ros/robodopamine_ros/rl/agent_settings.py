@@ -16,14 +16,15 @@ import math
 import numpy as np
 from robodopamine_ros.data.joints import check_trained_joints, JointOrder
 from robodopamine_ros.data.stamps import FUTURE_TOLERANCE_S, JUMP_THRESHOLD_S
+from robodopamine_ros.data.sync import CAMERA_JUMP_S, CAMERA_SLOP_S
 from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.reward.shaping import GAMMA, ShapingConfig
 from robodopamine_ros.rl.agent_loop import Mode, MODES, REWARD_LOSS_S, TeleopExpiry
 from robodopamine_ros.rl.agents import AgentConfig
-from robodopamine_ros.rl.observations import (CAMERA_JUMP_S, CAMERA_SLOP_S, IMAGE_ENCODERS,
+from robodopamine_ros.rl.observations import (IMAGE_ENCODERS,
                                               robot_observation_problem, ROBOT_OBSERVATIONS,
                                               TrainedObservation)
-from robodopamine_ros.rl.outcomes import LABEL_WINDOW_S, OutcomeLabels
+from robodopamine_ros.rl.outcomes import LABEL_WINDOW_S, OutcomeLabels, SUCCESS_DEFAULT
 from robodopamine_ros.robot.controller_adapters import ADAPTERS
 from robodopamine_ros.robot.safety import SafetyConfig
 from robodopamine_ros.robot.state import state_size
@@ -93,7 +94,7 @@ class RLAgentSettings:
     demo_bags: tuple = ('',)                  # train: bags recorded in mode collect
     # where an episode's success comes from: detector | operator | either | simulator
     # (rl/outcomes.py; as on shaping_node); 'operator' / 'either' take ~/mark_outcome labels
-    success: str = 'detector'
+    success: str = SUCCESS_DEFAULT
     label_window: float = LABEL_WINDOW_S      # s an unlabelled end waits for a label
 
     def __post_init__(self):

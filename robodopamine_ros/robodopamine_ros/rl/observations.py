@@ -43,8 +43,6 @@ OBSERVATIONS = ('cameras', 'robot', 'state', 'images', 'both')
 PRIVILEGED = ('robot', 'state', 'both')  # hold object positions: upper bounds in simulation
 IMAGE_ENCODERS = ('cnn', 'grm')
 SIM_JOINTS = 9  # the simulated arm's seven joints and two fingers (sim.metaworld_sim)
-CAMERA_SLOP_S = 0.02   # s: camera synchronization, as grm_node's slop
-CAMERA_JUMP_S = 1.0    # s: camera stamps jumping back further reset it (grm_node's)
 ROBOT_OBSERVATIONS = ('robot', 'cameras')  # what a robot can observe (rl_agent_node)
 # what a simulator-only observation is, for the refusal on a robot
 SIM_ONLY = {'state': "Meta-World's 39-d simulator state",
@@ -106,7 +104,9 @@ class FrozenViewEncoder:
     (the shipped pre-trained model, or one ``robodopamine adapt`` wrote on the task's
     demonstration). The views are resized to the GRM's image size. ``digest``: a sha256 of what
     the features depend on (the image encoder, view embeddings and fusion weights, the image
-    size): the same for a copy of the folder, another for another GRM.
+    size): the same for a copy of the folder, another for another GRM. The last triplet's
+    features are kept: a robot's control tick that acts again on the same triplet (cameras
+    slower than the tick, or silent) does not encode it again.
     """
 
     FEATURE_PARTS = ('encoder.', 'view_embedding', 'fuse.')   # net's state_dict keys used
@@ -126,9 +126,17 @@ class FrozenViewEncoder:
                 digest.update(key.encode())
                 digest.update(value.detach().cpu().contiguous().numpy().tobytes())
         self.digest = digest.hexdigest()
+        self._last = (None, None)   # (the views tuple last encoded, its features)
 
     @torch.no_grad()
     def __call__(self, views):
+        """Return the (size,) float32 features of a (front, left, right) views tuple."""
+        if views is self._last[0]:   # the same triplet object: its features are known
+            return self._last[1]
+        self._last = (views, self._encode(views))
+        return self._last[1]
+
+    def _encode(self, views):
         from robodopamine_ros.grm.compact import to_tensor
 
         encoded = self.net.encode(to_tensor(views, self.model.config['image_size']))

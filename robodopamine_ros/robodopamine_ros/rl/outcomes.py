@@ -36,6 +36,7 @@ from robodopamine_ros.reward.shaping import shape
 from robodopamine_ros.reward.success import SuccessConfig, SuccessDetector
 
 SUCCESS_SOURCES = ('detector', 'operator', 'either', 'simulator')
+SUCCESS_DEFAULT = 'detector'   # a node without a config (both configs set 'either')
 PRIVILEGED_SUCCESS = ('simulator',)
 # the sources that take the operator's outcome labels on a robot (rl_agent_node ~/mark_outcome)
 LABELLED_SOURCES = ('operator', 'either')
@@ -74,7 +75,7 @@ class ShapingSuccess:
     (``observe_simulator``), refused off the simulation clock (``check_success_source``).
     """
 
-    def __init__(self, source='detector', use_sim_time=None):
+    def __init__(self, source=SUCCESS_DEFAULT, use_sim_time=None):
         self.source = check_success_source(source, use_sim_time)
         self.simulator = False
 
@@ -315,7 +316,7 @@ class OutcomeLabels:
     waits. Counts per episode (``record``): labels, and whether a detector success was rejected.
     """
 
-    def __init__(self, source='detector', window_s=LABEL_WINDOW_S):
+    def __init__(self, source=SUCCESS_DEFAULT, window_s=LABEL_WINDOW_S):
         self.source = check_success_source(source)
         if not (isinstance(window_s, (int, float)) and math.isfinite(window_s)
                 and window_s > 0):

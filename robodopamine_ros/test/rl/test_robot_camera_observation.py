@@ -268,3 +268,15 @@ def test_another_grm_than_the_recorded_one_is_refused_naming_both(tmp_path, grm_
     assert simulated.encoder_digest == digest
     with pytest.raises(ValueError, match='another GRM'):
         simulated.encoder(str(other))
+
+
+def test_the_frozen_encoder_encodes_a_triplet_once_however_often_a_tick_acts_on_it(grm_dir):
+    encoder = TrainedObservation('cameras', (64, 48), 'grm', str(grm_dir)).encoder()
+    rng = np.random.default_rng(0)
+    views = tuple(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(3))
+    first = encoder(views)
+    assert encoder(views) is first   # the same triplet again (the next tick): kept
+    again = encoder(tuple(v.copy() for v in views))   # another triplet object: encoded
+    assert again is not first and np.allclose(again, first)
+    other = encoder(tuple(255 - v for v in views))
+    assert other.shape == first.shape and not np.allclose(other, first)
