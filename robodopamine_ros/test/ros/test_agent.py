@@ -13,6 +13,7 @@ from robodopamine_ros.nodes.grm_node import GRMNode
 from robodopamine_ros.nodes.rl_agent_node import ADAPTER_TYPES, RLAgentNode
 from robodopamine_ros.nodes.shaping_node import ShapingNode
 from robodopamine_ros.nodes.teleop_node import TeleopNode
+from robodopamine_ros.reward.shaping import shape
 from robodopamine_ros.rl.acting import Learner
 from robodopamine_ros.rl.logs import read_log
 from robodopamine_ros.sim.metaworld_sim import JOINT_NAMES
@@ -40,7 +41,7 @@ def graph(ros_context, tmp_path, background):
     grm = GRMNode(context=ros_context, parameter_overrides=[
         Parameter('model_dir', value=str(tmp_path / 'grm')), Parameter('rate', value=10.0)])
     # both nodes keep their default gamma: the one GAMMA (reward/shaping.py) must make the
-    # agent store exactly shaping_node's rewards
+    # agent shape its stored rewards as shaping_node does
     shaping = ShapingNode(context=ros_context, parameter_overrides=[
         Parameter('control_period', value=0.1)])
     for node in (grm, shaping):
@@ -49,7 +50,7 @@ def graph(ros_context, tmp_path, background):
     sim.close()
 
 
-def test_train_loop_stores_shaping_rewards_learns_and_checkpoints(
+def test_train_loop_stores_rewards_shaped_from_shaping_nodes_progress_learns_and_checkpoints(
         graph, ros_context, tmp_path, background):
     sim, grm, shaping = graph
     probe = rclpy.create_node('rd_test_probe', context=ros_context)
@@ -85,17 +86,36 @@ def test_train_loop_stores_shaping_rewards_learns_and_checkpoints(
         wait(lambda: agent.learner.updates > 5, what='learner updates')
         with agent.learner.lock:
             online = agent.learner.learner.online
-            stored = np.array(online.scalars['reward'][:len(online)], np.float64)
-        assert len(online) >= 6
+            n = len(online)
+            stored = {k: np.array(online.scalars[k][:n], np.float64) for k in
+                      ('reward', 'progress_before', 'progress_after', 'sparse_reward')}
+            flags = {k: np.array(online.flags[k][:n]) for k in ('terminal', 'truncated')}
+        assert n >= 6
 
-        def all_stored_were_sent():   # float32 in the buffer, float64 on the wire
-            sent = np.array([r.reward for r in rewards])
+        # the agent shapes each executed step from the progress in effect at its two ticks
+        # (rl/agent_loop.py ControlLoop): both are progresses shaping_node sent, and the reward
+        # is shape() of them under the gamma shaping_node announces. Which of shaping_node's
+        # rewards fall between two ticks depends on how the timers interleave, so the stored
+        # rewards need not equal any sent one.
+        def sent_progresses():
+            return np.array([p for r in rewards for p in (r.progress_before, r.progress_after)])
+
+        def all_progress_was_sent():   # float32 on the wire and in the buffer
+            sent = sent_progresses()
+            both = np.concatenate([stored['progress_before'], stored['progress_after']])
             return len(sent) > 0 and np.all(
-                np.abs(stored[:, None] - sent[None, :]).min(axis=1) <= 1e-6)
+                np.abs(both[:, None] - sent[None, :]).min(axis=1) <= 1e-6)
 
-        # shaping_node's rewards: each reached the agent before it stored it; the probe may
-        # receive the newest a little later
-        wait(all_stored_were_sent, what="the stored rewards among shaping_node's")
+        # the probe may receive the newest reward a little after the agent did
+        wait(all_progress_was_sent, what="the stored progresses among shaping_node's")
+        assert len(np.unique(stored['progress_after'])) > 1   # the GRM's progress moved
+        assert {round(r.gamma, 6) for r in rewards} == {round(agent.loop.shaping.gamma, 6)}
+        for i in range(n):
+            expected = shape(stored['progress_before'][i], stored['progress_after'][i],
+                             agent.loop.shaping, terminal=bool(flags['terminal'][i]),
+                             truncated=bool(flags['truncated'][i]),
+                             success=bool(stored['sparse_reward'][i] > 0))
+            assert stored['reward'][i] == pytest.approx(expected.reward, abs=1e-5), i
         ckpt = tmp_path / 'ckpt' / 'checkpoint.pt'
         wait(ckpt.is_file, what='a checkpoint')
         resumed, _ = Learner.resume(tmp_path / 'ckpt', {'state': (16,)})
