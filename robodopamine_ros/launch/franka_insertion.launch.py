@@ -26,11 +26,12 @@ operator: it takes over with the simulator's expert when progress stalls and lab
 from the simulator's success flag, as a person at the joystick would (rl_agent_node's
 ``success`` decides which labels count; the node gets the same value).
 
-Arguments (see the README's table): use_sim, robot_ip, model_dir, task, mode, seed, bag, demos,
-log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense), real_time_factor,
-autopilot, operator, observation (rl_agent_node's), success (shaping_node's and rl_agent_node's
-alike), joy, servo_launch, params_file, log_level, namespace, agent, respawn. rl_agent_node's
-grm_dir (its frozen GRM encoder with observation cameras) is model_dir unless params_file
+Arguments (docs/nodes.md, "Launch arguments"): use_sim, robot_ip, model_dir, task, mode, seed,
+bag, demos, log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense),
+real_time_factor, autopilot, operator, observation (rl_agent_node's), success (shaping_node's
+and rl_agent_node's alike), joy, servo_launch, params_file, log_level, namespace, agent,
+respawn. rl_agent_node's
+grm_dir (its GRM encoder with observation cameras) is model_dir unless params_file
 names one; with observation cameras its ``objects`` is 0 (the file's tracked objects belong to
 the privileged 'robot' observation).
 Every node parameter comes from params_file (default: config/sim_insertion.yaml in simulation,
@@ -40,7 +41,7 @@ simulation clock it publishes, faster or slower than real time; every node then 
 On the real arm (use_sim:=false) franka_bringup is included (and servo_launch when given), and
 a params_file whose workspace box is the simulator's is refused: that box is in the
 simulator's coordinates, not the robot's base frame. It warns when the graph is open to the
-subnet in ROS domain 0 (robot/ros_graph.py, README "Closing the ROS graph"). With
+subnet in ROS domain 0 (robot/ros_graph.py, docs/real-arm.md "Closing the ROS graph"). With
 ROS_SECURITY_ENABLE=true every node of ours runs in its SROS2 enclave /robodopamine/<node>
 (config/sros2_policy.xml).
 

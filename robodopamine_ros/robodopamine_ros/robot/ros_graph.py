@@ -5,7 +5,7 @@ Who can reach the arm's ROS graph: the domain, discovery and SROS2 rules of a re
 
 Any process in the same ROS domain that discovers our nodes can publish to them and call their
 services (a reward, a takeover, clearing the software e-stop). On a real arm the graph is closed
-by one of (README, "Closing the ROS graph"):
+by one of (docs/real-arm.md, "Closing the ROS graph"):
 
 - a ROS_DOMAIN_ID of its own per cell (not 0, the default every other ROS user shares), and
 - localhost-only discovery when every node runs on the robot PC
@@ -68,5 +68,5 @@ def discovery_warning(environ):
             'ROS 2 process on the network can publish a reward, take over or clear the '
             f'software e-stop{secured}. Set ROS_DOMAIN_ID to a number of this cell alone, and '
             'ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (Humble: ROS_LOCALHOST_ONLY=1) when every '
-            'node runs on the robot PC, or SROS2 with config/sros2_policy.xml (README, '
-            '"Closing the ROS graph")')
+            'node runs on the robot PC, or SROS2 with config/sros2_policy.xml '
+            '(docs/real-arm.md, "Closing the ROS graph")')

@@ -4,7 +4,7 @@
 A parameter of the wrong type: an int for a float is that float; anything else is one line.
 
 Over real rclpy: parameters given as overrides (a params file, ``-p``, a launch's YAML) to our
-nodes. The README promises one fatal line naming the parameter, the type given and the type
+nodes. docs/faults.md promises one fatal line naming the parameter, the type given and the type
 expected, and exit status 2, never rclpy's InvalidParameterTypeException traceback.
 """
 
