@@ -19,6 +19,8 @@ Encoders (rl/observations.py, rl/networks.py):
 - grm-shipped: the shipped pre-trained GRM's image encoder and state fusion, frozen;
 - grm-adapted: the same of the GRM adapted on the task's one demonstration, frozen (on a real
   arm the only encoder that has seen the task's images);
+- grm-adapted, fine-tuned: that GRM's encoder and fusion started from its weights and trained
+  by the critic (and the imitation stage), random shift 4 px, views at 64 x 48;
 - and, as the upper bound, the privileged 39-d state.
 
 Resumable (finished runs are skipped). Run:
@@ -43,6 +45,7 @@ ENCODERS = {
     'grm-shipped': ['--observation', 'cameras', '--image-encoder', 'grm',
                     '--encoder-dir', str(SHIPPED)],
     'grm-adapted': ['--observation', 'cameras', '--image-encoder', 'grm'],
+    'grm-adapted, fine-tuned': ['--observation', 'cameras', '--image-encoder', 'grm-tuned'],
     'state (upper bound: object positions)': ['--observation', 'state'],
 }
 
@@ -70,22 +73,37 @@ def run_all(args, grm_dir):
               if not (folder / 'summary.json').is_file()], args.jobs)
 
 
-def update_ms(name):
+def agent_of(name, grm_dir, shapes):
+    """A new agent with this encoder (the fine-tuned GRM's started from grm_dir)."""
+    from robodopamine_ros.rl.agents import AgentConfig, make_agent
+    from robodopamine_ros.rl.observations import tuned_encoder_start
+
+    if not name.endswith('fine-tuned'):
+        return make_agent(AgentConfig(), shapes)
+    grm_config, net = tuned_encoder_start(grm_dir)
+    agent = make_agent(AgentConfig(grm_config=grm_config), shapes)
+    agent.load_grm_encoder(net)
+    return agent
+
+
+def update_ms(name, grm_dir):
     """One learner update's time (ms, median of 10 after 3 warm-ups) with this encoder."""
     import numpy as np
     import torch
 
-    from robodopamine_ros.rl.agents import AgentConfig, make_agent, Stage
+    from robodopamine_ros.rl.agents import Stage
     from robodopamine_ros.rl.observations import obs_shapes
 
     torch.set_num_threads(1)
     if name.startswith('cnn'):
         shapes = obs_shapes('cameras', (32, 24))
+    elif name.endswith('fine-tuned'):
+        shapes = obs_shapes('cameras', (64, 48))
     elif name.startswith('grm'):
         shapes = obs_shapes('cameras', (64, 48), image_features=512)
     else:
         shapes = obs_shapes('state', (64, 48))
-    agent = make_agent(AgentConfig(), shapes)
+    agent = agent_of(name, grm_dir, shapes)
     agent.stage, agent.online_updates = Stage.ONLINE, 10 ** 6
     rng = np.random.default_rng(0)
     n = 256
@@ -110,16 +128,15 @@ def action_ms(name, grm_dir):
     import numpy as np
     import torch
 
-    from robodopamine_ros.rl.agents import AgentConfig, make_agent
     from robodopamine_ros.rl.observations import FrozenViewEncoder, obs_shapes, \
         policy_observation
 
     torch.set_num_threads(1)
     size = (32, 24) if name.startswith('cnn') else (64, 48)
     features = FrozenViewEncoder(SHIPPED if name == 'grm-shipped' else grm_dir) \
-        if name.startswith('grm') else None
+        if name.startswith('grm') and not name.endswith('fine-tuned') else None
     shapes = obs_shapes('cameras', size, image_features=features.size if features else None)
-    agent = make_agent(AgentConfig(), shapes)
+    agent = agent_of(name, grm_dir, shapes)
     rng = np.random.default_rng(0)
     obs = {view: rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
            for view in ('front', 'left_wrist', 'right_wrist')}
@@ -149,7 +166,7 @@ def report(args, grm_dir):
                action_ms(name, grm_dir), 'ms', 'target <= 10 ms; frozen features included')
     for name in args.encoders:
         record('policy encoder', f'{name}: one learner update (batch 256, 2 critics, 1 thread)',
-               update_ms(name), 'ms', 'target <= 40 ms; features of a frozen encoder are '
+               update_ms(name, grm_dir), 'ms', 'target <= 40 ms; features of a frozen encoder are '
                'computed once per control step, not per update')
 
 

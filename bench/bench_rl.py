@@ -132,7 +132,8 @@ def run_all(args, output, grm_dir):
     for seed in range(args.seeds):
         for name in args.variants:
             folder = output / slug(name) / f'seed{seed}'
-            if finished(folder, args.episodes):
+            if finished(folder, args.episodes) or (args.only_seeds is not None
+                                                   and seed not in args.only_seeds):
                 continue
             queue.append((f'{name} seed {seed}', folder, [
                 *(peer if name in PEER_VARIANTS else train), '-o', str(folder), *VARIANTS[name],
@@ -236,7 +237,14 @@ def main():
     parser.add_argument('--output', default=str(ROOT / '.work' / 'bench_rl'))
     parser.add_argument('--variants', nargs='*', default=DEFAULT_VARIANTS)
     parser.add_argument('--report-only', action='store_true')
+    parser.add_argument('--only-seeds', type=int, nargs='*', default=None,
+                        help='run only these of the --seeds seeds (a session continues '
+                        'another\'s); the report covers every finished seed')
     args = parser.parse_args()
+    if args.only_seeds is not None and not (args.only_seeds and set(args.only_seeds) <= set(
+            range(args.seeds))):
+        parser.error(f'--only-seeds must name some of the seeds 0 to {args.seeds - 1} '
+                     f'(--seeds {args.seeds}), got {args.only_seeds}')
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     if not args.report_only:

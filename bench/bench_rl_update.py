@@ -95,8 +95,9 @@ def time_action(learner, encoder, shapes, repeats=200):
         obs = {'state': state}
         if encoder is None:
             obs['images'] = np.stack(views)
-        else:
-            obs['image_features'] = encoder(views)
+        else:   # new images, as each live camera triplet brings (the encoder keeps the last
+            # triplet's features: the same images again would not be encoded)
+            obs['image_features'] = encoder(tuple(v.copy() for v in views))
         return agent.act(obs, True)
 
     for _ in range(10):

@@ -48,7 +48,8 @@ def add_arguments(parser):
                         'simulator (privileged upper bound)')
     parser.add_argument('--image-encoder', choices=IMAGE_ENCODERS, default=d.image_encoder,
                         help='cnn: trained by the critic with random shift; grm: a GRM image '
-                        'encoder, frozen (--encoder-dir, default the --grm-dir model)')
+                        'encoder, frozen (--encoder-dir, default the --grm-dir model); '
+                        'grm-tuned: that GRM encoder, trained on by the critic')
     parser.add_argument('--encoder-dir', default=d.encoder_dir)
     parser.add_argument('--image-size', type=int, nargs=2, default=list(d.image_size),
                         metavar=('WIDTH', 'HEIGHT'), help="each view's size for the policy")

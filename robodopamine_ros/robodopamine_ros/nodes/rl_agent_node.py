@@ -9,18 +9,20 @@ Observations (parameter ``observation``): 'robot' (the default): ``joint_states`
 the layout). 'cameras' (modes train and eval): the three camera topics (``cameras/<view>/
 image_raw``, sensor-data QoS, as grm_node: synchronized with message_filters or data/sync.py,
 parameters ``slop`` and ``camera_jump_threshold``) + the joints and the hand pose, built by
-rl.observations (robot_camera_observation: the simulator training's policy_observation). The
+rl.live_cameras (robot_camera_observation: the simulator training's policy_observation). The
 policy is a checkpoint's (trained in the simulator, ``robodopamine train --observation
 cameras``, or by this node), or in train without one a new policy of parameters
 ``image_size`` (the views' width, height; [0, 0]: data/topics.py IMAGE_SIZE, 64x48) and
 ``image_encoder`` ('': 'grm', the frozen features of the GRM in ``grm_dir``, the launch's
-model_dir; or 'cnn'); with a checkpoint its record wins and a differing explicit value does not
+model_dir; 'grm-tuned', that GRM's encoder trained on by the critic; or 'cnn'); with a
+checkpoint its record wins and a differing explicit value does not
 start the node (both named). Views are decoded to RGB (bgr8 and the other encodings of
 data/images.py) and resized to the policy's image_size by the rule the demonstrations follow
-(rl.observations.policy_view: area interpolation); the cameras must publish the size the
-policy's training data came from (the checkpoint's camera_size; a simulator checkpoint's is its
-image_size; training from scratch: the demo_bags' recorded size, else the first live image's):
-another size is refused (logged, naming the topic and both sizes; the arm stops). Checkpoints
+(rl.observations.policy_view: area interpolation); each camera must publish the size its view's
+training data came from (the checkpoint's camera_size, per view; a simulator checkpoint's is its
+image_size; training from scratch: the demo_bags' recorded sizes, else each view's first live
+image's): another size is refused (logged, naming the topic and both sizes; the arm stops).
+Checkpoints
 written here record image_size, image_encoder, the GRM folder and camera_size. With the frozen
 GRM encoder the views are encoded by the GRM of parameter ``grm_dir`` (the launch: model_dir),
 else the folder the checkpoint names (missing, or another GRM than the one the checkpoint's
@@ -115,9 +117,10 @@ from robodopamine_ros.rl.demonstrations import fill_demo_buffer
 from robodopamine_ros.rl.episode_cycle import EpisodeCycle, episodes_done
 from robodopamine_ros.rl.eval_run import eval_folder, EvalRun
 from robodopamine_ros.rl.learner_thread import LearnerThread
+from robodopamine_ros.rl.live_cameras import (CameraTriplets, LiveViews,
+                                              robot_camera_observation)
 from robodopamine_ros.rl.logs import TrainingLog
-from robodopamine_ros.rl.observations import (CameraTriplets, LiveViews, read_checkpoint_extra,
-                                              robot_camera_observation, TrainedObservation)
+from robodopamine_ros.rl.observations import read_checkpoint_extra
 from robodopamine_ros.rl.outcomes import check_success_source
 from robodopamine_ros.rl.saving import CheckpointSaver, EXIT_CLEANUP_S, EXIT_SAVE_S
 from robodopamine_ros.robot.controller_adapters import to_command
@@ -149,7 +152,7 @@ class RLAgentNode(Node):
         self.shapes = shapes = s.observation_shapes(self.trained, self.features)
         # camera images -> the policy's views (the demonstrations' resize rule); the camera
         # size the training came from (None: the demonstrations' or first live image's)
-        self.views = LiveViews(self.trained.image_size, self.trained.recorded_camera_size) \
+        self.views = LiveViews(self.trained.image_size, self.trained.recorded_camera_sizes) \
             if s.watches_cameras else None
         learner, extra = Learner.resume(s.checkpoint_dir, shapes, algorithm=s.algorithm) \
             if s.resumes_checkpoint else (None, None)
@@ -158,7 +161,7 @@ class RLAgentNode(Node):
             warning = s.check_checkpoint(extra)
             if warning:
                 self.get_logger().warn(warning)
-        learner = learner or Learner(s.agent_config(), shapes)
+        learner = learner or s.new_learner(self.trained, shapes)
         self.actor = PolicyActor(learner.config, shapes, s.safety_config())
         self.actor.load(learner.actor_state())
         shaping = s.shaping_config(learner.config.gamma)
@@ -196,7 +199,8 @@ class RLAgentNode(Node):
                                 reward_loss_s=s.reward_loss_timeout,
                                 policy_ready=(lambda: self.learner.online)
                                 if s.mode == 'train' else None,
-                                success=s.success, label_window=s.label_window)
+                                success=s.success, label_window=s.label_window,
+                                home_timeout=s.home_timeout)
         done = episodes_done(learner.counters, extra)   # a resume continues its numbering
         self.cycle = EpisodeCycle(done, s.checkpoint_every,
                                   checkpoints=s.saves_checkpoints,
@@ -308,28 +312,30 @@ class RLAgentNode(Node):
                                      self._camera_callback(view, topic),
                                      qos_profile_sensor_data)
         width, height = self.trained.image_size
-        encoder = "the policy's CNN" if self.features is None else \
-            f'the frozen GRM of {self.features.grm_dir}'
-        camera = self.views.camera_size
-        camera = f'{camera[0]}x{camera[1]}' if camera else "the first image's size"
-        self.get_logger().info(f'observation cameras: {", ".join(topics)} at {camera} '
-                               f'(synchronized by {name}), seen as {width}x{height} views '
-                               f'(area resize), encoded by {encoder}, + joints and hand pose')
+        encoder = f'the frozen GRM of {self.features.grm_dir}' if self.features is not None \
+            else "the policy's fine-tuned GRM encoder" \
+            if self.trained.image_encoder == 'grm-tuned' else "the policy's CNN"
+        cameras = ', '.join(f'{topic} at ' + (f'{size[0]}x{size[1]}' if size else
+                                              "its first image's size")
+                            for topic, size in zip(topics, self.views.camera_sizes))
+        self.get_logger().info(f'observation cameras: {cameras} (synchronized by {name}), '
+                               f'seen as {width}x{height} views (area resize), encoded by '
+                               f'{encoder}, + joints and hand pose')
 
     def _camera_callback(self, view, topic):
         def callback(msg):
-            known = self.views.camera_size
-            try:   # RGB whatever the encoding; the training's camera size, then resized
-                image = self.views.view(decode_image(msg, where=topic), topic)
+            try:   # RGB whatever the encoding; the view's training camera size, resized
+                image, first = self.views.view(view, decode_image(msg, where=topic), topic)
             except ValueError as error:   # a stop at once, until good triplets return
                 self.watchdog.refuse('cameras', str(error))
                 self.get_logger().error(str(error), throttle_duration_sec=5.0)
                 return
-            if known is None:   # training from scratch without demonstrations: said once
-                size = self.views.camera_size
+            if first:   # training from scratch without demonstrations: said once per view
+                width, height = image.shape[1], image.shape[0]
+                size = self.views.camera_sizes[VIEWS.index(view)]
                 self.get_logger().info(f'{topic}: the policy trains on {size[0]}x{size[1]} '
-                                       'camera images (the first one seen): the cameras must '
-                                       'keep that size')
+                                       f'camera images (the first one seen; {width}x{height} '
+                                       'views): this camera must keep that size')
             for triplet in self.cameras.add(view, ns_from_time(msg.header.stamp), image,
                                             time.monotonic_ns()):
                 if self._feed('cameras', stamp=triplet[0] * 1e-9):   # else never acted on
@@ -417,6 +423,9 @@ class RLAgentNode(Node):
             self._start_next_episode()
         if obs is None:
             self._publish(self.loop.stop_action(), ActionSource.STOP)
+            summary = self.loop.release_held(now)   # a label's wait ends on time regardless
+            if summary is not None:
+                self._finish_episode(summary)
             return
         if self.cycle.homing:  # between episodes, on a robot without a reset service
             result, at_home = self.loop.home_step(now, self.pose[:3])
@@ -471,18 +480,7 @@ class RLAgentNode(Node):
         if self.evaluation is not None:
             self._finish_eval_episode(summary)
             return
-        skipped = self.learner.skipped
-        ended = summary.pop('ended', None)   # why it ended without a step (a hold): text
-        if self.log is not None:
-            self.log.episode(dict(summary, episode=summary['episode_id'],
-                                  updates=self.learner.total_updates,
-                                  learner_backlog=self.learner.backlog,
-                                  **dict(self.learner.last_stats, skipped_updates=skipped)))
-        self.get_logger().info(f'episode {summary["episode_id"]}: success {summary["success"]}, '
-                               f'return {summary["return"]:.3f}, intervention rate '
-                               f'{summary["intervention_rate"]:.2f}, learner updates '
-                               f'{self.learner.total_updates} ({skipped} skipped)'
-                               + (f' (ended: {ended})' if ended else ''))
+        skipped = self._log_episode(summary)
         if skipped > self.skipped_logged:
             self.get_logger().warn(
                 f'learner: {skipped - self.skipped_logged} updates skipped since the last '
@@ -494,14 +492,35 @@ class RLAgentNode(Node):
             self.saver.save_later(self.settings.checkpoint_dir, self._checkpoint_extra(),
                                   done=self._saved)
 
+    def _log_episode(self, summary):
+        """Write a training episode's log row and line; return the learner's skipped updates."""
+        skipped = self.learner.skipped
+        ended = summary.pop('ended', None)   # why it ended without a step (a hold): text
+        try:   # a full disk or a removed log folder costs the row, never the episode
+            if self.log is not None:
+                self.log.episode(dict(summary, episode=summary['episode_id'],
+                                      updates=self.learner.total_updates,
+                                      learner_backlog=self.learner.backlog,
+                                      **dict(self.learner.last_stats, skipped_updates=skipped)))
+        except (OSError, ValueError) as error:
+            self.get_logger().error(f'{self.settings.log_dir}: episode {summary["episode_id"]} '
+                                    f'not logged ({type(error).__name__}: {error}); it counts '
+                                    'and learning goes on', throttle_duration_sec=5.0)
+        self.get_logger().info(f'episode {summary["episode_id"]}: success {summary["success"]}, '
+                               f'return {summary["return"]:.3f}, intervention rate '
+                               f'{summary["intervention_rate"]:.2f}, learner updates '
+                               f'{self.learner.total_updates} ({skipped} skipped)'
+                               + (f' (ended: {ended})' if ended else ''))
+        return skipped
+
     def _checkpoint_extra(self):
         """
         Return what a checkpoint keeps beside the learner: joint names, episodes ended.
 
-        With cameras, the policy's record with the camera size in force (UNKNOWN before any).
+        With cameras, the policy's record with the camera sizes in force (None: not seen yet).
         """
         trained = self.trained if self.views is None else replace(
-            self.trained, camera_size=self.views.camera_size or TrainedObservation.UNKNOWN)
+            self.trained, camera_size=tuple(self.views.camera_sizes))
         return self.cycle.checkpoint_extra(self.settings.checkpoint_extra(trained))
 
     def _saved(self, result):
@@ -608,6 +627,15 @@ class RLAgentNode(Node):
         """Stop learning, write the last checkpoint (train; bounded: rl.saving), close the logs."""
         self.save_service.destroy()
         self.learner.stop()
+        held = self.loop.release_held()   # waiting for a label: as labelled so far
+        if held is not None and self.evaluation is not None:
+            self.get_logger().info(f'shutdown: eval episode {held["episode_id"]} was waiting '
+                                   "for the operator's label: not counted")
+        elif held is not None:   # stored (the learner thread is stopped): logged and counted
+            self.get_logger().info(f'shutdown: episode {held["episode_id"]} was waiting for '
+                                   "the operator's label: kept as it is")
+            self._log_episode(held)
+            self.cycle.finished(False)   # the exit checkpoint numbers the next one after it
         if self.settings.saves_checkpoints:   # Ctrl-C keeps what was learned since the last
             self.get_logger().info(f'shutdown: saving a checkpoint (at most {EXIT_SAVE_S} s)')
             result = self.saver.save_at_exit(self.settings.checkpoint_dir,

@@ -80,7 +80,7 @@ def torch_version_problem(version=None):
         return None
     return (f'torch {version} is older than {".".join(map(str, MIN_TORCH))}: its '
             'weights_only loading can be bypassed (CVE-2025-32434) or made to corrupt memory '
-            '(CVE-2026-24747) by a crafted file; install the pip torch the README names')
+            '(CVE-2026-24747) by a crafted file; install the pip torch docs/install.md names')
 
 
 def check_checkpoint_config(config, source):
@@ -88,8 +88,9 @@ def check_checkpoint_config(config, source):
     Check a checkpoint's stored AgentConfig (a dict) before any network is built.
 
     Every key must be an AgentConfig field, every value of its default's type (int, float,
-    bool, str, a list of numbers for the tuples), and the sizes within CONFIG_SIZES (hidden:
-    1 to HIDDEN_LAYERS layers). Raises ValueError naming `source` and the field.
+    bool, str, a list of numbers for the tuples), the sizes within CONFIG_SIZES (hidden: 1 to
+    HIDDEN_LAYERS layers), and grm_config (when set) a compact GRM config within its bounds
+    (grm.compact.check_config). Raises ValueError naming `source` and the field.
     """
     defaults = {f.name: f for f in fields(AgentConfig)}
     if not isinstance(config, dict):
@@ -105,6 +106,10 @@ def check_checkpoint_config(config, source):
 
     for key, value in config.items():
         field_ = defaults[key]
+        if key == 'grm_config' and value is not None:   # the fine-tuned GRM encoder's shape
+            from robodopamine_ros.grm.compact import check_config
+            check_config(value, f'{source}: config field grm_config')
+            continue
         default = field_.default if field_.default is not MISSING else field_.default_factory()
         if value is None and (default is None or key in CONFIG_SIZES):
             continue

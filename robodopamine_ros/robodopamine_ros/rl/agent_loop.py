@@ -53,6 +53,10 @@ REWARD_STREAMS = ('reward', 'progress')
 # s without fresh rewards after which a running episode ends (grm_node dead and respawning:
 # shaping_node then sends no end of episode); longer than a camera's or a model's hiccup
 REWARD_LOSS_S = 5.0
+# s of moving toward home (between episodes, no reset service) after which the hand is taken to
+# be blocked (an obstacle, a home the workspace box cannot reach): the move stops and an e-stop
+# latches, so the arm never pushes against what holds it; far above a clear move's few seconds
+HOME_TIMEOUT_S = 30.0
 # an ended episode waits for the operator's label (rl.outcomes.OutcomeLabels): the arm is still
 LABEL_WAIT = "waiting for the operator's label"
 # stop reasons that are no hold of the arm (nothing to log)
@@ -117,7 +121,7 @@ class ControlLoop:
     def __init__(self, actor, mode='train', max_steps=200, watchdog=None, on_episode=None,
                  home=None, home_tolerance=0.005, shaping=None, teleop=None, on_step=None,
                  reward_loss_s=REWARD_LOSS_S, policy_ready=None, success='detector',
-                 label_window=LABEL_WINDOW_S):
+                 label_window=LABEL_WINDOW_S, home_timeout=HOME_TIMEOUT_S):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         self.actor, self.mode, self.max_steps = actor, Mode(mode), max_steps
@@ -144,6 +148,8 @@ class ControlLoop:
         self.episode_id = 0
         self.home = None if home is None else np.asarray(home, dtype=float)
         self.home_tolerance = home_tolerance
+        self.home_timeout = home_timeout
+        self.homing_since = None   # monotonic s the current move toward home began
         self.reward_loss_s = reward_loss_s
         self.progress_stamp = None  # the newest reward's progress stamp: a new one is fresh
         self._reset_progress()
@@ -176,6 +182,21 @@ class ControlLoop:
         self.previous = None
         self._reset_progress()
         self.labels.start(episode_id)
+
+    def release_held(self, now=None):
+        """
+        Hand on the episode waiting for the operator's label once its wait is over.
+
+        Returns its summary (what ``tick`` returns when it ends the wait), or None: no episode
+        waits, or its window is still open at ``now`` (monotonic s). now None: at once,
+        labelled as it is (the node's shutdown; a tick without an observation passes its now,
+        so the wait ends on time while the cameras are silent).
+        """
+        if self.episode is not None or not self.labels.waiting or not self.labels.due(now):
+            return None
+        episode, why = self.labels.release(self.shaping, now)
+        summary = self._close(episode)
+        return summary if why is None else dict(summary, ended=why)
 
     @property
     def waiting_for_label(self):
@@ -274,12 +295,26 @@ class ControlLoop:
         One tick of the move-to-home routine; returns (TickResult, whether the hand is home).
 
         A hold (``hold_reason``: e-stop, stale observations, an expired takeover) holds the arm
-        (rewards do not matter between episodes).
+        (rewards do not matter between episodes) and restarts the time limit. Not home after
+        ``home_timeout`` s of moving: a stop, and the watchdog's e-stop latches naming it (the
+        operator clears the way, then clears the e-stop with the deadman; homing resumes).
         """
         held = self.hold_reason(now)
         if held is not None:
+            self.homing_since = None
             return TickResult(self.stop_action(), ActionSource.STOP, held), False
+        if self.homing_since is None:
+            self.homing_since = now
+        elif now - self.homing_since > self.home_timeout:
+            self.homing_since = None
+            reason = (f'not home after {self.home_timeout:g} s of homing (blocked, or a home '
+                      'the workspace cannot reach): clear the way, then clear the e-stop')
+            if self.watchdog is not None:
+                self.watchdog.estop(reason)
+            return TickResult(self.stop_action(), ActionSource.STOP, reason), False
         action, at_home = self.homing_action(ee_position)
+        if at_home:
+            self.homing_since = None
         return TickResult(action, ActionSource.HOME), at_home
 
     def stop_action(self):
@@ -362,13 +397,10 @@ class ControlLoop:
         if reward is not None:
             self.observe_reward(reward, now)
         if self.episode is None and self.labels.waiting:   # an ended episode, labels taken
-            if not self.labels.due(now):
+            summary = self.release_held(now)
+            if summary is None:
                 return TickResult(self.stop_action(), ActionSource.STOP,
                                   self.hold_reason(now) or LABEL_WAIT)
-            episode, why = self.labels.release(self.shaping, now)
-            summary = self._close(episode)
-            if why is not None:
-                summary['ended'] = why
             return TickResult(self.stop_action(), ActionSource.STOP,
                               self.hold_reason(now) or 'between episodes', True, summary)
         done, summary = False, None

@@ -19,11 +19,13 @@ from robodopamine_ros.data.stamps import FUTURE_TOLERANCE_S, JUMP_THRESHOLD_S
 from robodopamine_ros.data.sync import CAMERA_JUMP_S, CAMERA_SLOP_S
 from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.reward.shaping import GAMMA, ShapingConfig
-from robodopamine_ros.rl.agent_loop import Mode, MODES, REWARD_LOSS_S, TeleopExpiry
+from robodopamine_ros.rl.acting import Learner
+from robodopamine_ros.rl.agent_loop import (HOME_TIMEOUT_S, Mode, MODES, REWARD_LOSS_S,
+                                            TeleopExpiry)
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.observations import (IMAGE_ENCODERS,
                                               robot_observation_problem, ROBOT_OBSERVATIONS,
-                                              TrainedObservation)
+                                              TrainedObservation, tuned_encoder_start)
 from robodopamine_ros.rl.outcomes import LABEL_WINDOW_S, OutcomeLabels, SUCCESS_DEFAULT
 from robodopamine_ros.robot.controller_adapters import ADAPTERS
 from robodopamine_ros.robot.safety import SafetyConfig
@@ -47,10 +49,11 @@ class RLAgentSettings:
     observation: str = 'robot'
     # cameras without a checkpoint (train from scratch): the policy's view size, px (width,
     # height; (0, 0): IMAGE_SIZE) and encoder ('': 'grm', the frozen features of the GRM in
-    # grm_dir; or 'cnn'); with a checkpoint its record wins (a differing value is refused)
+    # grm_dir; 'grm-tuned', that GRM's encoder trained on; or 'cnn'); with a checkpoint its
+    # record wins (a differing value is refused)
     image_size: tuple = (0, 0)
     image_encoder: str = ''
-    grm_dir: str = ''                         # cameras, frozen GRM encoder: its folder here
+    grm_dir: str = ''                         # cameras, GRM encoder: its folder here
     slop: float = CAMERA_SLOP_S               # s, camera synchronization (as grm_node's)
     camera_jump_threshold: float = CAMERA_JUMP_S  # s: camera stamps jumping back re-sync
     gamma: float = GAMMA                      # must equal shaping_node's
@@ -89,6 +92,7 @@ class RLAgentSettings:
     updates_per_step: int = 0
     home_position: tuple = (0.0,)             # x, y, z of move-to-home; (0.0,): no homing
     home_tolerance: float = 0.005             # m
+    home_timeout: float = HOME_TIMEOUT_S      # s of homing; not home by then: an e-stop
     reset_service: str = 'sim_robot_node/reset'
     start_episode_service: str = 'grm_node/start_episode'
     demo_bags: tuple = ('',)                  # train: bags recorded in mode collect
@@ -115,9 +119,11 @@ class RLAgentSettings:
         if self.objects < 0 or self.updates_per_step < 0:
             raise ValueError(f'parameters objects and updates_per_step must be >= 0, got '
                              f'{self.objects} and {self.updates_per_step}')
-        if not (math.isfinite(self.reward_loss_timeout) and self.reward_loss_timeout > 0):
-            raise ValueError(f'parameter reward_loss_timeout must be a number of seconds > 0, '
-                             f'got {self.reward_loss_timeout}')
+        for name in ('reward_loss_timeout', 'home_timeout'):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f'parameter {name} must be a number of seconds > 0, got '
+                                 f'{value}')
         if self.observation not in ROBOT_OBSERVATIONS:
             raise ValueError(f'parameter observation must be one of {ROBOT_OBSERVATIONS}, got '
                              f'{self.observation!r}')
@@ -188,9 +194,24 @@ class RLAgentSettings:
         """Control period, s."""
         return 1.0 / self.control_rate
 
-    def agent_config(self):
+    def agent_config(self, grm_config=None):
+        """Return the learner's AgentConfig; grm_config: the 'grm-tuned' encoder's GRM's."""
         return AgentConfig(algorithm=self.algorithm, gamma=self.gamma,
-                           batch_size=self.batch_size)
+                           batch_size=self.batch_size, grm_config=grm_config)
+
+    def new_learner(self, trained, shapes):
+        """
+        Return a new Learner for a policy observing `trained` (no checkpoint to resume).
+
+        image_encoder 'grm-tuned': its camera encoder starts from the GRM in encoder_dir (the
+        folder read once: architecture and weights).
+        """
+        if trained.image_encoder != 'grm-tuned' or trained.observation != 'cameras':
+            return Learner(self.agent_config(), shapes)
+        grm_config, net = tuned_encoder_start(trained.encoder_dir)
+        learner = Learner(self.agent_config(grm_config), shapes)
+        learner.agent.load_grm_encoder(net)
+        return learner
 
     def safety_config(self):
         return SafetyConfig(max_velocity=self.max_velocity, workspace_low=self.workspace_low,
@@ -244,8 +265,8 @@ class RLAgentSettings:
         policy observes something else than parameter observation (a simulator-only 'state'
         always); naming the parameter and both values when image_size or image_encoder is set
         and differs from the checkpoint's record (the record wins: the network's shapes are
-        its); for 'cameras' in eval without a checkpoint, and for image_encoder 'grm' without
-        grm_dir.
+        its); for 'cameras' in eval without a checkpoint, and for image_encoder 'grm' or
+        'grm-tuned' without grm_dir.
         """
         if not self.watches_cameras and extra is None:
             return TrainedObservation('robot')
@@ -255,13 +276,14 @@ class RLAgentSettings:
                                  f'runs a trained policy: checkpoint_dir '
                                  f'{self.checkpoint_dir!r} holds no checkpoint')
             encoder = self.image_encoder or 'grm'
-            if encoder == 'grm' and not self.grm_dir:
-                raise ValueError("parameter image_encoder 'grm' (the default) encodes the views "
-                                 'with a frozen GRM: set parameter grm_dir to the GRM adapted '
+            if encoder in ('grm', 'grm-tuned') and not self.grm_dir:
+                default = '' if self.image_encoder else ' (the default)'
+                raise ValueError(f'parameter image_encoder {encoder!r}{default} encodes the '
+                                 'views with a GRM: set parameter grm_dir to the GRM adapted '
                                  "on the task's demonstration (the launch passes model_dir), "
                                  "or set image_encoder to 'cnn'")
             return TrainedObservation('cameras', self.policy_image_size(), encoder,
-                                      self.grm_dir if encoder == 'grm' else '',
+                                      self.grm_dir if encoder != 'cnn' else '',
                                       TrainedObservation.UNKNOWN)
         trained = TrainedObservation.from_extra(extra)
         problem = robot_observation_problem(trained, self.observation, self.checkpoint_dir)

@@ -24,8 +24,8 @@ import math
 import numpy as np
 from robodopamine_ros.reward.shaping import GAMMA
 from robodopamine_ros.rl import losses
-from robodopamine_ros.rl.networks import (ConsistencyActor, CriticEnsemble, ObservationEncoder,
-                                          TanhGaussianActor)
+from robodopamine_ros.rl.networks import (ConsistencyActor, CriticEnsemble, GRMViewEncoder,
+                                          ObservationEncoder, TanhGaussianActor)
 import torch
 
 ALGORITHMS = ('calql', 'conrft')
@@ -135,10 +135,15 @@ class AgentConfig:
     scales: int = 40
     sigma_data: float = 0.5
     critic_actor_ratio: int = None    # None: 1 for Cal-QL, 2 for ConRFT (docs/method.md#conrft)
-    # observations: the camera CNN (networks.ImageEncoder), trained by the critic
+    # observations: the camera CNN (networks.ImageEncoder), trained by the critic (or, with
+    # grm_config, a GRM's encoder: networks.GRMViewEncoder)
     image_features: int = 128         # DrQ / SERL's feature size after the flattened grid
     image_shift: int = 4              # random-shift augmentation, pixels (DrQ: 4 at 84 px)
-    # [ours] while imitating (stage 'pretrain') the imitation loss also trains the image CNN
+    # a compact GRM's config (grm.compact): the images' network is that GRM's encoder and
+    # fusion (networks.GRMViewEncoder), initialized from the GRM (Agent.load_grm_encoder) and
+    # fine-tuned; None: the CNN above
+    grm_config: dict = None
+    # [ours] while imitating (stage 'pretrain') the imitation loss also trains the image encoder
     # (an optimizer of its own); in every other step the actor takes the critic's features
     # detached, as DrQ / SERL. Without it the CNN learns only from the critic's TD error on
     # the demonstrations, and imitation from pixels failed (docs/decisions.md#policy-observation)
@@ -202,8 +207,8 @@ class Agent:
         self.online_updates = 0  # updates made in the online stage
         self.skipped = 0  # updates whose loss was not finite
         c = config
-        self.encoder = ObservationEncoder(obs_shapes, c.image_features, c.image_shift).to(
-            self.device)
+        self.encoder = ObservationEncoder(obs_shapes, c.image_features, c.image_shift,
+                                          c.grm_config).to(self.device)
         self.critic = CriticEnsemble(self.encoder.dim, action_dim, c.hidden, c.critics).to(
             self.device)
         self.target_encoder = copy.deepcopy(self.encoder).requires_grad_(False)
@@ -215,9 +220,23 @@ class Agent:
         self.encoder_optimizer = torch.optim.Adam(encoder_params, lr=c.lr) \
             if encoder_params and c.imitation_trains_encoder else None
 
+    def load_grm_encoder(self, net):
+        """Start the fine-tuned camera encoder (grm_config) from a CompactGRMNet's weights."""
+        for encoder in (self.encoder, self.target_encoder):
+            if not isinstance(encoder.images, GRMViewEncoder):
+                raise ValueError('load_grm_encoder: the images are not encoded by a GRM '
+                                 '(AgentConfig.grm_config is None)')
+            encoder.images.load_grm(net)
+
     # acting -----------------------------------------------------------------------------------
     def policy(self, features, deterministic=False):
         raise NotImplementedError
+
+    def policy_samples(self, features, k):
+        """K stochastic actions per state: B x K x A, and log-probs B x K (or None)."""
+        actions, log_pi = self.policy(_repeat(features, k))
+        return actions.view(features.shape[0], k, -1), \
+            None if log_pi is None else log_pi.view(features.shape[0], k)
 
     @torch.no_grad()
     def act(self, obs: dict, deterministic: bool = False) -> np.ndarray:
@@ -309,14 +328,14 @@ class Agent:
             features, next_features, q_data, mc_return = features[subset], \
                 next_features[subset], q_data[:, subset], mc_return[subset]
             batch = c.cql_batch
-        rep = _repeat(features, k)
-        random_actions = torch.rand(batch * k, self.action_dim, device=self.device) * 2 - 1
+        random_actions = torch.rand(1, batch, k, self.action_dim, device=self.device) * 2 - 1
         with torch.no_grad():  # pi(.|s) and pi(.|s') in one call
-            both = torch.cat([rep, _repeat(next_features, k)]).detach()
-            pi_actions, log_pi = self.policy(both)
-        # every Q at s, in one critic call: 2 x B x 3K (random | pi(s) | pi(s'))
-        q = self.critic(rep.repeat(3, 1), torch.cat([random_actions, pi_actions]))
-        q = q.reshape(q.shape[0], 3, batch, k).permute(0, 2, 1, 3)
+            pi_actions, log_pi = self.policy_samples(
+                torch.cat([features, next_features]).detach(), k)
+        # every Q at s, in one critic call: E x 3 x B x K (random | pi(s) | pi(s'))
+        q = self.critic(features, torch.cat([
+            random_actions, pi_actions.reshape(2, batch, k, self.action_dim)]))
+        q = q.permute(0, 2, 1, 3)                                               # E x B x 3 x K
         importance = c.cql_importance_sampling and log_pi is not None
         log_pi = log_pi.reshape(2, batch, k) if importance else (None, None)
         return losses.calql_conservative_term(
@@ -434,6 +453,9 @@ class CalQL(Agent):
 
     def policy(self, features, deterministic=False):
         return self.actor(features, deterministic)
+
+    def policy_samples(self, features, k):
+        return self.actor.sample(features, k)
 
     def bc_loss(self, features, b):
         """Return the imitation loss on the demo part of the batch (None: no demo in it)."""

@@ -28,9 +28,9 @@ three camera views and proprioception (joints, fingers included, and the hand po
                  as the GRM reads a bag (read_episode(image_size=...)) and rl_agent_node
                  takes its live views; views arrive in RGB whatever the topic's encoding
                  (bgr8, compressed, ...). A bag recorded at the policy's resolution is read
-                 as it is (the resize is the identity). With ``camera`` (rl.observations.
-                 LiveViews, rl_agent_node's) each bag's recorded camera size must be the
-                 policy's camera_size (the first bag sets it when none is known yet).
+                 as it is (the resize is the identity). With ``camera`` (rl.live_cameras.
+                 LiveViews, rl_agent_node's) each bag's recorded camera sizes must be the
+                 policy's, view by view (the first bag sets a view's when none is known).
 
 and next_obs_k holds the views at the next kept action's stamp: the same array as obs_{k+1}'s,
 so the replay buffer stores each step's views once (rl/replay.py's frame ring). With a frozen
@@ -272,9 +272,9 @@ def load_demonstrations(paths, joint_names, shaping, objects=0, *, observation='
     paths: bag folders (empty entries are skipped); joint_names: the agent's (its state's
     order); observation, image_size, features: as episode_from_recording's; options: the
     bags.ReadOptions the bags are read with (camera topics, slop, stamps; None: the defaults,
-    the topics mode:=collect records); camera: the rl.observations.LiveViews whose camera_size
-    each bag's recorded views must have (None: not checked; its camera_size None: the first
-    view read sets it). Episode ids are -1, -2, ... Raises ValueError for a bad observation,
+    the topics mode:=collect records); camera: the rl.live_cameras.LiveViews whose camera_sizes
+    each bag's recorded views must have (None: not checked; a view's size None: the first
+    bag read sets it). Episode ids are -1, -2, ... Raises ValueError for a bad observation,
     image_size or objects; DemonstrationError (or bags.BagError) naming the bag that cannot
     serve: with 'cameras', a bag without a view's camera topic (raw or compressed) is refused
     naming the view, and one recorded at another camera size naming the view and both sizes.
@@ -301,7 +301,7 @@ def load_demonstrations(paths, joint_names, shaping, objects=0, *, observation='
         for view, size in recording.sync.get('camera_sizes', {}).items() \
                 if cameras and camera is not None else ():
             try:
-                camera.expect(size, f'{path}: {view} camera')
+                camera.expect(view, size, f'{path}: {view} camera')
             except ValueError as error:
                 raise DemonstrationError(str(error)) from error
         loaded.append((path, episode_from_recording(
@@ -329,8 +329,8 @@ def fill_demo_buffer(learner, paths, joint_names, shaping, objects=0, checkpoint
     learner: rl.acting.Learner; checkpoint: the checkpoint file the learner was resumed from
     (None: a new learner). observation ('robot' or 'cameras'), image_size ((width, height) of
     the policy's views), features (the frozen encoder of 'image_features', or None), options
-    (bags.ReadOptions, None: the defaults) and camera (rl.observations.LiveViews: the camera
-    size the bags must have, or that the first sets): as load_demonstrations'. A buffer that
+    (bags.ReadOptions, None: the defaults) and camera (rl.live_cameras.LiveViews: the camera
+    sizes the bags must have, or that the first sets): as load_demonstrations'. A buffer that
     already holds demonstrations (a resumed checkpoint) keeps them and the bags are not read:
     a warning says they were ignored. level is 'info' or 'warn'. Raises what load_demonstrations
     raises, and ValueError when the observations do not fit the learner's buffers (both

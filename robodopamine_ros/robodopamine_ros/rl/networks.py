@@ -6,7 +6,8 @@ Networks: observation encoder, vectorized LayerNorm critics, tanh-Gaussian and c
 Observations are dicts: 'state' (float, D), 'images' (uint8, V x H x W x 3, the camera views
 stacked) and/or 'image_features' (float, F: views encoded by a frozen encoder outside the
 learner). The encoder turns them into one feature vector; the image path is a small CNN with
-random-shift augmentation, trained by the critic.
+random-shift augmentation trained by the critic, or a GRM's encoder and fusion trained on
+('grm-tuned').
 """
 
 import math
@@ -83,17 +84,62 @@ class ImageEncoder(nn.Module):
         return self.project(self.conv(x))
 
 
+class GRMViewEncoder(nn.Module):
+    """
+    A compact GRM's image encoder and state fusion, trained on: the fine-tuned camera encoder.
+
+    Views B x 3 x H x W x 3 uint8 (front, left wrist, right wrist) -> B x 4 dim: the three view
+    encodings and their fused state, the features rl.observations.FrozenViewEncoder computes
+    with the same weights frozen. grm_config: the GRM's config (grm.compact.check_config); the
+    views (views x height x width) must be its three at its image_size (ValueError otherwise:
+    no resize inside the network, the policy's views are made at that size). Initialized like
+    a new GRM; ``load_grm`` copies a GRM's weights in (its head is not used). `shift`:
+    random-shift augmentation in training mode only, one offset per row for the three views.
+    """
+
+    GRM_PARTS = ('encoder.', 'view_embedding', 'fuse.')   # the GRM weights it holds
+
+    def __init__(self, grm_config, views, height, width, shift=4):
+        super().__init__()
+        from robodopamine_ros.grm.compact import CompactGRMNet
+
+        size = tuple(grm_config['image_size'])
+        if views != 3 or (width, height) != size:
+            raise ValueError(f"image_encoder 'grm-tuned': the GRM encodes 3 views of "
+                             f'{size[0]}x{size[1]}, the policy observes {views} of '
+                             f"{width}x{height}: set the policy's image_size to the GRM's")
+        net = CompactGRMNet(grm_config)
+        self.encoder, self.view_embedding, self.fuse = net.encoder, net.view_embedding, net.fuse
+        self.features, self.shift = 4 * int(grm_config['dim']), shift
+
+    def load_grm(self, net):
+        """Copy a CompactGRMNet's encoder, view embeddings and fusion weights in."""
+        state = {k: v for k, v in net.state_dict().items() if k.startswith(self.GRM_PARTS)}
+        self.load_state_dict(state)
+
+    def forward(self, images):
+        b, v, h, w, c = images.shape
+        x = images.permute(0, 1, 4, 2, 3).reshape(b, v * c, h, w).float() / 255.0
+        if self.training:
+            x = random_shift(x, self.shift)
+        encoded = self.encoder(x.view(b * v, c, h, w) - 0.5).view(b, v, -1)
+        fused = self.fuse((encoded + self.view_embedding).flatten(1))
+        return torch.cat([encoded.flatten(1), fused], dim=1)
+
+
 class ObservationEncoder(nn.Module):
     """
     State, images, or both, to one feature vector (B x dim).
 
     obs_shapes: {'state': (D,)}, {'images': (V, H, W, 3)}, {'image_features': (F,)} (camera
     features computed outside, by a frozen encoder: rl.observations.FrozenViewEncoder), or
-    several of them; the parts are concatenated in sorted key order. The image CNN is trained by
-    the critic's loss only; actors take its output detached (agents.py).
+    several of them; the parts are concatenated in sorted key order. The images' network is
+    the CNN (ImageEncoder, image_features wide), or with grm_config a GRM's encoder and fusion
+    (GRMViewEncoder: fine-tuned). It is trained by the critic's loss (and the imitation stage's,
+    AgentConfig.imitation_trains_encoder); actors take its output detached (agents.py).
     """
 
-    def __init__(self, obs_shapes, image_features=128, image_shift=4):
+    def __init__(self, obs_shapes, image_features=128, image_shift=4, grm_config=None):
         super().__init__()
         self.keys = sorted(obs_shapes)
         unknown = set(self.keys) - {'state', 'images', 'image_features'}
@@ -105,8 +151,9 @@ class ObservationEncoder(nn.Module):
         self.images = None
         if 'images' in obs_shapes:
             views, height, width, _ = obs_shapes['images']
-            self.images = ImageEncoder(views, height, width, image_features, image_shift)
-            self.dim += image_features
+            self.images = GRMViewEncoder(grm_config, views, height, width, image_shift) \
+                if grm_config else ImageEncoder(views, height, width, image_features, image_shift)
+            self.dim += self.images.features
 
     def forward(self, obs):
         parts = [obs[k] for k in self.vectors]
@@ -153,10 +200,32 @@ class CriticEnsemble(nn.Module):
             width = size
         layers.append(EnsembleLinear(critics, width, 1))
         self.net = nn.Sequential(*layers)
-        self.critics = critics
+        self.critics, self.feature_dim = critics, feature_dim
 
     def forward(self, features, action):
-        return self.net(torch.cat([features, action], dim=-1)).squeeze(-1)
+        """
+        Q of each critic: E x B for features B x F and actions B x A.
+
+        Several actions per state: actions S x B x K x A (S sources of K actions for each of
+        the B states) give E x S x B x K. The first layer is linear in [features, action], so
+        its feature part is computed once per state and broadcast to the state's S*K actions
+        (the same Q as repeating the features; Cal-QL's sampled actions cost the action part
+        alone, which matters when F is 512 camera features).
+        """
+        if action.dim() == 2:
+            return self.net(torch.cat([features, action], dim=-1)).squeeze(-1)
+        first, rest = self.net[0], self.net[1:]
+        sources, batch, k, _ = action.shape
+        w_features, w_action = first.weight.split(
+            [self.feature_dim, first.weight.shape[1] - self.feature_dim], dim=1)
+        per_state = torch.baddbmm(first.bias, features.unsqueeze(0).expand(
+            self.critics, -1, -1), w_features)                                 # E x B x H
+        per_action = torch.bmm(action.reshape(1, -1, action.shape[-1]).expand(
+            self.critics, -1, -1), w_action)                                   # E x SBK x H
+        hidden = per_action.view(self.critics, sources, batch, k, -1) + \
+            per_state.view(self.critics, 1, batch, 1, -1)
+        out = rest(hidden.view(self.critics, sources * batch * k, -1)).squeeze(-1)
+        return out.view(self.critics, sources, batch, k)
 
 
 class TanhGaussianActor(nn.Module):
@@ -186,6 +255,19 @@ class TanhGaussianActor(nn.Module):
         if deterministic:
             return torch.tanh(mean), None
         u = mean + std * torch.randn_like(mean)
+        return torch.tanh(u), self._log_prob(u, mean, std)
+
+    def sample(self, features, k):
+        """
+        K samples per state: actions B x K x A and their log-probs B x K.
+
+        The Gaussian is computed once per state (the same draws as forward on features
+        repeated K times, at 1/K of the network's cost).
+        """
+        mean, std = self._gaussian(features)
+        mean, std = mean.unsqueeze(1), std.unsqueeze(1)
+        u = mean + std * torch.randn(mean.shape[0], k, mean.shape[-1], dtype=mean.dtype,
+                                     device=mean.device)
         return torch.tanh(u), self._log_prob(u, mean, std)
 
     def log_prob(self, features, action):

@@ -15,15 +15,17 @@ Observations (``TrainConfig.observation``, ``robodopamine train --observation``)
 
 With ``image_encoder='grm'`` the views of 'cameras' are encoded by a frozen GRM image encoder
 (FrozenViewEncoder) when the observation is made, and the policy gets 'image_features'
-instead of 'images' (the features are computed once per control step, not per update).
+instead of 'images' (the features are computed once per control step, not per update). With
+'grm-tuned' the policy gets the views, and the same GRM network, started from the GRM's weights
+(tuned_encoder_start), is trained by the critic (networks.GRMViewEncoder).
 
 On a robot (rl_agent_node, parameter ``observation``) the same policy_observation builds the
 observation of 'cameras' from the newest synchronized camera triplet and the joint states and
-hand pose (robot_camera_observation; CameraTriplets: synchronization). The resize rule, one for
-demonstrations and live views: a camera image becomes a view at the policy's ``image_size`` by
-policy_view (data.images.resize, area interpolation); the cameras must publish the size the
-policy's training data came from (``camera_size``, LiveViews: another size is refused naming the
-topic and both sizes). What a checkpoint's policy observes is its TrainedObservation (recorded at
+hand pose (rl.live_cameras). The resize rule, one for demonstrations and live views: a camera
+image becomes a view at the policy's ``image_size`` by policy_view (data.images.resize, area
+interpolation); each camera must publish the size the policy's training data came from for its
+view (``camera_size``, per view; rl.live_cameras.LiveViews refuses another, naming the topic and
+both sizes). What a checkpoint's policy observes is its TrainedObservation (recorded at
 training in the checkpoint's ``extra``), and robot_observation_problem says whether a robot
 can run it.
 """
@@ -34,14 +36,16 @@ from pathlib import Path
 
 import numpy as np
 from robodopamine_ros.data.images import resize
-from robodopamine_ros.data.sync import LiveSynchronizer
 from robodopamine_ros.data.topics import IMAGE_SIZE, VIEWS
-from robodopamine_ros.robot.state import POSE_SIZE, robot_state, state_size
+from robodopamine_ros.robot.state import state_size
 import torch
 
 OBSERVATIONS = ('cameras', 'robot', 'state', 'images', 'both')
 PRIVILEGED = ('robot', 'state', 'both')  # hold object positions: upper bounds in simulation
-IMAGE_ENCODERS = ('cnn', 'grm')
+# the camera encoders: 'cnn' (DrQ / SERL's, trained by the critic), 'grm' (a GRM's encoder and
+# fusion, frozen: features computed when the step is observed), 'grm-tuned' (the same network,
+# started from the GRM and trained by the critic: the views are stored, as for 'cnn')
+IMAGE_ENCODERS = ('cnn', 'grm', 'grm-tuned')
 SIM_JOINTS = 9  # the simulated arm's seven joints and two fingers (sim.metaworld_sim)
 ROBOT_OBSERVATIONS = ('robot', 'cameras')  # what a robot can observe (rl_agent_node)
 # what a simulator-only observation is, for the refusal on a robot
@@ -126,12 +130,14 @@ class FrozenViewEncoder:
                 digest.update(key.encode())
                 digest.update(value.detach().cpu().contiguous().numpy().tobytes())
         self.digest = digest.hexdigest()
-        self._last = (None, None)   # (the views tuple last encoded, its features)
+        self._last = (None, None)   # (the views last encoded, their features)
 
     @torch.no_grad()
     def __call__(self, views):
         """Return the (size,) float32 features of a (front, left, right) views tuple."""
-        if views is self._last[0]:   # the same triplet object: its features are known
+        last = self._last[0]   # the same triplet's images (the same objects): known features
+        if last is not None and len(last) == len(views) and all(
+                a is b for a, b in zip(last, views)):
             return self._last[1]
         self._last = (views, self._encode(views))
         return self._last[1]
@@ -144,17 +150,38 @@ class FrozenViewEncoder:
         return torch.cat([encoded.reshape(1, -1), fused], dim=1)[0].numpy().astype(np.float32)
 
 
+def tuned_encoder_start(grm_dir):
+    """
+    Return (grm_config, net) for image_encoder 'grm-tuned' from a compact GRM folder.
+
+    grm_config: the architecture AgentConfig.grm_config records (grm.compact's config keys);
+    net: the CompactGRMNet whose encoder and fusion weights the fine-tuning starts from
+    (Agent.load_grm_encoder). Raises what CompactGRM.load raises for a missing or damaged
+    folder (naming it), and ValueError for a folder of another GRM backend.
+    """
+    from robodopamine_ros.grm.compact import CompactGRM, DEFAULT_CONFIG
+
+    if not (Path(grm_dir) / 'model.safetensors').is_file():
+        raise ValueError(f'{grm_dir}: image_encoder grm-tuned starts from a compact GRM folder '
+                         '(config.json and model.safetensors)')
+    model = CompactGRM.load(grm_dir)
+    return {k: model.config[k] for k in DEFAULT_CONFIG}, model.net
+
+
 @dataclass(frozen=True)
 class TrainedObservation:
     """
     What a checkpoint's policy observes: its observation, view size and camera encoder.
 
     observation: OBSERVATIONS; image_size: (width, height) px of each view; image_encoder:
-    IMAGE_ENCODERS ('grm' only with 'cameras'); encoder_dir: the frozen GRM folder of 'grm'
-    (a path on the machine that trained it); camera_size: (width, height) px of the camera
-    images its training data came from (resized to image_size by policy_view): None when not
-    recorded (a simulated training's or an older checkpoint's: image_size, the rendered size)
-    or UNKNOWN (a node's training that had seen no camera image yet: the first one sets it);
+    IMAGE_ENCODERS ('grm' and 'grm-tuned' only with 'cameras'); encoder_dir: the GRM folder
+    of 'grm' (frozen) or 'grm-tuned' (its start; a path on the machine that trained it);
+    camera_size: per view (VIEWS order) the (width, height) px of the camera images its
+    training data came from (resized to image_size by policy_view), None for a view not seen
+    yet (UNKNOWN: none seen, a node's training from scratch: the first image of each view sets
+    it); None when not recorded (a simulated training's or an older checkpoint's: image_size,
+    the rendered size). Cameras of one rig
+    may differ (two wrist cameras of one model, a third-person camera of another).
     encoder_digest: the FrozenViewEncoder.digest of 'grm' ('': not recorded, not checked).
     """
 
@@ -165,7 +192,7 @@ class TrainedObservation:
     camera_size: tuple = None
     encoder_digest: str = ''
 
-    UNKNOWN = ()   # camera_size of a training that saw no camera image (recorded as null)
+    UNKNOWN = (None,) * len(VIEWS)   # camera_size of a training that saw no camera image
 
     KEY = 'policy_observation'   # its key in a checkpoint's extra
 
@@ -182,13 +209,11 @@ class TrainedObservation:
         extra = extra or {}
         record = extra.get(cls.KEY)
         if isinstance(record, dict) and 'observation' in record:
-            camera = record.get('camera_size', ())   # absent: older; None: not seen yet
             return cls(str(record['observation']),
                        tuple(int(v) for v in record.get('image_size', IMAGE_SIZE)),
                        str(record.get('image_encoder', 'cnn')),
                        str(record.get('encoder_dir', '')),
-                       cls.UNKNOWN if camera is None else
-                       tuple(int(v) for v in camera) or None,
+                       cls._camera_sizes(record),
                        str(record.get('encoder_digest', '')))
         config = extra.get('train_config')
         if not isinstance(config, dict) or 'observation' not in config:
@@ -200,30 +225,56 @@ class TrainedObservation:
         return cls(observation, tuple(int(v) for v in config.get('image_size', IMAGE_SIZE)),
                    encoder, folder, encoder_digest=str(extra.get('encoder_digest') or ''))
 
+    @classmethod
+    def _camera_sizes(cls, record):
+        """
+        Read a record's camera_size: a list of one [width, height] or null per view.
+
+        Older records: absent (None: not recorded), null (UNKNOWN), one [width, height] for
+        every view.
+        """
+        if 'camera_size' not in record:
+            return None
+        camera = record['camera_size']
+        if camera is None:
+            return cls.UNKNOWN
+
+        def size(value):
+            return isinstance(value, (list, tuple)) and len(value) == 2 and all(
+                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+        if size(camera):
+            return (tuple(camera),) * len(VIEWS)
+        if not (isinstance(camera, (list, tuple)) and len(camera) == len(VIEWS)
+                and all(v is None or size(v) for v in camera)):
+            raise ValueError(f'{cls.KEY}.camera_size must be one [width, height] (positive '
+                             f'integers) or null per view ({", ".join(VIEWS)}), got '
+                             f'{camera!r}')
+        return tuple(None if v is None else tuple(v) for v in camera)
+
     def as_extra(self):
         """
         Return {'policy_observation': {...}} for a checkpoint's extra (plain values).
 
-        camera_size is written when set ([width, height]; null for UNKNOWN); older readers
-        ignore it.
+        camera_size is written when set: per view, [width, height] or null (not seen yet).
         """
         record = {'observation': self.observation, 'image_size': list(self.image_size),
                   'image_encoder': self.image_encoder, 'encoder_dir': self.encoder_dir,
                   'encoder_digest': self.encoder_digest}
         if self.camera_size is not None:
-            record['camera_size'] = list(self.camera_size) or None
+            record['camera_size'] = [None if size is None else list(size)
+                                     for size in self.camera_size]
         return {self.KEY: record}
 
     @property
-    def recorded_camera_size(self):
+    def recorded_camera_sizes(self):
         """
-        Return the (width, height) of the training's camera images, or None: not seen yet.
+        Return per view the (width, height) of the training's camera images (None: not seen).
 
         A record without camera_size (simulated training, older checkpoints) is image_size.
         """
         if self.camera_size is None:
-            return tuple(self.image_size)
-        return tuple(self.camera_size) or None
+            return (tuple(self.image_size),) * len(VIEWS)
+        return tuple(self.camera_size)
 
     def encoder(self, grm_dir=''):
         """
@@ -279,23 +330,6 @@ def robot_observation_problem(trained, observation, where):
     return None
 
 
-def robot_camera_observation(views, joint_positions, ee_pose, shapes, features=None):
-    """
-    Return the policy's 'cameras' observation on a robot: what the simulator's training builds.
-
-    views: (front, left wrist, right wrist) uint8 H x W x 3 RGB at the policy's resolution
-    (LiveViews.view);
-    joint_positions: (joints,), fingers included; ee_pose: (7,) hand pose in the base frame;
-    shapes: the policy's obs_shapes; features: the FrozenViewEncoder of 'image_features'.
-    Built by policy_observation from the simulator's keys (the views by name and
-    'proprioception' = robot/state.py with no objects). Raises ValueError for wrong counts.
-    """
-    joints = shapes['state'][0] - POSE_SIZE   # no object pose
-    obs = dict(zip(VIEWS, views), proprioception=robot_state(joint_positions, ee_pose,
-                                                             joints=joints, objects=0))
-    return policy_observation(obs, shapes, 'cameras', features)
-
-
 def policy_view(image, image_size):
     """
     Return a camera image as the policy's view: THE resize rule (demonstrations, live views).
@@ -305,89 +339,6 @@ def policy_view(image, image_size):
     the rule the GRM reads bags with (bags.read_episode(image_size=...) applies it per frame).
     """
     return resize(image, tuple(int(v) for v in image_size))
-
-
-def check_camera_size(size, camera_size, image_size, topic):
-    """
-    Refuse a camera image not at the size the policy's training data came from.
-
-    size: (width, height) px of the camera image; camera_size: (width, height) px of the
-    training's camera images; image_size: the policy's views' (named in the text). Raises
-    ValueError naming the topic (or demonstration) and both sizes (W x H).
-    """
-    width, height = size
-    if (width, height) != tuple(camera_size):
-        raise ValueError(
-            f'{topic}: {width}x{height} image, the policy was trained on '
-            f'{camera_size[0]}x{camera_size[1]} camera images (seen as {image_size[0]}x'
-            f'{image_size[1]} views): refused (set the camera to {camera_size[0]}x'
-            f'{camera_size[1]}, or train a policy on this size)')
-
-
-class LiveViews:
-    """
-    Camera images to the policy's views: the camera-size check, then policy_view's resize.
-
-    image_size: (width, height) of the policy's views; camera_size: (width, height) of the
-    camera images the policy was trained on, or None: the first image seen (a demonstration's,
-    then a live one's) sets it (a node's training from scratch). ``camera_size`` is the size
-    in force (None until set). Not thread-safe: the caller serializes calls.
-    """
-
-    def __init__(self, image_size, camera_size=None):
-        self.image_size = tuple(int(v) for v in image_size)
-        self.camera_size = tuple(int(v) for v in camera_size) if camera_size else None
-
-    def expect(self, size, where):
-        """Check (or, first, set) the camera size by an image's (width, height); ValueError."""
-        size = (int(size[0]), int(size[1]))
-        if self.camera_size is None:
-            self.camera_size = size
-        check_camera_size(size, self.camera_size, self.image_size, where)
-
-    def view(self, image, where):
-        """Return the policy's view of a camera image (H x W x 3); raise ValueError (expect)."""
-        self.expect((image.shape[1], image.shape[0]), where)
-        return policy_view(image, self.image_size)
-
-
-class CameraTriplets:
-    """
-    The newest synchronized (front, left wrist, right wrist) triplet the policy acts on.
-
-    Synchronized as grm_node does (data/sync.py, LiveSynchronizer: slop, jump_threshold in s;
-    synchronizer: the approximate-time synchronizer underneath, None: data/sync.py's).
-    ``add`` returns the triplets it completed, (stamp_ns, views); the caller hands the ones its
-    stamp rule accepts (the watchdog) to ``accept``, and ``newest`` is the newest accepted
-    (stamp_ns, views) or None: a triplet with a refused stamp is never acted on. Not
-    thread-safe: the caller serializes add(), accept() and reads.
-    """
-
-    def __init__(self, slop, jump_threshold, names=VIEWS, synchronizer=None, queue_size=10):
-        self._sync = LiveSynchronizer(len(VIEWS), slop, queue_size, jump_threshold,
-                                      names=names, on_reset=self._on_reset,
-                                      **({'synchronizer': synchronizer} if synchronizer
-                                         else {}))
-        self.newest = None
-        self.triplets = 0
-
-    @property
-    def resets(self):
-        """Return how often the synchronizer was reset (clock jumps) and the last reason."""
-        return self._sync.resets, self._sync.last_reset
-
-    def add(self, view, stamp_ns, image, arrival_ns):
-        """Add one view (VIEWS name) with its stamp and arrival (ns); return completed triplets."""
-        completed = self._sync.add(VIEWS.index(view), stamp_ns, image, arrival_ns)
-        return [(items[0][0], tuple(image for _, image in items)) for items in completed]
-
-    def accept(self, triplet):
-        """Take a completed (stamp_ns, views) whose stamp was accepted: the policy acts on it."""
-        self.newest = triplet
-        self.triplets += 1
-
-    def _on_reset(self, reason):
-        self.newest = None   # views from before a clock jump are not acted on
 
 
 def read_checkpoint_extra(folder):

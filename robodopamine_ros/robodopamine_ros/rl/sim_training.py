@@ -28,7 +28,7 @@ from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.logs import TrainingLog
 from robodopamine_ros.rl.observations import (FrozenViewEncoder, IMAGE_ENCODERS, obs_shapes,
-                                              OBSERVATIONS, PRIVILEGED)
+                                              OBSERVATIONS, PRIVILEGED, tuned_encoder_start)
 from robodopamine_ros.rl.outcomes import (detector_scores, make_judge, OperatorConfig,
                                           PRIVILEGED_SUCCESS, ScriptedOperator,
                                           SUCCESS_SOURCES)
@@ -65,8 +65,8 @@ class TrainConfig:
     observation: str = 'state'
     success: str = 'simulator'
     image_size: tuple = IMAGE_SIZE   # width, height of each view the policy sees
-    image_encoder: str = 'cnn'       # 'cnn' (trained by the critic) or 'grm' (frozen)
-    encoder_dir: str = ''            # the frozen 'grm' encoder's folder (default: grm_dir)
+    image_encoder: str = 'cnn'       # 'cnn', 'grm' (frozen) or 'grm-tuned' (rl/observations.py)
+    encoder_dir: str = ''            # the 'grm' / 'grm-tuned' encoder's GRM (default: grm_dir)
     grm_dir: str = ''
     grm_every: int = 1               # GRM tick every n control steps; progress holds between
     # the scripted operator takes over on stalls and labels outcomes
@@ -100,6 +100,10 @@ class TrainConfig:
         if self.reward in ('grm', 'progress') and not self.grm_dir:
             raise ValueError(f'reward {self.reward!r} needs grm_dir, a GRM folder written by '
                              '`robodopamine adapt`')
+        if self.image_encoder == 'grm-tuned' and self.observation == 'cameras' and not (
+                self.encoder_dir or self.grm_dir):
+            raise ValueError("image_encoder 'grm-tuned' starts from a GRM: it needs grm_dir "
+                             '(or encoder_dir)')
         if self.operator and not self.grm_dir:
             raise ValueError('the scripted operator watches GRM progress: it needs grm_dir')
         if self.success in ('detector', 'either') and not self.grm_dir:
@@ -110,8 +114,17 @@ class TrainConfig:
                              'operator (the scripted operator in simulation)')
         self.image_size = tuple(self.image_size)
 
-    def agent_config(self):
-        return AgentConfig(**dict({'algorithm': self.algorithm}, **self.agent))
+    def agent_config(self, grm_config=None):
+        """Return the learner's AgentConfig; grm_config: the 'grm-tuned' encoder's GRM's."""
+        return AgentConfig(**dict({'algorithm': self.algorithm, 'grm_config': grm_config},
+                                  **self.agent))
+
+    @property
+    def tuned_encoder_dir(self):
+        """Return the GRM folder image_encoder 'grm-tuned' starts from ('' for other ones)."""
+        if self.image_encoder != 'grm-tuned' or self.observation != 'cameras':
+            return ''
+        return self.encoder_dir or self.grm_dir
 
     @property
     def progress_source(self):
@@ -273,7 +286,13 @@ def train(config, output, resume=True, log=print, force=False):
     history = [tuple(h) for h in extra.get('eval', [])]
     offline = extra.get('offline', {})
     elapsed_before = extra.get('wall_time_s', 0.0)
-    actor = PolicyActor(agent_config, shapes, safety, seed=config.seed)
+    grm_net = None   # a new 'grm-tuned' policy starts from the GRM's encoder (read once)
+    if learner is None and config.tuned_encoder_dir:
+        grm_config, grm_net = tuned_encoder_start(config.tuned_encoder_dir)
+        agent_config = config.agent_config(grm_config)
+    # a resumed learner keeps its checkpoint's agent settings (and network shapes)
+    actor = PolicyActor(learner.config if learner is not None else agent_config, shapes,
+                        safety, seed=config.seed)
     training_log = TrainingLog(output)
     if learner is not None:
         training_log.truncate_after(learner.counters['episodes'])
@@ -285,6 +304,8 @@ def train(config, output, resume=True, log=print, force=False):
         if learner is None:
             learner = Learner(agent_config, shapes, seed=config.seed, return_rule=rule,
                               device=config.device)
+            if grm_net is not None:
+                learner.agent.load_grm_encoder(grm_net)
             log(f'recording {config.policy_demos} expert demonstrations for the policy')
             record_demos(sim, actor, config, shapes, progress, learner, gamma, log, features)
             offline = offline_stage(learner, config, actor, evaluate_now, training_log, log)

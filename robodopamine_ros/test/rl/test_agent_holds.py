@@ -173,3 +173,30 @@ def test_a_start_or_reset_that_never_answers_is_abandoned_and_its_late_answer_ig
     cycle.finished(reset_available=True)
     token = cycle.reset_now(now=13.0)
     assert token and cycle.starting and cycle.expired(15.5) and cycle.may_start(loop)
+
+
+def test_a_blocked_move_home_stops_and_latches_an_e_stop_after_home_timeout():
+    robot = Robot()
+    robot.loop.home, robot.loop.home_timeout = np.array([0.0, 0.6, 0.3]), 1.0
+    robot.rewards = False                       # between episodes
+
+    def home_tick():
+        robot.now += PERIOD
+        robot.dog.feed('observation', robot.now)
+        return robot.loop.home_step(robot.now, robot.hand)   # the hand never moves: blocked
+    moving = [home_tick() for _ in range(8)]     # 0.8 s
+    assert all(r.source == 'home' and not home for r, home in moving)
+    robot.observations = False                   # a hold restarts the time limit
+    robot.now += 1.0
+    held, _ = robot.loop.home_step(robot.now, robot.hand)
+    assert held.source == 'stop' and robot.dog.estop_reason is None
+    robot.observations = True
+    again = [home_tick() for _ in range(10)]     # 0.9 s of moving again: within it
+    assert all(r.source == 'home' for r, _ in again)
+    after = [home_tick() for _ in range(2)]      # past 1 s: stopped
+    stopped, home = after[-1]
+    assert stopped.source == 'stop' and not home
+    assert 'not home after 1 s of homing' in robot.dog.estop_reason
+    assert home_tick()[0].stop_reason.startswith('latched e-stop: not home')   # it holds
+    robot.dog.clear_estop()                       # the way cleared: homing resumes
+    assert home_tick()[0].source == 'home'

@@ -83,6 +83,21 @@ def test_without_a_label_the_detector_success_goes_on_when_the_window_closes():
     assert not refused.accepted and 'episode 0' in refused.message
 
 
+def test_a_held_episode_is_handed_on_without_ticks_once_its_window_closes_or_at_shutdown():
+    loop, closed = running_episode('either', window=2.0)
+    loop.tick(0.2, OBS, HAND, reward(0.97, detector_success=True))
+    assert loop.release_held(1.0) is None and not closed        # the window is open
+    done = loop.release_held(2.3)                                # cameras silent: no tick
+    assert done['episode_id'] == 7 and done['success'] is True and len(closed) == 1
+    assert not loop.waiting_for_label and loop.release_held(2.4) is None
+    loop, closed = running_episode('either', episode_id=8, window=2.0)
+    loop.tick(0.2, OBS, HAND, reward(0.97, detector_success=True))
+    loop.mark_outcome(0, False, 'joystick', now=0.5)
+    at_shutdown = loop.release_held()                            # now None: at once
+    assert at_shutdown['episode_id'] == 8 and at_shutdown['success'] is False
+    assert closed[0].transitions[-1]['truncated'] and loop.release_held() is None
+
+
 def test_a_late_press_for_the_episode_that_went_on_never_labels_the_next_one():
     loop, closed = running_episode('either', window=2.0)
     loop.tick(0.2, OBS, HAND, reward(0.97, detector_success=True))

@@ -124,23 +124,24 @@ def test_the_demo_buffer_stores_each_steps_views_once(tmp_path):
 
 
 def test_the_bags_camera_size_is_the_policys_and_live_views_match_the_demos(tmp_path):
-    from robodopamine_ros.rl.observations import LiveViews
+    from robodopamine_ros.rl.live_cameras import LiveViews
 
     path = write_demo(tmp_path / 'demo')
     camera = LiveViews(POLICY)   # a policy trained from scratch: the bags set its camera size
     (_, episode), = load_demonstrations([path], JOINTS, SHAPING, observation='cameras',
                                         image_size=POLICY, camera=camera)
-    assert camera.camera_size == RECORDED
+    assert camera.camera_sizes == [RECORDED] * 3
     # a live camera image of the same frame is the same view, bit for bit (one resize rule)
     k = KEPT[2]
     for v, view in enumerate(VIEWS):
-        np.testing.assert_array_equal(camera.view(frame_rgb(view, k), 'live'),
-                                      episode.transitions[2]['obs']['images'][v])
+        live, first = camera.view(view, frame_rgb(view, k), 'live')
+        assert not first
+        np.testing.assert_array_equal(live, episode.transitions[2]['obs']['images'][v])
     # a bag recorded at another camera size than the policy's is refused naming both
     with pytest.raises(DemonstrationError, match=rf'{path}: front camera: 32x24 image, the '
                                                  r'policy was trained on 64x48 camera images'):
         fill_demo_buffer(_learner(), [path], JOINTS, SHAPING, observation='cameras',
-                         image_size=POLICY, camera=LiveViews(POLICY, (64, 48)))
+                         image_size=POLICY, camera=LiveViews(POLICY, [(64, 48)] * 3))
 
 
 def test_a_bag_without_a_view_the_policy_needs_is_refused_naming_it(tmp_path):

@@ -19,7 +19,7 @@ import pytest
 from robodopamine_ros.rl import losses
 from robodopamine_ros.rl.acting import CHECKPOINT_FORMAT, Learner
 from robodopamine_ros.rl.agents import AgentConfig
-from robodopamine_ros.rl.networks import CriticEnsemble
+from robodopamine_ros.rl.networks import CriticEnsemble, TanhGaussianActor
 from robodopamine_ros.rl.replay import Episode
 import torch
 
@@ -56,6 +56,32 @@ def test_the_vectorized_ensemble_equals_its_members_one_by_one():
             else:
                 h = layer(h)
         torch.testing.assert_close(q[member], h.squeeze(-1))
+
+
+def test_several_actions_per_state_give_the_q_and_gradients_of_repeated_states():
+    critic = CriticEnsemble(5, 2, hidden=(8, 8), critics=2)
+    features = torch.randn(4, 5, requires_grad=True)
+    actions = torch.randn(3, 4, 6, 2)    # 3 sources x 4 states x 6 actions
+    q = critic(features, actions)
+    assert q.shape == (2, 3, 4, 6)
+    repeated = features.unsqueeze(1).expand(-1, 6, -1).reshape(-1, 5).repeat(3, 1)
+    reference = critic(repeated, actions.reshape(-1, 2)).view(2, 3, 4, 6)
+    torch.testing.assert_close(q, reference)
+    grad, = torch.autograd.grad(q.sum(), features)
+    grad_reference, = torch.autograd.grad(reference.sum(), features)
+    torch.testing.assert_close(grad, grad_reference)
+
+
+def test_k_samples_per_state_are_the_draws_of_the_repeated_states():
+    actor = TanhGaussianActor(5, 2, hidden=(8, 8))
+    features = torch.randn(4, 5)
+    torch.manual_seed(3)
+    actions, log_pi = actor.sample(features, 6)
+    torch.manual_seed(3)
+    reference, reference_log_pi = actor(features.unsqueeze(1).expand(-1, 6, -1).reshape(-1, 5))
+    assert actions.shape == (4, 6, 2) and log_pi.shape == (4, 6)
+    torch.testing.assert_close(actions.reshape(-1, 2), reference)
+    torch.testing.assert_close(log_pi.reshape(-1), reference_log_pi)
 
 
 def test_bc_in_pre_squash_space_keeps_its_gradient_at_saturated_actions():

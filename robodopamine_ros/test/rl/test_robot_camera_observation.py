@@ -19,10 +19,11 @@ from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.rl.acting import Learner
 from robodopamine_ros.rl.agent_settings import RLAgentSettings
 from robodopamine_ros.rl.agents import AgentConfig
-from robodopamine_ros.rl.observations import (CameraTriplets, check_camera_size, LiveViews,
-                                              obs_shapes, policy_observation, policy_view,
-                                              read_checkpoint_extra, robot_camera_observation,
-                                              robot_observation_problem, TrainedObservation)
+from robodopamine_ros.rl.live_cameras import (CameraTriplets, check_camera_size, LiveViews,
+                                              robot_camera_observation)
+from robodopamine_ros.rl.observations import (obs_shapes, policy_observation, policy_view,
+                                              read_checkpoint_extra, robot_observation_problem,
+                                              TrainedObservation)
 from robodopamine_ros.robot.state import robot_state
 import torch
 
@@ -112,10 +113,10 @@ def test_a_camera_at_another_size_is_refused_naming_the_topic_and_both_sizes():
 def test_live_views_are_resized_by_the_demonstrations_rule_at_the_recorded_camera_size():
     rng = np.random.default_rng(3)
     camera = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)   # 32x24, textured
-    live = LiveViews(SIZE, (32, 24))
-    view = live.view(camera, 'cam')
+    live = LiveViews(SIZE, [(32, 24)] * 3)
+    view, first = live.view('front', camera, 'cam')
     # area interpolation (data.images.resize), not nearest or linear: a 2x2 block's mean
-    assert view.shape == (12, 16, 3)
+    assert view.shape == (12, 16, 3) and not first
     np.testing.assert_array_equal(view, resize(camera, SIZE))
     np.testing.assert_array_equal(view, policy_view(camera, SIZE))
     block = camera[:2, :2].astype(float).mean(axis=(0, 1))
@@ -123,32 +124,52 @@ def test_live_views_are_resized_by_the_demonstrations_rule_at_the_recorded_camer
     assert (view[0, 0] != camera[0, 0]).any()
     np.testing.assert_array_equal(policy_view(view, SIZE), view)   # the identity at its size
     with pytest.raises(ValueError, match='cam2: 16x12 image.*trained on 32x24'):
-        live.view(view, 'cam2')
-    # not known yet (training from scratch): the first image sets it, the others must match
-    first = LiveViews(SIZE)
-    assert first.camera_size is None
-    first.view(camera, 'a')
-    assert first.camera_size == (32, 24)
-    with pytest.raises(ValueError, match='b: 16x12 image'):
-        first.view(view, 'b')
+        live.view('left_wrist', view, 'cam2')
+    # not known yet (training from scratch): each view's first image sets its size, the
+    # view's next images must match; a rig's cameras may differ from each other
+    fresh = LiveViews(SIZE)
+    assert fresh.camera_sizes == [None] * 3
+    assert fresh.view('front', camera, 'a')[1] is True
+    assert fresh.view('left_wrist', view, 'b')[1] is True          # 16x12: another camera
+    assert fresh.camera_sizes == [(32, 24), (16, 12), None]
+    assert fresh.view('front', camera, 'a')[1] is False
+    with pytest.raises(ValueError, match='c: 32x24 image.*trained on 16x12'):
+        fresh.view('left_wrist', camera, 'c')
+    with pytest.raises(ValueError, match='one per view'):
+        LiveViews(SIZE, [(32, 24)])
 
 
-def test_the_camera_size_is_recorded_and_an_older_record_means_the_image_size():
-    recorded = TrainedObservation('cameras', SIZE, 'cnn', '', (640, 480))
+def test_the_camera_sizes_are_recorded_per_view_and_older_records_are_read():
+    sizes = ((640, 480), (424, 240), (424, 240))   # a third-person camera and two wrist ones
+    recorded = TrainedObservation('cameras', SIZE, 'cnn', '', sizes)
     extra = recorded.as_extra()
-    assert extra['policy_observation']['camera_size'] == [640, 480]
+    assert extra['policy_observation']['camera_size'] == [[640, 480], [424, 240], [424, 240]]
     assert TrainedObservation.from_extra(extra) == recorded
-    assert recorded.recorded_camera_size == (640, 480)
+    assert recorded.recorded_camera_sizes == sizes
+    # a record of one size for the three cameras (written before 2026-12-08)
+    one = {'policy_observation': dict(extra['policy_observation'], camera_size=[640, 480])}
+    assert TrainedObservation.from_extra(one).recorded_camera_sizes == ((640, 480),) * 3
     # an older record (no camera_size) and a simulated training's: the rendered image_size
     older = {'policy_observation': {k: v for k, v in extra['policy_observation'].items()
                                     if k != 'camera_size'}}
-    assert TrainedObservation.from_extra(older).recorded_camera_size == SIZE
+    assert TrainedObservation.from_extra(older).recorded_camera_sizes == (SIZE,) * 3
     assert TrainedObservation.from_extra({'train_config': {
-        'observation': 'cameras', 'image_size': [16, 12]}}).recorded_camera_size == SIZE
-    # a node's training that saw no camera yet: null, read back as not known
+        'observation': 'cameras', 'image_size': [16, 12]}}).recorded_camera_sizes == (SIZE,) * 3
+    # a node's training that saw one camera so far: the others not known
+    partial = TrainedObservation('cameras', SIZE, camera_size=((640, 480), None, None))
+    assert partial.as_extra()['policy_observation']['camera_size'] == [[640, 480], None, None]
+    assert TrainedObservation.from_extra(partial.as_extra()) == partial
+    # none yet, and the null an older node wrote for it
     unknown = TrainedObservation('cameras', SIZE, camera_size=TrainedObservation.UNKNOWN)
-    assert unknown.as_extra()['policy_observation']['camera_size'] is None
-    assert TrainedObservation.from_extra(unknown.as_extra()).recorded_camera_size is None
+    assert TrainedObservation.from_extra(unknown.as_extra()).recorded_camera_sizes == \
+        (None,) * 3
+    null = {'policy_observation': dict(extra['policy_observation'], camera_size=None)}
+    assert TrainedObservation.from_extra(null).camera_size == TrainedObservation.UNKNOWN
+    # a malformed record (a checkpoint is untrusted input) is refused naming the field
+    for bad in ([[640, 480]], [[640, 480], None, 'x'], [640, -1], 'big'):
+        broken = {'policy_observation': dict(extra['policy_observation'], camera_size=bad)}
+        with pytest.raises(ValueError, match='policy_observation.camera_size must be'):
+            TrainedObservation.from_extra(broken)
 
 
 def test_cameras_without_a_checkpoint_train_a_new_policy_of_the_parameters(tmp_path):
@@ -156,7 +177,7 @@ def test_cameras_without_a_checkpoint_train_a_new_policy_of_the_parameters(tmp_p
     new = RLAgentSettings(observation='cameras', grm_dir=grm).policy_input(None)
     assert new == TrainedObservation('cameras', IMAGE_SIZE, 'grm', grm,
                                      TrainedObservation.UNKNOWN)
-    assert new.recorded_camera_size is None
+    assert new.recorded_camera_sizes == (None,) * 3
     cnn = RLAgentSettings(observation='cameras', image_size=[32, 24],
                           image_encoder='cnn').policy_input(None)
     assert (cnn.image_size, cnn.image_encoder, cnn.encoder_dir) == ((32, 24), 'cnn', '')
@@ -280,3 +301,8 @@ def test_the_frozen_encoder_encodes_a_triplet_once_however_often_a_tick_acts_on_
     assert again is not first and np.allclose(again, first)
     other = encoder(tuple(255 - v for v in views))
     assert other.shape == first.shape and not np.allclose(other, first)
+    # the robot's path: each tick builds its observation anew from the newest triplet
+    shapes = obs_shapes('cameras', (64, 48), image_features=encoder.size)
+    ticks = [robot_camera_observation(views, np.zeros(9), np.r_[np.zeros(6), 1.0], shapes,
+                                      encoder)['image_features'] for _ in range(3)]
+    assert ticks[1] is ticks[0] and ticks[2] is ticks[0]   # encoded once for three ticks

@@ -217,7 +217,7 @@ def test_without_a_checkpoint_a_new_policy_trains_from_one_demo_and_acts(
     try:
         # the defaults: 64x48 views of the frozen GRM's features; the demo set the camera size
         assert agent.trained.image_size == IMAGE_SIZE and agent.trained.image_encoder == 'grm'
-        assert agent.views.camera_size == CAMERA
+        assert agent.views.camera_sizes == [CAMERA] * 3
         assert len(agent.learner.learner.demo) == 12
         wait(lambda: subscription.get_publisher_count() >= 1,
              what='the probe matched to the agent')
@@ -232,7 +232,7 @@ def test_without_a_checkpoint_a_new_policy_trains_from_one_demo_and_acts(
         assert result.ok, result.message
         record = TrainedObservation.from_extra(read_checkpoint_extra(checkpoints))
         assert record == TrainedObservation('cameras', IMAGE_SIZE, 'grm', str(model_dir),
-                                            CAMERA, agent.features.digest)
+                                            (CAMERA,) * 3, agent.features.digest)
         # one camera at half the size (64x48, the views' size): refused, both sizes named
         relay.mode = 'small'
         refusals = []

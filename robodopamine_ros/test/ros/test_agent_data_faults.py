@@ -1,12 +1,13 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-Issue 29 over real DDS, data items: NaN joint positions (11) and checkpoint saves (15).
+Issue 29 over real DDS, data items: NaN joint positions (11), checkpoint saves (15), log rows.
 
 A joint_states message with NaN positions stops the arm at once with the joints named, until a
 finite one arrives. ``~/save_checkpoint`` is answered in a thread of its own: a save waiting for
 the learner (here: the test holds its lock) never holds the control tick, and a save that cannot
-be written answers false with why; the node goes on.
+be written answers false with why; the node goes on. An episode whose log row cannot be written
+still counts.
 """
 
 from geometry_msgs.msg import PoseStamped
@@ -111,3 +112,21 @@ def test_a_save_never_holds_the_tick_and_a_failed_one_answers_false(
     count = len(commands)
     background.wait_until(lambda: any(c.source == 'policy' for c in commands[count:]),
                           what='the node acting after the failed save')
+
+
+def test_an_episode_row_that_cannot_be_written_costs_the_row_not_the_episode(ros_context,
+                                                                             tmp_path):
+    logs = tmp_path / 'logs'
+    (logs / 'episodes.csv').mkdir(parents=True)   # the CSV cannot be opened: an OSError
+    agent = RLAgentNode(context=ros_context, parameter_overrides=[
+        Parameter('mode', value='train'), Parameter('reset_service', value=''),
+        Parameter('log_dir', value=str(logs)),
+        Parameter('checkpoint_dir', value=str(tmp_path / 'ckpt'))])
+    try:
+        done = agent.cycle.episodes_done
+        agent._finish_episode({'episode_id': 1, 'steps': 3, 'success': False, 'return': 0.1,
+                               'final_progress': 0.2, 'intervention_rate': 0.0})
+        assert agent.cycle.episodes_done == done + 1   # counted: the cycle goes on
+        assert (logs / 'episodes.csv').is_dir()        # nothing written over
+    finally:
+        agent.destroy_node()
