@@ -34,6 +34,9 @@ needs requirements/bench.txt.
 Resumable: every run resumes from its checkpoint (``robodopamine train`` does), finished runs
 are skipped, so the benchmark can be stopped and started again; ``--report-only`` writes the
 figures from what has finished. Runs go seed by seed so a complete comparison exists early.
+Each finished run's summary.json is also kept in the repository (bench/runs/bench_rl/VARIANT/
+seedN.json, a few KB): a later session, whose work folder starts empty, reports every seed
+run so far and runs only the missing ones (``--only-seeds``).
 
 Run: .work/venv-core/bin/python bench/bench_rl.py --seeds 3 --jobs 2
 """
@@ -48,6 +51,7 @@ from results import record
 from robodopamine_ros.rl.sim_training import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
+KEPT = ROOT / 'bench' / 'runs' / 'bench_rl'   # finished runs' summaries, committed
 ABLATION = TrainConfig.algorithm  # the ablations use the default back-end (the main job's)
 # the product's loop: cameras through the adapted GRM's frozen encoder, detector + operator
 PRODUCT = ['--observation', 'cameras', '--image-encoder', 'grm', '--success', 'either',
@@ -120,9 +124,31 @@ def slug(name):
     return ''.join(c if c.isalnum() else '_' for c in name.lower()).strip('_')
 
 
-def finished(folder, episodes):
-    path = folder / 'summary.json'
-    return path.is_file() and json.loads(path.read_text())['config']['episodes'] == episodes
+def summary_of(output, name, seed, episodes):
+    """Return a finished run's summary (the work folder's, else the kept copy), or None."""
+    for path in (output / slug(name) / f'seed{seed}' / 'summary.json',
+                 KEPT / slug(name) / f'seed{seed}.json'):
+        if path.is_file():
+            summary = json.loads(path.read_text())
+            if summary['config']['episodes'] == episodes:
+                return summary
+    return None
+
+
+def keep(output, name, seed):
+    """Copy a finished run's summary.json into the repository's kept runs (atomically)."""
+    import os
+    import tempfile
+
+    source = output / slug(name) / f'seed{seed}' / 'summary.json'
+    if not source.is_file():
+        return
+    folder = KEPT / slug(name)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
+    with os.fdopen(fd, 'wb') as out:
+        out.write(source.read_bytes())
+    os.replace(tmp, folder / f'seed{seed}.json')
 
 
 def run_all(args, output, grm_dir):
@@ -132,14 +158,17 @@ def run_all(args, output, grm_dir):
     for seed in range(args.seeds):
         for name in args.variants:
             folder = output / slug(name) / f'seed{seed}'
-            if finished(folder, args.episodes) or (args.only_seeds is not None
-                                                   and seed not in args.only_seeds):
+            if summary_of(output, name, seed, args.episodes) is not None or (
+                    args.only_seeds is not None and seed not in args.only_seeds):
                 continue
             queue.append((f'{name} seed {seed}', folder, [
                 *(peer if name in PEER_VARIANTS else train), '-o', str(folder), *VARIANTS[name],
                 '--grm-dir', str(grm_dir), '--grm-every', str(args.grm_every),
                 '--episodes', str(args.episodes), '--seed', str(seed)]))
     run_jobs(queue, args.jobs)
+    for seed in range(args.seeds):
+        for name in args.variants:
+            keep(output, name, seed)
 
 
 def first_reaching(episodes, median, level):
@@ -155,9 +184,8 @@ def report(args, output):
 
     variants = {}
     for name in args.variants:
-        summaries = [json.loads(p.read_text()) for seed in range(args.seeds)
-                     if (p := output / slug(name) / f'seed{seed}' / 'summary.json').is_file()
-                     and json.loads(p.read_text())['config']['episodes'] == args.episodes]
+        summaries = [s for seed in range(args.seeds)
+                     if (s := summary_of(output, name, seed, args.episodes)) is not None]
         if summaries:
             variants[name] = summaries
     if not variants:
