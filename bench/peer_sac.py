@@ -310,8 +310,7 @@ def train_peer(config, output, resume=True, log=print, force=False):
         recent.append(info['episode_record'])
         del recent[:-5]
         last = index >= config.episodes
-        episodes = config.final_eval_episodes if index % config.final_eval_every == 0 or last \
-            else config.eval_episodes if index % config.eval_every == 0 else 0
+        episodes = config.eval_layouts(index, last)
         if episodes:
             rate = evaluate_now(episodes)
             history.append((index, rate, episodes))

@@ -119,6 +119,12 @@ class TrainConfig:
         return AgentConfig(**dict({'algorithm': self.algorithm, 'grm_config': grm_config},
                                   **self.agent))
 
+    def eval_layouts(self, index, last=False):
+        """Return how many layouts the evaluation after online episode `index` scores (0: none)."""
+        if index % self.final_eval_every == 0 or last:
+            return self.final_eval_episodes
+        return self.eval_episodes if index % self.eval_every == 0 else 0
+
     @property
     def tuned_encoder_dir(self):
         """Return the GRM folder image_encoder 'grm-tuned' starts from ('' for other ones)."""
@@ -330,12 +336,7 @@ def train(config, output, resume=True, log=print, force=False):
                    **learner.diagnostics()}
             training_log.episode(row)
             last = index == config.episodes
-            if index % config.final_eval_every == 0 or last:
-                episodes = config.final_eval_episodes
-            elif index % config.eval_every == 0:
-                episodes = config.eval_episodes
-            else:
-                episodes = 0
+            episodes = config.eval_layouts(index, last)
             if episodes:
                 rate = evaluate_now(episodes)
                 history.append((index, rate, episodes))
