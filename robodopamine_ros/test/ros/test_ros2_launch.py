@@ -116,14 +116,19 @@ def test_ros2_launch_runs_the_simulated_loop_and_stops_on_sigint(tmp_path, model
                             'of an episode')
         first_episode_reward_s = next(t for t, m in got['reward'] if m.episode_id >= 1) \
             - launch.started
-        # rates over a window of flow: configured 10 Hz (grm rate, shaping control_period)
+        # progress over a window of flow: configured 10 Hz (grm_node's rate)
         window_start = time.monotonic()
         listener.spin_until(lambda: time.monotonic() > window_start + 3.0, 10, 'a 3 s window')
-        reward_hz = rate([t for t, _ in got['reward']], window_start)
         progress_hz = rate([t for t, _ in got['progress']], window_start)
         listener.spin_until(lambda: got['summary'], 120, 'an EpisodeSummary')
         summary = got['summary'][0][1]
         assert summary.episode_id >= 1 and 1 <= summary.steps <= STEPS
+        # rewards within one finished episode: configured 10 Hz (shaping_node's control_period).
+        # Not over a time window: between episodes (the label_window wait, the reset) no reward
+        # is due, and a window across that gap measured 2.4 Hz on a loaded CI machine
+        episode = [t for t, m in got['reward'] if m.episode_id == summary.episode_id]
+        assert len(episode) >= 3, f'{len(episode)} rewards of episode {summary.episode_id}'
+        reward_hz = rate(episode, episode[0])
         assert all(0.0 <= m.progress_after <= 1.0 for _, m in got['reward'])
         assert 6.0 <= reward_hz <= 14.0, f'rewards at {reward_hz:.1f} Hz, configured 10'
         assert progress_hz >= 3.0, f'progress at {progress_hz:.1f} Hz, configured 10'
