@@ -16,12 +16,14 @@ synchronizer. Staleness (silent cameras, resets) is measured on a monotonic cloc
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 import threading
 import time
 
 from robodopamine_ros.data.sync import LiveSynchronizer
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.grm.base import ProgressEstimator
+from robodopamine_ros.reward.contract import grm_terms
 from robodopamine_ros.reward.progress import ProgressConfig
 
 
@@ -69,18 +71,20 @@ class OnlineProgress:
         self.stats = OnlineStats()
         self.estimator = None
         self.episode_id = 0
+        self.terms = None   # the reward contract's GRM half (from_settings)
 
     @classmethod
     def from_settings(cls, backend, model_dir='', task='', goal_image='', device='cpu',
                       config=ProgressConfig(), slop=0.02, jump_threshold=1.0,
-                      synchronizer=None):
+                      synchronizer=None, views=None):
         """
         Build from grm_node's settings.
 
         backend 'pixel-baseline' needs no folder; otherwise model_dir is a compact or VLM model
         folder. References are the model's saved START/END images; goal_image (a file) is the
         goal of the backward query, and the only reference when the model has none. An empty
-        task means the task stored with the model.
+        task means the task stored with the model. views: view -> the camera (topic) that fills
+        it, for the reward contract's GRM half (``terms``: reward/contract.py).
         """
         from robodopamine_ros.grm.loading import load_grm, read_rgb, stored_task
 
@@ -95,8 +99,16 @@ class OnlineProgress:
         start_ref, end_ref = references or (goal_front, goal_front)
         goal = (goal_front,) * 3 if goal_front is not None else None
         task = task or stored_task(model)
-        return cls(model, task, start_ref, end_ref, goal, config, slop=slop,
-                   jump_threshold=jump_threshold, synchronizer=synchronizer)
+        online = cls(model, task, start_ref, end_ref, goal, config, slop=slop,
+                     jump_threshold=jump_threshold, synchronizer=synchronizer)
+        spec = 'pixel-baseline' if backend == 'pixel-baseline' else model_dir
+        template = Path(model_dir) / 'prompt_template.txt' if model.name == 'vlm' else None
+        if template is not None and not template.is_file():
+            template = None
+        online.terms = grm_terms(spec, model.name, task, template=template,
+                                 references=(start_ref, end_ref, goal_front), views=views,
+                                 progress=config)
+        return online
 
     @property
     def sync_stats(self):

@@ -8,6 +8,7 @@ from typing import Sequence
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Pose, PoseArray, PoseStamped, TwistStamped
 import numpy as np
+from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
 from robodopamine_interfaces.msg import (ActionStamped, EpisodeSummary, ProgressStamped,
                                          RewardStamped)
 from robodopamine_ros.data.action_source import ActionSource
@@ -19,6 +20,10 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 # the message type of each ros2_control adapter (robot.controller_adapters.ADAPTERS)
 ADAPTER_TYPES = {'twist': TwistStamped, 'float64_array': Float64MultiArray,
                  'joint_trajectory': JointTrajectory, 'pose': PoseStamped}
+# a value published once and kept for late subscribers (the reward contract): reliable,
+# transient local, the newest one
+LATCHED = QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
+                     durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
 # the RewardStamped fields the control loop reads (rl.agent_loop.ControlLoop.observe_reward)
 REWARD_FIELDS = ('reward', 'sparse_reward', 'progress_before', 'progress_after', 'terminal',
                  'truncated')

@@ -11,7 +11,10 @@ timer, so camera callbacks never queue behind inference and a plain single-threa
 suffices (rclpy 7.1.6's MultiThreadedExecutor was seen spinning hot when a callback group was
 busy). A tick that comes while the model still runs is merged into the next one. Services:
 ``~/start_episode`` (StartEpisode: the newest views become s_0) and ``~/capture_goal``
-(std_srvs/Trigger: the newest views become the goal). Diagnostics on /diagnostics.
+(std_srvs/Trigger: the newest views become the goal). Diagnostics on /diagnostics. The reward
+contract's GRM half (docs/method.md#the-reward-contract: the model's content hash, the views'
+cameras, the references, the detector's settings) and the GRM rate go out once on
+``grm_contract`` (std_msgs/String, JSON; reliable, transient local: late subscribers get it).
 
 Cameras are synchronized with message_filters.ApproximateTimeSynchronizer where it is importable
 (every ROS installation), else with the ROS-free robodopamine_ros.data.sync; the startup log and
@@ -35,13 +38,16 @@ from robodopamine_ros.data.images import decode_image
 from robodopamine_ros.data.sync import CAMERA_JUMP_S, CAMERA_SLOP_S
 from robodopamine_ros.data.topics import CAMERA_TOPICS
 from robodopamine_ros.grm.online import OnlineProgress
-from robodopamine_ros.nodes.conversions import ns_from_time, progress_msg, time_from_ns
+from robodopamine_ros.nodes.conversions import LATCHED, ns_from_time, progress_msg, \
+    time_from_ns
 from robodopamine_ros.nodes.message_filters_sync import camera_synchronizer
 from robodopamine_ros.nodes.parameters import declare_parameter, refuse_parameter_changes
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
+from robodopamine_ros.reward.contract import publish_terms
 from robodopamine_ros.reward.progress import ProgressConfig
 from sensor_msgs.msg import Image
+from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
 
@@ -75,7 +81,8 @@ class GRMNode(Node):
             ProgressConfig(fusion=p['fusion'], alpha=p['alpha'], eps=p['eps'],
                            success_delta=p['success_delta'], success_hold=p['success_hold']),
             p['slop'],
-            p['jump_threshold'], synchronizer=synchronizer)
+            p['jump_threshold'], synchronizer=synchronizer,
+            views={view: self.resolve_topic_name(t) for view, t in CAMERA_TOPICS.items()})
         self.get_logger().info(f'camera synchronization: {self.synchronizer_name}')
         self.frame_id = p['frame_id']
         self._resets_logged = 0
@@ -86,6 +93,9 @@ class GRMNode(Node):
                                      qos_profile_sensor_data)
         self.publisher = self.create_publisher(ProgressStamped, 'progress', 10)
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.contract_publisher = self.create_publisher(String, 'grm_contract', LATCHED)
+        self.contract_publisher.publish(
+            String(data=publish_terms(self.online.terms, p['rate'])))
         self._wake, self._stop = threading.Event(), threading.Event()
         self._worker = threading.Thread(target=self._inference_loop, name='grm_inference',
                                         daemon=True)

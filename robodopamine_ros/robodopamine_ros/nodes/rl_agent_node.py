@@ -71,6 +71,11 @@ the learner and each checkpoint written. Learner updates skipped
 for a non-finite loss are counted in the log (``skipped_updates``) and warned about per
 episode. Parameters
 are read at start: ``ros2 param set`` is refused with that reason.
+Reward contract (docs/method.md#the-reward-contract): grm_node's half on ``grm_contract`` plus
+this node's shaping and success source (reward.contract.ContractKeeper) is published on
+``reward_contract`` (std_msgs/String, JSON; reliable, transient local), named in each
+episodes.csv row (its digest; reward_contracts.json beside) and kept in checkpoints; a resume
+under another contract than the checkpoint's is warned about, naming the fields that differ.
 Outcome labels: ``~/mark_outcome`` (MarkOutcome: the operator's label, from teleop_node's
 success / failure buttons). Parameter ``success`` (as on shaping_node): with 'operator' or
 'either' a label ends the running episode as a success or a failure, an episode that ended
@@ -102,7 +107,7 @@ from robodopamine_interfaces.srv import MarkOutcome, SetIntervention, StartEpiso
 from robodopamine_ros.data.action_source import ActionSource
 from robodopamine_ros.data.images import decode_image
 from robodopamine_ros.data.topics import CAMERA_TOPICS, VIEWS
-from robodopamine_ros.nodes.conversions import (action_msg, adapter_msg, ADAPTER_TYPES,
+from robodopamine_ros.nodes.conversions import (action_msg, adapter_msg, ADAPTER_TYPES, LATCHED,
                                                 ns_from_time, pose_array_values, pose_values,
                                                 reward_values, seconds_from_header, summary_msg)
 from robodopamine_ros.nodes.message_filters_sync import camera_synchronizer
@@ -110,6 +115,7 @@ from robodopamine_ros.nodes.parameters import declare_settings, refuse_parameter
 from robodopamine_ros.nodes.side_service import SideService
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
+from robodopamine_ros.reward.contract import ContractError, ContractKeeper
 from robodopamine_ros.rl.acting import CHECKPOINT_FILE, Learner, PolicyActor
 from robodopamine_ros.rl.agent_loop import ControlLoop, NOT_HELD
 from robodopamine_ros.rl.agent_settings import RLAgentSettings
@@ -128,7 +134,7 @@ from robodopamine_ros.robot.hold_log import HoldLog
 from robodopamine_ros.robot.state import finite_object_poses, hand_pose, robot_state
 from robodopamine_ros.robot.watchdog import Watchdog
 from sensor_msgs.msg import Image, JointState
-from std_msgs.msg import Bool, Float64
+from std_msgs.msg import Bool, Float64, String
 from std_srvs.srv import Trigger
 
 # the watchdog's streams and their topics (for the log)
@@ -213,6 +219,8 @@ class RLAgentNode(Node):
             else TrainingLog(eval_folder(s.log_dir), tensorboard=False)
         if self.log is not None and self.evaluation is None and checkpoint is not None:
             self.log.truncate_after(done)   # the episodes after the checkpoint run again
+        self.contracts = ContractKeeper(shaping, s.success, s.period, saved=(
+            extra or {}).get('reward_contract'))
         self.joints, self.pose, self.objects = None, None, None
         self.joint_order = s.joint_order()
         self.hold_log = HoldLog('holding the arm')
@@ -227,6 +235,8 @@ class RLAgentNode(Node):
         if s.watches_cameras:
             self._subscribe_cameras(camera_topics)
         self.create_subscription(RewardStamped, 'reward', self._on_reward, 10)
+        self.create_subscription(String, 'grm_contract', self._on_grm_contract, LATCHED)
+        self.contract_publisher = self.create_publisher(String, 'reward_contract', LATCHED)
         self.create_subscription(ActionStamped, 'teleop/action', self._on_teleop, 10)
         self.command = self.create_publisher(ActionStamped, 'command', 10)
         self.adapter = self.create_publisher(ADAPTER_TYPES[s.adapter], s.adapter_topic, 10)
@@ -351,6 +361,27 @@ class RLAgentNode(Node):
             return  # a reward of another episode (before a start took effect)
         if self._feed('reward', msg):
             self.loop.observe_reward(reward_values(msg), self._now())
+
+    def _on_grm_contract(self, msg):
+        try:
+            contract, lines = self.contracts.update(msg.data)
+        except ContractError as error:
+            self.get_logger().error(f'{error}: ignored', throttle_duration_sec=5.0)
+            return
+        for level, line in lines:
+            if level == 'warn':   # rclpy: one severity per call site
+                self.get_logger().warn(line)
+            else:
+                self.get_logger().info(line)
+        if contract is None:
+            return
+        self.contract_publisher.publish(String(data=contract.to_json()))
+        try:   # a full disk costs the contracts file, never the run
+            if self.log is not None:
+                self.log.set_contract(contract)
+        except OSError as error:
+            self.get_logger().error(f'{self.settings.log_dir}: reward contract not written '
+                                    f'({error})')
 
     def _on_teleop(self, msg):
         try:
@@ -521,7 +552,10 @@ class RLAgentNode(Node):
         """
         trained = self.trained if self.views is None else replace(
             self.trained, camera_size=tuple(self.views.camera_sizes))
-        return self.cycle.checkpoint_extra(self.settings.checkpoint_extra(trained))
+        extra = self.settings.checkpoint_extra(trained)
+        if self.contracts.current is not None:
+            extra['reward_contract'] = self.contracts.current.to_dict()
+        return self.cycle.checkpoint_extra(extra)
 
     def _saved(self, result):
         """Log a periodic checkpoint (called in the saving thread)."""

@@ -1,9 +1,19 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Training logs: one CSV row per episode, and the same scalars for TensorBoard."""
+"""
+Training logs: one CSV row per episode, and the same scalars for TensorBoard.
+
+Each row names the reward contract its rewards were shaped under (column ``reward_contract``:
+the contract's digest, reward/contract.py); the contracts themselves are kept beside the CSV in
+``reward_contracts.json`` (digest -> contract), written whole and atomically.
+"""
 
 import csv
+import json
 from pathlib import Path
+
+CONTRACTS_FILE = 'reward_contracts.json'
+TEXT_COLUMNS = ('reward_contract',)   # kept as text by read_log
 
 
 class TrainingLog:
@@ -20,6 +30,7 @@ class TrainingLog:
         self.csv_path = self.folder / 'episodes.csv'
         self._file, self._writer, self._fields = None, None, None
         self.tensorboard = None
+        self.contract = None   # the reward contract of the rows logged from now on
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
@@ -51,8 +62,25 @@ class TrainingLog:
             with atomic_path(self.csv_path) as tmp:
                 tmp.write_text(lines[0] + ''.join(keep))
 
+    def set_contract(self, contract):
+        """
+        Name `contract` (a reward.contract.RewardContract) in every row logged from now on.
+
+        It is added to reward_contracts.json (written beside, then renamed). A CSV begun
+        before contracts were logged keeps its columns: its rows do not name one.
+        """
+        from robodopamine_ros.data.atomic import atomic_path
+
+        known = read_contracts(self.folder, parse=False)
+        if known.get(contract.digest) != contract.to_dict():
+            known[contract.digest] = contract.to_dict()
+            with atomic_path(self.folder / CONTRACTS_FILE) as tmp:
+                tmp.write_text(json.dumps(known, indent=1, sort_keys=True) + '\n')
+        self.contract = contract
+
     def episode(self, row):
         """Log one episode's flat dict of numbers; the first row fixes the CSV columns."""
+        row = dict(row, reward_contract=self.contract.digest if self.contract else '')
         if self._writer is None:
             exists = self.csv_path.is_file() and self.csv_path.stat().st_size > 0
             if exists:
@@ -101,6 +129,36 @@ class TrainingLog:
 BOOLEANS = {'True': 1.0, 'False': 0.0}
 
 
+def read_contracts(folder, parse=True):
+    """
+    Return {digest: RewardContract} of folder/reward_contracts.json ({} when it is absent).
+
+    parse=False: the plain dicts. Raises ContractError naming the file and the entry that is not
+    a contract, or whose digest is not its own.
+    """
+    from robodopamine_ros.reward.contract import ContractError, RewardContract
+
+    path = Path(folder) / CONTRACTS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        entries = json.loads(path.read_text())
+    except ValueError as error:
+        raise ContractError(f'{path}: not JSON ({error})') from None
+    if not isinstance(entries, dict):
+        raise ContractError(f'{path}: expected a mapping of digests to contracts')
+    if not parse:
+        return entries
+    contracts = {}
+    for digest, values in entries.items():
+        contract = RewardContract.from_dict(values, f'{path}: {digest}')
+        if contract.digest != digest:
+            raise ContractError(f'{path}: entry {digest} is the contract {contract.digest} '
+                                '(edited by hand?)')
+        contracts[digest] = contract
+    return contracts
+
+
 def _number(text):
     if text in ('', None):
         return float('nan')
@@ -108,6 +166,11 @@ def _number(text):
 
 
 def read_log(folder):
-    """Return the episode rows of folder/episodes.csv as dicts of floats (True = 1.0)."""
+    """
+    Return the episode rows of folder/episodes.csv as dicts of floats (True = 1.0).
+
+    TEXT_COLUMNS (the reward contract's digest) stay text.
+    """
     with open(Path(folder) / 'episodes.csv', newline='') as f:
-        return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(f)]
+        return [{k: v if k in TEXT_COLUMNS else _number(v) for k, v in row.items()}
+                for row in csv.DictReader(f)]

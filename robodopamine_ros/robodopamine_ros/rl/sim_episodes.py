@@ -16,6 +16,7 @@ evaluating only).
 import numpy as np
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.grm.base import ProgressEstimator
+from robodopamine_ros.reward.contract import grm_terms
 from robodopamine_ros.reward.shaping import GAMMA
 from robodopamine_ros.rl.observations import policy_observation
 from robodopamine_ros.rl.outcomes import OutcomeJudge
@@ -45,6 +46,10 @@ class GRMProgress:
             raise ValueError(f'{grm_dir}: the GRM folder holds no reference images')
         self.estimator = ProgressEstimator(self.model, stored_task(self.model), *references)
         self.every, self.steps, self.ticked = max(1, int(every)), 0, False
+        self.terms = grm_terms(grm_dir, self.model.name, self.estimator.task, references=(
+            self.estimator.reference_start, self.estimator.reference_end),
+            views={view: f'simulator camera {view}' for view in VIEWS},
+            progress=self.estimator.tracker.config)   # the reward contract's GRM half
 
     @staticmethod
     def views(sim, obs=None):

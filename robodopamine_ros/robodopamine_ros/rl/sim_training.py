@@ -24,6 +24,7 @@ import time
 
 from robodopamine_ros.data.atomic import atomic_path
 from robodopamine_ros.data.topics import IMAGE_SIZE
+from robodopamine_ros.reward.contract import contract_change
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.logs import TrainingLog
@@ -282,6 +283,8 @@ def train(config, output, resume=True, log=print, force=False):
     started = time.perf_counter()
     extra = extra or {}
     changed = resume_differences(extra.get('train_config'), config)
+    contract = reward_contract(config, progress, gamma)
+    changed += contract_change(extra.get('reward_contract'), contract)
     if changed and not force:
         raise ValueError(f'{output}: the checkpoint was trained with other settings ('
                          + '; '.join(changed) + '): use another output folder, or force to '
@@ -302,6 +305,9 @@ def train(config, output, resume=True, log=print, force=False):
     training_log = TrainingLog(output)
     if learner is not None:
         training_log.truncate_after(learner.counters['episodes'])
+    if contract is not None:
+        training_log.set_contract(contract)
+        joints['reward_contract'] = contract.to_dict()
 
     def evaluate_now(episodes=config.eval_episodes):
         return evaluate(sim, actor, config, shapes, episodes, features)
@@ -370,6 +376,25 @@ def train(config, output, resume=True, log=print, force=False):
                'final_diagnostics': learner.diagnostics()}
     (output / 'summary.json').write_text(json.dumps(summary, indent=2, default=str) + '\n')
     return summary
+
+
+def reward_contract(config, progress, gamma):
+    """
+    Return the reward contract of a simulated training run (reward/contract.py), or None.
+
+    The GRM's half from `progress` (a GRMProgress); the oracle's Phi is the simulator's state,
+    named as such; a run with no progress source (the simulator's dense reward) has none.
+    """
+    from robodopamine_ros.reward.contract import compose
+    from robodopamine_ros.reward.shaping import ShapingConfig
+
+    terms = getattr(progress, 'terms', None)
+    if terms is None and isinstance(progress, OracleProgress):
+        terms = {'grm': 'builtin:simulator-state', 'backend': 'oracle'}
+    if terms is None:
+        return None
+    return compose(terms, ShapingConfig(gamma=gamma), config.success, config.grm_every,
+                   reward=config.reward)
 
 
 def _peak_rss_mb():

@@ -179,3 +179,25 @@ def test_the_robot_observation_checkpoint_after_the_offline_stage_evaluates_the_
         evaluate_checkpoint(tmp_path / 'run', config(grm_dir, reward='sparse'), 1)
     with pytest.raises(FileNotFoundError, match='no checkpoint to evaluate'):
         evaluate_checkpoint(tmp_path / 'none', cfg, 1)
+
+
+def test_a_run_names_its_reward_contract_and_refuses_to_resume_under_another(grm_dir, tmp_path):
+    import shutil
+
+    from robodopamine_ros.reward.contract import grm_content_hash
+    from robodopamine_ros.rl.logs import read_contracts
+
+    grm = tmp_path / 'grm'
+    shutil.copytree(grm_dir, grm)
+    train(config(grm, episodes=1), tmp_path / 'run')
+    (digest, contract), = read_contracts(tmp_path / 'run').items()
+    assert [r['reward_contract'] for r in read_log(tmp_path / 'run')] == [digest]
+    assert contract.grm == grm_content_hash(grm) and contract.grm_every == 2
+    assert contract.shaping['reward'] == 'grm' and contract.shaping['gamma'] == 0.99
+    assert Learner.read(tmp_path / 'run')['extra']['reward_contract'] == contract.to_dict()
+    # the GRM adapted again into the same folder: the buffer's rewards are the old model's
+    weights = bytearray((grm / 'model.safetensors').read_bytes())
+    weights[-1] ^= 1
+    (grm / 'model.safetensors').write_bytes(bytes(weights))
+    with pytest.raises(ValueError, match=rf'reward_contract: {digest} -> \w+ \(differ in grm:'):
+        train(config(grm, episodes=2), tmp_path / 'run')

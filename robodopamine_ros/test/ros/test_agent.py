@@ -13,9 +13,10 @@ from robodopamine_ros.nodes.grm_node import GRMNode
 from robodopamine_ros.nodes.rl_agent_node import ADAPTER_TYPES, RLAgentNode
 from robodopamine_ros.nodes.shaping_node import ShapingNode
 from robodopamine_ros.nodes.teleop_node import TeleopNode
+from robodopamine_ros.reward.contract import grm_content_hash
 from robodopamine_ros.reward.shaping import shape
 from robodopamine_ros.rl.acting import Learner
-from robodopamine_ros.rl.logs import read_log
+from robodopamine_ros.rl.logs import read_contracts, read_log
 from robodopamine_ros.sim.metaworld_sim import JOINT_NAMES
 from sensor_msgs.msg import JointState, Joy
 from sim_thread import SimInItsThread
@@ -122,6 +123,14 @@ def test_train_loop_stores_rewards_shaped_from_shaping_nodes_progress_learns_and
         assert resumed.counters['episodes'] >= 1
         logged = read_log(tmp_path / 'logs')
         assert [r['episode'] for r in logged[:2]] == [1.0, 2.0] and logged[0]['steps'] == 6
+        # the reward contract: grm_node's model and settings + the agent's shaping, named in
+        # every row (grm_node published its half before the first episode), in checkpoints
+        (digest, contract), = read_contracts(tmp_path / 'logs').items()
+        assert {r['reward_contract'] for r in logged} == {digest}
+        assert contract.grm == grm_content_hash(tmp_path / 'grm') and contract.grm_every == 1.0
+        assert contract.views['front'] == '/cameras/front/image_raw'
+        assert contract.shaping['gamma'] == agent.loop.shaping.gamma
+        assert Learner.read(tmp_path / 'ckpt')['extra']['reward_contract'] == contract.to_dict()
 
         # the e-stop latches: commands are stops until cleared
         wait(estop.service_is_ready, what='estop service')
