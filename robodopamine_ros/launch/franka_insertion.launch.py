@@ -13,7 +13,8 @@ The user's path, one command per step (the README walks through it):
 
 Modes: ``collect`` starts the robot (or the simulator), joy_node + teleop_node, rl_agent_node
 in collect mode (the arm moves only while the deadman is held; no GRM, no policy) and
-recorder_node writing ``bag`` crash-safe; in simulation ``autopilot:=expert`` records the
+recorder_node writing ``bag`` crash-safe (``contract:=FILE``, a Rosetta contract: the topics
+it names, embedded in the bag); in simulation ``autopilot:=expert`` records the
 scripted expert with nothing else commanding the arm (no agent, no teleop). ``train`` adds
 grm_node and shaping_node and needs ``model_dir``; ``demos`` (bags of collect) fill the demo
 buffer. ``eval`` is the policy only (deterministic, no learning) for rl_agent_node's
@@ -27,7 +28,7 @@ from the simulator's success flag, as a person at the joystick would (rl_agent_n
 ``success`` decides which labels count; the node gets the same value).
 
 Arguments (docs/nodes.md, "Launch arguments"): use_sim, robot_ip, model_dir, task, mode, seed,
-bag, demos, log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense),
+bag, contract, demos, log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense),
 real_time_factor, autopilot, operator, observation (rl_agent_node's), success (shaping_node's
 and rl_agent_node's alike), joy, servo_launch, params_file, log_level, namespace, agent,
 respawn. rl_agent_node's
@@ -123,6 +124,11 @@ def launch_arguments(share):
         DeclareLaunchArgument('bag', default_value='',
                               description="collect: the bag folder to record ('': "
                                           'robodopamine_demos/demo_<UTC time>)'),
+        DeclareLaunchArgument('contract', default_value='',
+                              description="collect: a Rosetta contract file ('': none); the "
+                                          'recorder records its topics (and ours: '
+                                          'robodopamine/action, the success and object '
+                                          'topics) and embeds it in the bag'),
         DeclareLaunchArgument('demos', default_value='',
                               description='train: comma-separated bags of collect that fill '
                                           'an empty demo buffer'),
@@ -313,7 +319,8 @@ class ConfigurationError:
 def robot_and_nodes(context):
     """Resolve the arguments into the robot (real or simulated) and the nodes to start."""
     value = {name: LaunchConfiguration(name).perform(context) for name in (
-        'use_sim', 'robot_ip', 'model_dir', 'task', 'mode', 'bag', 'demos', 'log_dir',
+        'use_sim', 'robot_ip', 'model_dir', 'task', 'mode', 'bag', 'contract', 'demos',
+        'log_dir',
         'checkpoint_dir', 'front_camera', 'left_wrist_camera', 'right_wrist_camera', 'cameras',
         'front_serial', 'left_wrist_serial', 'right_wrist_serial', 'autopilot', 'joy',
         'joy_device', 'ee_pose_topic', 'servo_launch', 'params_file', 'log_level', 'namespace',
@@ -340,6 +347,12 @@ def robot_and_nodes(context):
                            'the simulated robot trains: use it with use_sim:=true mode:=train '
                            f'(got use_sim:={value["use_sim"]} mode:={mode} '
                            f'agent:={value["agent"]})')
+    if value['contract'] and mode != 'collect':
+        raise RuntimeError(f"contract:={value['contract']} names the topics a recording holds: "
+                           f'use it with mode:=collect (got mode:={mode})')
+    if value['contract'] and not os.path.isfile(value['contract']):
+        raise RuntimeError(f"launch argument contract:={value['contract']!r}: no such file; "
+                           'expected a Rosetta contract (YAML, docs/nodes.md "recorder_node")')
     model_dir = value['model_dir'] or node_parameters(params_file, 'grm_node').get('model_dir')
     if mode != 'collect' and not model_dir:
         raise RuntimeError(NO_MODEL.format(mode=mode))
@@ -437,10 +450,13 @@ def robot_and_nodes(context):
     if mode == 'collect':
         bag = value['bag'] or os.path.join(
             'robodopamine_demos', time.strftime('demo_%Y%m%d_%H%M%S', time.gmtime()))
-        actions.append(node('recorder_node', extra={
-            'bag': bag, 'topics': topics + ['joint_states', ee_pose, 'robodopamine/action']
-            + (['sim_robot/success'] if use_sim else [])   # the demonstration's outcome
-            + (['robodopamine/object_poses'] if tracks_objects else [])}))
+        ours = (['robodopamine/action'] + (['sim_robot/success'] if use_sim else [])
+                + (['robodopamine/object_poses'] if tracks_objects else []))
+        # a contract names the robot's topics; ours (the commanded action the demo buffer
+        # reads, the demonstration's outcome, the tracked objects) are recorded with them
+        recorded = {'topics': ours, 'contract': os.path.abspath(value['contract'])} \
+            if value['contract'] else {'topics': topics + ['joint_states', ee_pose] + ours}
+        actions.append(node('recorder_node', extra={'bag': bag, **recorded}))
         if not autopilot:   # the simulator's expert alone commands the arm
             actions += [node('rl_agent_node', command + pose)] + joystick()
         return ConfigurationError().handlers() + [GroupAction(actions, scoped=True)]

@@ -15,6 +15,9 @@ leaves the data files without metadata.yaml:
 A data file given inside a folder that has metadata.yaml opens the whole folder. Keyframes and
 instructions live in ``BagLocation.folder``: the bag folder, or the folder of a bare file.
 
+``bag_custom_data(path)`` reads metadata.yaml's custom_data: the {key: text} a recorder
+stores with the bag (a Rosetta contract under ``rosetta.contract_yaml``, data/rosetta.py).
+
 A bag recorded with ``compression_mode: file`` (zstd) is decompressed by rosbags into a
 temporary folder before anything is read. A crafted one expands without bound (32 KB into
 1 GiB), so it is first decompressed into nothing, counting: past ``decompression_limit`` the
@@ -147,6 +150,48 @@ def _bare(given, files, storage):
     return BagLocation(path=given, source=data, folder=folder, storage='mcap', bare=True,
                        warnings=[f'{data}: no {METADATA} (a recorder killed before it '
                                  'finished?): reading the mcap file alone'])
+
+
+def check_custom_data(values):
+    """Return custom_data as a new {str: str} dict; ValueError naming a key that is not."""
+    values = dict(values or {})
+    for key, value in values.items():
+        if not (isinstance(key, str) and key and isinstance(value, str)):
+            raise ValueError(f'custom_data {key!r}: keys and values are text (rosbag2 '
+                             f'metadata), got {type(value).__name__}')
+    return values
+
+
+def bag_custom_data(path, storage='auto'):
+    """
+    Return the custom_data of a recording's metadata.yaml as {key: text}.
+
+    custom_data is rosbag2's map of strings stored with a bag (metadata.yaml,
+    rosbag2_bagfile_information.custom_data): recorders put what belongs with the recording
+    there, e.g. Rosetta's contract under ``rosetta.contract_yaml`` (data/rosetta.py). Values
+    come back exactly as written (text, never converted to numbers or booleans). {} when the
+    bag has no custom_data, or no metadata.yaml (a bare .mcap or .db3 left by a killed
+    recorder: custom_data is written at the clean close). path and storage as locate();
+    raises FileNotFoundError, or BagError naming the path (not a bag) or metadata.yaml
+    (custom_data not a mapping of text).
+    """
+    import yaml
+
+    path = Path(path)
+    folder = path.parent if path.is_file() else path
+    if path.exists() and not (folder / METADATA).is_file() and looks_like_bag(path):
+        return {}   # bare data files: no custom_data was written
+    metadata = locate(path, storage).folder / METADATA
+    try:   # BaseLoader: every scalar is the text written ('true' stays 'true')
+        info = yaml.load(metadata.read_text(encoding='utf-8'), Loader=yaml.BaseLoader)
+        data = info['rosbag2_bagfile_information'].get('custom_data')
+    except Exception as error:  # a broken metadata file: name it
+        raise BagError(f'{metadata}: not a rosbag2 metadata file ({error})') from error
+    if data in (None, '', '~', 'null', 'Null', 'NULL'):
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise BagError(f'{metadata}: custom_data is not a mapping of text to text')
+    return dict(data)
 
 
 @contextmanager

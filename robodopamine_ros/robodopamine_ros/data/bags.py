@@ -35,7 +35,8 @@ import tempfile
 import numpy as np
 
 from robodopamine_ros.data import images, keyframes
-from robodopamine_ros.data.bag_location import BagError, locate, open_reader, STORAGE_CHOICES
+from robodopamine_ros.data.bag_location import (BagError, check_custom_data, locate,
+                                                open_reader, STORAGE_CHOICES)
 from robodopamine_ros.data.episode import Episode, Stream
 from robodopamine_ros.data.interfaces import deserialize, typestore
 from robodopamine_ros.data.joints import JointOrder, non_finite_joints
@@ -117,8 +118,9 @@ class ReadOptions:
     within a synchronized triplet, seconds. storage: 'auto' (metadata.yaml, else the file
     extension), 'sqlite3' or 'mcap'. stamps: 'auto' (header stamps unless unusable, then the
     bag's receive time), 'header' or 'receive'. max_pixels: an image larger than this is
-    refused before it is decoded (images.MAX_PIXELS), naming its topic and stamp. Raises
-    ValueError naming a bad value.
+    refused before it is decoded (images.MAX_PIXELS), naming its topic and stamp. contract:
+    None, or the rosetta.Contract the topics came from: a bag without its topics is refused
+    (Contract.check_bag). Raises ValueError naming a bad value.
     """
 
     topics: TopicConfig = field(default_factory=TopicConfig)
@@ -126,6 +128,7 @@ class ReadOptions:
     storage: str = 'auto'
     stamps: str = 'auto'
     max_pixels: int = images.MAX_PIXELS
+    contract: object = None
 
     def __post_init__(self):
         if not isinstance(self.topics, TopicConfig):
@@ -140,6 +143,9 @@ class ReadOptions:
         if not (isinstance(self.max_pixels, int) and not isinstance(self.max_pixels, bool)
                 and self.max_pixels > 0):
             raise ValueError(f'max_pixels must be an integer > 0, got {self.max_pixels!r}')
+        if self.contract is not None and not hasattr(self.contract, 'check_bag'):
+            raise ValueError(f'contract must be a rosetta.Contract, got '
+                             f'{type(self.contract).__name__}')
 
 
 def stamp_ns(header):
@@ -288,6 +294,9 @@ def plan_episode(path, options=None):
 def _plan(reader, location, options):
     """Both passes start here: camera stamps, then the plan (warnings: location's first)."""
     warnings = list(location.warnings)
+    if options.contract is not None:
+        options.contract.check_bag({c.topic: c.msgtype for c in reader.connections},
+                                   location.path)
     cameras = _camera_stamps(reader, location.path, options.topics, warnings)
     plan = plan_triplets(cameras.stamps, options.slop, options.stamps,
                          where=str(location.path))
@@ -583,11 +592,14 @@ class EpisodeBagWriter:
 
     Use as a context manager; the bag appears at `path` only when the block completes.
     image_format: 'raw' (sensor_msgs/Image rgb8) or 'jpeg' / 'png' (CompressedImage on
-    <camera topic>/compressed).
+    <camera topic>/compressed). custom_data: {key: text} for metadata.yaml's custom_data
+    (bag_location.bag_custom_data reads it back); more may be set in ``self.custom_data``
+    until the block ends.
     """
 
     def __init__(self, path, topics=TopicConfig(), storage='sqlite3', version=9,
-                 image_format='raw', jpeg_quality=90, distro='jazzy', frame_ids=None):
+                 image_format='raw', jpeg_quality=90, distro='jazzy', frame_ids=None,
+                 custom_data=None):
         if storage not in STORAGES:
             raise ValueError(f'storage must be one of {STORAGES}, got {storage!r}')
         if version not in (8, 9):
@@ -605,6 +617,7 @@ class EpisodeBagWriter:
         self._connections = {}
         self._tmp = None
         self.keyframes, self.instructions = [], None
+        self.custom_data = check_custom_data(custom_data)
 
     # context manager ------------------------------------------------------------------------
     def __enter__(self):
@@ -620,6 +633,8 @@ class EpisodeBagWriter:
     def __exit__(self, exc_type, exc, tb):
         try:
             if exc_type is None:
+                for key, value in check_custom_data(self.custom_data).items():
+                    self._writer.set_custom_data(key, value)
                 self._writer.close()
                 bag = self._tmp / 'bag'
                 if self.keyframes:

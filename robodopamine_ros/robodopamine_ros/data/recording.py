@@ -20,10 +20,11 @@ but does not keep the recording in memory or in a temporary folder until the end
   chunk.
 - sqlite3: ``<bag>/<bag>.db3``, its transaction committed every ``flush_period`` seconds.
 
-``metadata.yaml`` is written by the clean close only, so a bag without it is one whose recorder
-did not finish: bags reads such a bare .mcap with a warning; a bare .db3 needs
-``ros2 bag reindex``. Receive times are written in non-decreasing order (a wall clock stepped
-back is recorded as a pause), as readers of an MCAP file without summary require.
+``metadata.yaml`` (with any ``custom_data``) is written by the clean close only, so a bag
+without it is one whose recorder did not finish: bags reads such a bare .mcap with a warning;
+a bare .db3 needs ``ros2 bag reindex``. Receive times are written in non-decreasing order (a
+wall clock stepped back is recorded as a pause), as readers of an MCAP file without summary
+require.
 
 Not thread-safe: one thread writes (recorder_node's executor).
 """
@@ -34,6 +35,8 @@ from pathlib import Path
 import re
 import struct
 import time
+
+from robodopamine_ros.data.bag_location import check_custom_data
 
 STORAGES = ('mcap', 'sqlite3')
 _MAGIC = b'\x89MCAP0\r\n'
@@ -133,12 +136,15 @@ class LiveBagWriter:
 
     path: the bag folder to create (FileExistsError if it exists). storage: 'mcap' or
     'sqlite3'. flush_period: s (> 0), the longest a written message waits before it is in the
-    file. clock: monotonic seconds, replaceable in tests. Use close() (or the context manager)
-    for a clean end; a process killed before that leaves the recording up to the last flush.
+    file. clock: monotonic seconds, replaceable in tests. custom_data: {key: text} written
+    into metadata.yaml's custom_data by close() (bag_location.bag_custom_data reads it back);
+    more may be set in ``self.custom_data`` until then. Use close() (or the context manager)
+    for a clean end; a process killed before that leaves the recording up to the last flush
+    (and no metadata.yaml, so no custom_data).
     """
 
     def __init__(self, path, storage='mcap', flush_period=1.0, distro='jazzy',
-                 clock=time.monotonic):
+                 clock=time.monotonic, custom_data=None):
         from rosbags.rosbag2 import StoragePlugin, Writer
 
         from robodopamine_ros.data.interfaces import typestore
@@ -147,6 +153,7 @@ class LiveBagWriter:
             raise ValueError(f'storage must be one of {STORAGES}, got {storage!r}')
         if not (isinstance(flush_period, (int, float)) and 0 < flush_period < float('inf')):
             raise ValueError(f'flush_period must be > 0 seconds, got {flush_period!r}')
+        self.custom_data = check_custom_data(custom_data)
         self.path = Path(path)
         if self.path.exists():
             raise FileExistsError(f'{self.path}: already exists; choose a new bag path')
@@ -216,5 +223,8 @@ class LiveBagWriter:
     def close(self):
         """End cleanly: the MCAP summary (or the last commit) and metadata.yaml."""
         if not self.closed:
+            custom_data = check_custom_data(self.custom_data)
             self.closed = True
+            for key, value in custom_data.items():
+                self._writer.set_custom_data(key, value)
             self._writer.close()

@@ -6,7 +6,11 @@ recorder_node: record topics into a rosbag2 folder without rosbag2 installed.
 The stand-in for ``ros2 bag record`` where rosbag2 is absent (pip-only machines, CI): it
 subscribes to each listed topic once a publisher appears (the type comes from the ROS graph)
 and stores the serialized messages as received, with the receive time, like ros2 bag record.
-Subscriptions are best effort, so they match reliable and sensor-QoS publishers alike.
+Subscriptions are best effort, so they match reliable and sensor-QoS publishers alike; a
+topic whose publishers all offer transient-local durability (a latched topic, such as a
+contract published once) is subscribed transient local, reliable when they all offer
+reliable, as ros2 bag record adapts to offered QoS: what was published before the recorder
+started is recorded too.
 
 The bag is written as it is recorded (recording.LiveBagWriter): ``<bag>/<bag>.mcap`` grows
 from the start, flushed at most every ``flush_period`` seconds, so a recorder killed with
@@ -18,14 +22,18 @@ metadata.yaml with a warning).
 Parameters: bag (required: a folder that does not exist yet), storage (mcap | sqlite3; a
 sqlite3 bag is committed every flush_period, and without metadata.yaml it needs
 ``ros2 bag reindex``), flush_period (s, > 0; default 1.0), topics (default: the
-demonstration topics of launch/franka_insertion.launch.py).
+demonstration topics of launch/franka_insertion.launch.py), contract (a Rosetta contract file,
+data/rosetta.py; '' none): its topics are recorded (with those of ``topics`` when ``topics``
+is not left at its default) and the bag embeds it as Rosetta's recorder does, in
+metadata.yaml's custom_data (``rosetta.contract_yaml``, ``rosetta.contract_hash``).
 """
 
 from ament_index_python import get_resource
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from robodopamine_ros.data.bags import TopicConfig
 from robodopamine_ros.data.recording import LiveBagWriter, message_type_parts, RecordingError
+from robodopamine_ros.data.rosetta import load_contract, recorded_topics
 from robodopamine_ros.nodes.parameters import declare_parameter
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
@@ -34,6 +42,11 @@ from rosidl_runtime_py.utilities import get_message
 # best effort matches reliable and sensor-QoS publishers; a deep queue keeps bursts
 RECORD_QOS = QoSProfile(reliability=ReliabilityPolicy.BEST_EFFORT,
                         history=HistoryPolicy.KEEP_LAST, depth=100)
+# a latched topic (every publisher transient local): its history, reliable where offered
+LATCHED_QOS = {reliable: QoSProfile(
+    reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL, history=HistoryPolicy.KEEP_LAST, depth=100)
+    for reliable in (True, False)}
 DEMO_TOPICS = TopicConfig()
 DEFAULT_TOPICS = [DEMO_TOPICS.front, DEMO_TOPICS.left_wrist, DEMO_TOPICS.right_wrist,
                   DEMO_TOPICS.joint_states, DEMO_TOPICS.ee_pose, DEMO_TOPICS.action]
@@ -71,13 +84,18 @@ class RecorderNode(Node):
         declare_parameter(self, 'storage', 'mcap')
         declare_parameter(self, 'flush_period', 1.0)     # s
         declare_parameter(self, 'topics', DEFAULT_TOPICS)
+        declare_parameter(self, 'contract', '')
         bag = self.get_parameter('bag').value
         if not bag:
             raise ValueError('parameter bag must name the bag folder to write')
-        topics = [self.resolve_topic_name(t) for t in self.get_parameter('topics').value]
+        path = self.get_parameter('contract').value
+        contract = load_contract(path) if path else None
+        topics = [self.resolve_topic_name(t) for t in recorded_topics(
+            contract, self.get_parameter('topics').value, DEFAULT_TOPICS)]
         flush_period = self.get_parameter('flush_period').value
         self.writer = LiveBagWriter(bag, storage=self.get_parameter('storage').value,
-                                    flush_period=flush_period)
+                                    flush_period=flush_period,
+                                    custom_data=contract.custom_data() if contract else None)
         self.pending, self.counts = set(topics), dict.fromkeys(topics, 0)
         self.subscriptions_by_topic = {}
         self.refused = set()   # (topic, type) refused as not a message type
@@ -94,6 +112,9 @@ class RecorderNode(Node):
                 self.get_logger().error(f'{topic}: published with several types {types[topic]}'
                                         '; not recorded', throttle_duration_sec=5.0)
                 continue
+            offered = self.get_publishers_info_by_topic(topic)
+            if not offered:   # on the graph through subscribers only: wait for a publisher
+                continue
             type_name = types[topic][0]
             try:
                 kind = message_class(type_name)
@@ -102,10 +123,15 @@ class RecorderNode(Node):
                     self.refused.add((topic, type_name))
                     self.get_logger().error(f'{topic}: {error}')
                 continue
+            latched = all(p.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
+                          for p in offered)
+            qos = LATCHED_QOS[all(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE
+                                  for p in offered)] if latched else RECORD_QOS
             self.subscriptions_by_topic[topic] = self.create_subscription(
-                kind, topic, self._writer_for(topic, type_name), RECORD_QOS, raw=True)
+                kind, topic, self._writer_for(topic, type_name), qos, raw=True)
             self.pending.discard(topic)
-            self.get_logger().info(f'recording {topic} ({type_name})')
+            self.get_logger().info(f'recording {topic} ({type_name}'
+                                   f'{", transient local" if latched else ""})')
 
     def _writer_for(self, topic, type_name):
         def write(raw):
