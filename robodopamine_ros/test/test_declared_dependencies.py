@@ -43,7 +43,8 @@ KNOWN = {
 }
 # Imported only by optional extras (declared in setup.py extras_require), never at import time
 # of the core modules.
-OPTIONAL = {'metaworld', 'mujoco', 'transformers', 'peft', 'tokenizers', 'gymnasium'}
+OPTIONAL = {'metaworld', 'mujoco', 'transformers', 'peft', 'tokenizers', 'gymnasium',
+            'av', 'pyarrow', 'pandas'}   # the [lerobot] extra
 
 
 def _imported_top_level_modules():

@@ -42,6 +42,9 @@ SUBCOMMANDS = {
                  'from)'),
     'keyframes': ('robodopamine_ros.commands.keyframes',
                   'propose sub-task keyframes for a demo, or render a contact sheet of them'),
+    'export-lerobot': ('robodopamine_ros.commands.export_lerobot',
+                       'demos as a LeRobotDataset v3.0: three videos, state, action, '
+                       'progress, shaped reward'),
 }
 
 

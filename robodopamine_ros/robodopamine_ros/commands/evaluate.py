@@ -23,7 +23,29 @@ def add_arguments(parser):
     parser.add_argument('--device', default='cpu', help='cpu, cuda, ...')
     parser.add_argument('--template', default=None, help='VLM prompt template file')
     parser.add_argument('--json', action='store_true', help='print one JSON object')
+    parser.add_argument('--mix-contracts', action='store_true',
+                        help='evaluate episodes scored under different reward contracts '
+                             'together (refused by default: their progress does not compare)')
     add_reading_arguments(parser)
+
+
+def episode_contracts(paths, storage='auto'):
+    """
+    Return (path, RewardContract or None) of each episode: the contract its bag records.
+
+    None for a folder in the reference layout, or a bag scored by no GRM. Raises ContractError
+    (reward/contract.py) naming the bag whose recorded contract does not read.
+    """
+    from robodopamine_ros.data.bag_contract import recorded_contract_text
+    from robodopamine_ros.data.bag_location import looks_like_bag
+    from robodopamine_ros.reward.contract import RewardContract
+
+    out = []
+    for path in paths:
+        text, where = recorded_contract_text(path, storage) if looks_like_bag(Path(path)) \
+            else (None, None)
+        out.append((path, None if text is None else RewardContract.from_json(text, where)))
+    return out
 
 
 def run(args):
@@ -37,7 +59,12 @@ def run(args):
 
     from robodopamine_ros.grm.loading import load_grm
 
+    from robodopamine_ros.reward.contract import check_one_contract
+
     options = read_options(args)
+    # episodes scored under different reward contracts do not compare: refused unless mixed
+    contract = check_one_contract(episode_contracts(args.episodes, options.storage),
+                                  mix=args.mix_contracts)
     model, references = load_grm(args.model, args.device, args.template)
     # what the model sees, never more (memory: frames x that): a VLM's processor takes at most
     # MAX_PIXELS per image
@@ -64,7 +91,8 @@ def run(args):
         if output:
             plot_progress(curves, f'{episode.episode_id} ({args.model})',
                           output / f'{index:03d}_{episode.episode_id}.png')
-    summary = {'model': args.model, 'episodes': results}
+    summary = {'model': args.model, 'episodes': results,
+               'reward_contract': contract.digest if contract is not None else None}
     known = [(c, lab) for c, lab in zip(curves_all, labels) if lab in OUTCOMES]
     if known:
         accuracy, confusion = completion_accuracy([c for c, _ in known], [lab for _, lab in known])
