@@ -607,7 +607,7 @@ def main():
                          help="rl_agent_node's (default: config/sim_insertion.yaml's)")
     product.add_argument('--offline-updates', type=int, default=None,
                          help="rl_agent_node's (default: config/sim_insertion.yaml's)")
-    product.add_argument('--domain', type=int, default=120,
+    product.add_argument('--domain', type=int, default=200,
                          help='ROS_DOMAIN_ID of the collect launch; seed s uses domain + 1 + s')
     product.add_argument('--results', default=None,
                          help='write the figures to this file instead of bench/RESULTS.md '

@@ -33,6 +33,8 @@ import math
 
 import numpy as np
 from robodopamine_ros.reward.shaping import shape
+from robodopamine_ros.reward.stall import STALL_MIN_GAIN, STALL_WINDOW_S, StallConfig, \
+    StallDetector
 from robodopamine_ros.reward.success import SuccessConfig, SuccessDetector
 
 SUCCESS_SOURCES = ('detector', 'operator', 'either', 'simulator')
@@ -111,8 +113,10 @@ class ShapingSuccess:
 class OperatorConfig:
     """The scripted operator (a stand-in for the human with the joystick)."""
 
-    stall_steps: int = 25       # takes over when progress gained < min_gain over this many steps
-    min_gain: float = 0.05
+    # takes over when progress gained < min_gain over stall_steps (the stall rule,
+    # reward/stall.py: its window in control steps, 2.5 s at the 10 Hz control rate)
+    stall_steps: int = round(STALL_WINDOW_S * 10)
+    min_gain: float = STALL_MIN_GAIN
     takeover_steps: int = 20    # then drives the scripted expert for this many steps
     label_delay: int = 5        # control steps from seeing the outcome to pressing (0.5 s)
     label_accuracy: float = 1.0  # probability a label is right
@@ -148,20 +152,20 @@ class ScriptedOperator:
         self.reset()
 
     def reset(self):
-        self.history, self.remaining = [], 0
+        self.stall = StallDetector(StallConfig(self.config.stall_steps, self.config.min_gain))
+        self.steps, self.remaining = 0, 0
         self.takeovers, self.labels = 0, 0
 
     def should_take_over(self, progress):
         """Feed this step's progress; return whether the operator acts at this step."""
-        c = self.config
-        self.history.append(progress)
+        stalled = self.stall.update(self.steps, progress)   # the window in control steps
+        self.steps += 1
         if self.remaining > 0:
             self.remaining -= 1
             return True
-        if len(self.history) > c.stall_steps and \
-                progress - self.history[-1 - c.stall_steps] < c.min_gain:
-            self.remaining = c.takeover_steps - 1
-            self.history = []
+        if stalled:
+            self.remaining = self.config.takeover_steps - 1
+            self.stall.restart()   # after handing back, a full window again
             self.takeovers += 1
             return True
         return False

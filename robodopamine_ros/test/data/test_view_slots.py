@@ -1,0 +1,49 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""View slots: a rig's cameras mapped to the GRM's three slots, the empty ones filled by rule."""
+
+import numpy as np
+import pytest
+from robodopamine_ros.data.view_slots import fill_episode, ViewSlots
+
+
+def image(value, shape=(4, 6, 3)):
+    return np.full(shape, value, np.uint8)
+
+
+def test_three_wrist_cameras_fill_the_front_slot_by_the_stated_rule():
+    rig = {'left_wrist': '/wrist_a/image', 'right_wrist': '/wrist_b/image'}
+    images = {'left_wrist': image(10), 'right_wrist': image(20)}
+    repeat = ViewSlots(rig, 'repeat:right_wrist')
+    assert repeat.missing == ('front',) and repeat.present == ('left_wrist', 'right_wrist')
+    front, left, right = repeat.complete(images)
+    assert front is images['right_wrist'] and left is images['left_wrist']
+    blank = ViewSlots(rig, 'blank').complete(images)
+    assert not blank[0].any() and blank[0].shape == (4, 6, 3) and blank[2] is images['right_wrist']
+    assert ViewSlots(rig, 'blank').as_dict() == {
+        'views': {'front': '', **rig}, 'fill': 'blank'}
+    assert ViewSlots().missing == () and ViewSlots().complete(
+        {'front': image(1), 'left_wrist': image(2), 'right_wrist': image(3)})[0][0, 0, 0] == 1
+
+
+@pytest.mark.parametrize('cameras, fill, expected', [
+    ({'left_wrist': 'a'}, '', 'front, right_wrist has no camera: set the fill rule'),
+    ({'top': 'a'}, 'blank', r"unknown slots \['top'\]"),
+    ({'front': ''}, 'blank', 'no slot has a camera'),
+    ({'front': 'a'}, 'repeat:left_wrist', 'repeats left_wrist, which has no camera either'),
+    ({'front': 'a'}, 'mirror', 'fill must be one of'),
+    ({'front': 3}, 'blank', 'front must name a camera'),
+])
+def test_an_unusable_mapping_is_refused_naming_the_slot(cameras, fill, expected):
+    with pytest.raises(ValueError, match=expected):
+        ViewSlots(cameras, fill)
+
+
+def test_a_recorded_episode_is_seen_as_the_rig_sees_it(make_episode):
+    episode = make_episode(num_frames=5)
+    seen = fill_episode(episode, ViewSlots({'front': 'f', 'left_wrist': 'l'}, 'repeat:front'))
+    assert np.array_equal(seen.views['right_wrist'], episode.views['front'])
+    assert seen.views['left_wrist'] is episode.views['left_wrist']
+    assert episode.views['right_wrist'] is not seen.views['right_wrist']   # a copy, not changed
+    with pytest.raises(KeyError, match='left_wrist'):
+        ViewSlots({'front': 'f', 'left_wrist': 'l'}, 'blank').complete({'front': image(1)})
