@@ -14,7 +14,8 @@ busy). A tick that comes while the model still runs is merged into the next one.
 (std_srvs/Trigger: the newest views become the goal). Diagnostics on /diagnostics. The reward
 contract's GRM half (docs/method.md#the-reward-contract: the model's content hash, the views'
 cameras, the references, the detector's settings) and the GRM rate go out once on
-``grm_contract`` (std_msgs/String, JSON; reliable, transient local: late subscribers get it).
+``robodopamine/grm_contract`` (std_msgs/String, JSON; reliable, transient local: late subscribers
+get it).
 
 Cameras are synchronized with message_filters.ApproximateTimeSynchronizer where it is importable
 (every ROS installation), else with the ROS-free robodopamine_ros.data.sync; the startup log and
@@ -93,7 +94,8 @@ class GRMNode(Node):
                                      qos_profile_sensor_data)
         self.publisher = self.create_publisher(ProgressStamped, 'progress', 10)
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.contract_publisher = self.create_publisher(String, 'grm_contract', LATCHED)
+        self.contract_publisher = self.create_publisher(String, 'robodopamine/grm_contract',
+                                                        LATCHED)
         self.contract_publisher.publish(
             String(data=publish_terms(self.online.terms, p['rate'])))
         self._wake, self._stop = threading.Event(), threading.Event()

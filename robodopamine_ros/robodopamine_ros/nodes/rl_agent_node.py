@@ -71,11 +71,12 @@ the learner and each checkpoint written. Learner updates skipped
 for a non-finite loss are counted in the log (``skipped_updates``) and warned about per
 episode. Parameters
 are read at start: ``ros2 param set`` is refused with that reason.
-Reward contract (docs/method.md#the-reward-contract): grm_node's half on ``grm_contract`` plus
-this node's shaping and success source (reward.contract.ContractKeeper) is published on
-``reward_contract`` (std_msgs/String, JSON; reliable, transient local), named in each
-episodes.csv row (its digest; reward_contracts.json beside) and kept in checkpoints; a resume
-under another contract than the checkpoint's is warned about, naming the fields that differ.
+Reward contract (docs/method.md#the-reward-contract): grm_node's half on
+``robodopamine/grm_contract`` plus this node's shaping and success source
+(reward.contract.ContractKeeper) is published on ``robodopamine/reward_contract``
+(std_msgs/String, JSON; reliable, transient local), named in each episodes.csv row (its digest;
+reward_contracts.json beside) and kept in checkpoints; a resume under another contract than
+the checkpoint's is warned about, naming the fields that differ.
 Outcome labels: ``~/mark_outcome`` (MarkOutcome: the operator's label, from teleop_node's
 success / failure buttons). Parameter ``success`` (as on shaping_node): with 'operator' or
 'either' a label ends the running episode as a success or a failure, an episode that ended
@@ -235,8 +236,10 @@ class RLAgentNode(Node):
         if s.watches_cameras:
             self._subscribe_cameras(camera_topics)
         self.create_subscription(RewardStamped, 'reward', self._on_reward, 10)
-        self.create_subscription(String, 'grm_contract', self._on_grm_contract, LATCHED)
-        self.contract_publisher = self.create_publisher(String, 'reward_contract', LATCHED)
+        self.create_subscription(String, 'robodopamine/grm_contract', self._on_grm_contract,
+                                 LATCHED)
+        self.contract_publisher = self.create_publisher(
+            String, 'robodopamine/reward_contract', LATCHED)
         self.create_subscription(ActionStamped, 'teleop/action', self._on_teleop, 10)
         self.command = self.create_publisher(ActionStamped, 'command', 10)
         self.adapter = self.create_publisher(ADAPTER_TYPES[s.adapter], s.adapter_topic, 10)
