@@ -742,8 +742,13 @@ class EpisodeBagWriter:
         self._write(topic, msgtype, msg, stamp)
 
     def write_progress(self, fields_dict):
-        """Write a ProgressStamped given as a dict with stamp_ns and the message fields."""
-        self._write_ours(self.topics.progress, PROGRESS, fields_dict)
+        """
+        Write a ProgressStamped given as a dict with stamp_ns and the message fields.
+
+        ``stalled`` (added to the message on 2026-12-07) defaults to False: a dict read from an
+        earlier recording has none.
+        """
+        self._write_ours(self.topics.progress, PROGRESS, dict({'stalled': False}, **fields_dict))
 
     def write_reward(self, fields_dict):
         """

@@ -25,6 +25,7 @@ from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.grm.base import ProgressEstimator
 from robodopamine_ros.reward.contract import grm_terms
 from robodopamine_ros.reward.progress import ProgressConfig
+from robodopamine_ros.reward.stall import StallDetector
 
 
 @dataclass
@@ -38,6 +39,7 @@ class OnlineStats:
     ticks: int = 0
     idle_ticks: int = 0           # ticks without a new triplet
     latency_s: float = 0.0        # model time of the last tick
+    stalls: int = 0               # ticks on which an episode became stalled (reward/stall.py)
 
 
 class OnlineProgress:
@@ -54,7 +56,7 @@ class OnlineProgress:
 
     def __init__(self, model, task, reference_start, reference_end, goal_views=None,
                  config=ProgressConfig(), slop=0.02, queue_size=10, jump_threshold=1.0,
-                 clock=time.monotonic_ns, synchronizer=None):
+                 clock=time.monotonic_ns, synchronizer=None, stall=None):
         self.model, self.task, self.config = model, task, config
         self.reference_start, self.reference_end = reference_start, reference_end
         self.goal_views = goal_views
@@ -72,11 +74,12 @@ class OnlineProgress:
         self.estimator = None
         self.episode_id = 0
         self.terms = None   # the reward contract's GRM half (from_settings)
+        self.stall = StallDetector(stall)   # on the ticks' camera stamps, in seconds
 
     @classmethod
     def from_settings(cls, backend, model_dir='', task='', goal_image='', device='cpu',
                       config=ProgressConfig(), slop=0.02, jump_threshold=1.0,
-                      synchronizer=None, views=None):
+                      synchronizer=None, views=None, stall=None):
         """
         Build from grm_node's settings.
 
@@ -100,7 +103,7 @@ class OnlineProgress:
         goal = (goal_front,) * 3 if goal_front is not None else None
         task = task or stored_task(model)
         online = cls(model, task, start_ref, end_ref, goal, config, slop=slop,
-                     jump_threshold=jump_threshold, synchronizer=synchronizer)
+                     jump_threshold=jump_threshold, synchronizer=synchronizer, stall=stall)
         spec = 'pixel-baseline' if backend == 'pixel-baseline' else model_dir
         template = Path(model_dir) / 'prompt_template.txt' if model.name == 'vlm' else None
         if template is not None and not template.is_file():
@@ -147,6 +150,8 @@ class OnlineProgress:
                                                self.reference_end, self.goal_views,
                                                self.config)
             self.estimator.start(seen[1])
+            self.stall.restart()
+            self.stall.update(seen[0] / 1e9, 0.0)   # t_0: the start views, progress 0
             with self._lock:
                 self._newest = None  # the start views are s_0, not a tick
                 self._sync.clear()   # nothing queued before the episode pairs after it
@@ -165,9 +170,10 @@ class OnlineProgress:
 
     def tick(self):
         """
-        Score the newest triplet once. Returns (stamp_ns, Tick) or None.
+        Score the newest triplet once. Returns (stamp_ns, Tick, episode id, stalled) or None.
 
         None when no episode runs or no new synchronized triplet arrived since the last tick.
+        stalled: the stall rule (reward/stall.py) on the ticks' camera stamps.
         """
         with self._episode_lock:
             with self._lock:
@@ -179,7 +185,10 @@ class OnlineProgress:
             stamp, views = newest
             result = self.estimator.tick(views, frame=stamp)
             self.stats.latency_s = result.latency_s
-            return stamp, result, self.episode_id
+            was = self.stall.stalled
+            stalled = self.stall.update(stamp / 1e9, result.estimate.progress)
+            self.stats.stalls += stalled and not was
+            return stamp, result, self.episode_id, stalled
 
     def silent_cameras(self, timeout_s=1.0):
         """Return the views that sent no image in the last timeout_s seconds (or never)."""
@@ -216,6 +225,7 @@ class OnlineProgress:
                   'triplets': stats.triplets, 'skipped_triplets': stats.skipped_triplets,
                   'latency_ms': round(1000 * stats.latency_s, 2),
                   'worst_skew_ms': sync.worst_skew_ns / 1e6, 'episode_id': self.episode_id,
+                  'stalled': self.stall.stalled, 'stalls': stats.stalls,
                   'sync_resets': live.resets, 'last_sync_reset': live.last_reset,
                   'last_sync_reset_age_s': -1.0 if live.last_reset_ns is None else
                   round((self._clock() - live.last_reset_ns) / 1e9, 3)}

@@ -153,8 +153,8 @@ def reward_msg(reward, step: int, episode_id: int, stamp: Time,
 
 
 def progress_msg(estimate, episode_id: int, stamp: Time, frame_id: str,
-                 latency: float) -> ProgressStamped:
-    """Build a ProgressStamped from a progress.ProgressEstimate."""
+                 latency: float, stalled: bool = False) -> ProgressStamped:
+    """Build a ProgressStamped from a progress.ProgressEstimate and the stall flag."""
     msg = ProgressStamped()
     msg.header.stamp, msg.header.frame_id = stamp, frame_id
     msg.episode_id, msg.tick = int(episode_id), int(estimate.tick)
@@ -162,7 +162,7 @@ def progress_msg(estimate, episode_id: int, stamp: Time, frame_id: str,
     msg.progress_incremental, msg.progress_forward = estimate.incremental, estimate.forward
     msg.progress_backward, msg.hop = estimate.backward, estimate.hop
     msg.confidence, msg.success = estimate.confidence, bool(estimate.success)
-    msg.inference_latency = float(latency)
+    msg.inference_latency, msg.stalled = float(latency), bool(stalled)
     return msg
 
 

@@ -15,7 +15,9 @@ busy). A tick that comes while the model still runs is merged into the next one.
 contract's GRM half (docs/method.md#the-reward-contract: the model's content hash, the views'
 cameras, the references, the detector's settings) and the GRM rate go out once on
 ``robodopamine/grm_contract`` (std_msgs/String, JSON; reliable, transient local: late subscribers
-get it).
+get it). "The robot is stuck": ``ProgressStamped.stalled`` when an episode's progress rose by
+less than ``stall_min_gain`` over the last ``stall_window`` s of camera time (reward/stall.py;
+also a WARN on /diagnostics while it lasts, and ``stalls`` counted there).
 
 Cameras are synchronized with message_filters.ApproximateTimeSynchronizer where it is importable
 (every ROS installation), else with the ROS-free robodopamine_ros.data.sync; the startup log and
@@ -47,6 +49,7 @@ from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
 from robodopamine_ros.reward.contract import publish_terms
 from robodopamine_ros.reward.progress import ProgressConfig
+from robodopamine_ros.reward.stall import STALL_MIN_GAIN, STALL_WINDOW_S, StallConfig
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
@@ -69,11 +72,14 @@ class GRMNode(Node):
         declare('eps', 1e-3)
         declare('success_delta', ProgressConfig.success_delta)   # success: progress >= 1 - delta
         declare('success_hold', ProgressConfig.success_hold)     # ... held this many ticks
+        declare('stall_window', STALL_WINDOW_S)     # s of camera time without ...
+        declare('stall_min_gain', STALL_MIN_GAIN)   # ... this progress gain: stalled
         declare('device', 'cpu')
         declare('frame_id', 'front_camera')
         p = {name: self.get_parameter(name).value for name in (
             'backend', 'model_dir', 'task', 'goal_image', 'rate', 'slop', 'jump_threshold',
-            'fusion', 'alpha', 'eps', 'success_delta', 'success_hold', 'device', 'frame_id')}
+            'fusion', 'alpha', 'eps', 'success_delta', 'success_hold', 'device', 'frame_id',
+            'stall_window', 'stall_min_gain')}
         if not p['rate'] > 0:
             raise ValueError(f'rate must be > 0 Hz, got {p["rate"]}')
         synchronizer, self.synchronizer_name = camera_synchronizer()
@@ -83,7 +89,8 @@ class GRMNode(Node):
                            success_delta=p['success_delta'], success_hold=p['success_hold']),
             p['slop'],
             p['jump_threshold'], synchronizer=synchronizer,
-            views={view: self.resolve_topic_name(t) for view, t in CAMERA_TOPICS.items()})
+            views={view: self.resolve_topic_name(t) for view, t in CAMERA_TOPICS.items()},
+            stall=StallConfig(p['stall_window'], p['stall_min_gain']))
         self.get_logger().info(f'camera synchronization: {self.synchronizer_name}')
         self.frame_id = p['frame_id']
         self._resets_logged = 0
@@ -125,11 +132,11 @@ class GRMNode(Node):
                 return
             result = self.online.tick()
             if result is not None:
-                stamp, tick, episode_id = result
+                stamp, tick, episode_id, stalled = result
                 try:
                     self.publisher.publish(progress_msg(tick.estimate, episode_id,
                                                         time_from_ns(stamp), self.frame_id,
-                                                        tick.latency_s))
+                                                        tick.latency_s, stalled))
                 except Exception:
                     if self.context.ok():
                         raise
@@ -167,7 +174,10 @@ class GRMNode(Node):
             self.get_logger().warning(f'camera clocks: {values["last_sync_reset"]} (reset '
                                       f'{values["sync_resets"]} of the synchronizer)')
         warnings = ([f'no images from {", ".join(silent)}'] if silent else []) \
-            + self.online.clock_warnings()
+            + self.online.clock_warnings() + ([
+                f'progress stalled: it rose by less than {self.online.stall.config.min_gain:g} '
+                f'in {self.online.stall.config.window:g} s of episode '
+                f'{self.online.episode_id}: the robot may be stuck'] if values['stalled'] else [])
         status = DiagnosticStatus(name='grm_node: progress', hardware_id='grm')
         status.level = DiagnosticStatus.WARN if warnings else DiagnosticStatus.OK
         status.message = '; '.join(warnings) if warnings else 'scoring'

@@ -25,6 +25,12 @@ Outcome labels (docs/method.md#where-success-comes-from): pressing ``success_but
 rising edge, with or without the deadman: the operator marks the episode's end as a success or a
 failure (rl_agent_node takes labels with its ``success`` 'operator' or 'either'). The answer,
 accepted or refused with the reason, is logged.
+
+"The robot is stuck" (docs/method.md#stall-signal): when grm_node flags an episode stalled
+(``ProgressStamped.stalled`` on ``progress``), one line asks the operator to take over, and with
+``rumble`` (default true) a rumble goes to ``joy/set_feedback`` (sensor_msgs/JoyFeedback, as
+joy_node takes it; a pad without rumble ignores it), stopped when progress moves again or the
+episode ends. One line and one rumble per stall (reward.stall.StallEdges).
 """
 
 import time
@@ -32,15 +38,16 @@ import time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 
 from rclpy.node import Node
-from robodopamine_interfaces.msg import ActionStamped
+from robodopamine_interfaces.msg import ActionStamped, ProgressStamped
 from robodopamine_interfaces.srv import SetIntervention
 from robodopamine_ros.data.stamps import FUTURE_TOLERANCE_S, JUMP_THRESHOLD_S
 from robodopamine_ros.nodes.outcome_client import OutcomeClient
 from robodopamine_ros.nodes.parameters import declare_parameter
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
+from robodopamine_ros.reward.stall import StallEdges
 from robodopamine_ros.robot.teleop import mapping_from_settings, PRESET_BUTTON, Teleop
-from sensor_msgs.msg import Joy
+from sensor_msgs.msg import Joy, JoyFeedback
 from std_srvs.srv import Trigger
 
 
@@ -61,6 +68,7 @@ class TeleopNode(Node):
         declare_parameter(self, 'mark_outcome_service', 'rl_agent_node/mark_outcome')
         declare_parameter(self, 'jump_threshold', JUMP_THRESHOLD_S)      # s, data/stamps.py
         declare_parameter(self, 'future_tolerance', FUTURE_TOLERANCE_S)  # s
+        declare_parameter(self, 'rumble', True)   # the pad rumbles while the robot is stuck
         self.teleop = Teleop(mapping_from_settings(*(self.get_parameter(n).value for n in (
             'preset', 'axes', 'scale', 'deadman_button', 'timeout_s', 'success_button',
             'failure_button'))),
@@ -76,6 +84,10 @@ class TeleopNode(Node):
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.joy_error = None
         self.create_subscription(Joy, 'joy', self._on_joy, 10)
+        self.stall = StallEdges()
+        self.rumble = self.create_publisher(JoyFeedback, 'joy/set_feedback', 10) \
+            if self.get_parameter('rumble').value else None
+        self.create_subscription(ProgressStamped, 'progress', self._on_progress, 10)
         node_timer(self, 0.05, self._check_silence)
         node_timer(self, 1.0, self._publish_diagnostics)
 
@@ -128,6 +140,17 @@ class TeleopNode(Node):
                     f'clear e-stop: {future.result().message}'))
         if event.label is not None:   # success or failure pressed (rising edge; no deadman)
             self.labels.send(event.label)
+
+    def _on_progress(self, msg):
+        edge = self.stall.update(msg.episode_id, msg.stalled)
+        if edge == 'stuck':
+            self.get_logger().warn(
+                f'episode {msg.episode_id}: progress stalled at {msg.progress:.2f}, the robot '
+                f'may be stuck: hold the deadman (button {self.teleop.mapping.deadman_button}) '
+                'to take over')
+        if edge is not None and self.rumble is not None:
+            self.rumble.publish(JoyFeedback(type=JoyFeedback.TYPE_RUMBLE, id=0,
+                                            intensity=1.0 if edge == 'stuck' else 0.0))
 
     def _check_silence(self):
         why = self.teleop.check(time.monotonic())  # silent, or a deflection frozen (lost pad)

@@ -18,7 +18,7 @@ def progress_dict(stamp, tick, value):
     return {'stamp_ns': stamp, 'frame_id': 'front', 'episode_id': 3, 'tick': tick,
             'progress': value, 'progress_incremental': value, 'progress_forward': value,
             'progress_backward': value, 'hop': 0.25, 'confidence': 1.0, 'success': False,
-            'inference_latency': 0.004}
+            'inference_latency': 0.004, 'stalled': tick > 1}
 
 
 def reward_dict(stamp, step, terminal):
@@ -201,3 +201,12 @@ def test_object_pose_messages_of_changing_length_are_named(tmp_path, make_episod
                                        f'{episode.stamps[2]} ns holds 1 poses, earlier '
                                        'messages 2'):
         read_episode(path)
+
+
+def test_a_progress_dict_from_before_the_stall_flag_writes_not_stalled(tmp_path, make_episode):
+    episode = make_episode(num_frames=4)
+    old = progress_dict(int(episode.stamps[1]), 1, 0.2)
+    del old['stalled']   # read from a recording made before ProgressStamped.stalled
+    episode.progress = [old]
+    back = read_episode(bags.write_episode(tmp_path / 'bag', episode))
+    assert back.progress[0]['stalled'] is False and back.progress[0]['tick'] == 1

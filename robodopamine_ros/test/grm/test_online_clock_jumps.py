@@ -170,7 +170,7 @@ def test_start_episode_starts_with_an_empty_synchronizer():
     # a reset sends them 0.4 s back: below the jump threshold, still taken at once
     for c in range(3):
         online.add_image(VIEWS[c], int(1.6 * NS), image(c, 50))
-    stamp, _, _ = online.tick()
+    stamp, _, _, _ = online.tick()
     assert stamp == int(1.6 * NS) and frame_of(online.newest_views()[1]) == [50] * 3
     assert online.diagnostics()[0]['sync_resets'] == 0   # a new episode is not a clock fault
 

@@ -27,8 +27,8 @@ def test_newest_triplet_only_scored_once_and_dropouts_idle():
     assert online.start_episode() is True and online.episode_id == 1
     for k in range(2, 6):
         feed(online, 33 * k * MS, 20 * k)            # several triplets between two ticks
-    stamp, tick, episode_id = online.tick()
-    assert episode_id == 1
+    stamp, tick, episode_id, stalled = online.tick()
+    assert episode_id == 1 and stalled is False      # 0.17 s in: too early to be stuck
     assert stamp == 33 * 5 * MS                     # the newest complete triplet, not a queue
     assert online.stats.skipped_triplets >= 1
     assert online.tick() is None                     # not scored twice
@@ -39,3 +39,25 @@ def test_newest_triplet_only_scored_once_and_dropouts_idle():
     assert values['triplets'] >= 5 and set(silent) == set(VIEWS)
     assert online.capture_goal() is True
     assert online.estimator.goal[0] is online.newest_views()[1][0]
+
+
+def test_an_episode_whose_progress_stands_still_for_the_window_is_flagged_stalled():
+    from robodopamine_ros.reward.stall import StallConfig
+
+    online = OnlineProgress(PixelBaselineGRM(size=(8, 6)), 'task', frame(0), frame(200),
+                            stall=StallConfig(window=1.0, min_gain=0.05))
+    feed(online, 0, 50)
+    assert online.start_episode() is True
+    flags = []
+    for k in range(1, 16):   # the same views every 0.1 s of camera time: no progress
+        feed(online, 100 * k * MS, 50)
+        flags.append(online.tick()[3])
+    # the start views are progress 0, the first tick reads the still views higher (a gain):
+    # stalled from the window after that tick on, t = 1.1 s
+    assert flags[:10] == [False] * 10 and all(flags[10:])
+    values, _ = online.diagnostics()
+    assert values['stalled'] is True and values['stalls'] == 1
+    feed(online, 1600 * MS, 50)
+    assert online.start_episode() is True and online.tick() is None
+    feed(online, 1700 * MS, 50)
+    assert online.tick()[3] is False   # a new episode starts its window anew
