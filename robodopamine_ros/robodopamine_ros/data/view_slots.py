@@ -64,6 +64,20 @@ class ViewSlots:
                 raise ValueError(f'view slots: fill {self.fill!r} repeats {source}, which has '
                                  'no camera either')
 
+    @classmethod
+    def without(cls, cameras, empty, fill=''):
+        """
+        Return the slots of a rig: `cameras` (view -> camera) less the views in `empty`.
+
+        empty: views no camera fills ('' entries ignored: a ROS string-array default). Raises
+        ValueError naming a name that is not a view.
+        """
+        unknown = sorted({name for name in empty if name} - set(VIEWS))
+        if unknown:
+            raise ValueError(f'empty_views: unknown views {unknown} (the GRM has {VIEWS})')
+        return cls({view: '' if view in empty else camera for view, camera in cameras.items()},
+                   fill)
+
     @property
     def missing(self):
         """Return the slots no camera fills, in VIEWS order."""

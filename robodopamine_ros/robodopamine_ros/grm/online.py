@@ -22,6 +22,7 @@ import time
 
 from robodopamine_ros.data.sync import LiveSynchronizer
 from robodopamine_ros.data.topics import VIEWS
+from robodopamine_ros.data.view_slots import ViewSlots
 from robodopamine_ros.grm.base import ProgressEstimator
 from robodopamine_ros.reward.contract import grm_terms
 from robodopamine_ros.reward.progress import ProgressConfig
@@ -51,20 +52,24 @@ class OnlineProgress:
     others' for this long is synchronized by arrival time (ValueError unless > slop). clock:
     monotonic time in ns (arrival times and staleness), replaceable in tests. synchronizer: the
     approximate-time synchronizer under sync.LiveSynchronizer (None: sync's own; grm_node
-    passes message_filters' where it is importable).
+    passes message_filters' where it is importable). stall: a reward.stall.StallConfig (None:
+    its defaults). slots: a data.view_slots.ViewSlots (None: all three views): only the
+    slots a camera fills are synchronized, the empty ones are filled by its rule.
     """
 
     def __init__(self, model, task, reference_start, reference_end, goal_views=None,
                  config=ProgressConfig(), slop=0.02, queue_size=10, jump_threshold=1.0,
-                 clock=time.monotonic_ns, synchronizer=None, stall=None):
+                 clock=time.monotonic_ns, synchronizer=None, stall=None, slots=None):
         self.model, self.task, self.config = model, task, config
         self.reference_start, self.reference_end = reference_start, reference_end
         self.goal_views = goal_views
         self._clock = clock
         self._lock = threading.Lock()           # images and the newest triplet
         self._episode_lock = threading.Lock()   # the estimator: ticks vs start/goal
-        self._sync = LiveSynchronizer(len(VIEWS), slop, queue_size, jump_threshold,
-                                      names=VIEWS, on_reset=self._on_sync_reset,
+        self.slots = slots or ViewSlots()
+        self.cameras = self.slots.present   # the views a camera fills, synchronized
+        self._sync = LiveSynchronizer(len(self.cameras), slop, queue_size, jump_threshold,
+                                      names=self.cameras, on_reset=self._on_sync_reset,
                                       **({'synchronizer': synchronizer} if synchronizer
                                          else {}))
         self._sync.registerCallback(self._on_triplet)
@@ -79,15 +84,16 @@ class OnlineProgress:
     @classmethod
     def from_settings(cls, backend, model_dir='', task='', goal_image='', device='cpu',
                       config=ProgressConfig(), slop=0.02, jump_threshold=1.0,
-                      synchronizer=None, views=None, stall=None):
+                      synchronizer=None, stall=None, slots=None):
         """
         Build from grm_node's settings.
 
         backend 'pixel-baseline' needs no folder; otherwise model_dir is a compact or VLM model
         folder. References are the model's saved START/END images; goal_image (a file) is the
         goal of the backward query, and the only reference when the model has none. An empty
-        task means the task stored with the model. views: view -> the camera (topic) that fills
-        it, for the reward contract's GRM half (``terms``: reward/contract.py).
+        task means the task stored with the model. slots: which camera (topic) fills each view
+        (data.view_slots.ViewSlots; None: all three, named by the views), also recorded in the
+        reward contract's GRM half (``terms``: reward/contract.py).
         """
         from robodopamine_ros.grm.loading import load_grm, read_rgb, stored_task
 
@@ -103,13 +109,15 @@ class OnlineProgress:
         goal = (goal_front,) * 3 if goal_front is not None else None
         task = task or stored_task(model)
         online = cls(model, task, start_ref, end_ref, goal, config, slop=slop,
-                     jump_threshold=jump_threshold, synchronizer=synchronizer, stall=stall)
+                     jump_threshold=jump_threshold, synchronizer=synchronizer, stall=stall,
+                     slots=slots)
         spec = 'pixel-baseline' if backend == 'pixel-baseline' else model_dir
         template = Path(model_dir) / 'prompt_template.txt' if model.name == 'vlm' else None
         if template is not None and not template.is_file():
             template = None
         online.terms = grm_terms(spec, model.name, task, template=template,
-                                 references=(start_ref, end_ref, goal_front), views=views,
+                                 references=(start_ref, end_ref, goal_front),
+                                 views=online.slots.cameras, fill=online.slots.fill,
                                  progress=config)
         return online
 
@@ -123,7 +131,7 @@ class OnlineProgress:
             arrival = self._clock()
             self.stats.images[view] += 1
             self.stats.last_image_ns[view] = arrival
-            self._sync.add(VIEWS.index(view), stamp_ns, image, arrival)
+            self._sync.add(self.cameras.index(view), stamp_ns, image, arrival)
 
     def _on_sync_reset(self, reason):
         self._newest = None  # a triplet from before a clock jump is not scored
@@ -131,7 +139,8 @@ class OnlineProgress:
     def _on_triplet(self, *items):
         if self._newest is not None:
             self.stats.skipped_triplets += 1
-        self._newest = (items[0][0], tuple(image for _, image in items))
+        self._newest = (items[0][0], self.slots.complete(
+            dict(zip(self.cameras, (image for _, image in items)))))
         self._last_seen = self._newest
         self.stats.triplets += 1
 
@@ -193,7 +202,7 @@ class OnlineProgress:
     def silent_cameras(self, timeout_s=1.0):
         """Return the views that sent no image in the last timeout_s seconds (or never)."""
         now = self._clock()
-        return [v for v in VIEWS if self.stats.last_image_ns[v] is None
+        return [v for v in self.cameras if self.stats.last_image_ns[v] is None
                 or (now - self.stats.last_image_ns[v]) / 1e9 > timeout_s]
 
     def clock_warnings(self, recent_s=10.0):
@@ -206,7 +215,7 @@ class OnlineProgress:
         with self._lock:
             live = self._sync
             lines = [f'{view} synchronized by arrival time (clock {offset / 1e9:+.3f} s off)'
-                     for view, offset in zip(VIEWS, live.offsets_ns) if offset]
+                     for view, offset in zip(self.cameras, live.offsets_ns) if offset]
             if live.last_reset_ns is not None \
                     and (self._clock() - live.last_reset_ns) / 1e9 < recent_s:
                 lines.insert(0, f'synchronizer reset: {live.last_reset}')
@@ -226,10 +235,12 @@ class OnlineProgress:
                   'latency_ms': round(1000 * stats.latency_s, 2),
                   'worst_skew_ms': sync.worst_skew_ns / 1e6, 'episode_id': self.episode_id,
                   'stalled': self.stall.stalled, 'stalls': stats.stalls,
+                  'filled_views': ', '.join(f'{v} ({self.slots.fill})' for v in
+                                            self.slots.missing),
                   'sync_resets': live.resets, 'last_sync_reset': live.last_reset,
                   'last_sync_reset_age_s': -1.0 if live.last_reset_ns is None else
                   round((self._clock() - live.last_reset_ns) / 1e9, 3)}
-        for k, view in enumerate(VIEWS):
+        for k, view in enumerate(self.cameras):   # the views a camera fills
             values[f'{view}_images'] = stats.images[view]
             values[f'{view}_unsynchronized'] = sync.dropped[k]
             values[f'{view}_clock_offset_s'] = live.offsets_ns[k] / 1e9

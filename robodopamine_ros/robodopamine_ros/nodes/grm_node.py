@@ -17,7 +17,9 @@ cameras, the references, the detector's settings) and the GRM rate go out once o
 ``robodopamine/grm_contract`` (std_msgs/String, JSON; reliable, transient local: late subscribers
 get it). "The robot is stuck": ``ProgressStamped.stalled`` when an episode's progress rose by
 less than ``stall_min_gain`` over the last ``stall_window`` s of camera time (reward/stall.py;
-also a WARN on /diagnostics while it lasts, and ``stalls`` counted there).
+also a WARN on /diagnostics while it lasts, and ``stalls`` counted there). A rig without all
+three views: ``empty_views`` (views no camera fills; the others keep their topics) and ``fill``
+(repeat:<view> or blank: data/view_slots.py), logged at start and in the diagnostics.
 
 Cameras are synchronized with message_filters.ApproximateTimeSynchronizer where it is importable
 (every ROS installation), else with the ROS-free robodopamine_ros.data.sync; the startup log and
@@ -40,6 +42,7 @@ from robodopamine_interfaces.srv import StartEpisode
 from robodopamine_ros.data.images import decode_image
 from robodopamine_ros.data.sync import CAMERA_JUMP_S, CAMERA_SLOP_S
 from robodopamine_ros.data.topics import CAMERA_TOPICS
+from robodopamine_ros.data.view_slots import ViewSlots
 from robodopamine_ros.grm.online import OnlineProgress
 from robodopamine_ros.nodes.conversions import LATCHED, ns_from_time, progress_msg, \
     time_from_ns
@@ -74,12 +77,14 @@ class GRMNode(Node):
         declare('success_hold', ProgressConfig.success_hold)     # ... held this many ticks
         declare('stall_window', STALL_WINDOW_S)     # s of camera time without ...
         declare('stall_min_gain', STALL_MIN_GAIN)   # ... this progress gain: stalled
+        declare('empty_views', [''])     # views no camera fills (a rig without all three)
+        declare('fill', '')              # their rule: repeat:<view> | blank (data/view_slots.py)
         declare('device', 'cpu')
         declare('frame_id', 'front_camera')
         p = {name: self.get_parameter(name).value for name in (
             'backend', 'model_dir', 'task', 'goal_image', 'rate', 'slop', 'jump_threshold',
             'fusion', 'alpha', 'eps', 'success_delta', 'success_hold', 'device', 'frame_id',
-            'stall_window', 'stall_min_gain')}
+            'stall_window', 'stall_min_gain', 'empty_views', 'fill')}
         if not p['rate'] > 0:
             raise ValueError(f'rate must be > 0 Hz, got {p["rate"]}')
         synchronizer, self.synchronizer_name = camera_synchronizer()
@@ -89,16 +94,21 @@ class GRMNode(Node):
                            success_delta=p['success_delta'], success_hold=p['success_hold']),
             p['slop'],
             p['jump_threshold'], synchronizer=synchronizer,
-            views={view: self.resolve_topic_name(t) for view, t in CAMERA_TOPICS.items()},
-            stall=StallConfig(p['stall_window'], p['stall_min_gain']))
+            stall=StallConfig(p['stall_window'], p['stall_min_gain']),
+            slots=ViewSlots.without({view: self.resolve_topic_name(topic) for view, topic in
+                                     CAMERA_TOPICS.items()}, p['empty_views'], p['fill']))
         self.get_logger().info(f'camera synchronization: {self.synchronizer_name}')
         self.frame_id = p['frame_id']
         self._resets_logged = 0
         refuse_parameter_changes(self)
 
-        for view, topic in CAMERA_TOPICS.items():
-            self.create_subscription(Image, topic, self._camera_callback(view),
+        for view in self.online.cameras:   # the views a camera fills
+            self.create_subscription(Image, CAMERA_TOPICS[view], self._camera_callback(view),
                                      qos_profile_sensor_data)
+        if self.online.slots.missing:
+            self.get_logger().info(
+                f'no camera for {", ".join(self.online.slots.missing)}: filled by '
+                f'{self.online.slots.fill} (docs/method.md#camera-rigs-and-view-slots)')
         self.publisher = self.create_publisher(ProgressStamped, 'progress', 10)
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.contract_publisher = self.create_publisher(String, 'robodopamine/grm_contract',

@@ -47,3 +47,12 @@ def test_a_recorded_episode_is_seen_as_the_rig_sees_it(make_episode):
     assert episode.views['right_wrist'] is not seen.views['right_wrist']   # a copy, not changed
     with pytest.raises(KeyError, match='left_wrist'):
         ViewSlots({'front': 'f', 'left_wrist': 'l'}, 'blank').complete({'front': image(1)})
+
+
+def test_a_rig_is_the_three_topics_less_its_empty_views():
+    topics = {'front': '/f', 'left_wrist': '/l', 'right_wrist': '/r'}
+    slots = ViewSlots.without(topics, ['', 'front'], 'blank')
+    assert slots.cameras == {'front': '', 'left_wrist': '/l', 'right_wrist': '/r'}
+    assert ViewSlots.without(topics, ['']).missing == ()
+    with pytest.raises(ValueError, match=r"empty_views: unknown views \['top'\]"):
+        ViewSlots.without(topics, ['top'], 'blank')
