@@ -9,6 +9,7 @@ them): seconds from `ros2 launch` to the first RewardStamped, and from SIGINT un
 of the launch is left.
 """
 
+import json
 import os
 from pathlib import Path
 import re
@@ -23,6 +24,7 @@ from rclpy.qos import QoSDurabilityPolicy, QoSProfile
 from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, ProgressStamped, \
     RewardStamped
 from robodopamine_ros.rl.logs import read_log
+from rosidl_runtime_py.utilities import get_message
 import yaml
 
 PKG = Path(__file__).resolve().parents[2]
@@ -86,6 +88,44 @@ class Listener:
         rclpy.try_shutdown(context=self.context)
 
 
+LAYOUT = PKG / 'config' / 'robodopamine.foxglove.json'
+
+
+def foxglove_layout_paths(path):
+    """
+    Return the (topic, field or None) each panel of a Foxglove layout file reads.
+
+    Checks the layout's own structure first: every panel in the layout tree has a config and
+    every config is in the tree. Image panels read imageMode.imageTopic; Plot and
+    StateTransitions panels their paths' values; Indicator its path ("/topic.field").
+    """
+    layout = json.loads(path.read_text())
+    leaves, stack = [], [layout['layout']]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            leaves.append(node)
+        else:
+            stack += [node['first'], node['second']]
+    assert sorted(leaves) == sorted(layout['configById']), 'panels and layout tree differ'
+    values = []
+    for panel, config in layout['configById'].items():
+        kind = panel.split('!')[0]
+        if kind == 'Image':
+            values.append(config['imageMode']['imageTopic'])
+        elif kind in ('Plot', 'StateTransitions'):
+            values += [p['value'] for p in config['paths']]
+        elif kind == 'Indicator':
+            values.append(config['path'])
+        else:
+            raise AssertionError(f'{path.name}: panel type {kind} not checked here')
+    out = []
+    for value in values:
+        topic, _, field = value.partition('.')
+        out.append((topic, field or None))
+    return out
+
+
 def rate(stamps, since):
     """Return messages per second received after `since` (monotonic seconds)."""
     times = [t for t in stamps if t >= since]
@@ -132,6 +172,13 @@ def test_ros2_launch_runs_the_simulated_loop_and_stops_on_sigint(tmp_path, model
         assert all(0.0 <= m.progress_after <= 1.0 for _, m in got['reward'])
         assert 6.0 <= reward_hz <= 14.0, f'rewards at {reward_hz:.1f} Hz, configured 10'
         assert progress_hz >= 3.0, f'progress at {progress_hz:.1f} Hz, configured 10'
+
+        # the shipped Foxglove layout reads topics and fields the running graph has
+        graph = dict(listener.node.get_topic_names_and_types())
+        for topic, field in foxglove_layout_paths(LAYOUT):
+            assert topic in graph, f'{LAYOUT.name}: {topic} is not on the graph'
+            fields = get_message(graph[topic][0]).get_fields_and_field_types()
+            assert field is None or field in fields, f'{LAYOUT.name}: {topic}.{field}'
 
         # the ros2 CLI against the running launch, as the README shows it
         got_param = run_cli(['param', 'get', '--no-daemon', '--timeout', '20', '/grm_node',
