@@ -486,17 +486,25 @@ def evaluate_camera_snapshots(snapshots, episodes, grm, args):
 
 
 def rosfree_product(output, episodes):
-    """bench_rl.py's finished ROS-free product runs: {seed: {episode: success}}."""
+    """
+    Return bench_rl.py's finished ROS-free product runs: {seed: {episode: success}}.
+
+    From the run folders, then the summaries kept in bench/runs/bench_rl/.
+    """
     if output is None:
         return {}
     from bench_rl import slug
 
     curves = {}
-    for path in sorted((Path(output) / slug(ROSFREE_PRODUCT)).glob('seed*/summary.json')):
+    # the run folders, then the summaries bench_rl.py keeps in the repository (bench/runs/)
+    kept = REPO / 'bench' / 'runs' / 'bench_rl' / slug(ROSFREE_PRODUCT)
+    paths = [(int(p.parent.name[4:]), p) for p in sorted(
+        (Path(output) / slug(ROSFREE_PRODUCT)).glob('seed*/summary.json'))] + \
+        [(int(p.stem[4:]), p) for p in sorted(kept.glob('seed*.json'))]
+    for seed, path in paths:
         summary = json.loads(path.read_text())
-        if summary['config']['episodes'] == episodes:
-            curves[int(path.parent.name[4:])] = {int(e): float(r) for e, r, _ in
-                                                 summary['eval']}
+        if seed not in curves and summary['config']['episodes'] == episodes:
+            curves[seed] = {int(e): float(r) for e, r, _ in summary['eval']}
     return curves
 
 
