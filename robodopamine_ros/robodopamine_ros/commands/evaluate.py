@@ -29,25 +29,6 @@ def add_arguments(parser):
     add_reading_arguments(parser)
 
 
-def episode_contracts(paths, storage='auto'):
-    """
-    Return (path, RewardContract or None) of each episode: the contract its bag records.
-
-    None for a folder in the reference layout, or a bag scored by no GRM. Raises ContractError
-    (reward/contract.py) naming the bag whose recorded contract does not read.
-    """
-    from robodopamine_ros.data.bag_contract import recorded_contract_text
-    from robodopamine_ros.data.bag_location import looks_like_bag
-    from robodopamine_ros.reward.contract import RewardContract
-
-    out = []
-    for path in paths:
-        text, where = recorded_contract_text(path, storage) if looks_like_bag(Path(path)) \
-            else (None, None)
-        out.append((path, None if text is None else RewardContract.from_json(text, where)))
-    return out
-
-
 def run(args):
     from robodopamine_ros.data import demos
     from robodopamine_ros.data.images import FitPixels
@@ -59,11 +40,11 @@ def run(args):
 
     from robodopamine_ros.grm.loading import load_grm
 
-    from robodopamine_ros.reward.contract import check_one_contract
+    from robodopamine_ros.reward.contract import check_one_contract, recorded_contracts
 
     options = read_options(args)
     # episodes scored under different reward contracts do not compare: refused unless mixed
-    contract = check_one_contract(episode_contracts(args.episodes, options.storage),
+    contract = check_one_contract(recorded_contracts(args.episodes, options.storage),
                                   mix=args.mix_contracts)
     model, references = load_grm(args.model, args.device, args.template)
     # what the model sees, never more (memory: frames x that): a VLM's processor takes at most
@@ -91,8 +72,8 @@ def run(args):
         if output:
             plot_progress(curves, f'{episode.episode_id} ({args.model})',
                           output / f'{index:03d}_{episode.episode_id}.png')
-    summary = {'model': args.model, 'episodes': results,
-               'reward_contract': contract.digest if contract is not None else None}
+    summary = {'model': args.model, 'episodes': results,   # the bags' scoring contract
+               'recorded_reward_contract': contract.digest if contract else None}
     known = [(c, lab) for c, lab in zip(curves_all, labels) if lab in OUTCOMES]
     if known:
         accuracy, confusion = completion_accuracy([c for c, _ in known], [lab for _, lab in known])

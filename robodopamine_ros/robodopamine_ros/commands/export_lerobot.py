@@ -116,11 +116,10 @@ def export_lerobot(demos, output, *, options=None, task=None, model=None, every=
         raise ValueError(f'--image-size must be two sizes > 0 (W H), got {image_size!r}')
     if model and model != 'pixel-baseline' and not Path(model).is_dir():
         raise FileNotFoundError(f'{model}: no such model folder')
-    from robodopamine_ros.commands.evaluate import episode_contracts
-    from robodopamine_ros.reward.contract import check_one_contract
+    from robodopamine_ros.reward.contract import check_one_contract, recorded_contracts
 
     # bags scored under different contracts (rl_agent_node's) do not belong in one dataset
-    check_one_contract(episode_contracts(demos, options.storage if options else 'auto'),
+    check_one_contract(recorded_contracts(demos, options.storage if options else 'auto'),
                        mix=mix)
     scorer = _Scorer(model, device, template, every)
     used, contracts = [], []
@@ -243,7 +242,8 @@ class _Scorer:
 
     def __init__(self, spec, device, template, every):
         self.spec, self.device, self.template, self.every = spec, device, template, every
-        self.model = self.references = None
+        self.model = self.references = self.content_hash = None
+        self.used_references = ()   # the last scored episode's: saved, else its own
 
     def contract(self, source, task, shaping):
         """
@@ -251,17 +251,20 @@ class _Scorer:
 
         source: 'keyframes' (the annotation's progress) or the model that scored it.
         """
-        from robodopamine_ros.reward.contract import compose, grm_terms
+        from robodopamine_ros.grm.loading import saved_template
+        from robodopamine_ros.reward.contract import compose, grm_content_hash, grm_terms
         from robodopamine_ros.reward.progress import ProgressConfig
 
         if source == 'keyframes':
             terms = {'grm': 'builtin:keyframes', 'backend': 'keyframes', 'task': task}
         else:
-            template = self.template or (Path(self.spec) / 'prompt_template.txt'
+            if self.content_hash is None:   # once: a VLM's weights take seconds to hash
+                self.content_hash = grm_content_hash(self.spec)
+            template = self.template or (saved_template(self.spec)
                                          if self.model.name == 'vlm' else None)
-            terms = grm_terms(self.spec, self.model.name, task, template=template if (
-                template and Path(template).is_file()) else None,
-                references=self.references or (), progress=ProgressConfig())
+            terms = grm_terms(self.spec, self.model.name, task, template=template,
+                              references=self.used_references, progress=ProgressConfig(),
+                              content_hash=self.content_hash)
         return compose(terms, shaping, 'detector', grm_every=self.every)
 
     def progress(self, episode, task):
@@ -287,7 +290,11 @@ class _Scorer:
         views = {v: np.stack([resize(episode.views[v][f], size) for f in scored])
                  for v in VIEWS}
         small = Episode(episode.episode_id, episode.stamps[scored], views)
-        ticks = run_episode(model, small, range(len(scored)), task, self.references)
+        # run_episode's rule: the model's saved references, else the episode's own first and
+        # last front frames (then each episode has its own, named in its contract)
+        self.used_references = self.references or (small.views['front'][0],
+                                                   small.views['front'][-1])
+        ticks = run_episode(model, small, range(len(scored)), task, self.used_references)
         curve = np.clip(progress_curve(ticks), 0.0, 1.0)
         held = np.searchsorted(scored, np.arange(count), side='right') - 1
         return curve[held]

@@ -5,8 +5,9 @@ The reward contract a recording was scored under, as the bag holds it (ROS-free)
 
 Two places, read in this order (docs/method.md#the-reward-contract):
 
-- metadata.yaml custom_data ``robodopamine.reward_contract``: the contract's JSON, written by a
-  writer that knows it at the clean close (data/bags.py EpisodeBagWriter ``custom_data``);
+- metadata.yaml custom_data ``robodopamine.reward_contract``: the contract's JSON, where a
+  writer given it put it at its clean close (data/bags.py EpisodeBagWriter ``custom_data``;
+  the nodes do not write it: their recordings carry the topic below);
 - the topic ``/robodopamine/reward_contract`` (std_msgs/String, JSON): what rl_agent_node
   publishes (transient local), recorded like any topic; the newest message wins. It survives a
   recorder killed before its metadata.yaml.

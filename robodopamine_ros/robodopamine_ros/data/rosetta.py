@@ -154,9 +154,13 @@ def load_contract(path):
 
 def parse_contract(text, path='contract', sha256=None):
     """Parse a contract's YAML text (module docstring); ContractError naming the field."""
-    document = read_document(text, path)
-    return _Mapper(path).contract(document, text,
-                                  sha256 or hashlib.sha256(text.encode()).hexdigest())
+    try:
+        document = read_document(text, path)
+        return _Mapper(path).contract(document, text,
+                                      sha256 or hashlib.sha256(text.encode()).hexdigest())
+    except (TypeError, RecursionError) as error:   # e.g. a list used as a mapping key
+        raise ContractError(f'{path}: not a contract of the expected structure '
+                            f'({type(error).__name__}: {error})') from None
 
 
 class _Mapper:

@@ -31,7 +31,8 @@ class ViewSlots:
     Slot -> camera ('' none) and the fill rule of empty slots.
 
     cameras: a dict with keys among VIEWS (a slot left out is empty); fill: 'repeat:<slot>',
-    'blank', or '' (only when every slot has a camera). Raises ValueError naming what is wrong.
+    'blank', or '' (needed only when a slot is empty; with every slot filled the rule is kept
+    as ''). Raises ValueError naming what is wrong.
     """
 
     cameras: dict = field(default_factory=lambda: {view: view for view in VIEWS})
@@ -63,6 +64,8 @@ class ViewSlots:
             if not full[source]:
                 raise ValueError(f'view slots: fill {self.fill!r} repeats {source}, which has '
                                  'no camera either')
+        if not self.missing:   # every slot has its camera: no rule applies (one contract)
+            object.__setattr__(self, 'fill', '')
 
     @classmethod
     def without(cls, cameras, empty, fill=''):

@@ -20,11 +20,16 @@ def load_grm(spec, device='cpu', template=None):
     config = folder / CONFIG_FILE
     if config.is_file() and FORMAT not in config.read_text():
         from robodopamine_ros.grm.vlm import VLMGRM
-        saved = folder / 'prompt_template.txt'
-        return VLMGRM.load(folder, device=device, template=template or (
-            saved if saved.is_file() else None)), None
+        return VLMGRM.load(folder, device=device,
+                           template=template or saved_template(folder)), None
     model = CompactGRM.load(spec, device=device)
     return model, model.saved_references(spec)
+
+
+def saved_template(folder):
+    """Return the prompt template file a VLM model folder saved (Path), or None."""
+    saved = Path(folder) / 'prompt_template.txt'
+    return saved if saved.is_file() else None
 
 
 def stored_task(model):

@@ -16,7 +16,6 @@ synchronizer. Staleness (silent cameras, resets) is measured on a monotonic cloc
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
 import threading
 import time
 
@@ -24,7 +23,7 @@ from robodopamine_ros.data.sync import LiveSynchronizer
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.data.view_slots import ViewSlots
 from robodopamine_ros.grm.base import ProgressEstimator
-from robodopamine_ros.reward.contract import grm_terms
+from robodopamine_ros.reward.contract import grm_terms, image_hash
 from robodopamine_ros.reward.progress import ProgressConfig
 from robodopamine_ros.reward.stall import StallDetector
 
@@ -80,6 +79,7 @@ class OnlineProgress:
         self.episode_id = 0
         self.terms = None   # the reward contract's GRM half (from_settings)
         self.stall = StallDetector(stall)   # on the ticks' camera stamps, in seconds
+        self._stall_restart = False
 
     @classmethod
     def from_settings(cls, backend, model_dir='', task='', goal_image='', device='cpu',
@@ -95,7 +95,7 @@ class OnlineProgress:
         (data.view_slots.ViewSlots; None: all three, named by the views), also recorded in the
         reward contract's GRM half (``terms``: reward/contract.py).
         """
-        from robodopamine_ros.grm.loading import load_grm, read_rgb, stored_task
+        from robodopamine_ros.grm.loading import load_grm, read_rgb, saved_template, stored_task
 
         if backend != 'pixel-baseline' and not model_dir:
             raise ValueError(f'backend {backend!r} needs the model_dir parameter')
@@ -112,9 +112,7 @@ class OnlineProgress:
                      jump_threshold=jump_threshold, synchronizer=synchronizer, stall=stall,
                      slots=slots)
         spec = 'pixel-baseline' if backend == 'pixel-baseline' else model_dir
-        template = Path(model_dir) / 'prompt_template.txt' if model.name == 'vlm' else None
-        if template is not None and not template.is_file():
-            template = None
+        template = saved_template(model_dir) if model.name == 'vlm' else None
         online.terms = grm_terms(spec, model.name, task, template=template,
                                  references=(start_ref, end_ref, goal_front),
                                  views=online.slots.cameras, fill=online.slots.fill,
@@ -135,6 +133,7 @@ class OnlineProgress:
 
     def _on_sync_reset(self, reason):
         self._newest = None  # a triplet from before a clock jump is not scored
+        self._stall_restart = True   # nor does the stall window span the jump (next tick)
 
     def _on_triplet(self, *items):
         if self._newest is not None:
@@ -175,6 +174,10 @@ class OnlineProgress:
             self.goal_views = seen[1]
             if self.estimator is not None:
                 self.estimator.goal = seen[1]
+            if self.terms is not None:   # the reward contract names the goal in use
+                self.terms = dict(self.terms, references=[
+                    image_hash(image) for image in (self.reference_start,
+                                                    self.reference_end, *seen[1])])
         return True
 
     def tick(self):
@@ -194,8 +197,13 @@ class OnlineProgress:
             stamp, views = newest
             result = self.estimator.tick(views, frame=stamp)
             self.stats.latency_s = result.latency_s
+            if self._stall_restart:   # the camera clocks jumped: a window on one clock
+                self.stall.restart()
+                self._stall_restart = False
             was = self.stall.stalled
-            stalled = self.stall.update(stamp / 1e9, result.estimate.progress)
+            # an episode whose success was detected is done, not stuck (it waits for its end)
+            stalled = self.stall.update(stamp / 1e9, result.estimate.progress) and \
+                not result.estimate.success
             self.stats.stalls += stalled and not was
             return stamp, result, self.episode_id, stalled
 

@@ -113,8 +113,9 @@ class GRMNode(Node):
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.contract_publisher = self.create_publisher(String, 'robodopamine/grm_contract',
                                                         LATCHED)
+        self.rate = p['rate']
         self.contract_publisher.publish(
-            String(data=publish_terms(self.online.terms, p['rate'])))
+            String(data=publish_terms(self.online.terms, self.rate)))
         self._wake, self._stop = threading.Event(), threading.Event()
         self._worker = threading.Thread(target=self._inference_loop, name='grm_inference',
                                         daemon=True)
@@ -173,6 +174,9 @@ class GRMNode(Node):
 
     def _on_capture_goal(self, request, response):
         response.success = self.online.capture_goal()
+        if response.success:   # another goal, another reward contract
+            self.contract_publisher.publish(
+                String(data=publish_terms(self.online.terms, self.rate)))
         response.message = 'goal captured' if response.success else \
             'no synchronized camera triplet received yet'
         return response

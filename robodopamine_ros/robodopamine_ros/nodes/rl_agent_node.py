@@ -371,6 +371,11 @@ class RLAgentNode(Node):
         except ContractError as error:
             self.get_logger().error(f'{error}: ignored', throttle_duration_sec=5.0)
             return
+        except Exception as error:   # untrusted input is refused, never fatal
+            self.get_logger().error(f'robodopamine/grm_contract: not a contract '
+                                    f'({type(error).__name__}: {error}): ignored',
+                                    throttle_duration_sec=5.0)
+            return
         for level, line in lines:
             if level == 'warn':   # rclpy: one severity per call site
                 self.get_logger().warn(line)
@@ -379,10 +384,10 @@ class RLAgentNode(Node):
         if contract is None:
             return
         self.contract_publisher.publish(String(data=contract.to_json()))
-        try:   # a full disk costs the contracts file, never the run
+        try:   # a full disk or a damaged contracts file costs the file, never the run
             if self.log is not None:
                 self.log.set_contract(contract)
-        except OSError as error:
+        except (OSError, ValueError) as error:
             self.get_logger().error(f'{self.settings.log_dir}: reward contract not written '
                                     f'({error})')
 

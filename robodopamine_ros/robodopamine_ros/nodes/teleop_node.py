@@ -28,9 +28,10 @@ accepted or refused with the reason, is logged.
 
 "The robot is stuck" (docs/method.md#stall-signal): when grm_node flags an episode stalled
 (``ProgressStamped.stalled`` on ``progress``), one line asks the operator to take over, and with
-``rumble`` (default true) a rumble goes to ``joy/set_feedback`` (sensor_msgs/JoyFeedback, as
-joy_node takes it; a pad without rumble ignores it), stopped when progress moves again or the
-episode ends. One line and one rumble per stall (reward.stall.StallEdges).
+``rumble`` (default true) a rumble goes to ``joy/set_feedback`` (sensor_msgs/JoyFeedback,
+intensity 1, as joy_node takes it: it plays each for one second; a pad without rumble ignores
+it), and intensity 0 when progress moves again or the next episode starts. One line and one
+rumble per stall (reward.stall.StallEdges).
 """
 
 import time
@@ -68,7 +69,7 @@ class TeleopNode(Node):
         declare_parameter(self, 'mark_outcome_service', 'rl_agent_node/mark_outcome')
         declare_parameter(self, 'jump_threshold', JUMP_THRESHOLD_S)      # s, data/stamps.py
         declare_parameter(self, 'future_tolerance', FUTURE_TOLERANCE_S)  # s
-        declare_parameter(self, 'rumble', True)   # the pad rumbles while the robot is stuck
+        declare_parameter(self, 'rumble', True)   # the pad rumbles when the robot gets stuck
         self.teleop = Teleop(mapping_from_settings(*(self.get_parameter(n).value for n in (
             'preset', 'axes', 'scale', 'deadman_button', 'timeout_s', 'success_button',
             'failure_button'))),

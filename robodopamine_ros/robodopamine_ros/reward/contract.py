@@ -34,13 +34,13 @@ import math
 from pathlib import Path
 
 import numpy as np
+from robodopamine_ros.data.topics import VIEWS as SLOTS   # the GRM's three view slots
 
 CONTRACT_VERSION = 1
 # files whose bytes define a model folder's outputs: its config and its weights (reports,
 # plots and histories beside them do not change a single progress value)
 MODEL_FILE_SUFFIXES = ('.safetensors', '.bin', '.pt', '.pth')
 BUILTIN = 'builtin:'
-SLOTS = ('front', 'left_wrist', 'right_wrist')
 
 
 class ContractError(ValueError):
@@ -94,6 +94,29 @@ def image_hash(image):
     return digest.hexdigest()
 
 
+def _finite(value):
+    """Return whether a number is finite (an int too large for a float is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _positive(value):
+    """Return whether value is a finite number > 0 (not a bool) whose inverse is finite."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and \
+        _finite(value) and value > 0 and _finite(1.0 / value)
+
+
+def _loads(text, where):
+    """JSON text to Python values; ContractError names `where` for anything that is not JSON."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise ContractError(f'{where}: not JSON ({type(error).__name__}: '
+                            f'{str(error)[:200]})') from None
+
+
 def _plain(value, where):
     """Return a JSON-able copy of a settings dict of numbers, booleans and strings."""
     if not isinstance(value, dict):
@@ -104,7 +127,7 @@ def _plain(value, where):
             raise ContractError(f'{where}: keys must be strings, got {key!r}')
         if isinstance(item, bool) or isinstance(item, str):
             out[key] = item
-        elif isinstance(item, (int, float)) and math.isfinite(item):
+        elif isinstance(item, (int, float)) and _finite(item):
             out[key] = float(item) if isinstance(item, float) else int(item)
         else:
             raise ContractError(f'{where}.{key}: expected a number, boolean or text, got '
@@ -178,8 +201,7 @@ class RewardContract:
             raise ContractError(f'{where}.references: expected a list of sha256 texts, got '
                                 f'{references!r}')
         every = values.get('grm_every', 1.0)
-        if isinstance(every, bool) or not isinstance(every, (int, float)) or not (
-                math.isfinite(every) and every > 0):
+        if not _positive(every):
             raise ContractError(f'{where}.grm_every: expected a number > 0, got {every!r}')
         return cls(grm=values['grm'], backend=values['backend'], task=values.get('task', ''),
                    prompt=values.get('prompt', ''), views=dict(views),
@@ -191,11 +213,7 @@ class RewardContract:
     @classmethod
     def from_json(cls, text, where='reward contract'):
         """Read a contract from JSON text; ContractError names the source when it is not."""
-        try:
-            values = json.loads(text)
-        except (TypeError, ValueError) as error:
-            raise ContractError(f'{where}: not JSON ({error})') from None
-        return cls.from_dict(values, where)
+        return cls.from_dict(_loads(text, where), where)
 
     def differences(self, other):
         """Return the names of the fields in which two contracts differ."""
@@ -204,15 +222,17 @@ class RewardContract:
 
 
 def grm_terms(spec, backend, task='', template=None, references=(), views=None, fill='',
-              progress=None):
+              progress=None, content_hash=None):
     """
     Return the GRM half of a contract (a dict for ``compose``): what grm_node knows.
 
     spec: the model folder or built-in name; template: the VLM prompt template file (None: the
     compact model's none); references: the reference images (arrays) in use; views: slot ->
-    camera (default: the slots' own names); progress: a reward.progress.ProgressConfig.
+    camera (default: the slots' own names); progress: a reward.progress.ProgressConfig;
+    content_hash: grm_content_hash(spec) when already known (hashing a VLM's weights takes
+    seconds).
     """
-    return {'grm': grm_content_hash(spec), 'backend': backend, 'task': task,
+    return {'grm': content_hash or grm_content_hash(spec), 'backend': backend, 'task': task,
             'prompt': file_hash(template) if template else '',
             'views': dict(views) if views is not None else {s: s for s in SLOTS},
             'fill': fill, 'references': [image_hash(r) for r in references if r is not None],
@@ -282,15 +302,11 @@ def published_terms(text, where='grm_contract'):
 
     text: JSON {"terms": {...}, "rate": Hz}, untrusted: ContractError names what is wrong.
     """
-    try:
-        values = json.loads(text)
-    except (TypeError, ValueError) as error:
-        raise ContractError(f'{where}: not JSON ({error})') from None
+    values = _loads(text, where)
     if not isinstance(values, dict) or set(values) != {'terms', 'rate'}:
         raise ContractError(f'{where}: expected {{"terms": ..., "rate": ...}}')
     rate = values['rate']
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (
-            math.isfinite(rate) and rate > 0):
+    if not _positive(rate):
         raise ContractError(f'{where}.rate: expected a GRM rate > 0 Hz, got {rate!r}')
     terms = values['terms']
     RewardContract.from_dict(terms, f'{where}.terms')   # checked field by field
@@ -342,3 +358,24 @@ class ContractKeeper:
                       contract_change(self.saved, contract)]
         self.current = contract
         return contract, lines
+
+
+def recorded_contracts(paths, storage='auto'):
+    """
+    Return (path, RewardContract or None) of each episode: the contract its bag records.
+
+    None for a folder in the reference layout, or a bag scored by no GRM
+    (data/bag_contract.py says where a bag keeps it). Raises ContractError naming the bag
+    whose recorded contract does not read.
+    """
+    from pathlib import Path
+
+    from robodopamine_ros.data.bag_contract import recorded_contract_text
+    from robodopamine_ros.data.bag_location import looks_like_bag
+
+    out = []
+    for path in paths:
+        text, where = recorded_contract_text(path, storage) if looks_like_bag(Path(path)) \
+            else (None, None)
+        out.append((path, None if text is None else RewardContract.from_json(text, where)))
+    return out

@@ -67,16 +67,18 @@ class TrainingLog:
         Name `contract` (a reward.contract.RewardContract) in every row logged from now on.
 
         It is added to reward_contracts.json (written beside, then renamed). A CSV begun
-        before contracts were logged keeps its columns: its rows do not name one.
+        before contracts were logged keeps its columns: its rows do not name one. The rows
+        name it even when the file cannot be written: OSError, or ContractError for an
+        existing file that does not read (it is left as it is, never overwritten).
         """
         from robodopamine_ros.data.atomic import atomic_path
 
+        self.contract = contract
         known = read_contracts(self.folder, parse=False)
         if known.get(contract.digest) != contract.to_dict():
             known[contract.digest] = contract.to_dict()
             with atomic_path(self.folder / CONTRACTS_FILE) as tmp:
                 tmp.write_text(json.dumps(known, indent=1, sort_keys=True) + '\n')
-        self.contract = contract
 
     def episode(self, row):
         """Log one episode's flat dict of numbers; the first row fixes the CSV columns."""
@@ -143,7 +145,7 @@ def read_contracts(folder, parse=True):
         return {}
     try:
         entries = json.loads(path.read_text())
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise ContractError(f'{path}: not JSON ({error})') from None
     if not isinstance(entries, dict):
         raise ContractError(f'{path}: expected a mapping of digests to contracts')

@@ -36,6 +36,7 @@ from robodopamine_ros.reward.shaping import shape
 from robodopamine_ros.reward.stall import STALL_MIN_GAIN, STALL_WINDOW_S, StallConfig, \
     StallDetector
 from robodopamine_ros.reward.success import SuccessConfig, SuccessDetector
+from robodopamine_ros.robot.safety import SafetyConfig
 
 SUCCESS_SOURCES = ('detector', 'operator', 'either', 'simulator')
 SUCCESS_DEFAULT = 'detector'   # a node without a config (both configs set 'either')
@@ -114,8 +115,8 @@ class OperatorConfig:
     """The scripted operator (a stand-in for the human with the joystick)."""
 
     # takes over when progress gained < min_gain over stall_steps (the stall rule,
-    # reward/stall.py: its window in control steps, 2.5 s at the 10 Hz control rate)
-    stall_steps: int = round(STALL_WINDOW_S * 10)
+    # reward/stall.py: its window in control steps, 2.5 s at the control rate)
+    stall_steps: int = round(STALL_WINDOW_S / SafetyConfig.control_period)
     min_gain: float = STALL_MIN_GAIN
     takeover_steps: int = 20    # then drives the scripted expert for this many steps
     label_delay: int = 5        # control steps from seeing the outcome to pressing (0.5 s)

@@ -52,7 +52,8 @@ def test_episodes_of_two_contracts_are_refused_and_taken_when_mixed(make_episode
     assert f'{b.digest} (shaping differ from the first): {second}' in error
     assert evaluate(str(first), str(second), '--mix-contracts') == 0
     assert evaluate(str(first), str(same), str(demo)) == 0
-    assert json.loads(capsys.readouterr().out.splitlines()[-1])['reward_contract'] == a.digest
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary['recorded_reward_contract'] == a.digest
 
 
 def test_a_recorded_contract_that_does_not_read_is_refused_naming_the_bag(

@@ -244,3 +244,11 @@ def test_recorded_topics():
     assert recorded_topics(contract, default, default) == list(contract.topics)
     assert recorded_topics(contract, ['/fr3/action', '/sim_robot/success'], default) == \
         list(contract.topics) + ['/sim_robot/success']
+
+
+@pytest.mark.parametrize('text', ['? [a, b]\n: 1\n', 'x-robodopamine: {views: {front: [a]}}\n'])
+def test_a_contract_of_another_shape_is_one_contract_error(text):
+    from robodopamine_ros.data.rosetta import ContractError, parse_contract
+
+    with pytest.raises(ContractError, match='odd.yaml'):
+        parse_contract(text, 'odd.yaml')

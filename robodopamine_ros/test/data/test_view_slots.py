@@ -54,5 +54,6 @@ def test_a_rig_is_the_three_topics_less_its_empty_views():
     slots = ViewSlots.without(topics, ['', 'front'], 'blank')
     assert slots.cameras == {'front': '', 'left_wrist': '/l', 'right_wrist': '/r'}
     assert ViewSlots.without(topics, ['']).missing == ()
+    assert ViewSlots.without(topics, [''], 'blank').fill == ''   # no empty slot: no rule
     with pytest.raises(ValueError, match=r"empty_views: unknown views \['top'\]"):
         ViewSlots.without(topics, ['top'], 'blank')

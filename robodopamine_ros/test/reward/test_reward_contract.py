@@ -129,3 +129,30 @@ def test_the_agent_keeps_grm_nodes_half_with_its_shaping_and_warns_when_it_chang
     assert keeper.update(publish_terms(terms, 5.0)) == (None, [])   # grm_node's again
     second, lines = keeper.update(publish_terms(dict(terms, task='other'), 5.0))
     assert second.task == 'other' and 'differ in task' in lines[-1][1]
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('{"terms": {"grm": "a", "backend": "b"}, "rate": 5e-324}', 'rate: expected a GRM rate'),
+    ('{"terms": {"grm": "a", "backend": "b", "grm_every": ' + '9' * 400 + '}, "rate": 10}',
+     'grm_every: expected a number > 0'),
+    ('{"terms": {"grm": "a", "backend": "b", "progress": {"alpha": ' + '9' * 400 + '}}, '
+     '"rate": 10}', 'progress.alpha: expected a number'),
+    ('[' * 100000, 'not JSON'),
+])
+def test_a_hostile_grm_contract_message_is_refused_as_a_contract_error(text, expected):
+    from robodopamine_ros.reward.contract import ContractKeeper
+
+    keeper = ContractKeeper(ShapingConfig(), 'either', control_period=0.1)
+    with pytest.raises(ContractError, match=expected):
+        keeper.update(text)
+
+
+def test_a_damaged_contracts_file_is_kept_and_the_rows_still_name_the_contract(model, tmp_path):
+    log = TrainingLog(tmp_path / 'logs', tensorboard=False)
+    (tmp_path / 'logs' / CONTRACTS_FILE).write_text('{ damaged')
+    with pytest.raises(ContractError, match='not JSON'):
+        log.set_contract(contract(model))
+    log.episode({'episode': 1})
+    log.close()
+    assert read_log(tmp_path / 'logs')[0]['reward_contract'] == contract(model).digest
+    assert (tmp_path / 'logs' / CONTRACTS_FILE).read_text() == '{ damaged'
