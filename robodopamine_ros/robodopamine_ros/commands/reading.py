@@ -20,6 +20,9 @@ bags.ReadOptions the reader takes (demos.load_demo / demo_outline):
   extension); ``import-demo`` calls it ``--input-storage``, its ``--storage`` is the output's;
 - ``--stamps auto|header|receive``: which stamps synchronize (auto: header stamps unless
   zero or constant, then the bag's receive time);
+- ``--empty-views VIEW...`` and ``--fill RULE``: a rig without all three views
+  (data/view_slots.py): the empty views' topics are not read, each frame's empty views are
+  filled by the rule (repeat:<view> or blank);
 - ``--max-pixels N``: an image of more pixels is refused before it is decoded, naming its
   topic and stamp (default 4096 x 4096; data/images.py).
 """
@@ -57,6 +60,13 @@ def add_reading_arguments(parser, storage_flag='--storage'):
     group.add_argument('--stamps', dest='read_stamps', choices=STAMP_CHOICES, default='auto',
                        help='stamps that synchronize the cameras: auto (header stamps unless '
                             'zero or constant, then receive time), header, receive')
+    group.add_argument('--empty-views', dest='read_empty_views', nargs='+', default=(),
+                       metavar='VIEW', help='views the rig has no camera for (front, '
+                                            'left_wrist, right_wrist): not read, filled by '
+                                            '--fill')
+    group.add_argument('--fill', dest='read_fill', default='', metavar='RULE',
+                       help="the rule for an empty view: repeat:<view> (another view's image) "
+                            'or blank (a black image)')
     group.add_argument('--max-pixels', dest='read_max_pixels', type=int, default=None,
                        metavar='N', help='refuse an image of more pixels before decoding it '
                                          '(default 16777216: 4096 x 4096)')
@@ -88,5 +98,11 @@ def read_options(args):
         else TopicConfig()
     extra = {} if getattr(args, 'read_max_pixels', None) is None \
         else {'max_pixels': args.read_max_pixels}
+    empty, fill = getattr(args, 'read_empty_views', ()), getattr(args, 'read_fill', '')
+    if empty or fill:   # a rig without all three views (data/view_slots.py)
+        from robodopamine_ros.data.view_slots import ViewSlots
+
+        extra['slots'] = ViewSlots.without({v: topics.camera(v) for v in CAMERA_OPTIONS},
+                                           empty, fill)
     return ReadOptions(topics=topics, slop=args.read_slop, storage=args.read_storage,
                        stamps=args.read_stamps, contract=contract, **extra)

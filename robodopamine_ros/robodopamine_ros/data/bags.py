@@ -45,6 +45,7 @@ from robodopamine_ros.data.sync import CAMERA_SLOP_S
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.data.triplets import (CameraStamps, plan_triplets, robot_stream_stamps,
                                             STAMP_CHOICES)
+from robodopamine_ros.data.view_slots import ViewSlots
 
 LOG = logging.getLogger(__name__)
 
@@ -120,7 +121,9 @@ class ReadOptions:
     bag's receive time), 'header' or 'receive'. max_pixels: an image larger than this is
     refused before it is decoded (images.MAX_PIXELS), naming its topic and stamp. contract:
     None, or the rosetta.Contract the topics came from: a bag without its topics is refused
-    (Contract.check_bag). Raises ValueError naming a bad value.
+    (Contract.check_bag). slots: a view_slots.ViewSlots whose empty views the rig has no camera
+    for (their topics are not read; each frame's empty views are filled by its rule); None:
+    all three. Raises ValueError naming a bad value.
     """
 
     topics: TopicConfig = field(default_factory=TopicConfig)
@@ -129,6 +132,7 @@ class ReadOptions:
     stamps: str = 'auto'
     max_pixels: int = images.MAX_PIXELS
     contract: object = None
+    slots: object = None
 
     def __post_init__(self):
         if not isinstance(self.topics, TopicConfig):
@@ -143,6 +147,8 @@ class ReadOptions:
         if not (isinstance(self.max_pixels, int) and not isinstance(self.max_pixels, bool)
                 and self.max_pixels > 0):
             raise ValueError(f'max_pixels must be an integer > 0, got {self.max_pixels!r}')
+        if self.slots is not None and not isinstance(self.slots, ViewSlots):
+            raise ValueError(f'slots must be a ViewSlots, got {type(self.slots).__name__}')
         if self.contract is not None and not hasattr(self.contract, 'check_bag'):
             raise ValueError(f'contract must be a rosetta.Contract, got '
                              f'{type(self.contract).__name__}')
@@ -253,25 +259,31 @@ class _Cameras:
     """The camera connections of a bag, per view, and the stamps of their messages."""
 
     connections: dict    # view -> [connection]
-    stamps: list         # CameraStamps per view, in VIEWS order
+    stamps: list         # CameraStamps per view a camera fills, in VIEWS order
 
     @property
     def topics(self):
         return [s.topic for s in self.stamps]
 
 
-def _camera_stamps(reader, path, topics, warnings):
+def _present(options):
+    """Return the views a camera fills (VIEWS order): all three unless slots empty some."""
+    return options.slots.present if options.slots is not None else VIEWS
+
+
+def _camera_stamps(reader, path, options, warnings):
     """First pass: the header and receive stamps of every camera message, in bag order."""
-    connections = {v: _camera_connections(reader, path, topics.camera(v), warnings, v)
-                   for v in VIEWS}
+    present = _present(options)
+    connections = {v: _camera_connections(reader, path, options.topics.camera(v), warnings, v)
+                   for v in present}
     view_of = {c.id: v for v, cs in connections.items() for c in cs}
-    header, receive = {v: [] for v in VIEWS}, {v: [] for v in VIEWS}
+    header, receive = {v: [] for v in present}, {v: [] for v in present}
     for connection, timestamp, raw in _raw_messages(
             reader, path, [c for cs in connections.values() for c in cs]):
         view = view_of[connection.id]
         header[view].append(_header_stamp(raw, connection.topic, len(header[view])))
         receive[view].append(timestamp)
-    stamps = [CameraStamps(connections[v][0].topic, header[v], receive[v]) for v in VIEWS]
+    stamps = [CameraStamps(connections[v][0].topic, header[v], receive[v]) for v in present]
     return _Cameras(connections, stamps)
 
 
@@ -297,7 +309,7 @@ def _plan(reader, location, options):
     if options.contract is not None:
         options.contract.check_bag({c.topic: c.msgtype for c in reader.connections},
                                    location.path)
-    cameras = _camera_stamps(reader, location.path, options.topics, warnings)
+    cameras = _camera_stamps(reader, location.path, options, warnings)
     plan = plan_triplets(cameras.stamps, options.slop, options.stamps,
                          where=str(location.path))
     plan.warnings[:0] = warnings
@@ -335,7 +347,9 @@ def read_episode(path, options=None, image_size=None, distro='jazzy', episode_id
         recorded = {}   # view -> (width, height) as recorded
         views = _decode_planned(reader, path, cameras, plan, store, image_size,
                                 options.max_pixels, recorded) if images \
-            else {v: np.zeros((len(plan), 0, 0, 3), np.uint8) for v in VIEWS}
+            else {v: np.zeros((len(plan), 0, 0, 3), np.uint8) for v in _present(options)}
+        if options.slots is not None:   # the rig's empty views, filled by its rule
+            views = dict(zip(VIEWS, options.slots.complete(views)))
         timing = {}
         streams, joint_names, progress, rewards = _other_streams(
             reader, path, options.topics, store, _FrameClock.of(plan, cameras), plan.warnings,
@@ -374,13 +388,14 @@ def _decode_planned(reader, path, cameras, plan, store, size, max_pixels=images.
 
     recorded: a dict that gets each view's recorded (width, height), before the resize.
     """
-    wanted = {v: {} for v in VIEWS}
+    present = list(cameras.connections)   # the views a camera fills, in VIEWS order
+    wanted = {v: {} for v in present}
     for triplet, row in enumerate(plan.indices):
-        for view, index in zip(VIEWS, row):
+        for view, index in zip(present, row):
             wanted[view][int(index)] = triplet
     view_of = {c.id: v for v, cs in cameras.connections.items() for c in cs}
-    seen = dict.fromkeys(VIEWS, 0)
-    frames, first_shape = dict.fromkeys(VIEWS), dict.fromkeys(VIEWS)
+    seen = dict.fromkeys(present, 0)
+    frames, first_shape = dict.fromkeys(present), dict.fromkeys(present)
     for connection, _, raw in _raw_messages(
             reader, path, [c for cs in cameras.connections.values() for c in cs]):
         view = view_of[connection.id]
@@ -389,7 +404,7 @@ def _decode_planned(reader, path, cameras, plan, store, size, max_pixels=images.
         triplet = wanted[view].get(index)
         if triplet is None:
             continue
-        header = cameras.stamps[VIEWS.index(view)].header[index]
+        header = cameras.stamps[present.index(view)].header[index]
         where = f'{connection.topic} at stamp {header} ns'
         full, small = _decode(connection, raw, store, where, size, first_shape[view],
                               max_pixels)
@@ -677,8 +692,14 @@ class EpisodeBagWriter:
         self._writer.write(connection, int(stamp), bytes(raw))
 
     def write_triplet(self, stamp, views):
-        """Write the three camera images (dict view -> RGB array) of one instant."""
+        """
+        Write the camera images (dict view -> RGB array) of one instant.
+
+        A view left out of the dict is not written (a rig without that camera).
+        """
         for view in VIEWS:
+            if view not in views:
+                continue
             rgb = views[view]
             header = self._header(stamp, self.frame_ids[view])
             topic = self.topics.camera(view)

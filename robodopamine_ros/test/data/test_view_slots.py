@@ -57,3 +57,32 @@ def test_a_rig_is_the_three_topics_less_its_empty_views():
     assert ViewSlots.without(topics, [''], 'blank').fill == ''   # no empty slot: no rule
     with pytest.raises(ValueError, match=r"empty_views: unknown views \['top'\]"):
         ViewSlots.without(topics, ['top'], 'blank')
+
+
+def test_a_two_camera_rigs_bag_reads_with_the_empty_view_filled(make_episode, tmp_path):
+    from robodopamine_ros.commands import cli
+    from robodopamine_ros.data.bags import (EpisodeBagWriter, MissingCameraError, read_episode,
+                                            ReadOptions, TopicConfig)
+
+    episode = make_episode(num_frames=6)
+    with EpisodeBagWriter(tmp_path / 'rig', storage='mcap') as writer:   # no front camera
+        for k, stamp in enumerate(episode.stamps):
+            writer.write_triplet(int(stamp), {v: episode.views[v][k]
+                                              for v in ('left_wrist', 'right_wrist')})
+    with pytest.raises(MissingCameraError, match='/cameras/front/image_raw not found'):
+        read_episode(tmp_path / 'rig')
+    cameras = {view: TopicConfig().camera(view) for view in ('front', 'left_wrist', 'right_wrist')}
+    slots = ViewSlots.without(cameras, ['front'], 'repeat:left_wrist')
+    back = read_episode(tmp_path / 'rig', ReadOptions(slots=slots))
+    assert back.num_frames == 6 and set(back.sync['camera_sizes']) == {'left_wrist',
+                                                                       'right_wrist'}
+    assert np.array_equal(back.views['front'], back.views['left_wrist'])
+    assert np.array_equal(back.views['right_wrist'], episode.views['right_wrist'])
+    blank = read_episode(tmp_path / 'rig', ReadOptions(slots=ViewSlots.without(
+        cameras, ['front'], 'blank')))
+    assert not blank.views['front'].any()
+    # every command that reads a demo takes the rig's views
+    assert cli.main(['demo-info', str(tmp_path / 'rig'), '--empty-views', 'front',
+                     '--fill', 'blank']) == 0
+    assert cli.main(['demo-info', str(tmp_path / 'rig'), '--empty-views', 'top',
+                     '--fill', 'blank']) == 1
