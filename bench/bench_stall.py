@@ -30,8 +30,7 @@ import numpy as np
 from results import record
 import torch
 
-from robodopamine_ros.data.topics import VIEWS
-from robodopamine_ros.grm.base import ProgressEstimator
+from robodopamine_ros.grm.base import progress_curve, run_episode
 from robodopamine_ros.grm.loading import load_grm, stored_task
 from robodopamine_ros.reward.stall import STALL_MIN_GAIN, STALL_WINDOW_S, StallConfig, \
     StallDetector
@@ -43,14 +42,12 @@ LAYOUTS = 5000   # the first held-out layout seed (bench_rl.py trains and evalua
 
 def first_stall(model, references, episode, config):
     """Return the time (s) the rule first fires on an episode's GRM progress, or None."""
-    estimator = ProgressEstimator(model, stored_task(model), *references)
-    views = [tuple(episode.views[v][k] for v in VIEWS) for k in range(len(episode.stamps))]
+    ticks = run_episode(model, episode, range(episode.num_frames), stored_task(model),
+                        references)
     stall = StallDetector(config)
-    estimator.start(views[0])
-    stall.update(0.0, 0.0)
-    for k, triplet in enumerate(views[1:], start=1):
+    for k, progress in enumerate(progress_curve(ticks)):   # the start views: progress 0
         t = k * CONTROL_PERIOD_NS / 1e9
-        if stall.update(t, estimator.tick(triplet).estimate.progress):
+        if stall.update(t, progress):
             return t
     return None
 

@@ -23,7 +23,7 @@ from robodopamine_ros.data.sync import LiveSynchronizer
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.data.view_slots import ViewSlots
 from robodopamine_ros.grm.base import ProgressEstimator
-from robodopamine_ros.reward.contract import grm_terms, image_hash
+from robodopamine_ros.reward.contract import grm_terms, reference_hashes
 from robodopamine_ros.reward.progress import ProgressConfig
 from robodopamine_ros.reward.stall import StallDetector
 
@@ -175,9 +175,8 @@ class OnlineProgress:
             if self.estimator is not None:
                 self.estimator.goal = seen[1]
             if self.terms is not None:   # the reward contract names the goal in use
-                self.terms = dict(self.terms, references=[
-                    image_hash(image) for image in (self.reference_start,
-                                                    self.reference_end, *seen[1])])
+                self.terms = dict(self.terms, references=reference_hashes(
+                    (self.reference_start, self.reference_end, *seen[1])))
         return True
 
     def tick(self):
@@ -212,6 +211,14 @@ class OnlineProgress:
         now = self._clock()
         return [v for v in self.cameras if self.stats.last_image_ns[v] is None
                 or (now - self.stats.last_image_ns[v]) / 1e9 > timeout_s]
+
+    def stall_warnings(self):
+        """Return the line about a stalled episode worth a warning ([] while it moves)."""
+        if not self.stall.stalled:
+            return []
+        config = self.stall.config
+        return [f'progress stalled: it rose by less than {config.min_gain:g} in '
+                f'{config.window:g} s of episode {self.episode_id}: the robot may be stuck']
 
     def clock_warnings(self, recent_s=10.0):
         """

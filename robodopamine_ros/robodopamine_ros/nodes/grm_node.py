@@ -114,8 +114,7 @@ class GRMNode(Node):
         self.contract_publisher = self.create_publisher(String, 'robodopamine/grm_contract',
                                                         LATCHED)
         self.rate = p['rate']
-        self.contract_publisher.publish(
-            String(data=publish_terms(self.online.terms, self.rate)))
+        self._publish_contract()
         self._wake, self._stop = threading.Event(), threading.Event()
         self._worker = threading.Thread(target=self._inference_loop, name='grm_inference',
                                         daemon=True)
@@ -175,11 +174,13 @@ class GRMNode(Node):
     def _on_capture_goal(self, request, response):
         response.success = self.online.capture_goal()
         if response.success:   # another goal, another reward contract
-            self.contract_publisher.publish(
-                String(data=publish_terms(self.online.terms, self.rate)))
+            self._publish_contract()
         response.message = 'goal captured' if response.success else \
             'no synchronized camera triplet received yet'
         return response
+
+    def _publish_contract(self):
+        self.contract_publisher.publish(String(data=publish_terms(self.online.terms, self.rate)))
 
     def _publish_diagnostics(self):
         values, silent = self.online.diagnostics()
@@ -188,10 +189,7 @@ class GRMNode(Node):
             self.get_logger().warning(f'camera clocks: {values["last_sync_reset"]} (reset '
                                       f'{values["sync_resets"]} of the synchronizer)')
         warnings = ([f'no images from {", ".join(silent)}'] if silent else []) \
-            + self.online.clock_warnings() + ([
-                f'progress stalled: it rose by less than {self.online.stall.config.min_gain:g} '
-                f'in {self.online.stall.config.window:g} s of episode '
-                f'{self.online.episode_id}: the robot may be stuck'] if values['stalled'] else [])
+            + self.online.clock_warnings() + self.online.stall_warnings()
         status = DiagnosticStatus(name='grm_node: progress', hardware_id='grm')
         status.level = DiagnosticStatus.WARN if warnings else DiagnosticStatus.OK
         status.message = '; '.join(warnings) if warnings else 'scoring'

@@ -183,12 +183,8 @@ class RLAgentNode(Node):
             cameras = {'observation': 'cameras', 'image_size': self.trained.image_size,
                        'features': self.features, 'camera': self.views} \
                 if s.watches_cameras else {}
-            for level, line in fill_demo_buffer(learner, s.demo_bags, s.joint_names, shaping,
-                                                s.objects, checkpoint, **cameras):
-                if level == 'warn':   # rclpy: one severity per call site
-                    self.get_logger().warn(line)
-                else:
-                    self.get_logger().info(line)
+            self._log_lines(fill_demo_buffer(learner, s.demo_bags, s.joint_names, shaping,
+                                             s.objects, checkpoint, **cameras))
         if s.mode == 'train':
             self.learner.start()
         self.saver = CheckpointSaver(self.learner)   # never in the tick's thread, never fatal
@@ -365,6 +361,14 @@ class RLAgentNode(Node):
         if self._feed('reward', msg):
             self.loop.observe_reward(reward_values(msg), self._now())
 
+    def _log_lines(self, lines):
+        """Log the core's (level, line) pairs, 'warn' or 'info'."""
+        for level, line in lines:
+            if level == 'warn':   # rclpy: one severity per call site
+                self.get_logger().warn(line)
+            else:
+                self.get_logger().info(line)
+
     def _on_grm_contract(self, msg):
         try:
             contract, lines = self.contracts.update(msg.data)
@@ -376,11 +380,7 @@ class RLAgentNode(Node):
                                     f'({type(error).__name__}: {error}): ignored',
                                     throttle_duration_sec=5.0)
             return
-        for level, line in lines:
-            if level == 'warn':   # rclpy: one severity per call site
-                self.get_logger().warn(line)
-            else:
-                self.get_logger().info(line)
+        self._log_lines(lines)
         if contract is None:
             return
         self.contract_publisher.publish(String(data=contract.to_json()))

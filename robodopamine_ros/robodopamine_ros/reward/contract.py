@@ -117,6 +117,11 @@ def _loads(text, where):
                             f'{str(error)[:200]})') from None
 
 
+def reference_hashes(images):
+    """Return the contract's ``references``: image_hash of each reference image (None: skipped)."""
+    return [image_hash(image) for image in images if image is not None]
+
+
 def _plain(value, where):
     """Return a JSON-able copy of a settings dict of numbers, booleans and strings."""
     if not isinstance(value, dict):
@@ -235,7 +240,7 @@ def grm_terms(spec, backend, task='', template=None, references=(), views=None, 
     return {'grm': content_hash or grm_content_hash(spec), 'backend': backend, 'task': task,
             'prompt': file_hash(template) if template else '',
             'views': dict(views) if views is not None else {s: s for s in SLOTS},
-            'fill': fill, 'references': [image_hash(r) for r in references if r is not None],
+            'fill': fill, 'references': reference_hashes(references),
             'progress': asdict(progress) if progress is not None else {}}
 
 
