@@ -10,17 +10,14 @@ the recorder exists (as the reward contract is) is recorded too: the recorder su
 transient local where every publisher offers it.
 """
 
-import numpy as np
+from camera_rig import CameraRig
 import rclpy
 from rclpy.parameter import Parameter
-from rclpy.qos import (DurabilityPolicy, HistoryPolicy, qos_profile_sensor_data, QoSProfile,
-                       ReliabilityPolicy)
 from robodopamine_ros.data.bag_location import bag_custom_data
 from robodopamine_ros.data.bags import bag_topics, read_episode, ReadOptions
 from robodopamine_ros.data.rosetta import BAG_CONTRACT_KEY, load_contract
-from robodopamine_ros.nodes.conversions import image_msg
+from robodopamine_ros.nodes.conversions import LATCHED as LATCHED_QOS
 from robodopamine_ros.nodes.recorder_node import RecorderNode
-from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import String
 
 CAMERAS = ['/rd_rig/front/color', '/rd_rig/left_hand/color', '/rd_rig/right_hand/color']
@@ -51,33 +48,6 @@ observations:
     align: {{strategy: hold, timeline: header}}
     select: [position.a]
 """
-LATCHED_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE,
-                         durability=DurabilityPolicy.TRANSIENT_LOCAL,
-                         history=HistoryPolicy.KEEP_LAST, depth=1)
-
-
-class Rig:
-    """Three cameras and joint states at 30 Hz, and a topic no contract names."""
-
-    def __init__(self, node):
-        self.node = node
-        self.cameras = [node.create_publisher(Image, t, qos_profile_sensor_data)
-                        for t in CAMERAS]
-        self.joints = node.create_publisher(JointState, JOINTS, 10)
-        self.unlisted = node.create_publisher(String, UNLISTED, 10)
-        self.frame = 0
-        node.create_timer(1 / 30, self.publish)
-
-    def publish(self):
-        stamp = self.node.get_clock().now().to_msg()
-        self.frame += 1
-        for k, publisher in enumerate(self.cameras):
-            publisher.publish(image_msg(np.full((48, 64, 3), (40 * k + self.frame) % 256,
-                                                np.uint8), stamp, f'cam{k}'))
-        joints = JointState(name=['a'], position=[self.frame / 100])
-        joints.header.stamp = stamp
-        self.joints.publish(joints)
-        self.unlisted.publish(String(data='not recorded'))
 
 
 def test_recorder_records_a_contracts_topics_and_embeds_it(ros_context, background, tmp_path):
@@ -85,9 +55,10 @@ def test_recorder_records_a_contracts_topics_and_embeds_it(ros_context, backgrou
     contract_file.write_text(CONTRACT)
     bag = tmp_path / 'demo'
     node = rclpy.create_node('rd_test_contract_rig', context=ros_context)
-    latched = node.create_publisher(String, LATCHED, LATCHED_QOS)
+    latched = node.create_publisher(String, LATCHED, LATCHED_QOS)   # as a node latches it
     latched.publish(String(data='{"reward": "contract"}'))    # before the recorder exists
-    rig = Rig(node)
+    unlisted = node.create_publisher(String, UNLISTED, 10)   # a topic no contract names
+    CameraRig(node, CAMERAS, JOINTS, also=[(unlisted, String(data='not recorded'))])
     background.add_node(node)
     recorder = RecorderNode(context=ros_context, parameter_overrides=[
         Parameter('bag', value=str(bag)), Parameter('contract', value=str(contract_file)),
@@ -98,7 +69,7 @@ def test_recorder_records_a_contracts_topics_and_embeds_it(ros_context, backgrou
         background.wait_until(lambda: recorder.counts[LATCHED] == 1
                               and min(recorder.counts[t] for t in CAMERAS + [JOINTS]) >= 10,
                               timeout=30.0, what='the latched message and 10 of each stream')
-        assert rig.unlisted.get_subscription_count() == 0
+        assert unlisted.get_subscription_count() == 0
         background.shutdown()
     finally:
         recorder.destroy_node()      # the clean close: metadata.yaml with the contract

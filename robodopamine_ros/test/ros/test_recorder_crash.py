@@ -14,44 +14,13 @@ import sqlite3
 import subprocess
 
 from ament_index_python.packages import get_package_prefix
-import numpy as np
+from camera_rig import CameraRig
 import rclpy
-from rclpy.qos import qos_profile_sensor_data
-from robodopamine_ros.nodes.conversions import image_msg, ns_from_time
 from robodopamine_ros.nodes.grm_node import CAMERA_TOPICS
-from sensor_msgs.msg import Image, JointState
 
 NS = 1_000_000_000
 FLUSH_PERIOD_S = 1.0
 TOPICS = [f'/rd_crash/{t}' for t in CAMERA_TOPICS.values()] + ['/rd_crash/joint_states']
-
-
-class Robot:
-    """Cameras and joint states at 30 Hz; remembers the stamp of everything it published."""
-
-    def __init__(self, node):
-        self.node = node
-        self.cameras = [node.create_publisher(Image, t, qos_profile_sensor_data)
-                        for t in TOPICS[:3]]
-        self.joints = node.create_publisher(JointState, TOPICS[3], 10)
-        self.published_ns = []
-        self.frame = 0
-        node.create_timer(1 / 30, self.publish)
-
-    def publish(self):
-        stamp = self.node.get_clock().now().to_msg()
-        self.frame += 1
-        for k, publisher in enumerate(self.cameras):
-            image = np.full((48, 64, 3), 30 * k, np.uint8)
-            image[:, self.frame % 56:self.frame % 56 + 8] = 250
-            publisher.publish(image_msg(image, stamp, f'cam{k}'))
-        joints = JointState(name=['a'], position=[self.frame / 100])
-        joints.header.stamp = stamp
-        self.joints.publish(joints)
-        self.published_ns.append(ns_from_time(stamp))
-
-    def subscribed(self):
-        return all(p.get_subscription_count() > 0 for p in self.cameras + [self.joints])
 
 
 def start_recorder(bag, storage):
@@ -68,7 +37,7 @@ def record_then_kill(tmp_path, background, ros_context, storage, seconds=4.0):
     """Record `seconds` of the robot, SIGKILL the recorder; return (bag, robot, kill stamp)."""
     bag = tmp_path / 'killed'
     node = rclpy.create_node('rd_test_crash_robot', context=ros_context)
-    robot = Robot(node)
+    robot = CameraRig(node, TOPICS[:3], TOPICS[3])
     recorder = start_recorder(bag, storage)
     background.add_node(node)
     try:
