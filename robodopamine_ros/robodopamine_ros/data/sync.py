@@ -179,7 +179,8 @@ class LiveSynchronizer:
     - Clock apart: each stream's clock is compared with the others' by stamp minus arrival time
       (the largest over the last J/2 seconds, i.e. the least delayed). Streams within J of each
       other share a clock; the reference clock is the one shared by the most streams (ties: the
-      lowest stream index). A stream apart from it by more than J for more than J seconds of
+      stream on its own stamps, then the lowest stream index). A stream apart from it by more
+      than J for more than J seconds of
       arrival time (a camera restarted on another clock, ahead or behind) is re-based: from then
       on its stamps are shifted onto the reference clock by the measured difference, i.e. it is
       synchronized by arrival time, to within the difference of transport delays; the
@@ -273,7 +274,8 @@ class LiveSynchronizer:
 
         def shared(s):
             return sum(abs(clocks[t] - clocks[s]) <= self.jump_ns for t in clocks)
-        reference = max(clocks, key=lambda s: (shared(s), -s))
+        # ties go to a stream on its own stamps, then the lowest index
+        reference = max(clocks, key=lambda s: (shared(s), self.offsets_ns[s] == 0, -s))
         apart = clocks[stream] - clocks[reference]
         if abs(apart) <= self.jump_ns:
             self._apart_since[stream] = None
@@ -287,9 +289,7 @@ class LiveSynchronizer:
         offset = self.offsets_ns[stream] - apart
         if abs(offset) <= self.sync.slop_ns:
             offset = 0  # its own stamps agree with the reference again: use them
-        shift = offset - self.offsets_ns[stream]
-        self.offsets_ns[stream] = offset
-        self._skews[stream] = deque(((a, k + shift) for a, k in window), maxlen=self.WINDOW)
+        self._shift(stream, offset)
         self._apart_since[stream] = None
         name, other = self.names[stream], self.names[reference]
         if offset:
@@ -297,4 +297,19 @@ class LiveSynchronizer:
                       'arrival time')
         else:
             reason = f"{name} clock agrees with {other}'s again: synchronized by stamps"
+        if all(self.offsets_ns):
+            # no stream left on its own stamps: the shifted clock would drift off every
+            # camera's (and the receiver's) for good; shift all back so the reference's own
+            # stamps are the anchor again
+            base = self.offsets_ns[reference]
+            for s in range(len(self.offsets_ns)):
+                self._shift(s, self.offsets_ns[s] - base)
+            reason += f"; every stream was shifted: all moved back onto {other}'s own stamps"
         self._reset(arrival_ns, reason)
+
+    def _shift(self, stream, offset):
+        """Set a stream's stamp shift (ns), moving its clock estimate with it."""
+        shift = offset - self.offsets_ns[stream]
+        self.offsets_ns[stream] = offset
+        self._skews[stream] = deque(((a, k + shift) for a, k in self._skews[stream]),
+                                    maxlen=self.WINDOW)

@@ -159,6 +159,66 @@ def test_camera_back_on_the_common_clock_uses_its_stamps_again():
     assert all(len(set(p)) == 1 for p in pairs)
 
 
+def feed_streams(live, seconds, delay_ns, clock_ns=lambda s, t: 0):
+    """
+    Three 30 Hz streams into a LiveSynchronizer; returns (sets' stamps, last arrival).
+
+    Stamp k of every stream is taken at wall time k / 30 s on the stream's clock (wall +
+    clock_ns(stream, t)); delay_ns(stream, t) is its transport delay, None: lost. A stream's
+    items arrive in order (one publisher, one subscription): a delay that ends drains a backlog.
+    """
+    sets, events, previous = [], [], [0, 0, 0]
+    live.registerCallback(lambda *items: sets.append([stamp for stamp, _ in items]))
+    for k in range(int(seconds * 30)):
+        wall = k * PERIOD_NS
+        for stream in range(3):
+            delay = delay_ns(stream, wall / NS)
+            if delay is not None:
+                previous[stream] = max(wall + delay, previous[stream] + MS // 10)
+                events.append((previous[stream], stream, wall + clock_ns(stream, wall / NS)))
+    for arrival, stream, stamp in sorted(events):
+        live.add(stream, stamp, None, arrival)
+    return sets, events and max(e[0] for e in events)
+
+
+def test_starved_receiver_does_not_leave_every_camera_shifted():
+    """
+    The trace of the README path's stall (rl_agent_node, real-time factor 1, 2 cores).
+
+    CPU starvation delays the front camera 1.43 s for 3 s (re-based by arrival), then the right
+    wrist is silent while the front drains its backlog and comes back on time, then the right
+    wrist is late for 1 s. Before the fix each camera was in turn re-based onto the
+    previously shifted one, all three ended 1.43 s ahead of their own (and the receiver's)
+    clock and every triplet was refused as from the future, for good.
+    """
+    live = LiveSynchronizer(3, 0.02, 10, 1.0, names=['front', 'left', 'right'])
+
+    def delay(stream, t):
+        if stream == 0 and 3 <= t < 6:
+            return int(1.43 * NS)
+        if stream == 2 and 6 <= t < 8:
+            return None
+        return int(1.43 * NS) if stream == 2 and 8 <= t < 9 else 2 * MS
+    sets, last_arrival = feed_streams(live, 20, delay)
+    assert live.offsets_ns == [0, 0, 0]
+    assert abs(sets[-1][0] - last_arrival) < 10 * MS    # the stamps are the cameras' own again
+    assert live.resets == 2 and 'agrees with left' in live.last_reset
+
+
+def test_the_last_stream_on_its_own_stamps_is_never_shifted_away():
+    """All three cameras move, one by one, to a clock 1.5 s behind: their own stamps agree."""
+    live = LiveSynchronizer(3, 0.02, 10, 1.0, names=['front', 'left', 'right'])
+    start = {0: 3, 2: 6, 1: 9}   # the front, then the right, then the left wrist
+
+    def clock(stream, t):
+        return -int(1.5 * NS) if t >= start[stream] else 0
+    sets, last_arrival = feed_streams(live, 14, lambda s, t: 2 * MS, clock)
+    assert live.offsets_ns == [0, 0, 0]
+    assert 'every stream was shifted' in live.last_reset
+    assert sets[-1][0] - last_arrival == pytest.approx(-1.5 * NS, abs=10 * MS)
+    assert all(max(stamps) - min(stamps) <= 20 * MS for stamps in sets)
+
+
 def test_start_episode_starts_with_an_empty_synchronizer():
     clock = FakeClock()
     online = make_online(clock)
