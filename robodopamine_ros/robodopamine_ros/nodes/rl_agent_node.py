@@ -106,6 +106,7 @@ from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, RewardStamped
 from robodopamine_interfaces.srv import MarkOutcome, SetIntervention, StartEpisode
 from robodopamine_ros.data.action_source import ActionSource
+from robodopamine_ros.data.bags import ReadOptions
 from robodopamine_ros.data.images import decode_image
 from robodopamine_ros.data.topics import CAMERA_TOPICS, VIEWS
 from robodopamine_ros.nodes.conversions import (action_msg, adapter_msg, ADAPTER_TYPES, LATCHED,
@@ -179,9 +180,13 @@ class RLAgentNode(Node):
         if checkpoint is not None:
             self.get_logger().info(f'resumed from {checkpoint}: {self.learner.describe()}' + (
                 '; the offline stage is not run again' if s.mode == 'train' else ''))
+        # the rig: which camera fills which view (parameters empty_views, fill)
+        self.slots = s.view_slots({view: self.resolve_topic_name(topic)
+                                   for view, topic in CAMERA_TOPICS.items()})
         if s.mode == 'train':   # where the demo buffer comes from, said once
             cameras = {'observation': 'cameras', 'image_size': self.trained.image_size,
-                       'features': self.features, 'camera': self.views} \
+                       'features': self.features, 'camera': self.views,
+                       'options': ReadOptions(slots=self.slots)} \
                 if s.watches_cameras else {}
             self._log_lines(fill_demo_buffer(learner, s.demo_bags, s.joint_names, shaping,
                                              s.objects, checkpoint, **cameras))
@@ -189,7 +194,7 @@ class RLAgentNode(Node):
             self.learner.start()
         self.saver = CheckpointSaver(self.learner)   # never in the tick's thread, never fatal
         self.skipped_logged = 0   # learner updates skipped (non-finite loss) already logged
-        camera_topics = [self.resolve_topic_name(CAMERA_TOPICS[view]) for view in VIEWS]
+        camera_topics = [self.slots.cameras[view] for view in self.slots.present]
         self.watchdog = Watchdog(s.watchdog_timeouts(), jump_threshold=s.jump_threshold,
                                  future_tolerance=s.future_tolerance, names=dict(
                                      {k: self.resolve_topic_name(v) for k, v in WATCHED.items()},
@@ -314,9 +319,10 @@ class RLAgentNode(Node):
     def _subscribe_cameras(self, topics):
         synchronizer, name = camera_synchronizer()
         self.cameras = CameraTriplets(self.settings.slop, self.settings.camera_jump_threshold,
-                                      names=topics, synchronizer=synchronizer)
+                                      names=[self.slots.cameras[view] or view for view in VIEWS],
+                                      synchronizer=synchronizer, slots=self.slots)
         self.sync_resets = 0
-        for view, topic in zip(VIEWS, topics):
+        for view, topic in zip(self.slots.present, topics):
             self.create_subscription(Image, CAMERA_TOPICS[view],
                                      self._camera_callback(view, topic),
                                      qos_profile_sensor_data)
@@ -324,9 +330,13 @@ class RLAgentNode(Node):
         encoder = f'the frozen GRM of {self.features.grm_dir}' if self.features is not None \
             else "the policy's fine-tuned GRM encoder" \
             if self.trained.image_encoder == 'grm-tuned' else "the policy's CNN"
-        cameras = ', '.join(f'{topic} at ' + (f'{size[0]}x{size[1]}' if size else
-                                              "its first image's size")
-                            for topic, size in zip(topics, self.views.camera_sizes))
+        sizes = dict(zip(VIEWS, self.views.camera_sizes))
+        cameras = ', '.join(f'{topic} at ' + (f'{sizes[view][0]}x{sizes[view][1]}'
+                                              if sizes[view] else "its first image's size")
+                            for view, topic in zip(self.slots.present, topics))
+        if self.slots.missing:
+            cameras += (f'; no camera for {", ".join(self.slots.missing)}: filled by '
+                        f'{self.slots.fill} (docs/method.md#camera-rigs-and-view-slots)')
         self.get_logger().info(f'observation cameras: {cameras} (synchronized by {name}), '
                                f'seen as {width}x{height} views (area resize), encoded by '
                                f'{encoder}, + joints and hand pose')

@@ -17,13 +17,14 @@ import numpy as np
 from robodopamine_ros.data.joints import check_trained_joints, JointOrder
 from robodopamine_ros.data.stamps import FUTURE_TOLERANCE_S, JUMP_THRESHOLD_S
 from robodopamine_ros.data.sync import CAMERA_JUMP_S, CAMERA_SLOP_S
-from robodopamine_ros.data.topics import IMAGE_SIZE
+from robodopamine_ros.data.topics import IMAGE_SIZE, VIEWS
+from robodopamine_ros.data.view_slots import ViewSlots
 from robodopamine_ros.reward.shaping import GAMMA, ShapingConfig
 from robodopamine_ros.rl.acting import Learner
 from robodopamine_ros.rl.agent_loop import (HOME_TIMEOUT_S, Mode, MODES, REWARD_LOSS_S,
                                             TeleopExpiry)
 from robodopamine_ros.rl.agents import AgentConfig
-from robodopamine_ros.rl.observations import (IMAGE_ENCODERS,
+from robodopamine_ros.rl.observations import (describe_rig, IMAGE_ENCODERS,
                                               robot_observation_problem, ROBOT_OBSERVATIONS,
                                               TrainedObservation, tuned_encoder_start)
 from robodopamine_ros.rl.outcomes import LABEL_WINDOW_S, OutcomeLabels, SUCCESS_DEFAULT
@@ -54,6 +55,11 @@ class RLAgentSettings:
     image_size: tuple = (0, 0)
     image_encoder: str = ''
     grm_dir: str = ''                         # cameras, GRM encoder: its folder here
+    # cameras: the rig's views no camera fills and their rule, as grm_node's parameters
+    # (data/view_slots.py: repeat:<view> | blank); recorded with the policy, which runs only
+    # on the rig it was trained with
+    empty_views: tuple = ('',)
+    fill: str = ''
     slop: float = CAMERA_SLOP_S               # s, camera synchronization (as grm_node's)
     camera_jump_threshold: float = CAMERA_JUMP_S  # s: camera stamps jumping back re-sync
     gamma: float = GAMMA                      # must equal shaping_node's
@@ -103,7 +109,8 @@ class RLAgentSettings:
 
     def __post_init__(self):
         for name in ('joint_names', 'jacobian', 'max_velocity', 'workspace_low',
-                     'workspace_high', 'home_position', 'demo_bags', 'image_size'):
+                     'workspace_high', 'home_position', 'demo_bags', 'image_size',
+                     'empty_views'):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.mode not in MODES:
             raise ValueError(f'parameter mode must be one of {MODES}, got {self.mode!r}')
@@ -137,6 +144,7 @@ class RLAgentSettings:
         if self.image_encoder not in ('',) + IMAGE_ENCODERS:
             raise ValueError(f'parameter image_encoder must be one of {IMAGE_ENCODERS} (or '
                              f"'': grm), got {self.image_encoder!r}")
+        self.view_slots()   # validates empty_views and fill
         if not (math.isfinite(self.slop) and self.slop > 0):
             raise ValueError(f'parameter slop must be a number of seconds > 0, got {self.slop}')
         if not (math.isfinite(self.camera_jump_threshold)
@@ -162,6 +170,25 @@ class RLAgentSettings:
         self.safety_config()  # ... velocity limits and the box
         self.teleop_expiry()  # ... the teleop timeout
         OutcomeLabels(self.success, self.label_window)   # ... success and label_window
+
+    def view_slots(self, topics=None):
+        """
+        Return the rig's data.view_slots.ViewSlots: views -> camera topics, less empty_views.
+
+        topics: view -> the camera's topic (None: the view names). Raises ValueError naming
+        parameter empty_views or fill.
+        """
+        try:
+            return ViewSlots.without(topics or {view: view for view in VIEWS},
+                                     self.empty_views, self.fill)
+        except ValueError as error:
+            raise ValueError(f'parameters empty_views / fill: {error}') from None
+
+    @property
+    def rig(self):
+        """Return (empty views, fill rule) of the rig, as a TrainedObservation records it."""
+        slots = self.view_slots()
+        return slots.missing, slots.fill
 
     @property
     def resumes_checkpoint(self):
@@ -284,7 +311,7 @@ class RLAgentSettings:
                                  "or set image_encoder to 'cnn'")
             return TrainedObservation('cameras', self.policy_image_size(), encoder,
                                       self.grm_dir if encoder != 'cnn' else '',
-                                      TrainedObservation.UNKNOWN)
+                                      TrainedObservation.UNKNOWN, '', *self.rig)
         trained = TrainedObservation.from_extra(extra)
         problem = robot_observation_problem(trained, self.observation, self.checkpoint_dir)
         if problem:
@@ -298,6 +325,13 @@ class RLAgentSettings:
                                      f'{self.checkpoint_dir} was trained with {recorded!r}: '
                                      f'leave {name} unset (the checkpoint decides) or use '
                                      'another checkpoint_dir')
+            if (trained.empty_views, trained.fill) != self.rig:
+                raise ValueError(
+                    f'parameters empty_views / fill: this rig has '
+                    f'{describe_rig(*self.rig)}, the policy in {self.checkpoint_dir} was '
+                    f'trained with {trained.rig()}: a policy runs only on the camera rig it '
+                    'was trained with (set empty_views and fill to its rig, or train one on '
+                    'this rig)')
         return trained or TrainedObservation('robot')
 
     def policy_image_size(self):

@@ -12,6 +12,7 @@ simulator training's builder. rl_agent_node calls them (logic here, wiring there
 
 from robodopamine_ros.data.sync import LiveSynchronizer
 from robodopamine_ros.data.topics import VIEWS
+from robodopamine_ros.data.view_slots import ViewSlots
 from robodopamine_ros.rl.observations import policy_observation, policy_view
 from robodopamine_ros.robot.state import POSE_SIZE, robot_state
 
@@ -98,16 +99,23 @@ class CameraTriplets:
     The newest synchronized (front, left wrist, right wrist) triplet the policy acts on.
 
     Synchronized as grm_node does (data/sync.py, LiveSynchronizer: slop, jump_threshold in s;
-    synchronizer: the approximate-time synchronizer underneath, None: data/sync.py's).
+    synchronizer: the approximate-time synchronizer underneath, None: data/sync.py's). names:
+    per view (VIEWS order) the camera's name in messages (its topic). slots: the rig
+    (data/view_slots.py ViewSlots; None: all three views): only the views a camera fills are
+    synchronized, the empty ones are filled by the rig's rule, as grm_node fills the GRM's.
     ``add`` returns the triplets it completed, (stamp_ns, views); the caller hands the ones its
     stamp rule accepts (the watchdog) to ``accept``, and ``newest`` is the newest accepted
     (stamp_ns, views) or None: a triplet with a refused stamp is never acted on. Not
     thread-safe: the caller serializes add(), accept() and reads.
     """
 
-    def __init__(self, slop, jump_threshold, names=VIEWS, synchronizer=None, queue_size=10):
-        self._sync = LiveSynchronizer(len(VIEWS), slop, queue_size, jump_threshold,
-                                      names=names, on_reset=self._on_reset,
+    def __init__(self, slop, jump_threshold, names=VIEWS, synchronizer=None, queue_size=10,
+                 slots=None):
+        self.slots = slots or ViewSlots()
+        self.present = self.slots.present
+        self._sync = LiveSynchronizer(len(self.present), slop, queue_size, jump_threshold,
+                                      names=[names[VIEWS.index(view)] for view in self.present],
+                                      on_reset=self._on_reset,
                                       **({'synchronizer': synchronizer} if synchronizer
                                          else {}))
         self.newest = None
@@ -119,9 +127,19 @@ class CameraTriplets:
         return self._sync.resets, self._sync.last_reset
 
     def add(self, view, stamp_ns, image, arrival_ns):
-        """Add one view (VIEWS name) with its stamp and arrival (ns); return completed triplets."""
-        completed = self._sync.add(VIEWS.index(view), stamp_ns, image, arrival_ns)
-        return [(items[0][0], tuple(image for _, image in items)) for items in completed]
+        """
+        Add one view's image with its stamp and arrival (ns); return the completed triplets.
+
+        view: a VIEWS name a camera fills (ValueError for an empty slot's). A triplet's stamp
+        is its first present view's.
+        """
+        if view not in self.present:
+            raise ValueError(f'{view}: no camera fills this view on this rig '
+                             f'({self.slots.as_dict()})')
+        completed = self._sync.add(self.present.index(view), stamp_ns, image, arrival_ns)
+        return [(items[0][0], self.slots.complete(
+            {slot: image for slot, (_, image) in zip(self.present, items)}))
+            for items in completed]
 
     def accept(self, triplet):
         """Take a completed (stamp_ns, views) whose stamp was accepted: the policy acts on it."""

@@ -183,6 +183,8 @@ class TrainedObservation:
     the rendered size). Cameras of one rig
     may differ (two wrist cameras of one model, a third-person camera of another).
     encoder_digest: the FrozenViewEncoder.digest of 'grm' ('': not recorded, not checked).
+    empty_views, fill: the camera rig of 'cameras' (data/view_slots.py): the views no camera
+    filled and their rule; () and '' (all three views) when not recorded.
     """
 
     observation: str
@@ -191,6 +193,8 @@ class TrainedObservation:
     encoder_dir: str = ''
     camera_size: tuple = None
     encoder_digest: str = ''
+    empty_views: tuple = ()
+    fill: str = ''
 
     UNKNOWN = (None,) * len(VIEWS)   # camera_size of a training that saw no camera image
 
@@ -214,7 +218,8 @@ class TrainedObservation:
                        str(record.get('image_encoder', 'cnn')),
                        str(record.get('encoder_dir', '')),
                        cls._camera_sizes(record),
-                       str(record.get('encoder_digest', '')))
+                       str(record.get('encoder_digest', '')),
+                       *cls._rig(record))
         config = extra.get('train_config')
         if not isinstance(config, dict) or 'observation' not in config:
             return None
@@ -224,6 +229,16 @@ class TrainedObservation:
             if encoder == 'grm' else ''
         return cls(observation, tuple(int(v) for v in config.get('image_size', IMAGE_SIZE)),
                    encoder, folder, encoder_digest=str(extra.get('encoder_digest') or ''))
+
+    @classmethod
+    def _rig(cls, record):
+        """Read a record's (empty_views, fill): a list of view names and a rule string."""
+        empty, fill = record.get('empty_views', []), record.get('fill', '')
+        if not (isinstance(empty, list) and all(view in VIEWS for view in empty)
+                and isinstance(fill, str)):
+            raise ValueError(f'{cls.KEY}.empty_views must be a list of views of {VIEWS} and '
+                             f'fill a string, got {empty!r} and {fill!r}')
+        return tuple(empty), fill
 
     @classmethod
     def _camera_sizes(cls, record):
@@ -260,10 +275,16 @@ class TrainedObservation:
         record = {'observation': self.observation, 'image_size': list(self.image_size),
                   'image_encoder': self.image_encoder, 'encoder_dir': self.encoder_dir,
                   'encoder_digest': self.encoder_digest}
+        if self.empty_views:
+            record.update(empty_views=list(self.empty_views), fill=self.fill)
         if self.camera_size is not None:
             record['camera_size'] = [None if size is None else list(size)
                                      for size in self.camera_size]
         return {self.KEY: record}
+
+    def rig(self):
+        """Return the rig as said in a refusal: 'all three views' or 'no <views> (fill <rule>)'."""
+        return describe_rig(self.empty_views, self.fill)
 
     @property
     def recorded_camera_sizes(self):
@@ -307,6 +328,12 @@ class TrainedObservation:
         """Return the observation shapes of 'cameras' on a robot with `joints` positions."""
         return obs_shapes(self.observation, self.image_size, joints=joints, objects=0,
                           image_features=features.size if features is not None else None)
+
+
+def describe_rig(empty_views, fill):
+    """Return a camera rig (its empty views, their fill rule) in words."""
+    return f'no {", ".join(empty_views)} camera (fill {fill})' if empty_views \
+        else 'all three views'
 
 
 def robot_observation_problem(trained, observation, where):

@@ -9,6 +9,8 @@ resize rule (one for demonstrations and live views) and the camera size a policy
 on, the settings of a policy trained from scratch, and the newest synchronized triplet.
 """
 
+from dataclasses import replace
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,6 +18,7 @@ import pytest
 from robodopamine_ros.data.images import decode_image, encode_image, resize
 from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.data.topics import VIEWS
+from robodopamine_ros.data.view_slots import ViewSlots
 from robodopamine_ros.rl.acting import Learner
 from robodopamine_ros.rl.agent_settings import RLAgentSettings
 from robodopamine_ros.rl.agents import AgentConfig
@@ -213,6 +216,60 @@ def test_the_newest_synchronized_triplet_is_kept_and_a_clock_jump_forgets_it():
     assert triplets.newest == (done[1][0], (('front', 1), ('left_wrist', 1), ('right_wrist', 1)))
     triplets.add('front', 5_000 * ms, ('front', 9), 200 * ms)   # a simulator reset: 5 s back
     assert triplets.newest is None and triplets.resets[0] == 1
+
+
+def test_a_rig_without_a_view_synchronizes_its_cameras_and_fills_the_empty_slot():
+    """Two wrist cameras, no third-person one: the front slot repeats the left wrist."""
+    rig = ViewSlots.without({view: f'/cam/{view}' for view in VIEWS}, ['front'],
+                            'repeat:left_wrist')
+    triplets = CameraTriplets(slop=0.02, jump_threshold=1.0, slots=rig)
+    ms = 1_000_000
+    done = []
+    for k in range(3):
+        for view in ('right_wrist', 'left_wrist'):
+            done += triplets.add(view, 10_000 * ms + 33 * ms * k, (view, k), k * 33 * ms)
+    assert [views for _, views in done] == [
+        (('left_wrist', k), ('left_wrist', k), ('right_wrist', k)) for k in range(3)]
+    assert [stamp for stamp, _ in done] == [10_000 * ms + 33 * ms * k for k in range(3)]
+    with pytest.raises(ValueError, match='front: no camera fills this view'):
+        triplets.add('front', 10_100 * ms, ('front', 3), 100 * ms)
+    blank = CameraTriplets(slop=0.02, jump_threshold=1.0, slots=ViewSlots.without(
+        {view: view for view in VIEWS}, ['right_wrist'], 'blank'))
+    image = np.full((12, 16, 3), 7, np.uint8)
+    blank.add('front', 0, image, 0)
+    (_, views), = blank.add('left_wrist', 0, image + 1, 1)
+    assert views[2].shape == image.shape and not views[2].any() and views[1][0, 0, 0] == 8
+
+
+def test_a_policy_records_its_rig_and_runs_only_on_it():
+    rig = {'observation': 'cameras', 'image_encoder': 'cnn', 'empty_views': ['front'],
+           'fill': 'repeat:left_wrist'}
+    new = RLAgentSettings(**rig).policy_input(None)
+    assert (new.empty_views, new.fill) == (('front',), 'repeat:left_wrist')
+    extra = replace(new, camera_size=(None, (64, 48), (64, 48))).as_extra()
+    assert extra['policy_observation']['empty_views'] == ['front']
+    assert TrainedObservation.from_extra(extra).rig() == 'no front camera (fill repeat:left_wrist)'
+    assert RLAgentSettings(checkpoint_dir='/c', **rig).policy_input(extra).fill == \
+        'repeat:left_wrist'
+    for bad in ('front', ['top'], ['front', 7]):   # a checkpoint is untrusted input
+        broken = {'policy_observation': dict(extra['policy_observation'], empty_views=bad)}
+        with pytest.raises(ValueError, match='policy_observation.empty_views'):
+            TrainedObservation.from_extra(broken)
+    # all three views (a simulated training) on the two-camera rig, and the other way round
+    for settings, record in ((rig, TrainedObservation('cameras', SIZE, 'cnn').as_extra()),
+                             ({'observation': 'cameras'}, extra)):
+        with pytest.raises(ValueError) as error:
+            RLAgentSettings(checkpoint_dir='/c', **settings).policy_input(record)
+        text = str(error.value)
+        assert 'all three views' in text and 'no front camera (fill repeat:left_wrist)' in text \
+            and '/c' in text, text
+    for bad, named in (({'empty_views': ['top']}, "unknown views ['top']"),
+                       ({'empty_views': ['front']}, 'has no camera: set the fill rule'),
+                       ({'empty_views': ['front'], 'fill': 'repeat:front'},
+                        'no camera either')):
+        with pytest.raises(ValueError, match=r'parameters empty_views / fill: .*' + re.escape(
+                named)):
+            RLAgentSettings(observation='cameras', **bad)
 
 
 def test_read_checkpoint_extra_reads_the_record_without_the_buffers(tmp_path):

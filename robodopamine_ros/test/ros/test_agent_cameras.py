@@ -174,7 +174,7 @@ def test_a_checkpoint_of_another_observation_does_not_start_the_node(
 CAMERA = (128, 96)   # width, height the simulated cameras publish (config/sim_insertion.yaml)
 
 
-def write_demo_bag(path, frames=12):
+def write_demo_bag(path, frames=12, views=VIEWS):
     """Write a mode:=collect-like bag: 128x96 cameras, the simulator's joints, pose, actions."""
     start, period = 1_700_000_000 * 10**9, 100_000_000
     rng = np.random.default_rng(0)
@@ -182,7 +182,7 @@ def write_demo_bag(path, frames=12):
         for k in range(frames):
             stamp = start + k * period
             writer.write_triplet(stamp, {v: rng.integers(0, 256, (CAMERA[1], CAMERA[0], 3),
-                                                         dtype=np.uint8) for v in VIEWS})
+                                                         dtype=np.uint8) for v in views})
             writer.write_joint_state(stamp, JOINT_NAMES, np.full(9, 0.1) + 0.01 * k)
             writer.write_ee_pose(stamp, [0.0, 0.6, 0.2 - 0.005 * k, 0, 0, 0, 1])
             writer.write_action(stamp + 10_000_000, [0.0, 0.0, -0.5, 1.0], intervention=True)
@@ -243,6 +243,63 @@ def test_without_a_checkpoint_a_new_policy_trains_from_one_demo_and_acts(
         wait(refused, timeout=10, what='the 64x48 camera refused')
         assert '/cameras/left_wrist/image_raw: 64x48 image' in refusals[-1]
         assert 'trained on 128x96 camera images (seen as 64x48 views)' in refusals[-1]
+    finally:
+        background.shutdown()
+        sim.close()
+        agent.destroy_node()
+        for node in (relay.node, grm.node, feeder.node, probe):
+            node.destroy_node()
+
+
+def test_a_rig_without_a_front_camera_trains_on_its_two_wrist_cameras_and_acts(
+        ros_context, background, tmp_path):
+    """empty_views [front], fill repeat:left_wrist: the demo and live triplets filled alike."""
+    demo = write_demo_bag(tmp_path / 'demo1', views=('left_wrist', 'right_wrist'))
+    checkpoints = tmp_path / 'ckpt'
+    relay = CameraRelay(ros_context, background)
+    grm = FakeGRM(ros_context, background)
+    probe = rclpy.create_node('rd_test_camera_probe', context=ros_context)
+    commands = []
+    subscription = probe.create_subscription(ActionStamped, 'command',
+                                             background.collector(commands), 100)
+    background.add_node(probe)
+    agent = RLAgentNode(context=ros_context, parameter_overrides=[
+        Parameter(k, value=v) for k, v in {
+            'mode': 'train', 'observation': 'cameras', 'checkpoint_dir': str(checkpoints),
+            'image_encoder': 'cnn', 'empty_views': ['front'], 'fill': 'repeat:left_wrist',
+            'demo_bags': [demo], 'batch_size': 8, 'pretrain_updates': 3,
+            'offline_updates': 3, 'reset_service': '', 'max_steps': 10_000,
+            'observation_timeout': 0.5, 'reward_timeout': 0.5}.items()])
+    feeder = EpisodeFeeder(ros_context, background, agent)
+    feeder.observations = False
+    sim = SimInItsThread(ros_context, {CAMERA_TOPICS[v]: f'sim_cams/{v}' for v in VIEWS},
+                         image_width=CAMERA[0], image_height=CAMERA[1],
+                         command_interface='twist', twist_topic='rd_test_nowhere')
+    wait = background.wait_until
+    try:
+        # the demo buffer's views: the front slot holds the left wrist's frame
+        demo = agent.learner.learner.demo
+        assert len(demo) == 12
+        images = demo.gather(np.arange(len(demo)))['obs']['images']   # (12, 3, H, W, 3)
+        np.testing.assert_array_equal(images[:, 0], images[:, 1])
+        assert (images[:, 1] != images[:, 2]).any()
+        assert agent.views.camera_sizes == [None, CAMERA, CAMERA]
+        own = [info for info in agent.get_subscriptions_info_by_topic(CAMERA_TOPICS['front'])
+               if info.node_name == agent.get_name()]
+        assert own == []   # no subscription to a camera the rig lacks
+        wait(lambda: subscription.get_publisher_count() >= 1,
+             what='the probe matched to the agent')
+        background.add_node(agent)
+        wait(lambda: any(c.source == 'policy' and np.abs(c.values[:3]).max() > 0
+                         for c in commands), timeout=30,
+             what="the policy's commands from the two wrist cameras")
+        _, views = agent.cameras.newest
+        np.testing.assert_array_equal(views[0], views[1])   # repeat:left_wrist
+        assert (views[1] != views[2]).any()
+        result = agent.saver.save(str(checkpoints), agent._checkpoint_extra())
+        assert result.ok, result.message
+        record = TrainedObservation.from_extra(read_checkpoint_extra(checkpoints))
+        assert (record.empty_views, record.fill) == (('front',), 'repeat:left_wrist')
     finally:
         background.shutdown()
         sim.close()
