@@ -17,9 +17,11 @@ recorder_node writing ``bag`` crash-safe (``contract:=FILE``, a Rosetta contract
 it names, embedded in the bag); in simulation ``autopilot:=expert`` records the
 scripted expert with nothing else commanding the arm (no agent, no teleop). ``train`` adds
 grm_node and shaping_node and needs ``model_dir``; ``demos`` (bags of collect) fill the demo
-buffer. ``eval`` is the policy only (deterministic, no learning) for rl_agent_node's
-eval_episodes episodes, on the simulator's evaluation layouts (never trained on), then the
-launch ends. In simulation collect records ``sim_robot/success``: a failed demonstration is
+buffer; ``bag`` (train and eval) records the whole run: the robot's and cameras' topics,
+progress, rewards, episode summaries and the reward contract it was scored under
+(docs/method.md#the-reward-contract). ``eval`` is the policy only (deterministic, no
+learning) for rl_agent_node's eval_episodes episodes, on the simulator's evaluation layouts
+(never trained on), then the launch ends. In simulation collect records ``sim_robot/success``: a failed demonstration is
 marked so in the bag. agent:=false is the reward
 pipeline only (cameras, grm_node, shaping_node) for users who bring their own learner.
 In simulation ``operator:=scripted`` (train only) adds sim_operator_node, the scripted
@@ -123,7 +125,9 @@ def launch_arguments(share):
                                           'train)'),
         DeclareLaunchArgument('bag', default_value='',
                               description="collect: the bag folder to record ('': "
-                                          'robodopamine_demos/demo_<UTC time>)'),
+                                          'robodopamine_demos/demo_<UTC time>); train and '
+                                          "eval: a bag of the whole run ('': none), with "
+                                          'progress, rewards and the reward contract'),
         DeclareLaunchArgument('contract', default_value='',
                               description="collect: a Rosetta contract file ('': none); the "
                                           'recorder records its topics (and ours: '
@@ -447,11 +451,11 @@ def robot_and_nodes(context):
     # the tracked objects' poses (the simulator's peg and hole, a real cell's pose tracker)
     # are recorded when there are any, so demonstrations hold the agent's whole state
     tracks_objects = use_sim or int(agent_params.get('objects', 0)) > 0
+    ours = (['robodopamine/action'] + (['sim_robot/success'] if use_sim else [])
+            + (['robodopamine/object_poses'] if tracks_objects else []))
     if mode == 'collect':
         bag = value['bag'] or os.path.join(
             'robodopamine_demos', time.strftime('demo_%Y%m%d_%H%M%S', time.gmtime()))
-        ours = (['robodopamine/action'] + (['sim_robot/success'] if use_sim else [])
-                + (['robodopamine/object_poses'] if tracks_objects else []))
         # a contract names the robot's topics; ours (the commanded action the demo buffer
         # reads, the demonstration's outcome, the tracked objects) are recorded with them
         recorded = {'topics': ours, 'contract': os.path.abspath(value['contract'])} \
@@ -481,6 +485,11 @@ def robot_and_nodes(context):
             actions.append(RegisterEventHandler(OnProcessExit(
                 target_action=agent_node, on_exit=[Shutdown(
                     reason='rl_agent_node finished the evaluation')])))
+    if value['bag']:   # the run as the robot saw and scored it, its reward contract too
+        run_topics = ['robodopamine/progress', 'robodopamine/reward', 'episode_summary',
+                      'robodopamine/reward_contract', 'robodopamine/grm_contract']
+        actions.append(node('recorder_node', extra={'bag': value['bag'], 'topics': (
+            topics + ['joint_states', ee_pose] + ours + run_topics)}))
     return ConfigurationError().handlers() + [GroupAction(actions, scoped=True)]
 
 

@@ -23,7 +23,9 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile
 from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, ProgressStamped, \
     RewardStamped
-from robodopamine_ros.rl.logs import read_log
+from robodopamine_ros.data.bags import bag_topics
+from robodopamine_ros.reward.contract import recorded_contracts
+from robodopamine_ros.rl.logs import read_contracts, read_log
 from rosidl_runtime_py.utilities import get_message
 import yaml
 
@@ -433,8 +435,8 @@ def test_eval_mode_runs_the_policy_deterministically_without_learning(tmp_path, 
     launch = Ros2(['launch', 'robodopamine_ros', 'franka_insertion.launch.py',
                    f'model_dir:={model_dir}', f'params_file:={params}',
                    'mode:=eval', f'log_dir:={tmp_path / "logs"}',
-                   f'checkpoint_dir:={tmp_path / "ckpt"}'], domain, tmp_path / 'launch.log',
-                  cwd=tmp_path)
+                   f'checkpoint_dir:={tmp_path / "ckpt"}', f'bag:={tmp_path / "evalbag"}'],
+                  domain, tmp_path / 'launch.log', cwd=tmp_path)
     try:
         listener.spin_until(lambda: listener.received['summary'], 120, 'an EpisodeSummary')
         listener.spin_until(lambda: any(a.source == 'policy' for a in actions), 30,
@@ -450,5 +452,14 @@ def test_eval_mode_runs_the_policy_deterministically_without_learning(tmp_path, 
             r"\d\.\d\d \(\d of 2\) by the simulator's ground truth")
     assert re.search(rate, output), output[-3000:]
     assert not (tmp_path / 'logs' / 'episodes.csv').exists()   # not the training log
-    assert len(read_log(next((tmp_path / 'logs').glob('eval_*')))) == 2
+    eval_log = next((tmp_path / 'logs').glob('eval_*'))
+    assert len(read_log(eval_log)) == 2
     assert all(m.intervention_rate == 0.0 for _, m in listener.received['summary'])
+    # bag:= records the run with the reward contract it was scored under (the eval log's)
+    (bag, contract), = recorded_contracts([tmp_path / 'evalbag'])
+    assert contract is not None and contract.digest in read_contracts(eval_log)
+    topics, info = bag_topics(bag)
+    assert info['metadata']   # closed cleanly when the evaluation ended the launch
+    for topic in ('/robodopamine/reward', '/robodopamine/progress', '/episode_summary',
+                  '/cameras/front/image_raw', '/sim_robot/success'):
+        assert topics.get(topic, (None, 0))[1] > 0, (topic, topics)
