@@ -463,3 +463,6 @@ def test_eval_mode_runs_the_policy_deterministically_without_learning(tmp_path, 
     for topic in ('/robodopamine/reward', '/robodopamine/progress', '/episode_summary',
                   '/cameras/front/image_raw', '/sim_robot/success'):
         assert topics.get(topic, (None, 0))[1] > 0, (topic, topics)
+    # the shipped Foxglove layout plays this bag: every topic it reads has messages in it
+    for topic, _ in foxglove_layout_paths(LAYOUT):
+        assert topics.get(topic, (None, 0))[1] > 0, f'{LAYOUT.name}: {topic} not in the bag'
