@@ -21,9 +21,9 @@ buffer; ``bag`` (train and eval) records the whole run: the robot's and cameras'
 progress, rewards, episode summaries and the reward contract it was scored under
 (docs/method.md#the-reward-contract). ``eval`` is the policy only (deterministic, no
 learning) for rl_agent_node's eval_episodes episodes, on the simulator's evaluation layouts
-(never trained on), then the launch ends. In simulation collect records ``sim_robot/success``: a failed demonstration is
-marked so in the bag. agent:=false is the reward
-pipeline only (cameras, grm_node, shaping_node) for users who bring their own learner.
+(never trained on), then the launch ends. In simulation collect records
+``sim_robot/success``: a failed demonstration is marked so in the bag. agent:=false is the
+reward pipeline only (cameras, grm_node, shaping_node) for users who bring their own learner.
 In simulation ``operator:=scripted`` (train only) adds sim_operator_node, the scripted
 operator: it takes over with the simulator's expert when progress stalls and labels outcomes
 from the simulator's success flag, as a person at the joystick would (rl_agent_node's
