@@ -23,7 +23,7 @@ import time
 import numpy as np
 from results import record
 
-from robodopamine_ros.data import bags, images
+from robodopamine_ros.data import bag_writer, bags, images
 from robodopamine_ros.data.interfaces import typestore
 from robodopamine_ros.data.reference_layout import iter_frames
 from robodopamine_ros.data.topics import VIEWS
@@ -34,7 +34,7 @@ FRAMES = 300
 
 
 def make_bag(path, storage, image_format):
-    with bags.EpisodeBagWriter(path, storage=storage, image_format=image_format) as writer:
+    with bag_writer.EpisodeBagWriter(path, storage=storage, image_format=image_format) as writer:
         for index, views in iter_frames(DEMO, stop=FRAMES):
             writer.write_triplet(1_700_000_000 * 10**9 + index * 33_333_333, views)
 

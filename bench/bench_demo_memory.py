@@ -22,7 +22,7 @@ import tempfile
 import numpy as np
 from results import record
 
-from robodopamine_ros.data import bags
+from robodopamine_ros.data import bag_writer, bags
 
 NAMES = tuple(f'fr3_joint{i + 1}' for i in range(7))
 T0 = 1_700_000_000 * 10**9
@@ -47,7 +47,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 def make_bag(path, seconds):
     rng = np.random.default_rng(0)
     base = rng.integers(0, 255, (480, 640, 3), np.uint8)
-    with bags.EpisodeBagWriter(path, storage='mcap', image_format='jpeg') as writer:
+    with bag_writer.EpisodeBagWriter(path, storage='mcap', image_format='jpeg') as writer:
         for k in range(int(seconds * 100)):
             stamp = T0 + k * 10_000_000
             if k % 3 == 0:   # 33 Hz

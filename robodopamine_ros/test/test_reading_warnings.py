@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
-from robodopamine_ros.data.bags import write_episode
+from robodopamine_ros.data.bag_writer import write_episode
 
 GAP_NS = 1_030_000_000
 

@@ -146,7 +146,7 @@ def write_scored_bag(bag_path, episode, curves, rewards):
     """Write the episode with the ProgressStamped / RewardStamped messages of its scoring."""
     import shutil
 
-    from robodopamine_ros.data import bags
+    from robodopamine_ros.data import bag_writer
 
     if bag_path.exists():
         shutil.rmtree(bag_path)
@@ -166,14 +166,14 @@ def write_scored_bag(bag_path, episode, curves, rewards):
          'gamma': r.gamma, 'confidence': float(curves['confidence'][k + 1]),
          'terminal': r.terminal, 'truncated': r.truncated}
         for k, r in enumerate(rewards)]
-    bags.write_episode(bag_path, episode, storage='mcap', image_format='jpeg')
+    bag_writer.write_episode(bag_path, episode, storage='mcap', image_format='jpeg')
 
 
 def run_simulated(args):
     """Run the pipeline on the built-in simulated peg insertion."""
     from tqdm import tqdm
 
-    from robodopamine_ros.data import bags
+    from robodopamine_ros.data import bag_writer
     from robodopamine_ros.grm.adapt_compact import reference_frames
     from robodopamine_ros.grm.one_shot import adapt
     from robodopamine_ros.grm.pixel_baseline import PixelBaselineGRM
@@ -199,8 +199,8 @@ def run_simulated(args):
         if demo_bag.exists():
             import shutil
             shutil.rmtree(demo_bag)
-        bags.write_episode(demo_bag, demo, storage='mcap', image_format='png',
-                           action_source='expert')
+        bag_writer.write_episode(demo_bag, demo, storage='mcap', image_format='png',
+                                 action_source='expert')
         print(f'      layout seed {demo_seed}: {demo.num_frames} frames, phases '
               + ', '.join(f'{printable(s.annotation)} {s.start}-{s.end}'
                           for s in demo.keyframes)

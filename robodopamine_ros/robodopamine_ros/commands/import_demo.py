@@ -24,7 +24,7 @@ def add_arguments(parser):
 def run(args):
     from tqdm import tqdm
 
-    from robodopamine_ros.data import bags, demos, reference_layout
+    from robodopamine_ros.data import bag_writer, demos, reference_layout
     from robodopamine_ros.data.keyframes import load_keyframes
 
     options = read_options(args)
@@ -32,7 +32,8 @@ def run(args):
     if kind == 'bag':
         episode = demos.load_demo(args.src, image_size=tuple(args.size) if args.size else None,
                                   options=options)
-        bags.write_episode(args.output, episode, args.storage, args.version, args.image_format)
+        bag_writer.write_episode(args.output, episode, args.storage, args.version,
+                                 args.image_format)
         print(f'wrote {args.output}: {episode.num_frames} triplets')
         return 0
     # Stream the videos into the bag: constant memory at any resolution. The bag appears only
@@ -41,8 +42,8 @@ def run(args):
     fps = reference_layout.video_fps(f'{args.src}/{reference_layout.CAMERA_FILES["front"]}')
     load_keyframes(args.src)  # a broken keyframe file fails before any decoding
     warnings = []
-    with bags.EpisodeBagWriter(args.output, storage=args.storage, version=args.version,
-                               image_format=args.image_format) as writer:
+    with bag_writer.EpisodeBagWriter(args.output, storage=args.storage, version=args.version,
+                                     image_format=args.image_format) as writer:
         frames = reference_layout.iter_frames(args.src, tuple(args.size) if args.size else None,
                                               warnings=warnings)
         total = 0

@@ -6,7 +6,7 @@ The reward contract a recording was scored under, as the bag holds it (ROS-free)
 Two places, read in this order (docs/method.md#the-reward-contract):
 
 - metadata.yaml custom_data ``robodopamine.reward_contract``: the contract's JSON, where a
-  writer given it put it at its clean close (data/bags.py EpisodeBagWriter ``custom_data``;
+  writer given it put it at its clean close (data/bag_writer.py EpisodeBagWriter ``custom_data``;
   the nodes do not write it: their recordings carry the topic below);
 - the topic ``/robodopamine/reward_contract`` (std_msgs/String, JSON): what rl_agent_node
   publishes (transient local), recorded like any topic; the newest message wins. It survives a

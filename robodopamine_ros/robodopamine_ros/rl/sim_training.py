@@ -459,7 +459,7 @@ def adapt_sim_grm(output, seed=0, steps=300, image_size=IMAGE_SIZE, log=print):
 
     Returns the model folder (output/compact_grm); an existing folder is reused.
     """
-    from robodopamine_ros.data import bags
+    from robodopamine_ros.data import bag_writer
     from robodopamine_ros.grm.one_shot import adapt
     from robodopamine_ros.sim.peg_insertion import PegInsertionSim
     from robodopamine_ros.sim.rollouts import expert_demonstration
@@ -477,8 +477,8 @@ def adapt_sim_grm(output, seed=0, steps=300, image_size=IMAGE_SIZE, log=print):
     with atomic_path(output / DEMO_LAYOUT_FILE) as tmp:
         tmp.write_text(json.dumps({'layout_seed': int(demo_seed)}) + '\n')
     if not demo_bag.exists():
-        bags.write_episode(demo_bag, demo, storage='mcap', image_format='png',
-                           action_source='expert')
+        bag_writer.write_episode(demo_bag, demo, storage='mcap', image_format='png',
+                                 action_source='expert')
     log(f'GRM: one expert demonstration (layout seed {demo_seed}, {demo.num_frames} frames), '
         f'adapting a compact GRM ({steps} steps)')
     adapt(demo_bag, model_dir, steps=steps, episode=demo, size=image_size, log=log)

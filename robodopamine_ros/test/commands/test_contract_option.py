@@ -11,7 +11,8 @@ import json
 import logging
 
 from robodopamine_ros.commands import cli
-from robodopamine_ros.data.bags import TopicConfig, write_episode
+from robodopamine_ros.data.bag_writer import write_episode
+from robodopamine_ros.data.bags import TopicConfig
 
 TOPICS = TopicConfig(front='/rig/front/color', left_wrist='/rig/left_hand/color',
                      right_wrist='/rig/right_hand/color', joint_states='/arm/joint_states',

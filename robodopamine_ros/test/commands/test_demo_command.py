@@ -27,7 +27,7 @@ def test_demo_quick_end_to_end(example_episode, tmp_path, capsys):
 
 
 def test_demo_without_keyframes_says_how_to_get_them(tmp_path, make_episode, capsys):
-    from robodopamine_ros.data.bags import write_episode
+    from robodopamine_ros.data.bag_writer import write_episode
     bag = write_episode(tmp_path / 'bag', make_episode(num_frames=5))
     assert cli.main(['demo', '--demo', str(bag), '-o', str(tmp_path / 'o')]) == 1
     assert 'robodopamine keyframes propose' in capsys.readouterr().err

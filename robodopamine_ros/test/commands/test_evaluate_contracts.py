@@ -6,7 +6,7 @@ import json
 
 from robodopamine_ros.commands import cli
 from robodopamine_ros.data.bag_contract import CONTRACT_KEY, CONTRACT_TOPIC, STRING
-from robodopamine_ros.data.bags import EpisodeBagWriter
+from robodopamine_ros.data.bag_writer import EpisodeBagWriter
 from robodopamine_ros.data.interfaces import typestore
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.reward.contract import compose, RewardContract

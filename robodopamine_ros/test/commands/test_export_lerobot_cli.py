@@ -3,7 +3,7 @@
 
 import pytest
 from robodopamine_ros.commands import cli
-from robodopamine_ros.data.bags import write_episode
+from robodopamine_ros.data.bag_writer import write_episode
 from robodopamine_ros.data.keyframes import Segment
 
 pytest.importorskip('av', reason='the LeRobot export is the [lerobot] extra')

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from robodopamine_ros.commands import cli
 from robodopamine_ros.commands.adapt import check_demonstration
-from robodopamine_ros.data import bags
+from robodopamine_ros.data import bag_writer, bags
 from robodopamine_ros.data.topics import VIEWS
 import yaml
 
@@ -23,7 +23,7 @@ CONFIG = Path(__file__).resolve().parents[2] / 'config' / 'sim_insertion.yaml'
 
 def write_bag(path, episode, success_values):
     """Write a small recording; success_values: the Bools on sim_robot/success (None: none)."""
-    with bags.EpisodeBagWriter(path, storage='mcap') as writer:
+    with bag_writer.EpisodeBagWriter(path, storage='mcap') as writer:
         for index, stamp in enumerate(episode.stamps):
             writer.write_triplet(int(stamp), {v: episode.views[v][index] for v in VIEWS})
         for k, value in enumerate(success_values or ()):

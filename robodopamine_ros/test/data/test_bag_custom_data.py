@@ -9,7 +9,7 @@ rosbag2 stores a map of strings with a bag; Rosetta's recorder puts its contract
 
 import pytest
 from robodopamine_ros.data.bag_location import bag_custom_data, BagError
-from robodopamine_ros.data.bags import EpisodeBagWriter, write_episode
+from robodopamine_ros.data.bag_writer import EpisodeBagWriter, write_episode
 from robodopamine_ros.data.interfaces import typestore
 from robodopamine_ros.data.recording import LiveBagWriter
 

@@ -5,9 +5,9 @@ import logging
 
 import numpy as np
 import pytest
-from robodopamine_ros.data import bags
-from robodopamine_ros.data.bags import (BagError, EpisodeBagWriter, read_episode, ReadOptions,
-                                        write_episode)
+from robodopamine_ros.data import bag_writer, bags
+from robodopamine_ros.data.bag_writer import EpisodeBagWriter, write_episode
+from robodopamine_ros.data.bags import BagError, read_episode, ReadOptions
 from robodopamine_ros.data.keyframes import KeyframeError, Segment
 from robodopamine_ros.data.topics import VIEWS
 
@@ -208,5 +208,5 @@ def test_a_progress_dict_from_before_the_stall_flag_writes_not_stalled(tmp_path,
     old = progress_dict(int(episode.stamps[1]), 1, 0.2)
     del old['stalled']   # read from a recording made before ProgressStamped.stalled
     episode.progress = [old]
-    back = read_episode(bags.write_episode(tmp_path / 'bag', episode))
+    back = read_episode(bag_writer.write_episode(tmp_path / 'bag', episode))
     assert back.progress[0]['stalled'] is False and back.progress[0]['tick'] == 1

@@ -13,7 +13,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from robodopamine_ros.data import bags
+from robodopamine_ros.data import bag_writer, bags
 from robodopamine_ros.reward.shaping import ShapingConfig
 from robodopamine_ros.rl.demonstrations import load_demonstrations
 
@@ -27,7 +27,7 @@ def bag(tmp_path_factory):
     path = tmp_path_factory.mktemp('memory') / 'demo'
     rng = np.random.default_rng(0)
     base = rng.integers(0, 255, (480, 640, 3), np.uint8)
-    with bags.EpisodeBagWriter(path, storage='mcap', image_format='jpeg') as writer:
+    with bag_writer.EpisodeBagWriter(path, storage='mcap', image_format='jpeg') as writer:
         for k in range(FRAMES):
             stamp = 1_700_000_000 * 10**9 + k * 33_333_333
             frame = np.roll(base, 7 * k, axis=1)
@@ -71,7 +71,7 @@ def test_the_agents_demonstrations_decode_no_image(bag):
 def test_demonstrations_load_even_when_no_image_could_be_decoded(tmp_path):
     """Proof that none is decoded: every camera message holds bytes that are no image."""
     path = tmp_path / 'undecodable'
-    with bags.EpisodeBagWriter(path, storage='mcap') as writer:
+    with bag_writer.EpisodeBagWriter(path, storage='mcap') as writer:
         types = writer.store.types
         for k in range(5):
             stamp = 1_700_000_000 * 10**9 + k * 33_333_333

@@ -15,7 +15,7 @@ import zlib
 import numpy as np
 import pytest
 from robodopamine_ros.commands import cli
-from robodopamine_ros.data import bag_location, bags, images
+from robodopamine_ros.data import bag_location, bag_writer, bags, images
 from robodopamine_ros.data.bag_location import BagError
 from robodopamine_ros.data.images import compressed_size, ImageDecodeError
 from rosbags.rosbag2 import reader as rosbags_reader
@@ -77,7 +77,7 @@ def test_a_raw_image_over_the_cap_is_refused():
 
 def write_bag(path, front_png=None):
     rgb = np.zeros((24, 32, 3), np.uint8)
-    with bags.EpisodeBagWriter(path, storage='sqlite3', image_format='png') as writer:
+    with bag_writer.EpisodeBagWriter(path, storage='sqlite3', image_format='png') as writer:
         for k in range(3):
             writer.write_triplet(STAMP + k * 33_000_000, {v: rgb for v in ('front', 'left_wrist',
                                                                            'right_wrist')})

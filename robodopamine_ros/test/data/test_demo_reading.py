@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from robodopamine_ros.commands import cli
 from robodopamine_ros.data import bags, reference_layout
-from robodopamine_ros.data.bags import (BagError, EpisodeBagWriter, read_episode, ReadOptions,
-                                        TopicConfig, write_episode)
+from robodopamine_ros.data.bag_writer import EpisodeBagWriter, write_episode
+from robodopamine_ros.data.bags import BagError, read_episode, ReadOptions, TopicConfig
 from robodopamine_ros.data.demos import demo_kind, demo_outline, load_demo
 from robodopamine_ros.data.keyframes import KeyframeError, Segment
 from robodopamine_ros.data.topics import VIEWS

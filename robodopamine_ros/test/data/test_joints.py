@@ -10,7 +10,7 @@ message that lacks or adds a joint is refused naming both lists.
 
 import numpy as np
 import pytest
-from robodopamine_ros.data import bags
+from robodopamine_ros.data import bag_writer, bags
 from robodopamine_ros.data.joints import check_trained_joints, JointOrder
 from robodopamine_ros.robot.controller_adapters import to_command
 
@@ -84,7 +84,7 @@ def test_a_bag_whose_messages_change_order_reads_in_its_first_messages_order(
     stamps = episode.streams['joint_positions'].stamps
     names = episode.joint_names
     shuffled = names[1:] + names[:1]
-    with bags.EpisodeBagWriter(tmp_path / 'bag') as writer:
+    with bag_writer.EpisodeBagWriter(tmp_path / 'bag') as writer:
         for index, stamp in enumerate(episode.stamps):
             writer.write_triplet(int(stamp), {v: episode.views[v][index] for v in bags.VIEWS})
         for k, (stamp, row) in enumerate(zip(stamps, values)):
@@ -99,7 +99,7 @@ def test_a_bag_whose_messages_change_order_reads_in_its_first_messages_order(
 def test_a_bag_whose_joints_change_is_refused_naming_the_message(tmp_path, make_episode):
     episode = make_episode(num_frames=4)
     names = episode.joint_names
-    with bags.EpisodeBagWriter(tmp_path / 'bag') as writer:
+    with bag_writer.EpisodeBagWriter(tmp_path / 'bag') as writer:
         for index, stamp in enumerate(episode.stamps):
             writer.write_triplet(int(stamp), {v: episode.views[v][index] for v in bags.VIEWS})
         writer.write_joint_state(int(episode.stamps[0]), names, np.zeros(7))

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 from robodopamine_ros.commands import cli
-from robodopamine_ros.data.bags import write_episode
+from robodopamine_ros.data.bag_writer import write_episode
 from robodopamine_ros.data.contact_sheet import COLORS, render_contact_sheet
 from robodopamine_ros.data.episode import Episode, Stream
 from robodopamine_ros.data.keyframe_proposal import propose_keyframes

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from robodopamine_ros.commands.export_lerobot import export_lerobot, frame_rewards
-from robodopamine_ros.data.bags import ReadOptions, TopicConfig, write_episode
+from robodopamine_ros.data.bag_writer import write_episode
+from robodopamine_ros.data.bags import ReadOptions, TopicConfig
 from robodopamine_ros.data.keyframes import Segment
 from robodopamine_ros.data.lerobot_stats import aggregate, feature_stats
 from robodopamine_ros.data.topics import VIEWS

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from robodopamine_ros.commands import cli
 from robodopamine_ros.data import bags
-from robodopamine_ros.data.bags import BagError, EpisodeBagWriter
+from robodopamine_ros.data.bag_writer import EpisodeBagWriter
+from robodopamine_ros.data.bags import BagError
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.data.triplets import robot_stream_stamps
 

@@ -10,7 +10,8 @@ message types where the reader needs them.
 
 import pytest
 from robodopamine_ros.data.bag_location import BagError
-from robodopamine_ros.data.bags import ReadOptions, TopicConfig, write_episode
+from robodopamine_ros.data.bag_writer import write_episode
+from robodopamine_ros.data.bags import ReadOptions, TopicConfig
 from robodopamine_ros.data.rosetta import (BAG_CONTRACT_HASH_KEY, BAG_CONTRACT_KEY,
                                            load_contract, parse_contract, recorded_topics)
 from robodopamine_ros.data.rosetta_schema import ContractError

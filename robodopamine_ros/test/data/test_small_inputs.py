@@ -46,8 +46,8 @@ def test_control_characters_are_escaped():
 
 
 def test_demo_info_never_prints_an_escape_sequence(tmp_path, make_episode, capsys):
-    from robodopamine_ros.data import bags
-    bag = bags.write_episode(tmp_path / 'demo', make_episode(num_frames=6), storage='mcap')
+    from robodopamine_ros.data import bag_writer
+    bag = bag_writer.write_episode(tmp_path / 'demo', make_episode(num_frames=6), storage='mcap')
     save_keyframes(bag / 'annotated_keyframes.json', [Segment(0, 2, 'reach\x1b[2J'),
                                                       Segment(2, 5, 'insert')])
     (bag / 'task_instruction.json').write_text(json.dumps(['clear\x1b]0;owned\x07 it']))

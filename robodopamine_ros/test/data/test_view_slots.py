@@ -61,8 +61,9 @@ def test_a_rig_is_the_three_topics_less_its_empty_views():
 
 def test_a_two_camera_rigs_bag_reads_with_the_empty_view_filled(make_episode, tmp_path):
     from robodopamine_ros.commands import cli
-    from robodopamine_ros.data.bags import (EpisodeBagWriter, MissingCameraError, read_episode,
-                                            ReadOptions, TopicConfig)
+    from robodopamine_ros.data.bag_writer import EpisodeBagWriter
+    from robodopamine_ros.data.bags import (MissingCameraError, read_episode, ReadOptions,
+                                            TopicConfig)
 
     episode = make_episode(num_frames=6)
     with EpisodeBagWriter(tmp_path / 'rig', storage='mcap') as writer:   # no front camera

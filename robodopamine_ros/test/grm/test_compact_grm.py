@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from robodopamine_ros.commands import cli
-from robodopamine_ros.data.bags import write_episode
+from robodopamine_ros.data.bag_writer import write_episode
 from robodopamine_ros.data.episode import Episode
 from robodopamine_ros.data.keyframes import Segment
 from robodopamine_ros.data.topics import VIEWS

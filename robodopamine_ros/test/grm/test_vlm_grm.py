@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 from robodopamine_ros.commands import cli
-from robodopamine_ros.data.bags import write_episode
+from robodopamine_ros.data.bag_writer import write_episode
 from robodopamine_ros.grm.adapt_compact import CompactTrainConfig
 from robodopamine_ros.grm.adapt_vlm import answer_mask, fine_tune_vlm, save_vlm, VLMTrainConfig
 from robodopamine_ros.grm.base import GRMQuery, ProgressEstimator

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from robodopamine_ros.data import bags, images
+from robodopamine_ros.data import bag_writer, bags, images
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.reward.shaping import ShapingConfig
 from robodopamine_ros.rl.demonstrations import (DemonstrationError, episode_from_recording,
@@ -42,7 +42,7 @@ def joints(k):
 
 def write_demo(path, views=VIEWS):
     """Write a mode:=collect-like bag: bgr8 cameras, joint states, hand pose, operator actions."""
-    with bags.EpisodeBagWriter(path, storage='mcap') as writer:
+    with bag_writer.EpisodeBagWriter(path, storage='mcap') as writer:
         types = writer.store.types
         for k in range(FRAMES):
             stamp = START + k * PERIOD

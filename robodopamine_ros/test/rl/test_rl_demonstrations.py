@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from robodopamine_ros.data import bags
+from robodopamine_ros.data import bag_writer, bags
 from robodopamine_ros.data.episode import Stream
 from robodopamine_ros.data.keyframes import Segment
 from robodopamine_ros.reward.shaping import ShapingConfig
@@ -22,7 +22,7 @@ def recorded(tmp_path, make_episode, keyframes=True, frames=12):
     episode = make_episode(num_frames=frames)
     if keyframes:
         episode.keyframes = [Segment(0, 5, 'reach'), Segment(5, frames - 1, 'insert')]
-    bags.write_episode(tmp_path / 'demo', episode, storage='mcap')
+    bag_writer.write_episode(tmp_path / 'demo', episode, storage='mcap')
     return episode, bags.read_episode(tmp_path / 'demo')
 
 
@@ -100,7 +100,7 @@ def test_tracked_object_poses_round_trip_through_the_bag_into_the_state(tmp_path
                                       [-0.3, 0.5 + 0.01 * k, 0.13, 0, 0, 0, 1]])
                       for k in range(len(stamps))])
     episode.streams['object_poses'] = Stream(stamps, poses)
-    bags.write_episode(tmp_path / 'demo', episode, storage='mcap')
+    bag_writer.write_episode(tmp_path / 'demo', episode, storage='mcap')
     recording = bags.read_episode(tmp_path / 'demo')
     np.testing.assert_allclose(recording.streams['object_poses'].values, poses)
     demo = episode_from_recording(recording, joint_names=ARM, shaping=SHAPING, objects=2)
@@ -166,14 +166,14 @@ def test_nan_joint_positions_are_named_and_never_stored(caplog):
 def test_a_non_finite_hand_pose_or_action_is_refused(tmp_path, make_episode):
     episode = make_episode(num_frames=8)
     episode.streams['ee_pose'].values[3, 0] = np.nan
-    bags.write_episode(tmp_path / 'pose', episode, storage='mcap')
+    bag_writer.write_episode(tmp_path / 'pose', episode, storage='mcap')
     with pytest.raises(DemonstrationError, match=r'not finite .*the hand pose '
                                                  r'\(robodopamine/ee_pose\) in \d+ of \d+ states'):
         episode_from_recording(bags.read_episode(tmp_path / 'pose'), ARM, SHAPING)
     episode = make_episode(num_frames=8)
     episode.streams['action'].values[0, 1] = np.inf
     episode.streams['intervention'].values[:] = True
-    bags.write_episode(tmp_path / 'action', episode, storage='mcap')
+    bag_writer.write_episode(tmp_path / 'action', episode, storage='mcap')
     with pytest.raises(DemonstrationError, match=r'not finite .*the actions \(1 of 8\)'):
         episode_from_recording(bags.read_episode(tmp_path / 'action'), ARM, SHAPING)
 

@@ -21,7 +21,7 @@ import rclpy
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from robodopamine_interfaces.msg import ActionStamped
-from robodopamine_ros.data import bags
+from robodopamine_ros.data import bag_writer
 from robodopamine_ros.data.images import decode_image, encode_image
 from robodopamine_ros.data.topics import CAMERA_TOPICS, IMAGE_SIZE, VIEWS
 from robodopamine_ros.nodes.rl_agent_node import RLAgentNode
@@ -178,7 +178,7 @@ def write_demo_bag(path, frames=12, views=VIEWS):
     """Write a mode:=collect-like bag: 128x96 cameras, the simulator's joints, pose, actions."""
     start, period = 1_700_000_000 * 10**9, 100_000_000
     rng = np.random.default_rng(0)
-    with bags.EpisodeBagWriter(path, storage='mcap') as writer:
+    with bag_writer.EpisodeBagWriter(path, storage='mcap') as writer:
         for k in range(frames):
             stamp = start + k * period
             writer.write_triplet(stamp, {v: rng.integers(0, 256, (CAMERA[1], CAMERA[0], 3),

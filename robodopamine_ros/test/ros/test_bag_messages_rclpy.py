@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from rclpy.serialization import deserialize_message, serialize_message
 from robodopamine_interfaces.msg import ActionStamped, ProgressStamped, RewardStamped
-from robodopamine_ros.data import bags
+from robodopamine_ros.data import bag_writer
 from robodopamine_ros.data.images import decode_compressed, decode_image
 from robodopamine_ros.data.interfaces import deserialize, typestore
 from rosbags.rosbag2 import Reader
@@ -45,7 +45,7 @@ def test_every_message_deserializes_with_rclpy(tmp_path, storage, image_format):
     stamp = 1_700_000_000_123_456_789
     path = tmp_path / 'bag'
     rgb = rng.integers(0, 256, size=(12, 16, 3), dtype=np.uint8)
-    with bags.EpisodeBagWriter(path, storage=storage, image_format=image_format) as writer:
+    with bag_writer.EpisodeBagWriter(path, storage=storage, image_format=image_format) as writer:
         writer.write_triplet(stamp, {'front': rgb, 'left_wrist': rgb[::-1].copy(),
                                      'right_wrist': rgb[:, ::-1].copy()})
         writer.write_joint_state(stamp, [f'j{i}' for i in range(7)], rng.normal(size=7),

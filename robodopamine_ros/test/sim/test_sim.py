@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 from robodopamine_ros.commands import cli
-from robodopamine_ros.data.bags import read_episode, write_episode
+from robodopamine_ros.data.bag_writer import write_episode
+from robodopamine_ros.data.bags import read_episode
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.sim.peg_insertion import PegInsertionSim
 from robodopamine_ros.sim.rollouts import expert_demonstration, rollout
