@@ -20,9 +20,10 @@ precision 0.64). This benchmark measures candidate rules on the policy's own epi
 2. Rules, applied offline to the same ticks: the default (delta 0.05, hold 3), smaller deltas
    (0.03, 0.02), longer holds (5, 10 ticks: 0.5, 1 s) and a confidence gate: the
    consistency weight w = exp(-alpha d^2) of the forward- and backward-anchored estimates
-   (reward/progress.py ``consistency_weight``, alpha 20) must be >= c on the held ticks too (a state the model does not know makes the two perspectives
-   disagree). A firing is true when the flag is up at its tick; recall is the share of
-   episodes whose flag rose in which the rule fired while it was up.
+   (reward/progress.py ``consistency_weight``, alpha 20) must be >= c on the held ticks too
+   (a state the model does not know makes the two perspectives disagree). A firing is true
+   when the flag is up at its tick; recall is the share of episodes whose flag rose in which
+   the rule fired while it was up.
 3. Honest selection: the rule is chosen on the even layouts (the best F1 of precision and
    recall, ties: the higher precision) and reported on the odd ones, beside the default.
 
