@@ -277,11 +277,17 @@ def cli_output(*args, log):
     return result.stdout
 
 
-def product_params(path, args, **agent):
-    """config/sim_insertion.yaml with the comparison's few changes (module docstring)."""
+def product_params(path, args, success_hold=None, **agent):
+    """
+    config/sim_insertion.yaml with the comparison's few changes (module docstring).
+
+    success_hold: grm_node's detector hold (ticks) instead of the config's (None: the config's).
+    """
     import yaml
 
     params = yaml.safe_load((REPO / 'robodopamine_ros/config/sim_insertion.yaml').read_text())
+    if success_hold is not None:
+        params['grm_node']['ros__parameters']['success_hold'] = success_hold
     width, height = args.camera_size
     params['sim_robot_node']['ros__parameters'].update(image_width=width, image_height=height)
     # objects 0: observation:=cameras refuses the yaml's 2 (the policy sees no object poses)
@@ -434,7 +440,9 @@ def product_train(out, seed, bag, grm, args):
 
 def product_eval(out, seed, grm, snapshot, args):
     """README step 4: mode:=eval on a checkpoint; the simulator's ground-truth success rate."""
-    folder = out / f'seed{seed}' / f'eval_ep{snapshot.name[2:]}'
+    hold = args.eval_success_hold
+    name = f'eval_ep{snapshot.name[2:]}' + (f'_hold{hold}' if hold else '')
+    folder = out / f'seed{seed}' / name
     cache = folder / 'eval.json'
     if cache.is_file() and json.loads(cache.read_text())['episodes'] == args.eval_episodes:
         return json.loads(cache.read_text())
@@ -444,7 +452,7 @@ def product_eval(out, seed, grm, snapshot, args):
     shutil.copy(snapshot / 'checkpoint.pt', folder / 'checkpoint' / 'checkpoint.pt')
     print(f'product seed {seed}: mode:=eval on {snapshot.name}, {args.eval_episodes} episodes',
           flush=True)
-    params = product_params(folder / 'params_eval.yaml', args,
+    params = product_params(folder / 'params_eval.yaml', args, success_hold=hold,
                             eval_episodes=args.eval_episodes)
     process = start_launch([
         'mode:=eval', f'model_dir:={grm}', 'observation:=cameras',
@@ -545,8 +553,10 @@ def run_product(args, out):
         inside = 'yes' if low <= np.median(truths) <= high else 'no'
         beside += f'; within the ROS-free seed spread [{low:.2f}, {high:.2f}]: {inside}'
     detector = rates([r['eval']['detector'] for r in rows])
+    held = f' (eval with the detector holding {args.eval_success_hold} ticks; trained with ' \
+        "the config's)" if args.eval_success_hold else ''
     record('rl through ROS', f"{name}: mode:=eval success by the simulator's ground truth at "
-           f'episode {n} (median of seeds)', round(float(np.median(truths)), 3), '',
+           f'episode {n}{held} (median of seeds)', round(float(np.median(truths)), 3), '',
            f'per seed {rates(truths)}; {args.eval_episodes} eval layouts; the detector\'s '
            f'verdict {detector}; {beside}')
     if not args.no_curve:
@@ -609,6 +619,9 @@ def main():
     product.add_argument('--camera-size', type=int, nargs=2, default=(64, 48),
                          metavar=('W', 'H'), help="the simulated cameras' size (64 48)")
     product.add_argument('--checkpoint-every', type=int, default=10)
+    product.add_argument('--eval-success-hold', type=int, default=None,
+                         help="mode:=eval with grm_node's success_hold at this many ticks "
+                              "(default: the config's, as in training)")
     product.add_argument('--adapt-steps', type=int, default=None,
                          help="robodopamine adapt --steps (default: adapt's, 300)")
     product.add_argument('--pretrain-updates', type=int, default=None,
