@@ -193,8 +193,9 @@ def report(args, output):
         return
     path = write_report(output, variants, 'Dopamine-RL on the simulated peg insertion')
     # the product's curves apart from the upper bounds' (a report of some variants only must
-    # not replace the other figure)
-    png = 'rl_product_success.png' if all(name.startswith('product') for name in variants) \
+    # not replace the other figure; one variant's has its own)
+    png = f'rl_{slug(next(iter(variants)))}.png' if len(variants) == 1 else \
+        'rl_product_success.png' if all(name.startswith('product') for name in variants) \
         else 'rl_success.png'
     (ROOT / 'bench' / png).write_bytes((output / 'success.png').read_bytes())
     print(path.read_text())
