@@ -67,6 +67,10 @@ PEER = 'SB3 SAC (peer), demos in replay'
 VARIANTS = {
     'product, 1 demo: Dopamine-RL, Cal-QL + operator': [
         '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO],
+    # the same after the detector's hold became 1 s (reward/success.py; 0.3 s before
+    # 2026-12-07, the rows above): its own name, so the two are never pooled
+    'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 1 s': [
+        '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO],
     'product, 1 demo: Dopamine-RL, Cal-QL, detector alone (no operator)': [
         '--algorithm', 'calql', '--reward', 'grm', '--observation', 'cameras',
         '--image-encoder', 'grm', '--success', 'detector', *ONE_DEMO],

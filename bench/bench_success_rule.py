@@ -17,15 +17,17 @@ precision 0.64). This benchmark measures candidate rules on the policy's own epi
    truth, for evaluation only). An episode runs to max_steps, or 20 steps past the flag's
    first rise (a robot's episode runs on until the detector fires). Cached per snapshot as
    ``<output>/<run>_<snapshot>.npz``: the benchmark resumes.
-2. Rules, applied offline to the same ticks: the default (delta 0.05, hold 3), smaller deltas
-   (0.03, 0.02), longer holds (5, 10 ticks: 0.5, 1 s) and a confidence gate: the
-   consistency weight w = exp(-alpha d^2) of the forward- and backward-anchored estimates
-   (reward/progress.py ``consistency_weight``, alpha 20) must be >= c on the held ticks too
+2. Rules, applied offline to the same ticks: the rule until 2026-12-07 (delta 0.05, hold 3),
+   smaller deltas (0.03, 0.02), longer holds (5, 10 ticks: 0.5, 1 s; the default now is 10)
+   and a confidence gate: the consistency weight w = exp(-alpha d^2) of the forward- and
+   backward-anchored estimates (reward/progress.py ``consistency_weight``, alpha 20) must be
+   >= c on the held ticks too
    (a state the model does not know makes the two perspectives disagree). A firing is true
    when the flag is up at its tick; recall is the share of episodes whose flag rose in which
    the rule fired while it was up.
 3. Honest selection: the rule is chosen on the even layouts (the best F1 of precision and
-   recall, ties: the higher precision) and reported on the odd ones, beside the default.
+   recall, ties: the higher precision) and reported on the odd ones, beside the rule until
+   2026-12-07 (hold 3) and the default now (reward/success.py).
 
 Run (after bench_ros_rl.py --setting product):
     .work/venv-core/bin/python bench/bench_success_rule.py \
@@ -39,6 +41,7 @@ from pathlib import Path
 import numpy as np
 from results import record
 from robodopamine_ros.reward.progress import consistency_weight, ProgressConfig
+from robodopamine_ros.reward.success import DEFAULT_DELTA, DEFAULT_HOLD_TICKS
 import torch
 
 LAYOUTS = 7000          # held-out layout seeds (bench_rl.py trains below 2**31 at random)
@@ -143,7 +146,8 @@ def f1(precision, recall):
 
 RULES = [(delta, hold, c) for delta in (0.05, 0.03, 0.02) for hold in (3, 5, 10)
          for c in (0.0, 0.5, 0.8, 0.9)]
-DEFAULT = (0.05, 3, 0.0)
+BEFORE = (0.05, 3, 0.0)   # the detector's rule until 2026-12-07
+DEFAULT = (DEFAULT_DELTA, DEFAULT_HOLD_TICKS, 0.0)   # reward/success.py's now
 
 
 def describe(rule):
@@ -180,8 +184,8 @@ def main():
     table = {rule: score(select, rule) for rule in RULES}
     chosen = max(RULES, key=lambda r: (f1(*table[r][:2]), table[r][0]))
     name = f'{len(episodes)} episodes of {len(by_snapshot)} policies'
-    for label, rule in (('the default rule', DEFAULT), ('the rule chosen on even layouts',
-                                                        chosen)):
+    for label, rule in (('the rule until 2026-12-07', BEFORE), ('the default rule', DEFAULT),
+                        ('the rule chosen on even layouts', chosen)):
         precision, recall, true, false, positives = score(report, rule)
         record('success rule', f'{label} ({describe(rule)}), on the odd layouts: detector '
                'precision / recall on the policy\'s own episodes', round(precision, 3), '',
@@ -196,7 +200,8 @@ def main():
     for key, rollouts in by_snapshot.items():
         precision, recall, true, false, positives = score(rollouts, DEFAULT)
         lines.append(f'{key} {true}/{true + false}')
-    record('success rule', 'the default rule per snapshot: true / all firings (both halves)',
+    record('success rule', f'the default rule ({describe(DEFAULT)}) per snapshot: true / all '
+           'firings (both halves)',
            ', '.join(lines[:40]), '', name)
 
 

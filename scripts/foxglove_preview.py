@@ -135,14 +135,17 @@ def draw(bag, output, at=None, layout=LAYOUT):
             if kind == 'StateTransitions':   # each flag's on-intervals, one lane per path
                 on = values > 0.5
                 axis.fill_between(times, k + 0.1, k + 0.9, where=on, step='post',
-                                  color=f'C{k}', label=f'{label} ({on.mean():.0%} of messages)')
+                                  color=f'C{k}')
             else:
                 axis.plot(times, values, lw=0.8, label=label)
-        if kind == 'StateTransitions':
-            axis.set_yticks([])
+        if kind == 'StateTransitions':   # one lane per flag, named on its axis
+            labels = [p.get('label', p['value']) for p in config['paths']]
+            axis.set_yticks([k + 0.5 for k in range(len(labels))], labels, fontsize=7)
+            axis.set_ylim(0, len(labels))
         axis.axvline(shown, color='k', lw=0.6, ls=':')
         axis.set_title(title, fontsize=9, loc='left')
-        axis.legend(fontsize=7, loc='upper left')
+        if kind != 'StateTransitions':
+            axis.legend(fontsize=7, loc='lower right')
         axis.set_xlim(0, None)
     figure.axes[-1].set_xlabel('s since the bag began (header stamps)')
     figure.suptitle(f'{layout.name} drawn from the bag {Path(bag).name} at {shown:.1f} s\n'
