@@ -22,7 +22,7 @@ import tempfile
 import numpy as np
 from results import record
 
-from robodopamine_ros.data import bag_writer, bags
+from robodopamine_ros.data import bag_writer
 
 NAMES = tuple(f'fr3_joint{i + 1}' for i in range(7))
 T0 = 1_700_000_000 * 10**9

@@ -301,6 +301,15 @@ def product_params(path, args, success_hold=None, **agent):
     return path
 
 
+def config_hold(path=None):
+    """Return grm_node's success_hold in a params file (default: config/sim_insertion.yaml)."""
+    import yaml
+
+    params = yaml.safe_load(Path(path or REPO / 'robodopamine_ros/config/sim_insertion.yaml')
+                            .read_text())
+    return int(params['grm_node']['ros__parameters']['success_hold'])
+
+
 def start_launch(arguments, log_path, domain):
     """Start `ros2 launch ... arguments` in its own process group, output to log_path."""
     env = dict(os.environ, OMP_NUM_THREADS='1', ROS_DOMAIN_ID=str(domain),
@@ -441,8 +450,9 @@ def product_train(out, seed, bag, grm, args):
 def product_eval(out, seed, grm, snapshot, args):
     """README step 4: mode:=eval on a checkpoint; the simulator's ground-truth success rate."""
     hold = args.eval_success_hold
-    name = f'eval_ep{snapshot.name[2:]}' + (f'_hold{hold}' if hold else '')
-    folder = out / f'seed{seed}' / name
+    # the folder names the detector hold in force (the config's unless asked): a cached
+    # evaluation is never reused under another rule
+    folder = out / f'seed{seed}' / f'eval_ep{snapshot.name[2:]}_hold{hold or config_hold()}'
     cache = folder / 'eval.json'
     if cache.is_file() and json.loads(cache.read_text())['episodes'] == args.eval_episodes:
         return json.loads(cache.read_text())
@@ -553,8 +563,9 @@ def run_product(args, out):
         inside = 'yes' if low <= np.median(truths) <= high else 'no'
         beside += f'; within the ROS-free seed spread [{low:.2f}, {high:.2f}]: {inside}'
     detector = rates([r['eval']['detector'] for r in rows])
+    trained = {config_hold(out / f'seed{r["seed"]}' / 'params_train.yaml') for r in rows}
     held = f' (eval with the detector holding {args.eval_success_hold} ticks; trained with ' \
-        "the config's)" if args.eval_success_hold else ''
+        f'{"/".join(map(str, sorted(trained)))})' if args.eval_success_hold else ''
     record('rl through ROS', f"{name}: mode:=eval success by the simulator's ground truth at "
            f'episode {n}{held} (median of seeds)', round(float(np.median(truths)), 3), '',
            f'per seed {rates(truths)}; {args.eval_episodes} eval layouts; the detector\'s '

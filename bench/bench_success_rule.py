@@ -50,10 +50,10 @@ SETTLE = 20             # steps recorded past the success flag's first rise
 
 def snapshot_rollouts(snapshot, grm_dir, episodes, cache):
     """Roll out one snapshot's policy; return (and cache) its per-episode tick arrays."""
-    if cache.is_file():
-        data = np.load(cache, allow_pickle=False)
-        return [{k: data[f'{k}_{i}'] for k in ('progress', 'forward', 'backward', 'flag')}
-                for i in range(int(data['episodes']))]
+    if cache.is_file():   # keyed by run folder name and snapshot; its own episode count
+        with np.load(cache, allow_pickle=False) as data:
+            return [{k: data[f'{k}_{i}'] for k in ('progress', 'forward', 'backward', 'flag')}
+                    for i in range(int(data['episodes']))]
     from robodopamine_ros.rl.acting import Learner, PolicyActor
     from robodopamine_ros.rl.observations import policy_observation
     from robodopamine_ros.rl.sim_episodes import GRMProgress, make_sim, sim_safety

@@ -57,7 +57,7 @@ def main():
     sim = PegInsertionSim(image_size=(64, 48))
     try:
         demo, _ = expert_demonstration(sim, 0)
-        rollouts = [rollout(sim, 1000 + 100 * b + k, behaviour, settle_steps=10)
+        rollouts = [rollout(sim, 1000 + 100 * b + k, behaviour, settle_steps=SETTLE_STEPS)
                     for b, (behaviour, n) in enumerate(zip(BEHAVIOURS, args.rollouts))
                     for k in range(n)]
     finally:

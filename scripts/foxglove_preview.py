@@ -71,11 +71,15 @@ def read_topics(bag, topics):
             out[connection.topic].append((stamp, msg))
     for series in out.values():
         series.sort(key=lambda item: item[0])
+    empty = sorted(topic for topic, series in out.items() if not series)
+    if empty:
+        raise SystemExit(f'{bag}: no messages on {empty}, which the layout reads')
     return out
 
 
 def draw(bag, output, at=None, layout=LAYOUT):
     """Draw the layout's panels from the bag into output (PNG); return the time shown (s)."""
+    layout = Path(layout)
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -147,7 +151,8 @@ def draw(bag, output, at=None, layout=LAYOUT):
         if kind != 'StateTransitions':
             axis.legend(fontsize=7, loc='lower right')
         axis.set_xlim(0, None)
-    figure.axes[-1].set_xlabel('s since the bag began (header stamps)')
+    plots = [a for a in figure.axes if a.get_xlabel() == '' and a.axison]
+    plots[-1].set_xlabel('s since the bag began (header stamps)')
     figure.suptitle(f'{layout.name} drawn from the bag {Path(bag).name} at {shown:.1f} s\n'
                     '(a preview drawn by scripts/foxglove_preview.py, not a screenshot of '
                     'Foxglove)', fontsize=10)

@@ -37,9 +37,10 @@ def add_arguments(parser):
     parser.add_argument('--rollouts', type=int, nargs=4, default=(10, 10, 5, 5),
                         metavar=('EXPERT', 'NOISY', 'RANDOM', 'HALFWAY'),
                         help='held-out simulated rollouts per behaviour (10 10 5 5)')
-    parser.add_argument('--settle-steps', type=int, default=10,
+    parser.add_argument('--settle-steps', type=int, default=None,
                         help='held-out rollouts: steps the arm holds still after a success, '
-                        'as on a robot waiting for the success detector (10: 1 s)')
+                        'as on a robot waiting for the success detector (default: its hold '
+                        'and 1 s, sim/rollouts.py SETTLE_STEPS)')
     parser.add_argument('--seed', type=int, default=0, help='layout seed of the demonstration')
     parser.add_argument('-o', '--output', default='robodopamine_demo_out',
                         help='output folder (report.md, summary.json, progress.png, bag)')
@@ -184,9 +185,12 @@ def run_simulated(args):
     from robodopamine_ros.reward.progress import ProgressConfig
     from robodopamine_ros.reward.shaping import shape_episode, ShapingConfig
     from robodopamine_ros.sim.peg_insertion import PegInsertionSim
-    from robodopamine_ros.sim.rollouts import BEHAVIOURS, expert_demonstration, rollout
+    from robodopamine_ros.sim.rollouts import BEHAVIOURS, expert_demonstration, rollout, \
+        SETTLE_STEPS
 
     started = time.perf_counter()
+    if args.settle_steps is None:
+        args.settle_steps = SETTLE_STEPS
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     steps, every = (60, 4) if args.quick else (args.steps, 2)

@@ -187,7 +187,9 @@ class LiveSynchronizer:
       synchronizer resets. When its own stamps agree with the reference again (within the
       slop), the shift is dropped the same way. Images that arrive more than J late for more
       than J seconds look the same and are treated the same. A clock offset below J cannot be
-      told from a transport delay and is left to the stamps.
+      told from a transport delay and is left to the stamps. At least one stream stays on its
+      own stamps: a re-basing that would shift every stream shifts all back by the smallest
+      shift (a CPU-starved receiver once shifted all three cameras 1.43 s ahead for good).
 
     Every reset (not clear()) is counted in ``resets`` with ``last_reset`` (reason) and
     ``last_reset_ns`` (arrival clock); ``offsets_ns`` holds each stream's shift (0: its own
@@ -298,13 +300,16 @@ class LiveSynchronizer:
         else:
             reason = f"{name} clock agrees with {other}'s again: synchronized by stamps"
         if all(self.offsets_ns):
-            # no stream left on its own stamps: the shifted clock would drift off every
-            # camera's (and the receiver's) for good; shift all back so the reference's own
-            # stamps are the anchor again
-            base = self.offsets_ns[reference]
+            # no stream left on its own stamps (a silent stream counts: offset 0 until it is
+            # heard apart): the shared clock would sit off every camera's (and the receiver's)
+            # for good. Shift all back by the smallest shift, so the stream shifted least is on
+            # its own stamps again; one far off (a camera on another clock) stays shifted, and
+            # any left apart is re-based by the rule above
+            base = min(self.offsets_ns, key=abs)
+            anchor = self.names[self.offsets_ns.index(base)]
             for s in range(len(self.offsets_ns)):
                 self._shift(s, self.offsets_ns[s] - base)
-            reason += f"; every stream was shifted: all moved back onto {other}'s own stamps"
+            reason += f"; every stream was shifted: all moved back onto {anchor}'s own stamps"
         self._reset(arrival_ns, reason)
 
     def _shift(self, stream, offset):

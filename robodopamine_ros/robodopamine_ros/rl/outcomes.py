@@ -15,7 +15,8 @@ rl_agent_node, ``~/mark_outcome``; docs/method.md#where-success-comes-from):
 - 'either': the detector proposes, the operator disposes: a detector success ends the episode
   unless the operator rejects it (then it is stored as a failure: no success reward, a
   time-limit end, not a terminal state), and the operator can mark a success the detector
-  missed.
+  missed (the scripted operator presses it once the detector's hold has passed without a
+  firing, then label_delay: ``OutcomeJudge.label_after``).
 - 'simulator': the simulator's own success flag. Privileged: an upper bound, simulation only
   (on the ROS graph: ``sim_robot/success`` into shaping_node, refused off the simulation clock).
 
@@ -198,6 +199,20 @@ class OutcomeJudge:
         self.source, self.operator, self.detector = source, operator, detector
         self.reset()
 
+    @property
+    def label_after(self):
+        """
+        Control steps from the simulator's success to the operator's success label.
+
+        'operator': label_delay. 'either': the detector proposes, so the operator presses
+        success only for one it missed: once the detector's hold had time to fire, then
+        label_delay (a label sooner would pre-empt every true detection).
+        """
+        delay = self.operator.config.label_delay
+        if self.source == 'either':
+            delay += self.detector.config.hold_ticks
+        return delay
+
     def reset(self):
         if self.detector is not None:
             self.detector.reset()
@@ -235,7 +250,7 @@ class OutcomeJudge:
             record['rejected'] = True
             return True, False
         if self.source in ('operator', 'either') and self.seen_since is not None and \
-                self.seen_since >= self.operator.config.label_delay:
+                self.seen_since >= self.label_after:
             verdict = self.operator.judge(True)   # a wrong label ends it as a failure
             self._label(verdict, 'success')
             return True, verdict

@@ -17,7 +17,9 @@ import numpy as np
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.grm.base import ProgressEstimator
 from robodopamine_ros.reward.contract import grm_terms
+from robodopamine_ros.reward.progress import ProgressConfig
 from robodopamine_ros.reward.shaping import GAMMA
+from robodopamine_ros.reward.success import DEFAULT_HOLD_TICKS
 from robodopamine_ros.rl.observations import policy_observation
 from robodopamine_ros.rl.outcomes import OutcomeJudge
 from robodopamine_ros.rl.replay import Episode
@@ -38,13 +40,14 @@ class GRMProgress:
     policy sees the cameras), else they are rendered for the tick.
     """
 
-    def __init__(self, grm_dir, every=1):
+    def __init__(self, grm_dir, every=1, success_hold=DEFAULT_HOLD_TICKS):
         from robodopamine_ros.grm.loading import load_grm, stored_task
 
         self.model, references = load_grm(str(grm_dir))
         if references is None:
             raise ValueError(f'{grm_dir}: the GRM folder holds no reference images')
-        self.estimator = ProgressEstimator(self.model, stored_task(self.model), *references)
+        self.estimator = ProgressEstimator(self.model, stored_task(self.model), *references,
+                                           config=ProgressConfig(success_hold=success_hold))
         self.every, self.steps, self.ticked = max(1, int(every)), 0, False
         self.terms = grm_terms(grm_dir, self.model.name, self.estimator.task, references=(
             self.estimator.reference_start, self.estimator.reference_end),

@@ -29,6 +29,7 @@ info['episode_record'] its record (rl.replay.Episode).
 
 import gymnasium
 import numpy as np
+from robodopamine_ros.reward.success import SuccessConfig
 from robodopamine_ros.rl.observations import policy_observation
 from robodopamine_ros.rl.outcomes import make_judge, OperatorConfig, ScriptedOperator
 from robodopamine_ros.rl.replay import Episode
@@ -117,12 +118,13 @@ class InsertionEnv(gymnasium.Env):
         self.gamma = config.agent_config().gamma
         self.sim = sim if sim is not None else make_sim(config)
         source = config.progress_source
-        self.progress = GRMProgress(config.grm_dir, config.grm_every) if source == 'grm' else \
-            OracleProgress() if source == 'oracle' else None
+        self.progress = GRMProgress(config.grm_dir, config.grm_every, config.success_hold) \
+            if source == 'grm' else OracleProgress() if source == 'oracle' else None
         self.operator = ScriptedOperator(OperatorConfig(label_delay=config.label_delay,
                                                         label_accuracy=config.label_accuracy),
                                          seed=config.seed) if config.operator else None
-        self.judge = make_judge(config.success, self.operator)
+        self.judge = make_judge(config.success, self.operator,
+                                SuccessConfig(hold_ticks=config.success_hold))
         self.safety = SafetyLayer(sim_safety())
         size = flat_size(self.shapes)
         self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (size,), np.float32)

@@ -27,6 +27,7 @@ labels with the agent's end of the episode (its summary, after any label window)
 from dataclasses import dataclass
 import math
 
+from robodopamine_ros.reward.success import SuccessConfig
 from robodopamine_ros.rl.outcomes import (check_success_source, OperatorConfig, OutcomeJudge,
                                           ScriptedOperator)
 
@@ -40,7 +41,12 @@ class ReportedDetector:
 
     grm_node runs the detector (reward/success.py) and publishes its latched verdict in
     ``ProgressStamped.success``; ``flag`` holds the newest one, ``update`` returns it.
+    ``config``: the detector's rule as the operator assumes it (reward/success.py's defaults,
+    grm_node's too): its hold is how long the operator lets the detector find a success
+    before pressing the label itself (``OutcomeJudge.label_after``).
     """
+
+    config = SuccessConfig()
 
     def __init__(self):
         self.flag = False

@@ -25,6 +25,7 @@ import time
 from robodopamine_ros.data.atomic import atomic_path
 from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.reward.contract import contract_change
+from robodopamine_ros.reward.success import DEFAULT_HOLD_TICKS, SuccessConfig
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.logs import TrainingLog
@@ -70,6 +71,7 @@ class TrainConfig:
     encoder_dir: str = ''            # the 'grm' / 'grm-tuned' encoder's GRM (default: grm_dir)
     grm_dir: str = ''
     grm_every: int = 1               # GRM tick every n control steps; progress holds between
+    success_hold: int = DEFAULT_HOLD_TICKS  # GRM ticks the detector's threshold must hold
     # the scripted operator takes over on stalls and labels outcomes
     # (docs/method.md#interventions, rl/outcomes.py)
     operator: bool = False
@@ -105,6 +107,9 @@ class TrainConfig:
                 self.encoder_dir or self.grm_dir):
             raise ValueError("image_encoder 'grm-tuned' starts from a GRM: it needs grm_dir "
                              '(or encoder_dir)')
+        if not (isinstance(self.success_hold, int) and self.success_hold >= 1):
+            raise ValueError(f'success_hold must be an integer >= 1 (GRM ticks), got '
+                             f'{self.success_hold!r}')
         if self.operator and not self.grm_dir:
             raise ValueError('the scripted operator watches GRM progress: it needs grm_dir')
         if self.success in ('detector', 'either') and not self.grm_dir:
@@ -264,12 +269,13 @@ def train(config, output, resume=True, log=print, force=False):
     # images in observations only when the policy sees them; the GRM renders on its ticks
     sim = make_sim(config)
     source = config.progress_source
-    progress = GRMProgress(config.grm_dir, config.grm_every) if source == 'grm' else \
+    progress = GRMProgress(config.grm_dir, config.grm_every, config.success_hold) \
+        if source == 'grm' else \
         OracleProgress() if source == 'oracle' else None
     operator = ScriptedOperator(OperatorConfig(label_delay=config.label_delay,
                                                label_accuracy=config.label_accuracy),
                                 seed=config.seed) if config.operator else None
-    judge = make_judge(config.success, operator)
+    judge = make_judge(config.success, operator, SuccessConfig(hold_ticks=config.success_hold))
     if config.privileged:
         log('privileged (an upper bound, not what a real arm can do): '
             + '; '.join(config.privileged))

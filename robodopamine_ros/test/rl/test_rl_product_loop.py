@@ -75,6 +75,16 @@ def test_the_terminal_flag_comes_from_the_success_setting(grm_dir, source):
         assert info['sim_success'] and not info['detector_success']  # logged, not learned
 
 
+def test_the_detector_hold_is_a_setting_of_the_run_and_its_reward_contract(grm_dir):
+    config = TrainConfig(reward='grm', grm_dir=str(grm_dir), success='detector',
+                         success_hold=4)
+    progress = GRMProgress(grm_dir, 1, config.success_hold)
+    assert progress.terms['progress']['success_hold'] == 4   # the contract names it
+    assert TrainConfig(reward='sparse').success_hold == SuccessConfig().hold_ticks == 10
+    with pytest.raises(ValueError, match='success_hold must be an integer >= 1'):
+        TrainConfig(reward='sparse', success_hold=0)
+
+
 def _detector(hold=1):
     return SuccessDetector(SuccessConfig(hold_ticks=hold))
 
@@ -92,13 +102,22 @@ def test_either_rejects_a_false_detector_success_as_a_failure():
     assert judge.record['labels'] == 0 and operator.labels == 1
 
 
-def test_the_operator_marks_a_success_the_detector_missed_after_its_delay():
+def test_the_operator_marks_a_success_the_detector_missed_after_its_hold_and_delay():
+    # 'either': the operator waits for the detector's hold (3 ticks), then its label delay (2)
     operator = ScriptedOperator(OperatorConfig(label_delay=2))
     judge = OutcomeJudge('either', operator, _detector(hold=3))
     judge.reset()
-    assert [judge.step(True, 0.2, True) for _ in range(3)] == [(False, False)] * 2 + \
+    assert judge.label_after == 5
+    assert [judge.step(True, 0.2, True) for _ in range(6)] == [(False, False)] * 5 + \
         [(True, True)]
     assert judge.record['labels'] == 1 and judge.record['label'] == 'success'
+    # a detector that fires within its hold of the simulator's success: no press at all
+    judge = OutcomeJudge('either', ScriptedOperator(OperatorConfig(label_delay=2)),
+                         _detector(hold=3))
+    judge.reset()
+    assert [judge.step(True, 0.99, True) for _ in range(3)] == [(False, False)] * 2 + \
+        [(True, True)]
+    assert judge.record['labels'] == 0 and judge.record['detector_success']
     # 'operator' alone: the detector is not even consulted
     judge = OutcomeJudge('operator', ScriptedOperator(OperatorConfig(label_delay=0)))
     judge.reset()
