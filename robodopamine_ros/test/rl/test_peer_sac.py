@@ -45,7 +45,7 @@ def _policy(size):
     return lambda x, deterministic=False: np.tanh(weights @ x)
 
 
-@pytest.mark.parametrize('sim_class, max_steps', [(_SimulatorSaysSuccess, 12),
+@pytest.mark.parametrize('sim_class, max_steps', [(_SimulatorSaysSuccess, 20),
                                                   (PegInsertionSim, 20)],
                          ids=['operator-labels-success', 'stall-takeover-time-limit'])
 def test_env_steps_give_run_episodes_transitions(grm_dir, sim_class, max_steps):
@@ -88,8 +88,9 @@ def test_env_steps_give_run_episodes_transitions(grm_dir, sim_class, max_steps):
                 'labels', 'takeovers'):
         assert final[key] == info[key], key
     assert final['return'] == pytest.approx(info['return'])
-    if sim_class is _SimulatorSaysSuccess:   # the label after label_delay: a success reward
-        assert info['success'] and len(steps) == OperatorConfig().label_delay + 1
+    if sim_class is _SimulatorSaysSuccess:   # the label after the detector's hold and
+        # label_delay ('either': OutcomeJudge.label_after): a success reward
+        assert info['success'] and len(steps) == make_judge('either', operator).label_after + 1
         # the success reward, and the shaping with Phi = 0 at the terminal state
         assert steps[-1][1]
         assert steps[-1][0] == pytest.approx(1.0 - got[-1]['progress_before'])

@@ -11,6 +11,7 @@ succeed), a new episode or the agent's end of one, the effort per episode, refus
 """
 
 import pytest
+from robodopamine_ros.reward.success import DEFAULT_HOLD_TICKS as HOLD
 from robodopamine_ros.rl.outcomes import OperatorConfig
 from robodopamine_ros.rl.sim_operator import effort_line, SimOperator
 
@@ -70,20 +71,22 @@ def test_a_takeover_without_an_expert_action_says_so():
     assert steps[1].take_over is True and steps[1].action is None and steps[1].missing_action
 
 
-@pytest.mark.parametrize('success', ['operator', 'either'])
-def test_a_success_label_comes_label_delay_steps_after_the_simulators_success(success):
+@pytest.mark.parametrize('success, after', [('operator', 2), ('either', 2 + HOLD)])
+def test_a_success_label_comes_label_delay_steps_after_the_simulators_success(success, after):
+    # 'either': the operator first lets the detector's hold pass (OutcomeJudge.label_after)
     operator = SimOperator(OperatorConfig(stall_steps=1000, label_delay=2), success=success)
     run(operator, 3)
     operator.observe_simulator(True)
-    steps = run(operator, 5)
-    assert [s.label for s in steps] == [None, None, True, None, None]   # once
+    steps = run(operator, after + 3)
+    assert [s.label for s in steps] == [None] * after + [True, None, None]   # once
     assert all(s.episode_id == 1 for s in steps)
     effort = operator.close()
-    assert effort == {'episode_id': 1, 'steps': 6, 'takeovers': 0, 'labels': 1,
+    assert effort == {'episode_id': 1, 'steps': 3 + after + 1, 'takeovers': 0, 'labels': 1,
                       'label': 'success', 'simulator': True}
     assert operator.close() is None   # once
     assert effort_line(effort) == ('episode 1: operator effort 0 takeovers, 1 label (success) '
-                                   "in 6 control steps; the simulator's success seen")
+                                   f"in {3 + after + 1} control steps; the simulator's success "
+                                   'seen')
 
 
 def test_either_rejects_a_detector_success_the_simulator_denies_and_lets_a_true_one_be():
@@ -150,9 +153,10 @@ def test_the_last_reward_ends_takeovers_but_a_label_still_comes():
     assert operator.last_reward(5) is False            # another episode's
     assert operator.last_reward(1) is True             # hand back at once
     operator.observe_simulator(True)
-    steps = run(operator, 4)
+    steps = run(operator, HOLD + 4)
     assert all(s.take_over is None and s.action is None for s in steps)
-    assert [s.label for s in steps] == [None, True, None, None]   # in the label window
+    # in the label window, after the detector's hold and label_delay
+    assert [s.label for s in steps] == [None] * (HOLD + 1) + [True, None, None]
     assert operator.last_reward(1) is False            # nothing to hand back twice
 
 

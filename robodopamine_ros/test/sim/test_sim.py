@@ -11,7 +11,7 @@ from robodopamine_ros.data.bag_writer import write_episode
 from robodopamine_ros.data.bags import read_episode
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.sim.peg_insertion import PegInsertionSim
-from robodopamine_ros.sim.rollouts import expert_demonstration, rollout
+from robodopamine_ros.sim.rollouts import expert_demonstration, rollout, SETTLE_STEPS
 
 
 @pytest.fixture(scope='module')
@@ -115,7 +115,7 @@ def test_demo_quick_on_the_simulated_robot(tmp_path, capsys):
     compact = summary['grm']['compact GRM']
     assert compact['voc_unseen_expert_mean'] > 0.5
     assert 0.0 <= compact['completion_accuracy'] <= 1.0
-    assert len(summary['labels']) == 5 and summary['settle_steps'] == 10
+    assert len(summary['labels']) == 5 and summary['settle_steps'] == SETTLE_STEPS
     assert 0.0 < compact['kendall_tau_max'] <= 1.0 and 0.0 <= compact['pairs_ordered'] <= 1.0
     # VOC also over the expert rollouts that succeeded (the first two rollouts are the experts)
     wins = summary['labels'][:2].count('success')
