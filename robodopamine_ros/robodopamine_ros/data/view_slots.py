@@ -112,6 +112,13 @@ class ViewSlots:
                 out.append(images[self.fill[len('repeat:'):]])
         return tuple(out)
 
+    def fill_note(self):
+        """Return the line nodes log for a rig with empty slots ('' when every slot is filled)."""
+        if not self.missing:
+            return ''
+        return (f'no camera for {", ".join(self.missing)}: filled by {self.fill} '
+                '(docs/method.md#camera-rigs-and-view-slots)')
+
     def as_dict(self):
         """Return the mapping and the rule as the reward contract records them."""
         return {'views': dict(self.cameras), 'fill': self.fill}

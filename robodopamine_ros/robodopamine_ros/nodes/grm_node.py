@@ -106,9 +106,7 @@ class GRMNode(Node):
             self.create_subscription(Image, CAMERA_TOPICS[view], self._camera_callback(view),
                                      qos_profile_sensor_data)
         if self.online.slots.missing:
-            self.get_logger().info(
-                f'no camera for {", ".join(self.online.slots.missing)}: filled by '
-                f'{self.online.slots.fill} (docs/method.md#camera-rigs-and-view-slots)')
+            self.get_logger().info(self.online.slots.fill_note())
         self.publisher = self.create_publisher(ProgressStamped, 'progress', 10)
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.contract_publisher = self.create_publisher(String, 'robodopamine/grm_contract',

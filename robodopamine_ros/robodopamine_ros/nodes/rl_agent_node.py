@@ -335,8 +335,7 @@ class RLAgentNode(Node):
                                               if sizes[view] else "its first image's size")
                             for view, topic in zip(self.slots.present, topics))
         if self.slots.missing:
-            cameras += (f'; no camera for {", ".join(self.slots.missing)}: filled by '
-                        f'{self.slots.fill} (docs/method.md#camera-rigs-and-view-slots)')
+            cameras += '; ' + self.slots.fill_note()
         self.get_logger().info(f'observation cameras: {cameras} (synchronized by {name}), '
                                f'seen as {width}x{height} views (area resize), encoded by '
                                f'{encoder}, + joints and hand pose')

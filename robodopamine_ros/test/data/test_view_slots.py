@@ -4,6 +4,7 @@
 
 import numpy as np
 import pytest
+from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.data.view_slots import fill_episode, ViewSlots
 
 
@@ -87,3 +88,10 @@ def test_a_two_camera_rigs_bag_reads_with_the_empty_view_filled(make_episode, tm
                      '--fill', 'blank']) == 0
     assert cli.main(['demo-info', str(tmp_path / 'rig'), '--empty-views', 'top',
                      '--fill', 'blank']) == 1
+
+
+def test_the_fill_note_names_the_empty_slots_and_the_rule():
+    rig = ViewSlots.without({view: view for view in VIEWS}, ['front'], 'repeat:left_wrist')
+    assert rig.fill_note() == ('no camera for front: filled by repeat:left_wrist '
+                               '(docs/method.md#camera-rigs-and-view-slots)')
+    assert ViewSlots().fill_note() == ''

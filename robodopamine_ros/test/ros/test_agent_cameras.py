@@ -81,6 +81,18 @@ class CameraRelay:
         return callback
 
 
+def command_probe(ros_context, background):
+    """Return the camera relay, the fake GRM and a probe collecting the agent's commands."""
+    relay = CameraRelay(ros_context, background)
+    grm = FakeGRM(ros_context, background)
+    probe = rclpy.create_node('rd_test_camera_probe', context=ros_context)
+    commands = []
+    subscription = probe.create_subscription(ActionStamped, 'command',
+                                             background.collector(commands), 100)
+    background.add_node(probe)
+    return relay, grm, probe, commands, subscription
+
+
 @pytest.fixture
 def cameras_checkpoint(tmp_path):
     return save_checkpoint(tmp_path / 'ckpt', 'cameras')
@@ -90,13 +102,7 @@ def test_a_cameras_policy_acts_from_bgr8_cameras_and_stops_when_they_do(
         ros_context, background, cameras_checkpoint):
     # the simulator's cameras go through the relay; its arm takes no command (it stays put,
     # inside the workspace box)
-    relay = CameraRelay(ros_context, background)
-    grm = FakeGRM(ros_context, background)
-    probe = rclpy.create_node('rd_test_camera_probe', context=ros_context)
-    commands = []
-    subscription = probe.create_subscription(ActionStamped, 'command',
-                                             background.collector(commands), 100)
-    background.add_node(probe)
+    relay, grm, probe, commands, subscription = command_probe(ros_context, background)
     agent = RLAgentNode(context=ros_context, parameter_overrides=[
         Parameter(k, value=v) for k, v in {
             'mode': 'eval', 'observation': 'cameras', 'checkpoint_dir': str(cameras_checkpoint),
@@ -195,13 +201,7 @@ def test_without_a_checkpoint_a_new_policy_trains_from_one_demo_and_acts(
     # simulator checkpoint; the cameras publish 128x96, the policy sees 64x48
     demo = write_demo_bag(tmp_path / 'demo1')
     checkpoints = tmp_path / 'ckpt'   # empty: nothing to resume
-    relay = CameraRelay(ros_context, background)
-    grm = FakeGRM(ros_context, background)
-    probe = rclpy.create_node('rd_test_camera_probe', context=ros_context)
-    commands = []
-    subscription = probe.create_subscription(ActionStamped, 'command',
-                                             background.collector(commands), 100)
-    background.add_node(probe)
+    relay, grm, probe, commands, subscription = command_probe(ros_context, background)
     agent = RLAgentNode(context=ros_context, parameter_overrides=[
         Parameter(k, value=v) for k, v in {
             'mode': 'train', 'observation': 'cameras', 'checkpoint_dir': str(checkpoints),
@@ -256,13 +256,7 @@ def test_a_rig_without_a_front_camera_trains_on_its_two_wrist_cameras_and_acts(
     """empty_views [front], fill repeat:left_wrist: the demo and live triplets filled alike."""
     demo = write_demo_bag(tmp_path / 'demo1', views=('left_wrist', 'right_wrist'))
     checkpoints = tmp_path / 'ckpt'
-    relay = CameraRelay(ros_context, background)
-    grm = FakeGRM(ros_context, background)
-    probe = rclpy.create_node('rd_test_camera_probe', context=ros_context)
-    commands = []
-    subscription = probe.create_subscription(ActionStamped, 'command',
-                                             background.collector(commands), 100)
-    background.add_node(probe)
+    relay, grm, probe, commands, subscription = command_probe(ros_context, background)
     agent = RLAgentNode(context=ros_context, parameter_overrides=[
         Parameter(k, value=v) for k, v in {
             'mode': 'train', 'observation': 'cameras', 'checkpoint_dir': str(checkpoints),
