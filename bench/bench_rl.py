@@ -56,11 +56,15 @@ ABLATION = TrainConfig.algorithm  # the ablations use the default back-end (the 
 # the product's loop: cameras through the adapted GRM's frozen encoder, detector + operator
 PRODUCT = ['--observation', 'cameras', '--image-encoder', 'grm', '--success', 'either',
            '--operator']
-# the product variants measured before 2026-12-07 ran with the detector holding 3 ticks: pinned,
-# so a new seed of one pools with its kept seeds (the default is 10: reward/success.py). Not
-# pinned: the scripted operator's success label with 'either' then came label_delay steps after
-# the simulator's success; it now waits for the detector's hold first (OutcomeJudge.label_after)
-HOLD_3 = ['--success-hold', '3']
+# the product variants measured before 2026-12-07 ran with the detector holding 3 ticks of the
+# 5 Hz GRM (0.6 s): pinned, so a new seed of one pools with its kept seeds (the default is 1 s:
+# reward/success.py). Not pinned: the scripted operator's success label with 'either' then came
+# label_delay steps after the simulator's success; it now waits for the detector's hold first
+# (OutcomeJudge.label_after)
+HOLD_3 = ['--success-hold-s', '0.6']
+# the first run after the default became 10 ticks (2026-12-07), when the hold was counted in
+# ticks: at the 5 Hz GRM that held 2 s, longer than a true success reads >= 0.95 here
+HOLD_2S = ['--success-hold-s', '2.0']
 ONE_DEMO = ['--policy-demos', '1', '--demo-layout', 'grm']
 TEN_DEMOS = ['--policy-demos', '10', '--demo-layout', 'grm']
 # the benchmark of earlier rounds: privileged state, the simulator's flag, 10 own demos
@@ -72,10 +76,12 @@ PEER = 'SB3 SAC (peer), demos in replay'
 VARIANTS = {
     'product, 1 demo: Dopamine-RL, Cal-QL + operator': [
         '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO, *HOLD_3],
-    # the same after the detector's hold became 1 s (reward/success.py; 0.3 s before
-    # 2026-12-07, the rows above): its own name, so the two are never pooled
+    # the same with the detector's default hold, 1 s (reward/success.py; 0.6 s in the rows
+    # above, 2 s in the next): each its own name, so they are never pooled
     'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 1 s': [
         '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO],
+    'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 2 s': [
+        '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO, *HOLD_2S],
     'product, 1 demo: Dopamine-RL, Cal-QL, detector alone (no operator)': [
         '--algorithm', 'calql', '--reward', 'grm', '--observation', 'cameras',
         '--image-encoder', 'grm', '--success', 'detector', *ONE_DEMO, *HOLD_3],

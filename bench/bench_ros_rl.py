@@ -281,13 +281,15 @@ def product_params(path, args, success_hold=None, **agent):
     """
     config/sim_insertion.yaml with the comparison's few changes (module docstring).
 
-    success_hold: grm_node's detector hold (ticks) instead of the config's (None: the config's).
+    success_hold: grm_node's detector hold (GRM ticks at its rate) instead of the config's
+    (None: the config's).
     """
     import yaml
 
     params = yaml.safe_load((REPO / 'robodopamine_ros/config/sim_insertion.yaml').read_text())
     if success_hold is not None:
-        params['grm_node']['ros__parameters']['success_hold'] = success_hold
+        grm = params['grm_node']['ros__parameters']
+        grm['success_hold_s'] = success_hold / grm['rate']
     width, height = args.camera_size
     params['sim_robot_node']['ros__parameters'].update(image_width=width, image_height=height)
     # objects 0: observation:=cameras refuses the yaml's 2 (the policy sees no object poses)
@@ -302,12 +304,15 @@ def product_params(path, args, success_hold=None, **agent):
 
 
 def config_hold(path=None):
-    """Return grm_node's success_hold in a params file (default: config/sim_insertion.yaml)."""
+    """Return grm_node's detector hold in ticks in a params file (default: sim_insertion.yaml)."""
     import yaml
+    from robodopamine_ros.reward.success import ticks_for_hold
 
     params = yaml.safe_load(Path(path or REPO / 'robodopamine_ros/config/sim_insertion.yaml')
-                            .read_text())
-    return int(params['grm_node']['ros__parameters']['success_hold'])
+                            .read_text())['grm_node']['ros__parameters']
+    if 'success_hold' in params:   # a params file written before the hold was in seconds
+        return int(params['success_hold'])
+    return ticks_for_hold(params['rate'], params['success_hold_s'])
 
 
 def start_launch(arguments, log_path, domain):

@@ -53,9 +53,9 @@ def add_arguments(parser):
     parser.add_argument('--encoder-dir', default=d.encoder_dir)
     parser.add_argument('--image-size', type=int, nargs=2, default=list(d.image_size),
                         metavar=('WIDTH', 'HEIGHT'), help="each view's size for the policy")
-    parser.add_argument('--success-hold', type=int, default=d.success_hold,
-                        help="GRM ticks the success detector's threshold must hold "
-                        '(reward/success.py)')
+    parser.add_argument('--success-hold-s', type=float, default=d.success_hold_s,
+                        help="seconds the success detector's threshold must hold, in GRM "
+                        'ticks at the control rate over --grm-every (reward/success.py)')
     parser.add_argument('--label-delay', type=int, default=d.label_delay,
                         help="the scripted operator's steps from seeing an outcome to its label")
     parser.add_argument('--label-accuracy', type=float, default=d.label_accuracy)
@@ -98,7 +98,7 @@ def settings(args, grm_dir):
         max_steps=args.max_steps, observation=args.observation, grm_dir=str(grm_dir or ''),
         success=args.success, image_encoder=args.image_encoder, encoder_dir=args.encoder_dir,
         image_size=tuple(args.image_size), label_delay=args.label_delay,
-        success_hold=args.success_hold,
+        success_hold_s=args.success_hold_s,
         label_accuracy=args.label_accuracy, demo_layout=demo_layout(args.demo_layout, grm_dir),
         grm_every=args.grm_every, operator=args.operator, eval_every=args.eval_every,
         eval_episodes=args.eval_episodes, final_eval_every=args.final_eval_every,

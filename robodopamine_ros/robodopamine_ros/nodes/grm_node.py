@@ -53,6 +53,7 @@ from robodopamine_ros.nodes.timers import node_timer
 from robodopamine_ros.reward.contract import publish_terms
 from robodopamine_ros.reward.progress import ProgressConfig
 from robodopamine_ros.reward.stall import STALL_MIN_GAIN, STALL_WINDOW_S, StallConfig
+from robodopamine_ros.reward.success import DEFAULT_HOLD_S, ticks_for_hold
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
@@ -74,7 +75,7 @@ class GRMNode(Node):
         declare('alpha', 20.0)
         declare('eps', 1e-3)
         declare('success_delta', ProgressConfig.success_delta)   # success: progress >= 1 - delta
-        declare('success_hold', ProgressConfig.success_hold)     # ... held this many ticks
+        declare('success_hold_s', DEFAULT_HOLD_S)   # ... held this long (s; ticks at rate)
         declare('stall_window', STALL_WINDOW_S)     # s of camera time without ...
         declare('stall_min_gain', STALL_MIN_GAIN)   # ... this progress gain: stalled
         declare('empty_views', [''])     # views no camera fills (a rig without all three)
@@ -83,7 +84,7 @@ class GRMNode(Node):
         declare('frame_id', 'front_camera')
         p = {name: self.get_parameter(name).value for name in (
             'backend', 'model_dir', 'task', 'goal_image', 'rate', 'slop', 'jump_threshold',
-            'fusion', 'alpha', 'eps', 'success_delta', 'success_hold', 'device', 'frame_id',
+            'fusion', 'alpha', 'eps', 'success_delta', 'success_hold_s', 'device', 'frame_id',
             'stall_window', 'stall_min_gain', 'empty_views', 'fill')}
         if not p['rate'] > 0:
             raise ValueError(f'rate must be > 0 Hz, got {p["rate"]}')
@@ -91,7 +92,8 @@ class GRMNode(Node):
         self.online = OnlineProgress.from_settings(
             p['backend'], p['model_dir'], p['task'], p['goal_image'], p['device'],
             ProgressConfig(fusion=p['fusion'], alpha=p['alpha'], eps=p['eps'],
-                           success_delta=p['success_delta'], success_hold=p['success_hold']),
+                           success_delta=p['success_delta'],
+                           success_hold=ticks_for_hold(p['rate'], p['success_hold_s'])),
             p['slop'],
             p['jump_threshold'], synchronizer=synchronizer,
             stall=StallConfig(p['stall_window'], p['stall_min_gain']),

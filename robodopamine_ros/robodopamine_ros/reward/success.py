@@ -8,15 +8,37 @@ jitters near the goal (one optimistic tick is enough to cross 0.95), and an auto
 ends the episode and pays the success reward, so we require the threshold to hold: success is
 detected at the tick where progress has been >= 1 - delta for ``hold_ticks`` consecutive ticks,
 and stays detected (latched) until the episode restarts. ``hold_ticks = 1`` is the paper's rule.
+
+The hold is a duration (``DEFAULT_HOLD_S``); ``ticks_for_hold`` turns it into ticks at the rate the
+GRM ticks where the detector runs (grm_node's ``rate``; in simulation the control rate over
+``grm_every``), so that a slower GRM does not hold longer.
 """
 
 from dataclasses import dataclass
+import math
 from typing import Iterable, Optional
 
 DEFAULT_DELTA = 0.05        # success threshold 1 - delta on progress (paper: delta = 0.05)
-# [ours] ticks the threshold must hold: 1 s at a 10 Hz GRM. 3 ticks (0.3 s) fired before the
-# peg was in on 96 % of the learning policy's firings (bench/bench_success_rule.py)
-DEFAULT_HOLD_TICKS = 10
+# [ours] s the threshold must hold. 0.3 s fired before the peg was in on 96 % of the learning
+# policy's firings; 1 s on 23 % (bench/bench_success_rule.py, a 10 Hz GRM)
+DEFAULT_HOLD_S = 1.0
+GRM_RATE_HZ = 10.0   # grm_node's default tick rate (its parameter ``rate``)
+
+
+def ticks_for_hold(rate_hz: float, seconds: float = DEFAULT_HOLD_S) -> int:
+    """
+    Return the GRM ticks a hold of `seconds` spans at `rate_hz` (at least 1).
+
+    Raises ValueError for a rate that is not > 0 or a hold that is not a finite number >= 0.
+    """
+    if not (isinstance(rate_hz, (int, float)) and math.isfinite(rate_hz) and rate_hz > 0):
+        raise ValueError(f'GRM tick rate must be a finite number > 0 Hz, got {rate_hz!r}')
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f'success_hold_s must be a finite number >= 0 (s), got {seconds!r}')
+    return max(1, round(seconds * rate_hz))
+
+
+DEFAULT_HOLD_TICKS = ticks_for_hold(GRM_RATE_HZ)   # 10
 
 
 @dataclass(frozen=True)

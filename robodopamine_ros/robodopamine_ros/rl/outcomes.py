@@ -188,7 +188,7 @@ class OutcomeJudge:
     training log reports: the detector's verdict, the simulator's truth, labels, takeovers.
     """
 
-    def __init__(self, source, operator=None, detector=None):
+    def __init__(self, source, operator=None, detector=None, grm_every=1):
         if source not in SUCCESS_SOURCES:
             raise ValueError(f'success must be one of {SUCCESS_SOURCES}, got {source!r}')
         if source in ('operator', 'either') and operator is None:
@@ -197,6 +197,7 @@ class OutcomeJudge:
         if source in ('detector', 'either') and detector is None:
             raise ValueError(f'success {source!r} needs the success detector (a GRM)')
         self.source, self.operator, self.detector = source, operator, detector
+        self.grm_every = max(1, int(grm_every))   # control steps per GRM tick
         self.reset()
 
     @property
@@ -205,12 +206,13 @@ class OutcomeJudge:
         Control steps from the simulator's success to the operator's success label.
 
         'operator': label_delay. 'either': the detector proposes, so the operator presses
-        success only for one it missed: once the detector's hold had time to fire, then
-        label_delay (a label sooner would pre-empt every true detection).
+        success only for one it missed: once the detector's hold had time to fire (its ticks
+        times grm_every control steps), then label_delay (a label sooner would pre-empt every
+        true detection).
         """
         delay = self.operator.config.label_delay
         if self.source == 'either':
-            delay += self.detector.config.hold_ticks
+            delay += self.detector.config.hold_ticks * self.grm_every
         return delay
 
     def reset(self):
@@ -257,11 +259,15 @@ class OutcomeJudge:
         return False, False
 
 
-def make_judge(source, operator=None, success_config=None):
-    """Return an OutcomeJudge with a fresh SuccessDetector where the source needs one."""
+def make_judge(source, operator=None, success_config=None, grm_every=1):
+    """
+    Return an OutcomeJudge with a fresh SuccessDetector where the source needs one.
+
+    grm_every: control steps per GRM tick (the detector counts GRM ticks).
+    """
     detector = SuccessDetector(success_config or SuccessConfig()) \
         if source in ('detector', 'either') else None
-    return OutcomeJudge(source, operator, detector)
+    return OutcomeJudge(source, operator, detector, grm_every)
 
 
 def detector_scores(rows):

@@ -124,7 +124,7 @@ class InsertionEnv(gymnasium.Env):
                                                         label_accuracy=config.label_accuracy),
                                          seed=config.seed) if config.operator else None
         self.judge = make_judge(config.success, self.operator,
-                                SuccessConfig(hold_ticks=config.success_hold))
+                                SuccessConfig(hold_ticks=config.success_hold), config.grm_every)
         self.safety = SafetyLayer(sim_safety())
         size = flat_size(self.shapes)
         self.observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (size,), np.float32)

@@ -25,7 +25,7 @@ import time
 from robodopamine_ros.data.atomic import atomic_path
 from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.reward.contract import contract_change
-from robodopamine_ros.reward.success import DEFAULT_HOLD_TICKS, SuccessConfig
+from robodopamine_ros.reward.success import DEFAULT_HOLD_S, SuccessConfig, ticks_for_hold
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agents import AgentConfig
 from robodopamine_ros.rl.logs import TrainingLog
@@ -71,7 +71,8 @@ class TrainConfig:
     encoder_dir: str = ''            # the 'grm' / 'grm-tuned' encoder's GRM (default: grm_dir)
     grm_dir: str = ''
     grm_every: int = 1               # GRM tick every n control steps; progress holds between
-    success_hold: int = DEFAULT_HOLD_TICKS  # GRM ticks the detector's threshold must hold
+    success_hold_s: float = DEFAULT_HOLD_S  # s the detector's threshold must hold (ticks:
+    #                                         success_hold, at the GRM's rate)
     # the scripted operator takes over on stalls and labels outcomes
     # (docs/method.md#interventions, rl/outcomes.py)
     operator: bool = False
@@ -107,9 +108,7 @@ class TrainConfig:
                 self.encoder_dir or self.grm_dir):
             raise ValueError("image_encoder 'grm-tuned' starts from a GRM: it needs grm_dir "
                              '(or encoder_dir)')
-        if not (isinstance(self.success_hold, int) and self.success_hold >= 1):
-            raise ValueError(f'success_hold must be an integer >= 1 (GRM ticks), got '
-                             f'{self.success_hold!r}')
+        ticks_for_hold(1.0, self.success_hold_s)   # raises for a hold that is not >= 0 s
         if self.operator and not self.grm_dir:
             raise ValueError('the scripted operator watches GRM progress: it needs grm_dir')
         if self.success in ('detector', 'either') and not self.grm_dir:
@@ -137,6 +136,12 @@ class TrainConfig:
         if self.image_encoder != 'grm-tuned' or self.observation != 'cameras':
             return ''
         return self.encoder_dir or self.grm_dir
+
+    @property
+    def success_hold(self):
+        """GRM ticks the detector's threshold must hold: success_hold_s at the GRM's tick rate."""
+        return ticks_for_hold(1.0 / (sim_safety().control_period * self.grm_every),
+                              self.success_hold_s)
 
     @property
     def progress_source(self):
@@ -275,7 +280,8 @@ def train(config, output, resume=True, log=print, force=False):
     operator = ScriptedOperator(OperatorConfig(label_delay=config.label_delay,
                                                label_accuracy=config.label_accuracy),
                                 seed=config.seed) if config.operator else None
-    judge = make_judge(config.success, operator, SuccessConfig(hold_ticks=config.success_hold))
+    judge = make_judge(config.success, operator, SuccessConfig(hold_ticks=config.success_hold),
+                       config.grm_every)
     if config.privileged:
         log('privileged (an upper bound, not what a real arm can do): '
             + '; '.join(config.privileged))

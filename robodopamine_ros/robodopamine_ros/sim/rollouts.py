@@ -21,7 +21,7 @@ import numpy as np
 from robodopamine_ros.data.episode import Episode, Stream
 from robodopamine_ros.data.keyframes import Segment
 from robodopamine_ros.data.topics import VIEWS
-from robodopamine_ros.reward.success import DEFAULT_HOLD_TICKS
+from robodopamine_ros.reward.success import DEFAULT_HOLD_S
 from robodopamine_ros.sim.metaworld_sim import JOINT_NAMES, POST_SUCCESS_STEPS
 from robodopamine_ros.sim.peg_insertion import PHASES, TASK
 
@@ -29,7 +29,7 @@ BEHAVIOURS = ('expert', 'noisy', 'random', 'halfway')
 CONTROL_PERIOD_NS = 100_000_000
 # held-out rollouts: control steps a success runs on with the arm still, as on a robot waiting
 # for the success detector: its hold (reward/success.py) and 1 s of margin
-SETTLE_STEPS = DEFAULT_HOLD_TICKS + 10
+SETTLE_STEPS = round(DEFAULT_HOLD_S * 1e9 / CONTROL_PERIOD_NS) + 10
 
 
 def phase_keyframes(phases, last_frame):

@@ -75,14 +75,24 @@ def test_the_terminal_flag_comes_from_the_success_setting(grm_dir, source):
         assert info['sim_success'] and not info['detector_success']  # logged, not learned
 
 
-def test_the_detector_hold_is_a_setting_of_the_run_and_its_reward_contract(grm_dir):
+def test_the_detector_hold_is_a_duration_of_the_run_and_its_reward_contract(grm_dir):
     config = TrainConfig(reward='grm', grm_dir=str(grm_dir), success='detector',
-                         success_hold=4)
+                         success_hold_s=0.4)
     progress = GRMProgress(grm_dir, 1, config.success_hold)
-    assert progress.terms['progress']['success_hold'] == 4   # the contract names it
+    assert progress.terms['progress']['success_hold'] == 4   # the contract names the ticks
+    # the default 1 s: 10 ticks of a GRM ticking every control step (10 Hz), 5 at every 2nd
+    # (a hold in ticks held 2 s there: longer than a true success reads >= 0.95)
     assert TrainConfig(reward='sparse').success_hold == SuccessConfig().hold_ticks == 10
-    with pytest.raises(ValueError, match='success_hold must be an integer >= 1'):
-        TrainConfig(reward='sparse', success_hold=0)
+    assert TrainConfig(reward='sparse', grm_every=2).success_hold == 5
+    assert TrainConfig(reward='sparse', grm_every=3, success_hold_s=0.0).success_hold == 1
+    with pytest.raises(ValueError, match='success_hold_s must be a finite number >= 0'):
+        TrainConfig(reward='sparse', success_hold_s=-1.0)
+
+
+def test_with_either_the_operator_waits_the_detectors_hold_in_control_steps():
+    operator = ScriptedOperator(OperatorConfig(label_delay=5))
+    judge = make_judge('either', operator, SuccessConfig(hold_ticks=5), grm_every=2)
+    assert judge.label_after == 5 + 5 * 2   # 5 GRM ticks of 2 control steps, then the delay
 
 
 def _detector(hold=1):
