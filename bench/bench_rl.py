@@ -63,7 +63,9 @@ PRODUCT = ['--observation', 'cameras', '--image-encoder', 'grm', '--success', 'e
 # (OutcomeJudge.label_after)
 HOLD_3 = ['--success-hold-s', '0.6']
 # the first run after the default became 10 ticks (2026-12-07), when the hold was counted in
-# ticks: at the 5 Hz GRM that held 2 s, longer than a true success reads >= 0.95 here
+# ticks: at the 5 Hz GRM that held 2 s, longer than a true success reads >= 0.95 here. Not
+# pinned: its operator's 'either' label waited 10 + 5 control steps, now 20 + 5 (the hold in
+# control steps): a new seed of it would not pool with the kept one
 HOLD_2S = ['--success-hold-s', '2.0']
 ONE_DEMO = ['--policy-demos', '1', '--demo-layout', 'grm']
 TEN_DEMOS = ['--policy-demos', '10', '--demo-layout', 'grm']

@@ -77,7 +77,7 @@ def main():
             metrics, curves = evaluate_episode(model, seen, every=args.every,
                                                references=references)
             rows.append((seen, label, metrics, curves))
-        table = _rollout_table(rows)
+        table = _rollout_table(rows, args.every)
         figures = {'voc_unseen_success_mean': table['voc_unseen_success_mean'],
                    'completion_accuracy': table['completion_accuracy'],
                    'completion_accuracy_detector': table['completion_accuracy_detector']}

@@ -477,9 +477,12 @@ def robot_and_nodes(context):
                                      **({'objects': 0} if observation == 'cameras' else {}),
                                      grm_dir=agent_params.get('grm_dir') or model_dir))
         actions += [agent_node] + joystick()
-        if value['operator']:   # as rl_agent_node: the labels that count, the control rate
+        if value['operator']:   # as rl_agent_node: the labels that count, the control rate;
+            #                     as grm_node: how long its detector holds
+            grm_params = node_parameters(params_file, 'grm_node')
             actions.append(node('sim_operator_node', reward_topics, extra=dict(
                 {k: agent_params[k] for k in ('success', 'control_rate') if k in agent_params},
+                **{k: grm_params[k] for k in ('success_hold_s',) if k in grm_params},
                 simulation=True, **({'success': value['success']} if value['success'] else {}))))
         if mode == 'eval':   # rl_agent_node exits after eval_episodes: so does the launch
             actions.append(RegisterEventHandler(OnProcessExit(

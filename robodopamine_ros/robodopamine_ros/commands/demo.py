@@ -254,7 +254,7 @@ def run_simulated(args):
                                                references=references,
                                                config=ProgressConfig(fusion=fusion))
             rows.append((episode, label, metrics, curves))
-        table[name] = _rollout_table(rows)
+        table[name] = _rollout_table(rows, every)
         curves_of[name] = rows
         print(f'      {name}: VOC on unseen expert rollouts '
               f'{table[name]["voc_unseen_expert_mean"]:.3f} (min '
@@ -358,12 +358,17 @@ def _rl_stage(args, output, result):
             + table.replace('success.png', 'rl/success.png'))
 
 
-def _rollout_table(rows):
-    """Summarize VOC over the unseen expert rollouts and completion accuracy over all."""
+def _rollout_table(rows, every):
+    """
+    Summarize VOC over the unseen expert rollouts and completion accuracy over all.
+
+    every: the control steps between scored frames (the detector's hold is in those ticks).
+    """
     import numpy as np
 
     from robodopamine_ros.reward.metrics import completion_accuracy, outcome_ranking
-    from robodopamine_ros.reward.success import SuccessConfig
+    from robodopamine_ros.reward.success import SuccessConfig, ticks_for_hold
+    from robodopamine_ros.sim.rollouts import CONTROL_PERIOD_NS
 
     experts = [(label, m) for e, label, m, _ in rows if e.episode_id.startswith('expert')]
     expert = [m for _, m in experts]
@@ -373,7 +378,8 @@ def _rollout_table(rows):
     succeeded = [m for label, m in experts if label == 'success']
     curves, labels = [c['fused'] for _, _, _, c in rows], [label for _, label, _, _ in rows]
     accuracy, confusion = completion_accuracy(curves, labels)
-    detected, _ = completion_accuracy(curves, labels, success=SuccessConfig())
+    hold = ticks_for_hold(1e9 / CONTROL_PERIOD_NS / every)
+    detected, _ = completion_accuracy(curves, labels, success=SuccessConfig(hold_ticks=hold))
     ranking = outcome_ranking([c[-1] for c in curves], labels)
 
     def over_experts(key, reduce, among=expert):

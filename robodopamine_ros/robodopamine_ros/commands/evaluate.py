@@ -4,6 +4,7 @@
 
 import json
 import math
+import statistics
 from pathlib import Path
 
 from robodopamine_ros.commands.reading import add_reading_arguments, read_options
@@ -36,7 +37,7 @@ def run(args):
     from robodopamine_ros.reward.evaluation import evaluate_model, plot_progress
     from robodopamine_ros.reward.metrics import completion_accuracy, OUTCOMES, outcome_ranking
     from robodopamine_ros.reward.progress import ProgressConfig
-    from robodopamine_ros.reward.success import SuccessConfig
+    from robodopamine_ros.reward.success import SuccessConfig, ticks_for_hold
 
     from robodopamine_ros.grm.loading import load_grm
 
@@ -57,9 +58,11 @@ def run(args):
     output = Path(args.output) if args.output else None
     if output:
         output.mkdir(parents=True, exist_ok=True)
-    results, curves_all, labels = [], [], []
+    results, curves_all, labels, rates = [], [], [], []
     for index, path in enumerate(args.episodes):
         episode = demos.load_demo(path, image_size=size, options=options)
+        if episode.duration > 0:   # triplets per s: the detector's ticks are every-th of them
+            rates.append((episode.num_frames - 1) / episode.duration / args.every)
         refs = references or (episode.views['front'][0], episode.views['front'][-1])
         metrics, curves = evaluate_model(model, episode, refs, args.every,
                                          ProgressConfig(fusion=args.fusion))
@@ -79,8 +82,12 @@ def run(args):
         accuracy, confusion = completion_accuracy([c for c, _ in known], [lab for _, lab in known])
         summary['completion_accuracy'] = accuracy
         summary['confusion'] = confusion
+        # the detector's hold (1 s) in ticks at the scoring's tick rate (median over episodes)
+        hold = ticks_for_hold(float(statistics.median(rates))) if rates else \
+            SuccessConfig().hold_ticks
         summary['completion_accuracy_detector'], _ = completion_accuracy(
-            [c for c, _ in known], [lab for _, lab in known], success=SuccessConfig())
+            [c for c, _ in known], [lab for _, lab in known],
+            success=SuccessConfig(hold_ticks=hold))
         summary.update(outcome_ranking([c[-1] for c, _ in known], [lab for _, lab in known]))
     for key in ('voc_fused', 'voc_incremental', 'voc_minus', 'mae_vs_keyframes'):
         values = [r[key] for r in results if key in r and not math.isnan(r[key])]

@@ -76,6 +76,7 @@ class GRMNode(Node):
         declare('eps', 1e-3)
         declare('success_delta', ProgressConfig.success_delta)   # success: progress >= 1 - delta
         declare('success_hold_s', DEFAULT_HOLD_S)   # ... held this long (s; ticks at rate)
+        declare('success_hold', 0)   # ticks, until 2026-12-07: refused when set (below)
         declare('stall_window', STALL_WINDOW_S)     # s of camera time without ...
         declare('stall_min_gain', STALL_MIN_GAIN)   # ... this progress gain: stalled
         declare('empty_views', [''])     # views no camera fills (a rig without all three)
@@ -88,6 +89,11 @@ class GRMNode(Node):
             'stall_window', 'stall_min_gain', 'empty_views', 'fill')}
         if not p['rate'] > 0:
             raise ValueError(f'rate must be > 0 Hz, got {p["rate"]}')
+        if self.get_parameter('success_hold').value:   # a params file of before: not ignored
+            raise ValueError('parameter success_hold (GRM ticks) was replaced by success_hold_s '
+                             f'(seconds, turned into ticks at rate): set success_hold_s: '
+                             f'{self.get_parameter("success_hold").value / p["rate"]:g} for '
+                             'the same hold')
         synchronizer, self.synchronizer_name = camera_synchronizer()
         self.online = OnlineProgress.from_settings(
             p['backend'], p['model_dir'], p['task'], p['goal_image'], p['device'],

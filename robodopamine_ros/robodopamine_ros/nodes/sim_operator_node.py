@@ -50,6 +50,7 @@ from robodopamine_ros.nodes.parameters import (declare_parameter, declare_settin
                                                refuse_parameter_changes)
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
+from robodopamine_ros.reward.success import DEFAULT_HOLD_S, ticks_for_hold
 from robodopamine_ros.rl.agent_settings import RLAgentSettings
 from robodopamine_ros.rl.outcomes import LABELLED_SOURCES, OperatorConfig
 from robodopamine_ros.rl.sim_operator import effort_line, SimOperator
@@ -66,6 +67,7 @@ class SimOperatorNode(Node):
         config = declare_settings(self, OperatorConfig)
         declare_parameter(self, 'success', RLAgentSettings.success)
         declare_parameter(self, 'control_rate', RLAgentSettings.control_rate)   # Hz
+        declare_parameter(self, 'success_hold_s', DEFAULT_HOLD_S)   # grm_node's detector hold
         declare_parameter(self, 'seed', 0)
         declare_parameter(self, 'intervention_service', 'rl_agent_node/set_intervention')
         declare_parameter(self, 'mark_outcome_service', 'rl_agent_node/mark_outcome')
@@ -80,7 +82,8 @@ class SimOperatorNode(Node):
         if not (math.isfinite(rate) and rate > 0):
             raise ValueError(f'parameter control_rate must be a number of Hz > 0, got {rate}')
         self.operator = SimOperator(config, self.get_parameter('success').value,
-                                    self.get_parameter('seed').value)
+                                    self.get_parameter('seed').value, ticks_for_hold(
+                                        rate, self.get_parameter('success_hold_s').value))
         self.actions = self.create_publisher(ActionStamped, 'teleop/action', 10)
         self.intervention = self.create_client(
             SetIntervention, self.get_parameter('intervention_service').value)

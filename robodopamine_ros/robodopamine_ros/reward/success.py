@@ -27,15 +27,18 @@ GRM_RATE_HZ = 10.0   # grm_node's default tick rate (its parameter ``rate``)
 
 def ticks_for_hold(rate_hz: float, seconds: float = DEFAULT_HOLD_S) -> int:
     """
-    Return the GRM ticks a hold of `seconds` spans at `rate_hz` (at least 1).
+    Return the GRM ticks a hold of `seconds` spans at `rate_hz`: never shorter, at least 1.
 
     Raises ValueError for a rate that is not > 0 or a hold that is not a finite number >= 0.
     """
-    if not (isinstance(rate_hz, (int, float)) and math.isfinite(rate_hz) and rate_hz > 0):
+    def number(x):
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+    if not (number(rate_hz) and rate_hz > 0):
         raise ValueError(f'GRM tick rate must be a finite number > 0 Hz, got {rate_hz!r}')
-    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 0):
+    if not (number(seconds) and seconds >= 0):
         raise ValueError(f'success_hold_s must be a finite number >= 0 (s), got {seconds!r}')
-    return max(1, round(seconds * rate_hz))
+    return max(1, math.ceil(seconds * rate_hz - 1e-9))   # 1e-9: 0.6 s * 5 Hz is 3, not 4
 
 
 DEFAULT_HOLD_TICKS = ticks_for_hold(GRM_RATE_HZ)   # 10

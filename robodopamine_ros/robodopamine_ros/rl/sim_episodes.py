@@ -19,7 +19,7 @@ from robodopamine_ros.grm.base import ProgressEstimator
 from robodopamine_ros.reward.contract import grm_terms
 from robodopamine_ros.reward.progress import ProgressConfig
 from robodopamine_ros.reward.shaping import GAMMA
-from robodopamine_ros.reward.success import DEFAULT_HOLD_TICKS
+from robodopamine_ros.reward.success import ticks_for_hold
 from robodopamine_ros.rl.observations import policy_observation
 from robodopamine_ros.rl.outcomes import OutcomeJudge
 from robodopamine_ros.rl.replay import Episode
@@ -35,13 +35,19 @@ class GRMProgress:
     """
     Progress Phi from the GRM on the camera images, ticking every `every` steps.
 
+    success_hold: the detector's hold in GRM ticks (None: reward/success.py's default duration
+    at this tick rate).
+
     ``ticked``: whether the last start/step scored new images (the success detector counts
     ticks, as grm_node's does). The views come from the observation when it holds them (the
     policy sees the cameras), else they are rendered for the tick.
     """
 
-    def __init__(self, grm_dir, every=1, success_hold=DEFAULT_HOLD_TICKS):
+    def __init__(self, grm_dir, every=1, success_hold=None):
         from robodopamine_ros.grm.loading import load_grm, stored_task
+
+        if success_hold is None:   # the detector's default hold at this GRM's tick rate
+            success_hold = ticks_for_hold(1.0 / (sim_safety().control_period * max(1, every)))
 
         self.model, references = load_grm(str(grm_dir))
         if references is None:

@@ -41,14 +41,14 @@ class ReportedDetector:
 
     grm_node runs the detector (reward/success.py) and publishes its latched verdict in
     ``ProgressStamped.success``; ``flag`` holds the newest one, ``update`` returns it.
-    ``config``: the detector's rule as the operator assumes it (reward/success.py's defaults,
-    grm_node's too): its hold is how long the operator lets the detector find a success
-    before pressing the label itself (``OutcomeJudge.label_after``).
+    ``config``: the detector's rule as the operator assumes it: its hold, in control steps
+    (grm_node's ``success_hold_s`` at the control rate), is how long the operator lets the
+    detector find a success before pressing the label itself (``OutcomeJudge.label_after``).
     """
 
-    config = SuccessConfig()
-
-    def __init__(self):
+    def __init__(self, hold_steps=None):
+        self.config = SuccessConfig() if hold_steps is None else \
+            SuccessConfig(hold_ticks=hold_steps)
         self.flag = False
 
     def reset(self):
@@ -85,17 +85,19 @@ class SimOperator:
     The scripted operator's step loop on the ROS graph (module docstring).
 
     config: OperatorConfig; success: the agent's success source (rl_agent_node's parameter
-    ``success``, set alike); seed: the labels' randomness (label_accuracy < 1). Feed it with
+    ``success``, set alike); seed: the labels' randomness (label_accuracy < 1); hold_steps:
+    the detector's hold in control steps (None: reward/success.py's default at 10 Hz). Feed it with
     ``observe_progress``, ``observe_simulator``, ``observe_expert`` and ``episode_ended`` as
     messages arrive, and call ``step`` once per control step. ``close`` returns an episode's
     effort (labels, takeovers) once, for the log.
     """
 
-    def __init__(self, config=None, success='either', seed=0):
+    def __init__(self, config=None, success='either', seed=0, hold_steps=None):
         self.config = config or OperatorConfig()   # OperatorConfig checks its fields
         self.success = check_success_source(success)
         self.operator = ScriptedOperator(self.config, seed)
-        self.detector = ReportedDetector() if success in ('detector', 'either') else None
+        self.detector = ReportedDetector(hold_steps) if success in ('detector', 'either') \
+            else None
         self.judge = OutcomeJudge(success, self.operator, self.detector)
         self.expert = None          # the newest expert action (4 floats)
         self.episode_id = None      # the episode watched; None: none yet

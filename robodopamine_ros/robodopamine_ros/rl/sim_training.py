@@ -108,6 +108,10 @@ class TrainConfig:
                 self.encoder_dir or self.grm_dir):
             raise ValueError("image_encoder 'grm-tuned' starts from a GRM: it needs grm_dir "
                              '(or encoder_dir)')
+        if isinstance(self.grm_every, bool) or not isinstance(self.grm_every, int) or \
+                self.grm_every < 1:
+            raise ValueError(f'grm_every must be an integer >= 1 (control steps per GRM tick), '
+                             f'got {self.grm_every!r}')
         ticks_for_hold(1.0, self.success_hold_s)   # raises for a hold that is not >= 0 s
         if self.operator and not self.grm_dir:
             raise ValueError('the scripted operator watches GRM progress: it needs grm_dir')

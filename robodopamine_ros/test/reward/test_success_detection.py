@@ -10,7 +10,23 @@ from robodopamine_ros.reward.metrics import classify_completion, FAIL, outcome_r
     SUCCESS
 from robodopamine_ros.reward.progress import ProgressConfig, ProgressTracker
 from robodopamine_ros.reward.shaping import RewardStepper, ShapingConfig
-from robodopamine_ros.reward.success import first_success, SuccessConfig, SuccessDetector
+from robodopamine_ros.reward.success import first_success, SuccessConfig, SuccessDetector, \
+    ticks_for_hold
+
+
+@pytest.mark.parametrize('rate, seconds, ticks', [(10.0, 1.0, 10), (5.0, 1.0, 5), (5.0, 0.6, 3),
+                                                  (10.0, 0.25, 3), (10.0, 0.35, 4),
+                                                  (30.0, 0.0, 1), (0.5, 1.0, 1)])
+def test_the_hold_in_ticks_is_never_shorter_than_its_seconds(rate, seconds, ticks):
+    assert ticks_for_hold(rate, seconds) == ticks
+
+
+@pytest.mark.parametrize('rate, seconds, message', [
+    (0.0, 1.0, 'GRM tick rate'), (math.nan, 1.0, 'GRM tick rate'), (10.0, -0.1, 'success_hold_s'),
+    (10.0, math.inf, 'success_hold_s'), (10.0, True, 'success_hold_s')])
+def test_a_hold_or_rate_that_cannot_work_is_refused(rate, seconds, message):
+    with pytest.raises(ValueError, match=message):
+        ticks_for_hold(rate, seconds)
 
 
 def test_the_threshold_must_hold_for_k_ticks_then_success_latches():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from robodopamine_ros.reward.success import SuccessConfig
 from robodopamine_ros.rl.outcomes import make_judge, OperatorConfig, ScriptedOperator
 from robodopamine_ros.rl.sim_episodes import GRMProgress, run_episode
 from robodopamine_ros.rl.sim_gym import flat_observation, FunctionActor, InsertionEnv
@@ -58,10 +59,11 @@ def test_env_steps_give_run_episodes_transitions(grm_dir, sim_class, max_steps):
     sim = sim_class(max_steps=max_steps, render_images=True)
     try:
         operator = ScriptedOperator(impatient, seed=config.seed)
+        judge = make_judge('either', operator, SuccessConfig(hold_ticks=config.success_hold),
+                           config.grm_every)
         expected, info = run_episode(sim, LAYOUT, FunctionActor(policy), config, env.shapes,
-                                     GRMProgress(grm_dir, 2), operator=operator,
-                                     judge=make_judge('either', operator),
-                                     features=env.features)
+                                     GRMProgress(grm_dir, 2, config.success_hold),
+                                     operator=operator, judge=judge, features=env.features)
         obs, _ = env.reset(options={'layout_seed': LAYOUT})
         steps, done = [], False
         while not done:
@@ -90,7 +92,9 @@ def test_env_steps_give_run_episodes_transitions(grm_dir, sim_class, max_steps):
     assert final['return'] == pytest.approx(info['return'])
     if sim_class is _SimulatorSaysSuccess:   # the label after the detector's hold and
         # label_delay ('either': OutcomeJudge.label_after): a success reward
-        assert info['success'] and len(steps) == make_judge('either', operator).label_after + 1
+        # 1 s of the 5 Hz GRM (5 ticks of 2 steps) and 5 steps: the label at step 16
+        assert judge.label_after == 15
+        assert info['success'] and len(steps) == judge.label_after + 1
         # the success reward, and the shaping with Phi = 0 at the terminal state
         assert steps[-1][1]
         assert steps[-1][0] == pytest.approx(1.0 - got[-1]['progress_before'])

@@ -71,10 +71,15 @@ def test_a_takeover_without_an_expert_action_says_so():
     assert steps[1].take_over is True and steps[1].action is None and steps[1].missing_action
 
 
-@pytest.mark.parametrize('success, after', [('operator', 2), ('either', 2 + HOLD)])
-def test_a_success_label_comes_label_delay_steps_after_the_simulators_success(success, after):
-    # 'either': the operator first lets the detector's hold pass (OutcomeJudge.label_after)
-    operator = SimOperator(OperatorConfig(stall_steps=1000, label_delay=2), success=success)
+@pytest.mark.parametrize('success, hold, after', [('operator', None, 2),
+                                                  ('either', None, 2 + HOLD),
+                                                  ('either', 4, 2 + 4)])
+def test_a_success_label_comes_label_delay_steps_after_the_simulators_success(success, hold,
+                                                                              after):
+    # 'either': the operator first lets the detector's hold pass (OutcomeJudge.label_after), in
+    # control steps (sim_operator_node: grm_node's success_hold_s at the control rate)
+    operator = SimOperator(OperatorConfig(stall_steps=1000, label_delay=2), success=success,
+                           hold_steps=hold)
     run(operator, 3)
     operator.observe_simulator(True)
     steps = run(operator, after + 3)

@@ -123,3 +123,21 @@ def test_bad_parameters_fail_at_start(ros_context, model_dir):
     with pytest.raises(FileNotFoundError, match='no such model folder'):
         GRMNode(context=ros_context, parameter_overrides=[
             Parameter('model_dir', value=str(model_dir) + '_missing')])
+
+
+def test_the_success_hold_is_seconds_of_ticks_at_the_rate(ros_context, model_dir):
+    # 1 s (the default) at 5 Hz is 5 ticks, as the reward contract grm_node publishes says
+    node = GRMNode(context=ros_context, parameter_overrides=[
+        Parameter('model_dir', value=str(model_dir)), Parameter('rate', value=5.0)])
+    try:
+        assert node.online.terms['progress']['success_hold'] == 5
+    finally:
+        node.destroy_node()
+    # a params file of before (ticks) is refused, not ignored, with the seconds to set
+    with pytest.raises(ValueError, match='success_hold .* was replaced by success_hold_s.*0.3 '):
+        GRMNode(context=ros_context, parameter_overrides=[
+            Parameter('model_dir', value=str(model_dir)), Parameter('success_hold', value=3)])
+    with pytest.raises(ValueError, match='success_hold_s must be a finite number >= 0'):
+        GRMNode(context=ros_context, parameter_overrides=[
+            Parameter('model_dir', value=str(model_dir)),
+            Parameter('success_hold_s', value=-1.0)])
