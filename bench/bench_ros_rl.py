@@ -259,7 +259,10 @@ def plot(curves, path, episodes):
 # --- the product's setting: the README's path through ros2 launch (issue 28 item 7) ---
 
 PRODUCT = 'product, 1 demo (README path through ros2 launch)'
-ROSFREE_PRODUCT = 'product, 1 demo: Dopamine-RL, Cal-QL + operator'   # bench_rl.py's variant
+# bench_rl.py's variant trained under the same detector rule: the rule until 2026-12-07 (3
+# ticks), or the hold of 1 s (10 ticks at grm_node's 10 Hz)
+ROSFREE_PRODUCT = {3: 'product, 1 demo: Dopamine-RL, Cal-QL + operator',
+                   10: 'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 1 s'}
 LAUNCH = ['ros2', 'launch', 'robodopamine_ros', 'franka_insertion.launch.py', 'use_sim:=true',
           'joy:=false', 'respawn:=false']
 
@@ -508,9 +511,9 @@ def evaluate_camera_snapshots(snapshots, episodes, grm, args):
     return evaluate_snapshots(snapshots, episodes, config)
 
 
-def rosfree_product(output, episodes):
+def rosfree_product(output, episodes, variant):
     """
-    Return bench_rl.py's finished ROS-free product runs: {seed: {episode: success}}.
+    Return bench_rl.py's finished ROS-free runs of a variant: {seed: {episode: success}}.
 
     From the run folders, then the summaries kept in bench/runs/bench_rl/.
     """
@@ -520,9 +523,9 @@ def rosfree_product(output, episodes):
 
     curves = {}
     # the run folders, then the summaries bench_rl.py keeps in the repository (bench/runs/)
-    kept = REPO / 'bench' / 'runs' / 'bench_rl' / slug(ROSFREE_PRODUCT)
+    kept = REPO / 'bench' / 'runs' / 'bench_rl' / slug(variant)
     paths = [(int(p.parent.name[4:]), p) for p in sorted(
-        (Path(output) / slug(ROSFREE_PRODUCT)).glob('seed*/summary.json'))] + \
+        (Path(output) / slug(variant)).glob('seed*/summary.json'))] + \
         [(int(p.stem[4:]), p) for p in sorted(kept.glob('seed*.json'))]
     for seed, path in paths:
         summary = json.loads(path.read_text())
@@ -556,11 +559,17 @@ def run_product(args, out):
     (out / 'rows.json').write_text(json.dumps(rows, indent=1, default=float))
     if args.only_seed is not None:
         return
-    n, name = args.episodes, f'{PRODUCT}, {len(rows)} seeds x {args.episodes} episodes'
-    free = rosfree_product(args.rosfree_output, n)
+    trained = sorted({config_hold(out / f'seed{r["seed"]}' / 'params_train.yaml')
+                      for r in rows})
+    variant = ROSFREE_PRODUCT.get(trained[0], ROSFREE_PRODUCT[3])
+    # the detector rule of the training, in the name: runs under another rule never share rows
+    n, name = args.episodes, (f'{PRODUCT}, trained with the detector holding '
+                              f'{"/".join(map(str, trained))} ticks, {len(rows)} seeds x '
+                              f'{args.episodes} episodes')
+    free = rosfree_product(args.rosfree_output, n, variant)
     free_finals = [c[n] for c in free.values() if n in c]
     truths = [r['eval']['ground_truth'] for r in rows]
-    beside = (f'ROS-free ({ROSFREE_PRODUCT}, bench_rl.py, 50 layouts): per seed '
+    beside = (f'ROS-free ({variant}, bench_rl.py, 50 layouts): per seed '
               f'{rates(free_finals)}' if free_finals
               else f'ROS-free run of {n} episodes not finished')
     if free_finals:
@@ -568,9 +577,8 @@ def run_product(args, out):
         inside = 'yes' if low <= np.median(truths) <= high else 'no'
         beside += f'; within the ROS-free seed spread [{low:.2f}, {high:.2f}]: {inside}'
     detector = rates([r['eval']['detector'] for r in rows])
-    trained = {config_hold(out / f'seed{r["seed"]}' / 'params_train.yaml') for r in rows}
-    held = f' (eval with the detector holding {args.eval_success_hold} ticks; trained with ' \
-        f'{"/".join(map(str, sorted(trained)))})' if args.eval_success_hold else ''
+    held = f' (eval with the detector holding {args.eval_success_hold} ticks)' \
+        if args.eval_success_hold else ''
     record('rl through ROS', f"{name}: mode:=eval success by the simulator's ground truth at "
            f'episode {n}{held} (median of seeds)', round(float(np.median(truths)), 3), '',
            f'per seed {rates(truths)}; {args.eval_episodes} eval layouts; the detector\'s '

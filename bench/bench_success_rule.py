@@ -196,6 +196,17 @@ def main():
         precision, recall, true, false, _ = table[rule]
         print(f'select half: {describe(rule)}: precision {precision:.3f} recall {recall:.3f} '
               f'({true} true, {false} false)')
+    # per run: its GRM (the README path's adapted on keyframes from `keyframes propose`, the
+    # ROS-free runs' on the expert's 4 phases) and its policies
+    for run in map(Path, args.run):
+        rollouts = [e for key, r in by_snapshot.items() if key.split()[0] == run.name
+                    for e in r if e['layout'] % 2 == 1]
+        for label, rule in (('the rule until 2026-12-07', BEFORE), ('the default rule', DEFAULT)):
+            precision, recall, true, false, positives = score(rollouts, rule)
+            record('success rule', f'{label} ({describe(rule)}), on the odd layouts of '
+                   f'{run.name}: detector precision / recall', round(precision, 3), '',
+                   f'recall {recall:.3f}; {true} true and {false} false firings, {positives} '
+                   f'episodes with a success, {len(rollouts)} episodes')
     lines = []
     for key, rollouts in by_snapshot.items():
         precision, recall, true, false, positives = score(rollouts, DEFAULT)
