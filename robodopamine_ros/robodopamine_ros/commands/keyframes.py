@@ -5,6 +5,8 @@
 from pathlib import Path
 
 from robodopamine_ros.commands.reading import add_reading_arguments, read_options
+from robodopamine_ros.data.keyframe_proposal import MOTION_MIN_SEGMENT_S, SOURCES, \
+    WAYPOINT_MIN_SEGMENT_S
 from robodopamine_ros.data.topics import IMAGE_SIZE
 
 
@@ -15,9 +17,12 @@ def add_arguments(parser):
     propose.add_argument('demo', help='rosbag2 folder or reference-layout episode folder')
     propose.add_argument('--segments', type=int, default=None,
                          help='number of sub-tasks wanted (default: every clear pause)')
-    propose.add_argument('--source', choices=('auto', 'gripper', 'motion'), default='auto')
-    propose.add_argument('--min-segment', type=float, default=1.0,
-                         help='shortest sub-task, seconds (1.0)')
+    propose.add_argument('--source', choices=SOURCES, default='auto',
+                         help="auto: gripper events and the waypoints of the hand's path "
+                         'between them; gripper; waypoints; motion (pauses in the images)')
+    propose.add_argument('--min-segment', type=float, default=None,
+                         help=f'shortest sub-task, seconds ({WAYPOINT_MIN_SEGMENT_S} between '
+                         f'waypoints, {MOTION_MIN_SEGMENT_S} between motion pauses)')
     propose.add_argument('-o', '--output', default=None,
                          help='keyframe file (default: annotated_keyframes.json in the demo)')
     propose.add_argument('--force', action='store_true', help='replace existing keyframes')

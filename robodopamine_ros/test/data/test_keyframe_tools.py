@@ -9,7 +9,7 @@ from robodopamine_ros.commands import cli
 from robodopamine_ros.data.bag_writer import write_episode
 from robodopamine_ros.data.contact_sheet import COLORS, render_contact_sheet
 from robodopamine_ros.data.episode import Episode, Stream
-from robodopamine_ros.data.keyframe_proposal import propose_keyframes
+from robodopamine_ros.data.keyframe_proposal import propose_keyframes, waypoint_boundaries
 from robodopamine_ros.data.keyframes import Segment
 from robodopamine_ros.data.topics import VIEWS
 
@@ -58,6 +58,45 @@ def test_gripper_events_win_when_present():
     assert [s.end for s in segments[:-1]] == [75, 160]
     with pytest.raises(ValueError, match='no gripper events'):
         propose_keyframes(moving_episode([(10, 220)], 240), source='gripper')
+
+
+def _with_hand_path(episode, corners):
+    """Add an ee_pose stream: straight lines in time between (frame, xyz) corners."""
+    frames, points = zip(*corners)
+    t = np.arange(episode.num_frames)
+    xyz = np.column_stack([np.interp(t, frames, [p[k] for p in points]) for k in range(3)])
+    poses = np.column_stack([xyz, np.zeros((len(t), 3)), np.ones(len(t))])
+    episode.streams['ee_pose'] = Stream(episode.stamps, poses)
+    return episode
+
+
+def test_the_hands_waypoints_split_a_gripper_phase():
+    # closed from frame 75 to the end; the hand carries the object to (0.3, 0, 0) by frame
+    # 150, then pushes it 0.1 m along y (an insertion's last straight push): a corner at 150
+    gripper = np.where(np.arange(240) >= 75, 1.0, -1.0)
+    episode = _with_hand_path(moving_episode([(10, 220)], 240, gripper=gripper),
+                              [(0, (0, 0, 0.2)), (75, (0, 0, 0)), (150, (0.3, 0, 0)),
+                               (239, (0.3, 0.1, 0))])
+    segments, source = propose_keyframes(episode)
+    assert source == 'gripper + waypoints'
+    boundaries = [s.end for s in segments[:-1]]
+    assert 75 in boundaries and any(abs(b - 150) <= 2 for b in boundaries), segments
+    assert all(b - a >= 15 for a, b in zip([segments[0].start] + boundaries,
+                                           boundaries + [segments[-1].end]))   # 0.5 s apart
+    # the gripper alone keeps one segment from the grasp to the end
+    segments, source = propose_keyframes(episode, source='gripper')
+    assert source == 'gripper' and [s.end for s in segments[:-1]] == [75]
+    # a tolerance wider than the path's turns: no corner
+    assert waypoint_boundaries(episode, 0, 239, tolerance=1.0) == []
+
+
+def test_waypoints_need_the_hands_path():
+    episode = moving_episode([(10, 220)], 240)
+    assert waypoint_boundaries(episode, 0, 239) is None
+    with pytest.raises(ValueError, match=r'no end-effector stream \(ee_pose\)'):
+        propose_keyframes(episode, source='waypoints')
+    with pytest.raises(ValueError, match='source must be one of'):
+        propose_keyframes(episode, source='corners')
 
 
 def test_contact_sheet_draws_boundaries():
