@@ -4,8 +4,8 @@
 
 import json
 import math
-import statistics
 from pathlib import Path
+import statistics
 
 from robodopamine_ros.commands.reading import add_reading_arguments, read_options
 from robodopamine_ros.data.topics import IMAGE_SIZE

@@ -26,16 +26,17 @@ joystick does, by the rules of the ROS-free simulated training (rl/outcomes.py:
   copies it), ``label_delay`` control steps after it sees the simulator's success (with
   'either', after grm_node's detector hold too: ``success_hold_s``, the launch file copies
   grm_node's) it calls ``mark_outcome_service`` (MarkOutcome, the episode's id) with success
-  (right with ``label_accuracy``); with 'either' also a failure label at once when the detector's success
-  ends an episode the simulator says did not succeed. The answer is logged.
+  (right with ``label_accuracy``); with 'either' also a failure label at once when the
+  detector's success ends an episode the simulator says did not succeed. The answer is logged.
 - Its effort is logged, one line per episode: takeovers, labels, control steps watched.
 
 Control steps: a timer at ``control_rate`` Hz (rl_agent_node's; on the simulation clock with
 use_sim_time). Parameters: the fields of ``OperatorConfig`` (stall_steps, min_gain,
 takeover_steps, label_delay, label_accuracy; its defaults), ``success`` (rl_agent_node's
 default), ``control_rate``, ``success_hold_s`` (grm_node's), ``seed`` (the labels'
-randomness), ``simulation``, the two service names. A malformed message (a non-finite progress, an expert action that is not 4 finite values
-in [-1, 1]) is refused and logged, never fatal.
+randomness), ``simulation``, the two service names. A malformed message (a non-finite
+progress, an expert action that is not 4 finite values in [-1, 1]) is refused and logged,
+never fatal.
 """
 
 import math
