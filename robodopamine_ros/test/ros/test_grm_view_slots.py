@@ -71,6 +71,7 @@ def test_two_wrist_cameras_score_with_the_front_slot_repeating_one(ros_context, 
         values = {kv.key: kv.value for kv in diagnostics[-1].status[0].values}
         assert values['filled_views'] == 'front (repeat:left_wrist)'
         assert 'front_images' not in values and not grm.online.silent_cameras()
+
         # the contract half of this node (transient local: a GRM node of an earlier test in
         # the suite's domain may have left its own, with no fill rule)
         def ours():
