@@ -35,10 +35,9 @@ from pathlib import Path
 from bench_success_rule import score
 import numpy as np
 from results import record
-import torch
-
 from robodopamine_ros.reward.success import DEFAULT_DELTA, DEFAULT_HOLD_TICKS, first_success, \
     SuccessConfig
+import torch
 
 SOURCES = ('gripper', 'auto')
 IMAGE_SIZE = (64, 48)
@@ -96,7 +95,7 @@ def expert_figures(grms, episodes):
 
 
 def policy_rollouts(run, grms, snapshots, episodes):
-    """The run's policies' episodes, each scored by every GRM: {source: [episode dicts]}."""
+    """Roll out the run's policies; score each episode by every GRM: {source: [episodes]}."""
     from robodopamine_ros.rl.acting import Learner, PolicyActor
     from robodopamine_ros.rl.observations import policy_observation
     from robodopamine_ros.rl.sim_episodes import GRMProgress, make_sim, sim_safety
