@@ -562,10 +562,14 @@ def run_product(args, out):
     trained = sorted({config_hold(out / f'seed{r["seed"]}' / 'params_train.yaml')
                       for r in rows})
     variant = ROSFREE_PRODUCT.get(trained[0], ROSFREE_PRODUCT[3])
-    # the detector rule of the training, in the name: runs under another rule never share rows
-    n, name = args.episodes, (f'{PRODUCT}, trained with the detector holding '
-                              f'{"/".join(map(str, trained))} ticks, {len(rows)} seeds x '
-                              f'{args.episodes} episodes')
+    # the keyframes the GRM was adapted on and the detector rule of the training, in the name:
+    # runs under other ones never share rows
+    from robodopamine_ros.data.keyframes import KEYFRAME_FILE
+
+    keyframes = json.loads((out / 'demo1' / KEYFRAME_FILE).read_text())
+    n, name = args.episodes, (f'{PRODUCT}, {len(keyframes)} keyframe segments, trained with '
+                              f'the detector holding {"/".join(map(str, trained))} ticks, '
+                              f'{len(rows)} seeds x {args.episodes} episodes')
     free = rosfree_product(args.rosfree_output, n, variant)
     free_finals = [c[n] for c in free.values() if n in c]
     truths = [r['eval']['ground_truth'] for r in rows]
