@@ -121,7 +121,6 @@ def propose_keyframes(episode, num_segments=None, min_segment_s=None, source='au
         (0, episode.num_frames - 1)
 
     def gap(default):   # frames
-
         return max(1, int((default if min_segment_s is None else min_segment_s) * fps))
 
     events = gripper_boundaries(episode) if source != 'motion' else None

@@ -19,7 +19,7 @@ from robodopamine_ros.grm.base import ProgressEstimator
 from robodopamine_ros.reward.contract import grm_terms
 from robodopamine_ros.reward.progress import ProgressConfig
 from robodopamine_ros.reward.shaping import GAMMA
-from robodopamine_ros.reward.success import ticks_for_hold
+from robodopamine_ros.reward.success import DEFAULT_HOLD_S, ticks_for_hold
 from robodopamine_ros.rl.observations import policy_observation
 from robodopamine_ros.rl.outcomes import OutcomeJudge
 from robodopamine_ros.rl.replay import Episode
@@ -47,7 +47,7 @@ class GRMProgress:
         from robodopamine_ros.grm.loading import load_grm, stored_task
 
         if success_hold is None:   # the detector's default hold at this GRM's tick rate
-            success_hold = ticks_for_hold(1.0 / (sim_safety().control_period * max(1, every)))
+            success_hold = sim_hold_ticks(every)
 
         self.model, references = load_grm(str(grm_dir))
         if references is None:
@@ -158,6 +158,11 @@ def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=
         info.update({k: float(np.mean([s[k] for s in stats if k in s]))
                      for k in stats[-1]})
     return episode, info
+
+
+def sim_hold_ticks(every, seconds=DEFAULT_HOLD_S):
+    """Return the detector's hold in GRM ticks for a GRM ticking every `every` control steps."""
+    return ticks_for_hold(1.0 / (sim_safety().control_period * max(1, int(every))), seconds)
 
 
 def sim_safety():

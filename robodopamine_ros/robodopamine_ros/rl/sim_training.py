@@ -38,7 +38,7 @@ from robodopamine_ros.rl.replay import ReturnRule
 from robodopamine_ros.rl.rewards import SOURCES
 from robodopamine_ros.rl.sim_episodes import (evaluate, GRMProgress, layout_seed, make_sim,
                                               OracleProgress, record_demos, run_episode,
-                                              sim_safety)
+                                              sim_hold_ticks, sim_safety)
 from robodopamine_ros.sim.metaworld_sim import JOINT_NAMES
 import torch
 
@@ -144,8 +144,7 @@ class TrainConfig:
     @property
     def success_hold(self):
         """GRM ticks the detector's threshold must hold: success_hold_s at the GRM's tick rate."""
-        return ticks_for_hold(1.0 / (sim_safety().control_period * self.grm_every),
-                              self.success_hold_s)
+        return sim_hold_ticks(self.grm_every, self.success_hold_s)
 
     @property
     def progress_source(self):
