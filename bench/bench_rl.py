@@ -82,6 +82,10 @@ VARIANTS = {
     # above, 2 s in the next): each its own name, so they are never pooled
     'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 1 s': [
         '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO],
+    # the same, the GRM refreshed on the labelled online episodes (grm/refresh.py)
+    'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 1 s, GRM refreshed': [
+        '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO,
+        '--grm-refresh-every', '25'],
     'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 2 s': [
         '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO, *HOLD_2S],
     'product, 1 demo: Dopamine-RL, Cal-QL, detector alone (no operator)': [

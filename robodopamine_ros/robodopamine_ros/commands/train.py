@@ -56,6 +56,17 @@ def add_arguments(parser):
     parser.add_argument('--success-hold-s', type=float, default=d.success_hold_s,
                         help="seconds the success detector's threshold must hold, in GRM "
                         'ticks at the control rate over --grm-every (reward/success.py)')
+    parser.add_argument('--success-min-agreement', type=float,
+                        default=d.success_min_agreement,
+                        help="the success detector's familiarity gate: a tick counts toward "
+                        'the hold only when its forward / backward agreement is at least this '
+                        '(0: off; reward/success.py)')
+    parser.add_argument('--grm-refresh-every', type=int, default=d.grm_refresh_every,
+                        help='refresh the GRM on the labelled online episodes every N '
+                        'episodes (0: never; grm/refresh.py); needs --operator')
+    parser.add_argument('--grm-demo', default=d.grm_demo,
+                        help="the demonstration a refresh trains on (default: the GRM's own, "
+                        'from its config.json)')
     parser.add_argument('--label-delay', type=int, default=d.label_delay,
                         help="the scripted operator's steps from seeing an outcome to its label")
     parser.add_argument('--label-accuracy', type=float, default=d.label_accuracy)
@@ -98,7 +109,8 @@ def settings(args, grm_dir):
         max_steps=args.max_steps, observation=args.observation, grm_dir=str(grm_dir or ''),
         success=args.success, image_encoder=args.image_encoder, encoder_dir=args.encoder_dir,
         image_size=tuple(args.image_size), label_delay=args.label_delay,
-        success_hold_s=args.success_hold_s,
+        success_hold_s=args.success_hold_s, success_min_agreement=args.success_min_agreement,
+        grm_refresh_every=args.grm_refresh_every, grm_demo=args.grm_demo,
         label_accuracy=args.label_accuracy, demo_layout=demo_layout(args.demo_layout, grm_dir),
         grm_every=args.grm_every, operator=args.operator, eval_every=args.eval_every,
         eval_episodes=args.eval_episodes, final_eval_every=args.final_eval_every,

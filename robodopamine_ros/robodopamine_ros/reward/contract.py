@@ -241,7 +241,22 @@ def grm_terms(spec, backend, task='', template=None, references=(), views=None, 
             'prompt': file_hash(template) if template else '',
             'views': dict(views) if views is not None else {s: s for s in SLOTS},
             'fill': fill, 'references': reference_hashes(references),
-            'progress': asdict(progress) if progress is not None else {}}
+            'progress': progress_terms(progress)}
+
+
+def progress_terms(progress):
+    """
+    Return a ProgressConfig as the contract's ``progress`` dict ({} for None).
+
+    The success detector's familiarity gate (success_min_agreement) is named only when it is
+    on: a contract written before the gate existed is the same contract as one with it off.
+    """
+    if progress is None:
+        return {}
+    values = asdict(progress)
+    if not values.get('success_min_agreement'):
+        values.pop('success_min_agreement', None)
+    return values
 
 
 def compose(terms, shaping, success, grm_every=1.0, reward='grm'):

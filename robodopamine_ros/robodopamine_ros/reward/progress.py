@@ -37,6 +37,7 @@ class ProgressConfig:
     eps: float = 1e-3          # [ours] keeps delta finite when both anchored views read 0
     success_delta: float = DEFAULT_DELTA  # success when progress >= 1 - success_delta ...
     success_hold: int = DEFAULT_HOLD_TICKS  # ... for this many ticks in a row (success.py)
+    success_min_agreement: float = 0.0  # [ours] ... on ticks whose views agree (success.py)
     hop_deadband: float = 0.0  # [ours] incremental hops with |H| below this count as 0
 
     def __post_init__(self):
@@ -68,6 +69,9 @@ class ProgressEstimate:
     confidence: float
     success: bool
     frame: object = None   # what was scored (frame index, stamp, ...), as given by the caller
+    # forward / backward agreement, consistency_weight of the two anchored readings whatever
+    # the fusion (0 when one did not answer): the success detector's familiarity gate
+    agreement: float = 1.0
 
 
 def _clamp01(x):
@@ -110,7 +114,8 @@ class ProgressTracker:
         self._estimate = ProgressEstimate(0, 0.0, 0.0, 0.0, 0.0, math.nan, 1.0, False)
         self.history = [self._estimate]
         self.success = SuccessDetector(SuccessConfig(self.config.success_delta,
-                                                     self.config.success_hold))
+                                                     self.config.success_hold,
+                                                     self.config.success_min_agreement))
 
     @property
     def estimate(self) -> ProgressEstimate:
@@ -134,11 +139,13 @@ class ProgressTracker:
         phi_b = _clamp01(1.0 + hop_backward) if _answered(hop_backward) else math.nan
 
         confidence = 1.0
+        agreement = consistency_weight(phi_f, phi_b, cfg.alpha, cfg.eps) \
+            if phi_f == phi_f and phi_b == phi_b else 0.0
         if cfg.fusion == 'mean':
             answered = [v for v in (phi_i, phi_f, phi_b) if v == v]
             progress = sum(answered) / len(answered) if answered else previous
         elif phi_f == phi_f and phi_b == phi_b:
-            confidence = consistency_weight(phi_f, phi_b, cfg.alpha, cfg.eps)
+            confidence = agreement
             step = (phi_f + phi_b) / 2.0 - previous
             if answered_i:
                 step += phi_i - previous
@@ -152,6 +159,7 @@ class ProgressTracker:
         self._estimate = ProgressEstimate(
             tick=self._estimate.tick + 1, progress=progress, incremental=phi_i, forward=phi_f,
             backward=phi_b, hop=hop_incremental if answered_i else math.nan,
-            confidence=confidence, success=self.success.update(progress), frame=frame)
+            confidence=confidence, success=self.success.update(progress, agreement),
+            frame=frame, agreement=agreement)
         self.history.append(self._estimate)
         return self._estimate

@@ -9,6 +9,13 @@ ends the episode and pays the success reward, so we require the threshold to hol
 detected at the tick where progress has been >= 1 - delta for ``hold_ticks`` consecutive ticks,
 and stays detected (latched) until the episode restarts. ``hold_ticks = 1`` is the paper's rule.
 
+Familiarity gate [ours] (``min_agreement``): a tick counts toward the hold only when the
+forward- and backward-anchored readings of that tick agree, ``agreement >= min_agreement``
+(agreement is reward.progress.consistency_weight of the two, 1 when they read the same, 0
+when a perspective did not answer): a state the model does not know tends to read differently
+from the start than from the goal (Robo-Dopamine 2.0's OOD-aware progress), and must not latch
+a success. 0 (the default) turns the gate off; bench/bench_grm_refresh.py measures it.
+
 The hold is a duration (``DEFAULT_HOLD_S``); ``ticks_for_hold`` turns it into ticks at the rate the
 GRM ticks where the detector runs (grm_node's ``rate``; in simulation the control rate over
 ``grm_every``), so that a slower GRM does not hold longer.
@@ -48,6 +55,7 @@ DEFAULT_HOLD_TICKS = ticks_for_hold(GRM_RATE_HZ)   # 10
 class SuccessConfig:
     delta: float = DEFAULT_DELTA
     hold_ticks: int = DEFAULT_HOLD_TICKS
+    min_agreement: float = 0.0   # [ours] the familiarity gate (module docstring); 0: off
 
     def __post_init__(self):
         if not (isinstance(self.delta, (int, float)) and 0.0 <= self.delta < 1.0):
@@ -55,6 +63,10 @@ class SuccessConfig:
         if not (isinstance(self.hold_ticks, int) and self.hold_ticks >= 1):
             raise ValueError(f'success hold_ticks must be an integer >= 1, got '
                              f'{self.hold_ticks!r}')
+        if not (isinstance(self.min_agreement, (int, float)) and
+                not isinstance(self.min_agreement, bool) and 0.0 <= self.min_agreement <= 1.0):
+            raise ValueError(f'success min_agreement must be in [0, 1], got '
+                             f'{self.min_agreement!r}')
 
     @property
     def threshold(self) -> float:
@@ -72,19 +84,35 @@ class SuccessDetector:
         """Start a new episode: nothing detected, no tick above the threshold yet."""
         self.run, self.detected = 0, False
 
-    def update(self, progress: float) -> bool:
-        """Take one tick's progress in [0, 1] (NaN counts as below); return detected."""
-        above = progress == progress and progress >= self.config.threshold
+    def update(self, progress: float, agreement: float = 1.0) -> bool:
+        """
+        Take one tick's progress in [0, 1] (NaN counts as below); return detected.
+
+        agreement: the tick's forward / backward agreement in [0, 1] (NaN counts as 0); a tick
+        below config.min_agreement does not count toward the hold.
+        """
+        above = progress == progress and progress >= self.config.threshold and (
+            self.config.min_agreement <= 0.0 or
+            (agreement == agreement and agreement >= self.config.min_agreement))
         self.run = self.run + 1 if above else 0
         self.detected = self.detected or self.run >= self.config.hold_ticks
         return self.detected
 
 
 def first_success(progress: Iterable[float],
-                  config: SuccessConfig = SuccessConfig()) -> Optional[int]:
-    """Return the index of the tick at which success is detected in a curve, or None."""
+                  config: SuccessConfig = SuccessConfig(),
+                  agreement: Optional[Iterable[float]] = None) -> Optional[int]:
+    """
+    Return the index of the tick at which success is detected in a curve, or None.
+
+    agreement: the ticks' forward / backward agreement, same length (None: all 1).
+    """
+    progress = [float(v) for v in progress]
+    agreement = [1.0] * len(progress) if agreement is None else [float(a) for a in agreement]
+    if len(agreement) != len(progress):
+        raise ValueError(f'agreement has {len(agreement)} values for {len(progress)} ticks')
     detector = SuccessDetector(config)
-    for index, value in enumerate(progress):
-        if detector.update(float(value)):
+    for index, (value, agree) in enumerate(zip(progress, agreement)):
+        if detector.update(value, agree):
             return index
     return None

@@ -228,8 +228,12 @@ class OutcomeJudge:
         if self.operator is not None:
             self.operator.labels += 1
 
-    def step(self, grm_ticked, progress, sim_success):
-        """Return (ended, success) after this control step."""
+    def step(self, grm_ticked, progress, sim_success, agreement=1.0):
+        """
+        Return (ended, success) after this control step.
+
+        agreement: the tick's forward / backward agreement (the detector's familiarity gate).
+        """
         record = self.record
         if sim_success:
             record['sim_success'] = True
@@ -238,7 +242,7 @@ class OutcomeJudge:
             return bool(sim_success), bool(sim_success)
         fired = False
         if self.detector is not None and grm_ticked and not record['detector_success']:
-            fired = self.detector.update(progress)
+            fired = self.detector.update(progress, agreement)
             record['detector_success'] = fired
         if self.source in ('detector', 'either') and fired:
             if self.source == 'detector':

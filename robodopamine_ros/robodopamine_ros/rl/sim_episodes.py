@@ -40,10 +40,14 @@ class GRMProgress:
 
     ``ticked``: whether the last start/step scored new images (the success detector counts
     ticks, as grm_node's does). The views come from the observation when it holds them (the
-    policy sees the cameras), else they are rendered for the tick.
+    policy sees the cameras), else they are rendered for the tick. ``agreement``: the last
+    tick's forward / backward agreement (the detector's familiarity gate). keep_ticks: keep
+    ``ticks``, (control step, views, ProgressEstimate) of every tick of the episode, to record
+    it (rl/grm_refresh_loop.py).
     """
 
-    def __init__(self, grm_dir, every=1, success_hold=None):
+    def __init__(self, grm_dir, every=1, success_hold=None, keep_ticks=False,
+                 min_agreement=0.0):
         from robodopamine_ros.grm.loading import load_grm, stored_task
 
         if success_hold is None:   # the detector's default hold at this GRM's tick rate
@@ -52,9 +56,11 @@ class GRMProgress:
         self.model, references = load_grm(str(grm_dir))
         if references is None:
             raise ValueError(f'{grm_dir}: the GRM folder holds no reference images')
+        config = ProgressConfig(success_hold=success_hold, success_min_agreement=min_agreement)
         self.estimator = ProgressEstimator(self.model, stored_task(self.model), *references,
-                                           config=ProgressConfig(success_hold=success_hold))
+                                           config=config)
         self.every, self.steps, self.ticked = max(1, int(every)), 0, False
+        self.keep_ticks, self.ticks = keep_ticks, []
         self.terms = grm_terms(grm_dir, self.model.name, self.estimator.task, references=(
             self.estimator.reference_start, self.estimator.reference_end),
             views={view: f'simulator camera {view}' for view in VIEWS},
@@ -67,15 +73,29 @@ class GRMProgress:
         views = sim.render_views()  # rendered only when the GRM ticks
         return tuple(views[view] for view in VIEWS)
 
+    @property
+    def agreement(self):
+        return self.estimator.tracker.estimate.agreement
+
+    def _keep(self, views, estimate):
+        if self.keep_ticks:
+            self.ticks.append((self.steps, tuple(np.array(v) for v in views), estimate))
+
     def start(self, sim, obs=None):
-        self.steps, self.ticked = 0, True
-        return self.estimator.start(self.views(sim, obs)).progress
+        self.steps, self.ticked, self.ticks = 0, True, []
+        views = self.views(sim, obs)
+        estimate = self.estimator.start(views)
+        self._keep(views, estimate)
+        return estimate.progress
 
     def step(self, sim, force=False, obs=None):
         self.steps += 1
         self.ticked = force or self.steps % self.every == 0
         if self.ticked:
-            return self.estimator.tick(self.views(sim, obs), frame=self.steps).estimate.progress
+            views = self.views(sim, obs)
+            estimate = self.estimator.tick(views, frame=self.steps).estimate
+            self._keep(views, estimate)
+            return estimate.progress
         return self.estimator.tracker.estimate.progress
 
 
@@ -132,7 +152,8 @@ def run_episode(sim, layout_seed, actor, config, shapes, progress=None, learner=
         # when it is the judge ('simulator'): elsewhere its flag must not time the GRM
         force = time_up or (judge.source == 'simulator' and sim_success)
         phi_next = progress.step(sim, force=force, obs=next_obs) if progress else 0.0
-        ended, success = judge.step(bool(progress) and progress.ticked, phi_next, sim_success)
+        ended, success = judge.step(bool(progress) and progress.ticked, phi_next, sim_success,
+                                    getattr(progress, 'agreement', 1.0))
         truncated = time_up and not ended or (ended and not success)
         reward = transition_reward(config.reward, phi, phi_next, success, success, truncated,
                                    env_reward, gamma)

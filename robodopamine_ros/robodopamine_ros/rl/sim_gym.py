@@ -172,7 +172,8 @@ class InsertionEnv(gymnasium.Env):
         time_up = self.t >= config.max_steps
         force = time_up or (judge.source == 'simulator' and sim_success)
         phi_next = progress.step(sim, force=force, obs=next_obs) if progress else 0.0
-        ended, success = judge.step(bool(progress) and progress.ticked, phi_next, sim_success)
+        ended, success = judge.step(bool(progress) and progress.ticked, phi_next, sim_success,
+                                    getattr(progress, 'agreement', 1.0))
         truncated = time_up and not ended or (ended and not success)
         reward = transition_reward(config.reward, self.phi, phi_next, success, success,
                                    truncated, env_reward, self.gamma)

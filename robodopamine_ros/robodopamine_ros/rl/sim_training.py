@@ -73,6 +73,10 @@ class TrainConfig:
     grm_every: int = 1               # GRM tick every n control steps; progress holds between
     success_hold_s: float = DEFAULT_HOLD_S  # s the detector's threshold must hold (ticks:
     #                                         success_hold, at the GRM's rate)
+    success_min_agreement: float = 0.0   # the detector's familiarity gate (0: off)
+    grm_refresh_every: int = 0       # refresh the GRM every n online episodes (0: never;
+    #                                  rl/grm_refresh_loop.py, grm/refresh.py)
+    grm_demo: str = ''               # what a refresh trains on (default: the GRM's own demo)
     # the scripted operator takes over on stalls and labels outcomes
     # (docs/method.md#interventions, rl/outcomes.py)
     operator: bool = False
@@ -113,6 +117,14 @@ class TrainConfig:
             raise ValueError(f'grm_every must be an integer >= 1 (control steps per GRM tick), '
                              f'got {self.grm_every!r}')
         ticks_for_hold(1.0, self.success_hold_s)   # raises for a hold that is not >= 0 s
+        if isinstance(self.grm_refresh_every, bool) or not isinstance(
+                self.grm_refresh_every, int) or self.grm_refresh_every < 0:
+            raise ValueError(f'grm_refresh_every must be an integer >= 0 (episodes), got '
+                             f'{self.grm_refresh_every!r}')
+        if self.grm_refresh_every and not (self.operator and self.progress_source == 'grm'):
+            raise ValueError("grm_refresh_every refreshes the GRM on the operator's labels: it "
+                             'needs operator and a GRM (grm_dir)')
+        SuccessConfig(min_agreement=self.success_min_agreement)   # raises outside [0, 1]
         if self.operator and not self.grm_dir:
             raise ValueError('the scripted operator watches GRM progress: it needs grm_dir')
         if self.success in ('detector', 'either') and not self.grm_dir:
@@ -277,13 +289,21 @@ def train(config, output, resume=True, log=print, force=False):
     # images in observations only when the policy sees them; the GRM renders on its ticks
     sim = make_sim(config)
     source = config.progress_source
-    progress = GRMProgress(config.grm_dir, config.grm_every, config.success_hold) \
-        if source == 'grm' else \
+    refresh, grm_dir = refresh_loop(config, output, log)
+
+    def grm_progress():
+        return GRMProgress(grm_dir, config.grm_every, config.success_hold,
+                           keep_ticks=refresh is not None,
+                           min_agreement=config.success_min_agreement)
+
+    progress = grm_progress() if source == 'grm' else \
         OracleProgress() if source == 'oracle' else None
     operator = ScriptedOperator(OperatorConfig(label_delay=config.label_delay,
                                                label_accuracy=config.label_accuracy),
                                 seed=config.seed) if config.operator else None
-    judge = make_judge(config.success, operator, SuccessConfig(hold_ticks=config.success_hold),
+    judge = make_judge(config.success, operator,
+                       SuccessConfig(hold_ticks=config.success_hold,
+                                     min_agreement=config.success_min_agreement),
                        config.grm_every)
     if config.privileged:
         log('privileged (an upper bound, not what a real arm can do): '
@@ -356,6 +376,13 @@ def train(config, output, resume=True, log=print, force=False):
                    'env_steps': learner.counters['env_steps'], **info,
                    **learner.diagnostics()}
             training_log.episode(row)
+            swapped = refresh is not None and refresh.after_episode(index, progress, episode,
+                                                                    info, grm_dir)
+            if swapped:   # the next episodes are scored, and named, by the new GRM
+                progress = grm_progress()
+                contract = reward_contract(config, progress, gamma)
+                training_log.set_contract(contract)
+                joints['reward_contract'] = contract.to_dict()
             last = index == config.episodes
             episodes = config.eval_layouts(index, last)
             if episodes:
@@ -366,7 +393,7 @@ def train(config, output, resume=True, log=print, force=False):
                     f'(training success {info["success"]}, intervention rate '
                     f'{info["intervention_rate"]:.2f}, Q on demos '
                     f'{row.get("demo/q", float("nan")):.2f})')
-            if index % config.checkpoint_every == 0 or last:
+            if index % config.checkpoint_every == 0 or last or swapped:
                 wall = elapsed_before + time.perf_counter() - started
                 learner.save(output, extra={'eval': history, 'wall_time_s': wall,
                                             'offline': offline,
@@ -391,6 +418,28 @@ def train(config, output, resume=True, log=print, force=False):
                'final_diagnostics': learner.diagnostics()}
     (output / 'summary.json').write_text(json.dumps(summary, indent=2, default=str) + '\n')
     return summary
+
+
+def refresh_loop(config, output, log=print):
+    """
+    Return (RefreshLoop or None, the GRM folder the run scores with).
+
+    With grm_refresh_every, the run scores with its own copy of the GRM (<output>/grm), which
+    the refreshes replace; else with grm_dir.
+    """
+    if not config.grm_refresh_every:
+        return None, config.grm_dir
+    from robodopamine_ros.grm.refresh import RefreshConfig
+    from robodopamine_ros.rl.grm_refresh_loop import demo_of, live_grm, RefreshLoop
+
+    grm_dir = live_grm(output, config.grm_dir)
+    refresh = RefreshConfig(every=config.grm_refresh_every, seed=config.seed,
+                            success_hold_s=config.success_hold_s,
+                            success_min_agreement=config.success_min_agreement)
+    size = json.loads((Path(grm_dir) / 'config.json').read_text())['image_size']
+    loop = RefreshLoop(output, refresh, demo_of(config.grm_dir, config.grm_demo), size,
+                       config.operator, sim_safety().control_period, log)
+    return loop, grm_dir
 
 
 def reward_contract(config, progress, gamma):
