@@ -13,6 +13,13 @@ The figures are the mean of the two. Harder than the every-10th-frame figures of
 bench_compact_grm (neighbouring frames there were trained on), easier than an unseen run in one
 way (same layout, same lighting) and harder in another (half the task's phases never seen).
 
+``--protocol later`` [the honest proxy]: one adaptation that never sees the last third of the
+keyframe segments (a block of time at the end of the task; the goal frame still fills the
+reference END), scored on them. Another real run of the task changes what the later phases look
+like most (the peg near the hole), which the two halves above still interleave with trained
+neighbours: measured on such a run (kept out of the repository), the default ``adapt`` gave
+VOC 0.955, error 0.086, VOC- -0.969, where the halves estimated 0.986 / 0.034.
+
 Starts (--inits): the product's default 'auto' (grm/pretrain.py, choose_start: the shipped
 pre-trained compact GRM when it knows the demo's images, judged on frames outside the held-out
 segments, else random weights), the pre-trained GRM forced, and scratch; each at the product's
@@ -61,13 +68,16 @@ def main():
                         help="the product's adaptation length (robodopamine adapt)")
     parser.add_argument('--long-steps', type=int, default=1500)
     parser.add_argument('--inits', nargs='+', default=['auto', 'pretrained', 'scratch'])
+    parser.add_argument('--protocol', choices=('halves', 'later'), default='halves')
     args = parser.parse_args()
     torch.set_num_threads(1)
     episode = demos.load_demo(DEMO, image_size=(64, 48))
     count = len(episode.keyframes)
-    halves = (tuple(range(0, count, 2)), tuple(range(1, count, 2)))
+    halves = (tuple(range(0, count, 2)), tuple(range(1, count, 2))) \
+        if args.protocol == 'halves' else (tuple(range(count - count // 3, count)),)
+    what = 'the two halves' if args.protocol == 'halves' else 'the later third held out'
     print(f'{DEMO.name}: {episode.num_frames} frames, {count} keyframe segments; held out in '
-          f'turn: {halves[0]} and {halves[1]}', flush=True)
+          f'turn: {" and ".join(map(str, halves))}', flush=True)
     for init in args.inits:
         for steps in (args.steps, args.long_steps):
             runs, starts = [], []
@@ -85,10 +95,11 @@ def main():
                 values = [r[key] for r in runs]
                 mean = float(np.mean(values))
                 beats = {'>': mean > bar, '<': mean < bar, '|<|': abs(mean) < bar}[op]
-                record('grm real holdout', f'{init}, {steps} steps: {key} (mean of the two '
-                       'halves)', round(mean, 4), '',
-                       f'halves {values[0]:.3f}, {values[1]:.3f} (started from {starts[0]}, '
-                       f'{starts[1]}); GRM_NOTES bar {text}: '
+                name = f'{init}, {steps} steps: {key} (mean of {what})' \
+                    if args.protocol == 'halves' else f'{init}, {steps} steps: {key} ({what})'
+                record('grm real holdout', name, round(mean, 4), '',
+                       f'runs {", ".join(f"{v:.3f}" for v in values)} (started from '
+                       f'{", ".join(starts)}); GRM_NOTES bar {text}: '
                        f'{"beaten" if beats else "NOT beaten"}')
     return 0
 

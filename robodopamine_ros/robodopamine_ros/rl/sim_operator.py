@@ -54,8 +54,8 @@ class ReportedDetector:
     def reset(self):
         self.flag = False
 
-    def update(self, progress):
-        """Return grm_node's newest verdict (progress is the judge's; not used here)."""
+    def update(self, progress, agreement=1.0):
+        """Return grm_node's newest verdict (progress, agreement: the judge's; not used here)."""
         return self.flag
 
 

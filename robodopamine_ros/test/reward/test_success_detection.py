@@ -108,3 +108,28 @@ def test_outcome_ranking_tau_gap_and_distribution():
     assert math.isnan(empty['kendall_tau_max']) and math.isnan(empty['pairs_ordered'])
     with pytest.raises(ValueError, match="labels must be in.*'won'"):
         outcome_ranking([0.2], ['won'])
+
+
+def test_the_familiarity_gate_drops_ticks_whose_views_disagree_from_the_hold():
+    gated = SuccessDetector(SuccessConfig(delta=0.05, hold_ticks=3, min_agreement=0.5))
+    ticks = [(0.97, 0.9), (0.97, 0.2), (0.98, 0.9), (0.98, 0.9), (0.99, math.nan), (0.99, 0.6)]
+    assert [gated.update(p, a) for p, a in ticks] == [False] * 6   # never 3 agreeing in a row
+    assert first_success([p for p, _ in ticks], SuccessConfig(delta=0.05, hold_ticks=3)) == 2
+    assert first_success([0.97] * 4, SuccessConfig(hold_ticks=3, min_agreement=0.5),
+                         agreement=[0.9, 0.6, 0.51, 0.4]) == 2
+    with pytest.raises(ValueError, match='agreement has 2 values for 4 ticks'):
+        first_success([0.97] * 4, SuccessConfig(hold_ticks=3), agreement=[1, 1])
+    for bad in (-0.1, 1.5, True, math.nan):
+        with pytest.raises(ValueError, match='min_agreement'):
+            SuccessConfig(min_agreement=bad)
+
+
+def test_the_tracker_measures_agreement_whatever_the_fusion_and_gates_success_with_it():
+    config = ProgressConfig(success_hold=2, success_min_agreement=0.5)
+    agreeing, disagreeing = ProgressTracker(config), ProgressTracker(config)
+    for _ in range(3):
+        near = agreeing.update(0.9, 0.97, -0.02)        # forward 0.97, backward 0.98
+        far = disagreeing.update(0.9, 0.99, -0.3)       # forward 0.99, backward 0.70
+    assert near.confidence == 1.0 and near.agreement > 0.9 and near.success
+    assert far.agreement < 0.5 and not far.success
+    assert disagreeing.update(0.0, 0.99, None).agreement == 0.0   # one view did not answer

@@ -1,0 +1,65 @@
+# Copyright 2026 robodopamine_ros contributors
+# SPDX-License-Identifier: Apache-2.0
+"""A simulated product run with GRM refreshes: its episodes as bags, the refresh, the swap."""
+
+import json
+
+import pytest
+from robodopamine_ros.data.bag_writer import write_episode
+from robodopamine_ros.data.keyframes import Segment
+from robodopamine_ros.data.online_episodes import online_episode_paths, read_outcome
+from robodopamine_ros.reward.contract import grm_content_hash
+from robodopamine_ros.rl.grm_refresh_loop import read_refreshes
+from robodopamine_ros.rl.logs import read_contracts, read_log
+from robodopamine_ros.rl.sim_training import train, TrainConfig
+
+TINY = {'hidden': (32, 32), 'batch_size': 16, 'cql_actions': 2, 'image_features': 16}
+
+
+def product(grm_dir, **overrides):
+    settings = {'reward': 'grm', 'observation': 'cameras', 'image_encoder': 'grm',
+                'success': 'either', 'operator': True, 'grm_dir': str(grm_dir), 'grm_every': 2,
+                'episodes': 9, 'policy_demos': 1, 'successful_demos_only': False,
+                'pretrain_updates': 2, 'offline_updates': 2, 'max_steps': 8, 'eval_every': 100,
+                'eval_episodes': 1, 'final_eval_every': 100, 'final_eval_episodes': 1,
+                'grm_refresh_every': 8, 'agent': dict(TINY, online_actor_delay=0)}
+    return TrainConfig(**dict(settings, **overrides))
+
+
+def test_a_run_keeps_its_episodes_refreshes_its_own_grm_and_names_each_episodes_grm(
+        grm_dir, tmp_path, make_episode):
+    demo = make_episode(num_frames=30, streams=False)
+    demo.keyframes = [Segment(0, 14), Segment(14, 29)]
+    demo_bag = write_episode(tmp_path / 'demo', demo, storage='mcap')
+    shared = grm_content_hash(grm_dir)
+    with pytest.raises(FileNotFoundError, match='the demonstration it was adapted on'):
+        train(product(grm_dir), tmp_path / 'nodemo')
+    train(product(grm_dir, grm_demo=str(demo_bag)), tmp_path / 'run')
+    run = tmp_path / 'run'
+    assert grm_content_hash(grm_dir) == shared      # the shared GRM is never written
+    bags = online_episode_paths(run / 'episodes')
+    assert [read_outcome(b).episode_id for b in bags] == list(range(1, 10))
+    # an operator watched every episode: each outcome is a label (8 steps: none succeeds)
+    assert {read_outcome(b).how for b in bags} <= {'unmarked', 'rejected'}
+    refreshes = read_refreshes(run)
+    assert [(r['episode'], r['train_episodes'], r['heldout_episodes']) for r in refreshes] == [
+        ('8', '6', '2')]
+    assert refreshes[0]['accepted'] == 'True', refreshes[0]['reason']
+    live = grm_content_hash(run / 'grm')
+    assert refreshes[0]['grm'] == live != shared
+    assert json.loads((run / 'grm' / 'config.json').read_text())['refreshes'][0]['accepted']
+    # the ninth episode was scored by the refreshed GRM, and its row names that GRM's contract
+    rows, contracts = read_log(run), read_contracts(run)
+    named = [contracts[r['reward_contract']].grm for r in rows]
+    assert named == [shared] * 8 + [live]
+    assert read_outcome(bags[-1]).grm == live and read_outcome(bags[0]).grm == shared
+
+
+def test_refresh_settings_that_cannot_work_are_named(grm_dir):
+    with pytest.raises(ValueError, match='grm_refresh_every refreshes the GRM on the '
+                                         "operator's labels"):
+        product(grm_dir, operator=False, success='detector')
+    with pytest.raises(ValueError, match='grm_refresh_every must be an integer >= 0'):
+        product(grm_dir, grm_refresh_every=-1)
+    with pytest.raises(ValueError, match='min_agreement'):
+        product(grm_dir, success_min_agreement=2.0)
