@@ -40,6 +40,9 @@ SUBCOMMANDS = {
     'pretrain': ('robodopamine_ros.commands.pretrain',
                  'pre-train the compact GRM on a corpus (the model one-shot adaptation starts '
                  'from)'),
+    'refresh': ('robodopamine_ros.commands.refresh',
+                "refresh a compact GRM on the robot's own labelled episodes (swapped in only "
+                'when its held-out check is at least as good)'),
     'keyframes': ('robodopamine_ros.commands.keyframes',
                   'propose sub-task keyframes for a demo, or render a contact sheet of them'),
     'export-lerobot': ('robodopamine_ros.commands.export_lerobot',

@@ -217,3 +217,20 @@ def read_online_episode(path, image_size):
                          np.stack([episode.views[v] for v in VIEWS], axis=1),
                          np.array([by_stamp[int(s)] for s in episode.stamps], dtype=np.float32),
                          starts)
+
+
+def read_labelled_episodes(folder, image_size, log=print):
+    """
+    Read the labelled episodes' bags under `folder` (OnlineEpisode, in episode order).
+
+    A bag that cannot be used (no outcome, views of another aspect ratio, a frame without
+    progress) is named in the log and skipped; an episode nobody labelled is not read.
+    """
+    out = []
+    for path in online_episode_paths(folder):
+        try:
+            if read_outcome(path).labelled:
+                out.append(read_online_episode(path, image_size))
+        except (BagError, ValueError) as error:
+            log(f'skipped {path.name}: {error}')
+    return out

@@ -16,6 +16,7 @@ synchronizer. Staleness (silent cameras, resets) is measured on a monotonic cloc
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 import threading
 import time
 
@@ -26,6 +27,23 @@ from robodopamine_ros.grm.base import ProgressEstimator
 from robodopamine_ros.reward.contract import grm_terms, reference_hashes
 from robodopamine_ros.reward.progress import ProgressConfig
 from robodopamine_ros.reward.stall import StallDetector
+
+
+def folder_version(folder):
+    """
+    Return what identifies one version of a model folder: its inode and its files' stats.
+
+    A swap (grm/model_folder.py) puts a new folder, a new inode, at the path; the files' sizes
+    and modification times catch a folder rewritten in place. None when it cannot be read.
+    """
+    try:
+        folder = Path(folder)
+        stat = folder.stat()
+        files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
+                       for p in folder.iterdir() if p.is_file())
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino, tuple(files))
 
 
 @dataclass
@@ -78,6 +96,7 @@ class OnlineProgress:
         self.estimator = None
         self.episode_id = 0
         self.terms = None   # the reward contract's GRM half (from_settings)
+        self._source = None  # the model folder and its version (from_settings)
         self.stall = StallDetector(stall)   # on the ticks' camera stamps, in seconds
         self._stall_restart = False
 
@@ -117,7 +136,56 @@ class OnlineProgress:
                                  references=(start_ref, end_ref, goal_front),
                                  views=online.slots.cameras, fill=online.slots.fill,
                                  progress=config)
+        if backend != 'pixel-baseline':
+            online._source = {'folder': Path(model_dir), 'device': device,
+                              'version': folder_version(model_dir), 'task_given': bool(task),
+                              'goal': goal_front}
         return online
+
+    def reload_if_swapped(self):
+        """
+        Load the model folder again when it was replaced since it was loaded.
+
+        Called between episodes (grm_node's ``~/start_episode``): a GRM refresh
+        (grm/refresh.py) swaps a new model into the folder in one rename, and the next
+        episode is scored by it. Returns None when the folder is the one loaded (or the
+        backend has none); else (taken, a sentence for the log): the swap with both content
+        hashes, or why the new folder was not taken (the current model stays: a model of
+        another image size or backend, a folder that does not load).
+        """
+        from robodopamine_ros.grm.loading import load_grm, stored_task
+
+        source = self._source
+        if source is None:
+            return None
+        version = folder_version(source['folder'])
+        if version == source['version'] or version is None:
+            return None
+        source['version'] = version
+        old = self.terms['grm']
+        try:
+            model, references = load_grm(str(source['folder']), device=source['device'])
+            if model.name != self.model.name or getattr(model, 'config', {}).get(
+                    'image_size') != getattr(self.model, 'config', {}).get('image_size'):
+                raise ValueError(f'{model.name} model of image size '
+                                 f'{getattr(model, "config", {}).get("image_size")}, the '
+                                 f'running one is a {self.model.name} model of '
+                                 f'{getattr(self.model, "config", {}).get("image_size")}')
+            terms = grm_terms(str(source['folder']), model.name, self.task if source[
+                'task_given'] else stored_task(model) or self.task,
+                references=(*(references or (self.reference_start, self.reference_end)),
+                            source['goal']),
+                views=self.slots.cameras, fill=self.slots.fill, progress=self.config)
+        except (OSError, ValueError) as error:
+            return False, (f'the GRM folder {source["folder"]} changed but was not taken '
+                           f'({error}): still scoring with {old[:23]}')
+        with self._episode_lock:
+            self.model, self.terms = model, terms
+            if references is not None:
+                self.reference_start, self.reference_end = references
+            if not source['task_given']:
+                self.task = stored_task(model) or self.task
+        return True, f'GRM swapped between episodes: {old[:23]} -> {terms["grm"][:23]}'
 
     @property
     def sync_stats(self):

@@ -20,6 +20,10 @@ less than ``stall_min_gain`` over the last ``stall_window`` s of camera time (re
 also a WARN on /diagnostics while it lasts, and ``stalls`` counted there). A rig without all
 three views: ``empty_views`` (views no camera fills; the others keep their topics) and ``fill``
 (repeat:<view> or blank: data/view_slots.py), logged at start and in the diagnostics.
+A GRM refresh (grm/refresh.py) swaps a new model into ``model_dir``: at the next
+``~/start_episode`` grm_node loads it (``reload_model``, default true), says so in its log with
+both content hashes, and publishes the new reward contract (a model it cannot take, of another
+image size or that does not load, is named in a warning and the current one stays).
 
 Cameras are synchronized with message_filters.ApproximateTimeSynchronizer where it is importable
 (every ROS installation), else with the ROS-free robodopamine_ros.data.sync; the startup log and
@@ -83,6 +87,8 @@ class GRMNode(Node):
         declare('fill', '')              # their rule: repeat:<view> | blank (data/view_slots.py)
         declare('device', 'cpu')
         declare('frame_id', 'front_camera')
+        declare('reload_model', True)    # a model folder swapped in (a refresh) is loaded
+        #                                  at the next episode's start
         p = {name: self.get_parameter(name).value for name in (
             'backend', 'model_dir', 'task', 'goal_image', 'rate', 'slop', 'jump_threshold',
             'fusion', 'alpha', 'eps', 'success_delta', 'success_hold_s', 'device', 'frame_id',
@@ -107,6 +113,7 @@ class GRMNode(Node):
                                      CAMERA_TOPICS.items()}, p['empty_views'], p['fill']))
         self.get_logger().info(f'camera synchronization: {self.synchronizer_name}')
         self.frame_id = p['frame_id']
+        self.reload_model = bool(self.get_parameter('reload_model').value)
         self._resets_logged = 0
         refuse_parameter_changes(self)
 
@@ -165,6 +172,12 @@ class GRMNode(Node):
         super().destroy_node()
 
     def _on_start_episode(self, request, response):
+        change = self.online.reload_if_swapped() if self.reload_model else None
+        if change is not None:   # a refreshed GRM (grm/refresh.py) scores from now on
+            taken, line = change
+            (self.get_logger().info if taken else self.get_logger().warning)(line)
+            if taken:
+                self._publish_contract()
         if request.task:
             self.online.task = request.task
         response.success = self.online.start_episode(request.episode_id)

@@ -29,10 +29,9 @@ import shutil
 
 import numpy as np
 from robodopamine_ros.data.atomic import atomic_path
-from robodopamine_ros.data.bag_location import BagError
-from robodopamine_ros.data.online_episodes import (EpisodeOutcome, online_episode_paths,
-                                                   outcome_how, read_online_episode,
-                                                   read_outcome, write_online_episode)
+from robodopamine_ros.data.online_episodes import (EpisodeOutcome, outcome_how,
+                                                   read_labelled_episodes,
+                                                   write_online_episode)
 
 LIVE_GRM = 'grm'
 EPISODES = 'episodes'
@@ -132,17 +131,6 @@ class RefreshLoop:
     def due(self, index):
         return bool(self.config.every) and index % self.config.every == 0
 
-    def labelled_episodes(self):
-        """Read the labelled episodes' bags; a bag that cannot be used is named and skipped."""
-        out = []
-        for path in online_episode_paths(self.episodes):
-            try:
-                if read_outcome(path).labelled:
-                    out.append(read_online_episode(path, self.image_size))
-            except (BagError, ValueError) as error:
-                self.log(f'GRM refresh: skipped {path.name}: {error}')
-        return out
-
     def run(self, index, grm_dir):
         """Refresh the GRM in grm_dir now (after episode `index`); returns the RefreshResult."""
         from robodopamine_ros.data import demos
@@ -152,7 +140,9 @@ class RefreshLoop:
         try:
             if self._demo is None:
                 self._demo = demos.load_demo(self.demo_path, image_size=self.image_size)
-            result = refresh_grm(grm_dir, self._demo, self.labelled_episodes(), self.config)
+            episodes = read_labelled_episodes(self.episodes, self.image_size,
+                                              log=lambda line: self.log(f'GRM refresh: {line}'))
+            result = refresh_grm(grm_dir, self._demo, episodes, self.config)
         except Exception as error:   # a failed refresh keeps the current GRM, and says why
             result = RefreshResult(False, f'refresh failed ({type(error).__name__}: {error}): '
                                           'kept the current GRM')

@@ -61,3 +61,28 @@ def test_an_episode_whose_progress_stands_still_for_the_window_is_flagged_stalle
     assert online.start_episode() is True and online.tick() is None
     feed(online, 1700 * MS, 50)
     assert online.tick()[3] is False   # a new episode starts its window anew
+
+
+def test_a_model_folder_swapped_between_episodes_is_loaded_once_and_named(tmp_path):
+    from robodopamine_ros.grm.compact import CompactGRM
+    from robodopamine_ros.reward.contract import grm_content_hash
+
+    folder = tmp_path / 'grm'
+    references = [np.full((48, 64, 3), v, np.uint8) for v in (0, 200)]
+    CompactGRM.create(task='insert the peg').save(folder, references)
+    online = OnlineProgress.from_settings('compact', str(folder))
+    first, old = online.model, grm_content_hash(folder)
+    assert online.reload_if_swapped() is None                 # nothing changed
+    CompactGRM.create(task='insert the peg').save(folder, references)   # a refresh's swap
+    new = grm_content_hash(folder)
+    assert new != old
+    assert online.reload_if_swapped() == (
+        True, f'GRM swapped between episodes: {old[:23]} -> {new[:23]}')
+    assert online.model is not first and online.terms['grm'] == new
+    assert online.reload_if_swapped() is None                 # loaded once
+    # a model it cannot take (another image size): named, and the current one stays
+    CompactGRM.create(task='insert the peg', image_size=[32, 24]).save(
+        folder, [r[:24, :32] for r in references])
+    taken, line = online.reload_if_swapped()
+    assert not taken and 'was not taken' in line and '[32, 24]' in line
+    assert online.terms['grm'] == new and online.reload_if_swapped() is None

@@ -63,3 +63,26 @@ def test_refresh_settings_that_cannot_work_are_named(grm_dir):
         product(grm_dir, grm_refresh_every=-1)
     with pytest.raises(ValueError, match='min_agreement'):
         product(grm_dir, success_min_agreement=2.0)
+
+
+def test_the_refresh_command_refreshes_a_folder_from_a_runs_episode_bags(
+        grm_dir, tmp_path, make_episode, capsys):
+    import shutil
+
+    from robodopamine_ros.commands import cli
+
+    demo = make_episode(num_frames=30, streams=False)
+    demo.keyframes = [Segment(0, 14), Segment(14, 29)]
+    demo_bag = write_episode(tmp_path / 'demo', demo, storage='mcap')
+    train(product(grm_dir, grm_demo=str(demo_bag), episodes=5, grm_refresh_every=0),
+          tmp_path / 'plain')
+    assert not (tmp_path / 'plain' / 'episodes').exists()   # no refresh: no bags kept
+    train(product(grm_dir, grm_demo=str(demo_bag), episodes=8, grm_refresh_every=100),
+          tmp_path / 'run')
+    folder = tmp_path / 'grm'
+    shutil.copytree(grm_dir, folder)
+    assert cli.main(['refresh', str(folder), '--episodes', str(tmp_path / 'run' / 'episodes'),
+                     '--demo', str(demo_bag), '--steps', '5']) == 0
+    out = capsys.readouterr().out
+    assert '8 labelled episodes (6 to train, 2 held out' in out
+    assert 'held-out balanced accuracy' in out

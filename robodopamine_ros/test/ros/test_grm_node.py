@@ -141,3 +141,49 @@ def test_the_success_hold_is_seconds_of_ticks_at_the_rate(ros_context, model_dir
         GRMNode(context=ros_context, parameter_overrides=[
             Parameter('model_dir', value=str(model_dir)),
             Parameter('success_hold_s', value=-1.0)])
+
+
+def test_a_model_swapped_into_the_folder_scores_from_the_next_episode(
+        ros_context, background, tmp_path):
+    """A GRM refresh swaps a new model in: the next start_episode loads it and says so."""
+    import json
+
+    from robodopamine_ros.nodes.conversions import LATCHED
+    from robodopamine_ros.reward.contract import grm_content_hash
+    from std_msgs.msg import String
+
+    folder = tmp_path / 'grm'
+    rng = np.random.default_rng(1)
+    refs = [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(2)]
+    CompactGRM.create(task='insert the peg').save(folder, refs)
+    old = grm_content_hash(folder)
+    node = GRMNode(context=ros_context, parameter_overrides=[
+        Parameter('model_dir', value=str(folder))])
+    probe = rclpy.create_node('rd_test_swap', context=ros_context)
+    Cameras(probe)
+    contracts = []
+    probe.create_subscription(String, 'robodopamine/grm_contract',
+                              background.collector(contracts), LATCHED)
+    start = probe.create_client(StartEpisode, 'grm_node/start_episode')
+    background.add_node(node)
+    background.add_node(probe)
+    wait = background.wait_until
+
+    def named(grm):   # this node's contract naming that GRM (others of the domain may publish)
+        return any(json.loads(c.data)['terms']['grm'] == grm for c in contracts)
+    try:
+        wait(lambda: node.online.stats.triplets > 3 and start.service_is_ready(),
+             what='triplets and the service')
+        assert background.call(start, StartEpisode.Request(episode_id=1)).success
+        wait(lambda: named(old), what='the first contract')
+        first = node.online.model
+        CompactGRM.create(task='insert the peg').save(folder, refs)   # the refresh's swap
+        new = grm_content_hash(folder)
+        assert node.online.model is first            # never in the middle of an episode
+        assert background.call(start, StartEpisode.Request(episode_id=2)).success
+        wait(lambda: named(new), what='the new GRM contract')
+        assert node.online.model is not first and node.online.terms['grm'] == new
+    finally:
+        background.shutdown()
+        node.destroy_node()
+        probe.destroy_node()
