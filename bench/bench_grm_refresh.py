@@ -1,7 +1,7 @@
 # Copyright 2026 robodopamine_ros contributors
 # SPDX-License-Identifier: Apache-2.0
 """
-The GRM refreshed on the policy's own labelled episodes (grm/refresh.py): is it a better judge?
+The GRM refreshed on the policy's own labelled episodes (grm/refresh.py): a better judge?
 
 Reads the runs of bench_rl.py's variant '... detector holds 1 s, GRM refreshed' (the product's
 loop: cameras, one demonstration, the detector with the scripted operator; a refresh every 25
@@ -43,9 +43,9 @@ GATE = 0.5
 def online_figures(run):
     """Per reward contract in order of use: (episodes, precision, recall, training success)."""
     from robodopamine_ros.rl.outcomes import detector_scores
-    from robodopamine_ros.rl.sim_training import _training_rows
+    from robodopamine_ros.rl.logs import training_rows
 
-    rows = _training_rows(run / 'episodes.csv')
+    rows = training_rows(run / 'episodes.csv')
     order = list(dict.fromkeys(r['reward_contract'] for r in rows))
     out = []
     for k, digest in enumerate(order):
@@ -151,11 +151,13 @@ def unseen_rollouts(grms, counts=(10, 10, 5, 5)):
 
 
 def pr(figures):
+    """Return ('precision / recall', 'counts') of a bench_success_rule.score tuple."""
     precision, recall, true, false, positives = figures
     return f'{precision:.2f} / {recall:.2f}', f'{true} true, {false} false of {positives}'
 
 
 def main():
+    """Measure the runs of the given seeds."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     parser.add_argument('--seeds', type=int, nargs='*', default=[0, 1])
     parser.add_argument('--episodes', type=int, default=40,

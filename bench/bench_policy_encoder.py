@@ -180,7 +180,7 @@ def main():
     parser.add_argument('--no-timings', action='store_true',
                         help='leave out the update and action timings (on a busy machine)')
     args = parser.parse_args()
-    from robodopamine_ros.rl.sim_training import adapt_sim_grm
+    from robodopamine_ros.rl.sim_grm import adapt_sim_grm
 
     grm_dir = adapt_sim_grm(Path(args.output), seed=0, log=print)
     if not args.report_only:

@@ -298,7 +298,7 @@ def main():
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
-        from robodopamine_ros.rl.sim_training import adapt_sim_grm
+        from robodopamine_ros.rl.sim_grm import adapt_sim_grm
         grm_dir = adapt_sim_grm(output, seed=0, log=print)
         run_all(args, output, grm_dir)
     report(args, output)

@@ -59,8 +59,9 @@ from robodopamine_ros.rl.outcomes import detector_scores
 from robodopamine_ros.rl.replay import ReturnRule
 from robodopamine_ros.rl.sim_episodes import evaluate, make_sim
 from robodopamine_ros.rl.sim_gym import flat_observation, FunctionActor, InsertionEnv
-from robodopamine_ros.rl.sim_training import (_effort, _peak_rss_mb, _training_rows,
-                                              _training_success, resume_differences)
+from robodopamine_ros.rl.logs import operator_effort, peak_rss_mb, training_rows, \
+    training_success
+from robodopamine_ros.rl.sim_training import resume_differences
 import stable_baselines3
 from stable_baselines3 import SAC
 from stable_baselines3.common.callbacks import BaseCallback
@@ -341,7 +342,7 @@ def train_peer(config, output, resume=True, log=print, force=False):
         training_log.close()
         env.close()
         eval_sim.close()
-    rows = _training_rows(output / 'episodes.csv')
+    rows = training_rows(output / 'episodes.csv')
     diagnostics = {f'online/{k}': v for k, v in q_vs_mc(model, recent, rule).items()}
     summary = {
         'config': dict(asdict(config), learner=LEARNER), 'learner': LEARNER,
@@ -352,14 +353,14 @@ def train_peer(config, output, resume=True, log=print, force=False):
         'update_time_s': model.update_s,
         'detector': detector_scores(rows) if config.success in ('detector', 'either')
         else None,
-        'operator_effort': _effort(rows) if config.operator else None,
+        'operator_effort': operator_effort(rows) if config.operator else None,
         'replay_bytes_per_transition': (model.replay_buffer.observations.nbytes
                                         + model.replay_buffer.next_observations.nbytes
                                         + model.replay_buffer.actions.nbytes)
         / model.replay_buffer.buffer_size,
-        'peak_rss_mb': _peak_rss_mb(), 'env_steps': state['env_steps'],
+        'peak_rss_mb': peak_rss_mb(), 'env_steps': state['env_steps'],
         'updates': int(model._n_updates), 'skipped_updates': 0,
-        'training_success': _training_success(output / 'episodes.csv'),
+        'training_success': training_success(output / 'episodes.csv'),
         'final_diagnostics': diagnostics}
     (output / 'summary.json').write_text(json.dumps(summary, indent=2, default=str) + '\n')
     return summary
@@ -375,7 +376,7 @@ def main(argv=None):
     grm_dir = args.grm_dir
     if not grm_dir and (args.reward in ('grm', 'progress') or args.operator
                         or args.success in ('detector', 'either')):
-        from robodopamine_ros.rl.sim_training import adapt_sim_grm
+        from robodopamine_ros.rl.sim_grm import adapt_sim_grm
 
         grm_dir = adapt_sim_grm(args.output, seed=args.seed, log=lambda t: print('  ' + t))
     summary = train_peer(settings(args, grm_dir), args.output, resume=not args.no_resume,

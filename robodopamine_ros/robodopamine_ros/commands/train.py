@@ -121,7 +121,7 @@ def settings(args, grm_dir):
 
 def demo_layout(choice, grm_dir):
     """--demo-layout as TrainConfig.demo_layout: 'grm', 'own' or a layout seed."""
-    from robodopamine_ros.rl.sim_training import grm_demo_layout
+    from robodopamine_ros.rl.sim_grm import grm_demo_layout
 
     if choice == 'own':
         return -1
@@ -157,7 +157,8 @@ def run(args):
     import torch
 
     from robodopamine_ros.rl.report import write_report
-    from robodopamine_ros.rl.sim_training import adapt_sim_grm, train
+    from robodopamine_ros.rl.sim_grm import adapt_sim_grm
+    from robodopamine_ros.rl.sim_training import train
 
     torch.set_num_threads(args.threads)
     output = Path(args.output)

@@ -152,6 +152,19 @@ class RefreshLoop:
         self._log_row(index, result, grm_content_hash(grm_dir))
         return result
 
+    def truncate_after(self, episode):
+        """Forget the refreshes after `episode` (a resumed run does them again)."""
+        rows = read_refreshes(self.output)
+        kept = [r for r in rows if int(r['episode']) <= episode]
+        if len(kept) == len(rows):
+            return
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, REFRESH_COLUMNS)
+        writer.writeheader()
+        writer.writerows(kept)
+        with atomic_path(self.output / REFRESH_LOG) as tmp:
+            tmp.write_text(buffer.getvalue())
+
     def _log_row(self, index, result, grm):
         path = self.output / REFRESH_LOG
         text = path.read_text() if path.is_file() else ''
@@ -167,6 +180,28 @@ class RefreshLoop:
                          new.get('recall', ''), result.seconds, grm, result.reason])
         with atomic_path(path) as tmp:
             tmp.write_text(text + buffer.getvalue())
+
+
+def refresh_loop(config, output, log=print):
+    """
+    Return (RefreshLoop or None, the GRM folder the run scores with) for a TrainConfig.
+
+    With grm_refresh_every, the run scores with its own copy of the GRM (<output>/grm), which
+    the refreshes replace; else with grm_dir.
+    """
+    if not config.grm_refresh_every:
+        return None, config.grm_dir
+    from robodopamine_ros.grm.refresh import RefreshConfig
+    from robodopamine_ros.rl.sim_episodes import sim_safety
+
+    grm_dir = live_grm(output, config.grm_dir)
+    refresh = RefreshConfig(every=config.grm_refresh_every, seed=config.seed,
+                            success_hold_s=config.success_hold_s,
+                            success_min_agreement=config.success_min_agreement)
+    size = json.loads((Path(grm_dir) / 'config.json').read_text())['image_size']
+    loop = RefreshLoop(output, refresh, demo_of(config.grm_dir, config.grm_demo), size,
+                       config.operator, sim_safety().control_period, log)
+    return loop, grm_dir
 
 
 def read_refreshes(output):

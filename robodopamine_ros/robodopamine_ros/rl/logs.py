@@ -176,3 +176,43 @@ def read_log(folder):
     with open(Path(folder) / 'episodes.csv', newline='') as f:
         return [{k: v if k in TEXT_COLUMNS else _number(v) for k, v in row.items()}
                 for row in csv.DictReader(f)]
+
+
+def peak_rss_mb():
+    """Return this process's peak resident memory so far (MB; ru_maxrss is in KiB on Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def training_rows(csv_path):
+    """Return the training log's outcome columns per episode (booleans and counts parsed)."""
+    import csv
+
+    if not csv_path.is_file():
+        return []
+    with open(csv_path, newline='') as f:
+        rows = list(csv.DictReader(f))
+    flags = ('success', 'detector_success', 'sim_success', 'rejected')
+    return [dict(r, **{k: r.get(k) == 'True' for k in flags},
+                 labels=int(float(r.get('labels') or 0)),
+                 takeovers=int(float(r.get('takeovers') or 0))) for r in rows]
+
+
+def operator_effort(rows):
+    """Return the operator's effort over training: labels and takeovers per episode."""
+    n = max(1, len(rows))
+    return {'labels_per_episode': sum(r['labels'] for r in rows) / n,
+            'takeovers_per_episode': sum(r['takeovers'] for r in rows) / n,
+            'labels': [r['labels'] for r in rows], 'takeovers': [r['takeovers'] for r in rows]}
+
+
+def training_success(csv_path):
+    """Per-episode training success (0/1) and intervention rate, read back from the log."""
+    import csv
+
+    if not csv_path.is_file():
+        return []
+    with open(csv_path, newline='') as f:
+        return [(int(r['episode']), r['success'] == 'True', float(r['intervention_rate']))
+                for r in csv.DictReader(f)]

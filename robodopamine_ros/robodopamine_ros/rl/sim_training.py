@@ -22,13 +22,14 @@ import json
 from pathlib import Path
 import time
 
-from robodopamine_ros.data.atomic import atomic_path
 from robodopamine_ros.data.topics import IMAGE_SIZE
 from robodopamine_ros.reward.contract import contract_change
 from robodopamine_ros.reward.success import DEFAULT_HOLD_S, SuccessConfig, ticks_for_hold
 from robodopamine_ros.rl.acting import Learner, PolicyActor
 from robodopamine_ros.rl.agents import AgentConfig
-from robodopamine_ros.rl.logs import TrainingLog
+from robodopamine_ros.rl.grm_refresh_loop import refresh_loop
+from robodopamine_ros.rl.logs import (operator_effort, peak_rss_mb, training_rows,
+                                      training_success, TrainingLog)
 from robodopamine_ros.rl.observations import (FrozenViewEncoder, IMAGE_ENCODERS, obs_shapes,
                                               OBSERVATIONS, PRIVILEGED, tuned_encoder_start)
 from robodopamine_ros.rl.outcomes import (detector_scores, make_judge, OperatorConfig,
@@ -289,7 +290,7 @@ def train(config, output, resume=True, log=print, force=False):
     # images in observations only when the policy sees them; the GRM renders on its ticks
     sim = make_sim(config)
     source = config.progress_source
-    refresh, grm_dir = refresh_loop(config, output, log)
+    refresh, grm_dir = refresh_loop(config, output, log)   # the GRM the run scores with
 
     def grm_progress():
         return GRMProgress(grm_dir, config.grm_every, config.success_hold,
@@ -340,6 +341,8 @@ def train(config, output, resume=True, log=print, force=False):
     training_log = TrainingLog(output)
     if learner is not None:
         training_log.truncate_after(learner.counters['episodes'])
+        if refresh is not None:
+            refresh.truncate_after(learner.counters['episodes'])
     if contract is not None:
         training_log.set_contract(contract)
         joints['reward_contract'] = contract.to_dict()
@@ -403,43 +406,21 @@ def train(config, output, resume=True, log=print, force=False):
     finally:
         training_log.close()
         sim.close()
-    rows = _training_rows(output / 'episodes.csv')
+    rows = training_rows(output / 'episodes.csv')
     summary = {'config': asdict(config), 'privileged': config.privileged, 'eval': history,
                'resumed_with_changes': changed, 'agent_config': learner.config.as_dict(),
                'offline': offline, 'wall_time_s': elapsed_before + time.perf_counter() - started,
                'detector': detector_scores(rows) if config.success in ('detector', 'either')
                else None,
-               'operator_effort': _effort(rows) if config.operator else None,
+               'operator_effort': operator_effort(rows) if config.operator else None,
                'replay_bytes_per_transition': learner.online.bytes_per_transition(),
-               'peak_rss_mb': _peak_rss_mb(),
+               'peak_rss_mb': peak_rss_mb(),
                'env_steps': learner.counters['env_steps'], 'updates': learner.counters['updates'],
                'skipped_updates': learner.agent.skipped,
-               'training_success': _training_success(output / 'episodes.csv'),
+               'training_success': training_success(output / 'episodes.csv'),
                'final_diagnostics': learner.diagnostics()}
     (output / 'summary.json').write_text(json.dumps(summary, indent=2, default=str) + '\n')
     return summary
-
-
-def refresh_loop(config, output, log=print):
-    """
-    Return (RefreshLoop or None, the GRM folder the run scores with).
-
-    With grm_refresh_every, the run scores with its own copy of the GRM (<output>/grm), which
-    the refreshes replace; else with grm_dir.
-    """
-    if not config.grm_refresh_every:
-        return None, config.grm_dir
-    from robodopamine_ros.grm.refresh import RefreshConfig
-    from robodopamine_ros.rl.grm_refresh_loop import demo_of, live_grm, RefreshLoop
-
-    grm_dir = live_grm(output, config.grm_dir)
-    refresh = RefreshConfig(every=config.grm_refresh_every, seed=config.seed,
-                            success_hold_s=config.success_hold_s,
-                            success_min_agreement=config.success_min_agreement)
-    size = json.loads((Path(grm_dir) / 'config.json').read_text())['image_size']
-    loop = RefreshLoop(output, refresh, demo_of(config.grm_dir, config.grm_demo), size,
-                       config.operator, sim_safety().control_period, log)
-    return loop, grm_dir
 
 
 def reward_contract(config, progress, gamma):
@@ -459,91 +440,3 @@ def reward_contract(config, progress, gamma):
         return None
     return compose(terms, ShapingConfig(gamma=gamma), config.success, config.grm_every,
                    reward=config.reward)
-
-
-def _peak_rss_mb():
-    """Return this process's peak resident memory so far (MB; ru_maxrss is in KiB on Linux)."""
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def _training_rows(csv_path):
-    """Return the training log's outcome columns per episode (booleans and counts parsed)."""
-    import csv
-
-    if not csv_path.is_file():
-        return []
-    with open(csv_path, newline='') as f:
-        rows = list(csv.DictReader(f))
-    flags = ('success', 'detector_success', 'sim_success', 'rejected')
-    return [dict(r, **{k: r.get(k) == 'True' for k in flags},
-                 labels=int(float(r.get('labels') or 0)),
-                 takeovers=int(float(r.get('takeovers') or 0))) for r in rows]
-
-
-def _effort(rows):
-    """Return the operator's effort over training: labels and takeovers per episode."""
-    n = max(1, len(rows))
-    return {'labels_per_episode': sum(r['labels'] for r in rows) / n,
-            'takeovers_per_episode': sum(r['takeovers'] for r in rows) / n,
-            'labels': [r['labels'] for r in rows], 'takeovers': [r['takeovers'] for r in rows]}
-
-
-def _training_success(csv_path):
-    """Per-episode training success (0/1) and intervention rate, read back from the log."""
-    import csv
-
-    if not csv_path.is_file():
-        return []
-    with open(csv_path, newline='') as f:
-        return [(int(r['episode']), r['success'] == 'True', float(r['intervention_rate']))
-                for r in csv.DictReader(f)]
-
-
-DEMO_LAYOUT_FILE = 'grm_demo_layout.json'  # beside the GRM folder adapt_sim_grm writes
-
-
-def grm_demo_layout(grm_dir):
-    """
-    Return the layout seed of the demonstration a simulated GRM was adapted on (-1: unknown).
-
-    The user's path records one demonstration: the GRM adapts on it and the policy's demo
-    buffer starts with it (TrainConfig.demo_layout), so a 1-demonstration run uses one.
-    """
-    path = Path(grm_dir).parent / DEMO_LAYOUT_FILE
-    if not path.is_file():
-        return -1
-    return int(json.loads(path.read_text())['layout_seed'])
-
-
-def adapt_sim_grm(output, seed=0, steps=300, image_size=IMAGE_SIZE, log=print):
-    """
-    Record ONE expert demonstration on the simulated robot and adapt a compact GRM on it.
-
-    Returns the model folder (output/compact_grm); an existing folder is reused.
-    """
-    from robodopamine_ros.data import bag_writer
-    from robodopamine_ros.grm.one_shot import adapt
-    from robodopamine_ros.sim.peg_insertion import PegInsertionSim
-    from robodopamine_ros.sim.rollouts import expert_demonstration
-
-    output = Path(output)
-    model_dir = output / 'compact_grm'
-    if (model_dir / 'model.safetensors').is_file():
-        return model_dir
-    sim = PegInsertionSim(image_size=image_size, max_steps=200)
-    try:
-        demo, demo_seed = expert_demonstration(sim, seed)
-    finally:
-        sim.close()
-    demo_bag = output / 'grm_demo'
-    with atomic_path(output / DEMO_LAYOUT_FILE) as tmp:
-        tmp.write_text(json.dumps({'layout_seed': int(demo_seed)}) + '\n')
-    if not demo_bag.exists():
-        bag_writer.write_episode(demo_bag, demo, storage='mcap', image_format='png',
-                                 action_source='expert')
-    log(f'GRM: one expert demonstration (layout seed {demo_seed}, {demo.num_frames} frames), '
-        f'adapting a compact GRM ({steps} steps)')
-    adapt(demo_bag, model_dir, steps=steps, episode=demo, size=image_size, log=log)
-    return model_dir

@@ -86,3 +86,22 @@ def test_the_refresh_command_refreshes_a_folder_from_a_runs_episode_bags(
     out = capsys.readouterr().out
     assert '8 labelled episodes (6 to train, 2 held out' in out
     assert 'held-out balanced accuracy' in out
+
+
+def test_a_refresh_that_fails_is_logged_and_a_resumed_run_forgets_the_later_ones(grm_dir,
+                                                                                 tmp_path):
+    from robodopamine_ros.grm.refresh import RefreshConfig
+    from robodopamine_ros.rl.grm_refresh_loop import RefreshLoop
+
+    lines = []
+    loop = RefreshLoop(tmp_path, RefreshConfig(every=4), tmp_path / 'no_demo', (64, 48), True,
+                       0.1, log=lines.append)
+    assert [loop.due(i) for i in (3, 4, 8)] == [False, True, True]
+    for index in (4, 8):
+        result = loop.run(index, grm_dir)
+        assert not result.accepted and 'refresh failed (FileNotFoundError' in result.reason
+    assert grm_content_hash(grm_dir) == read_refreshes(tmp_path)[0]['grm']   # kept
+    assert [r['episode'] for r in read_refreshes(tmp_path)] == ['4', '8']
+    assert 'GRM refresh after episode 8' in lines[-1] and 'kept the current GRM' in lines[-1]
+    loop.truncate_after(5)
+    assert [r['episode'] for r in read_refreshes(tmp_path)] == ['4']
