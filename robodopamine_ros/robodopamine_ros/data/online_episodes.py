@@ -108,6 +108,15 @@ def outcome_how(success, record, operator):
     return 'confirmed' if success else 'unmarked'
 
 
+def tick_fields(episode_id, tick, stamp_ns, estimate):
+    """Return a ProgressStamped's fields (a dict, as bags read them) from a ProgressEstimate."""
+    return {'stamp_ns': int(stamp_ns), 'episode_id': max(0, int(episode_id)), 'tick': int(tick),
+            'progress': estimate.progress, 'progress_incremental': estimate.incremental,
+            'progress_forward': estimate.forward, 'progress_backward': estimate.backward,
+            'hop': estimate.hop, 'confidence': estimate.confidence,
+            'success': bool(estimate.success), 'inference_latency': 0.0, 'stalled': False}
+
+
 def episode_folder(folder, episode_id):
     """Return the bag folder of one episode under `folder` (episode_000042)."""
     return Path(folder) / f'{EPISODE_PREFIX}{int(episode_id):06d}'

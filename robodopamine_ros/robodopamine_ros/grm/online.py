@@ -97,6 +97,7 @@ class OnlineProgress:
         self.episode_id = 0
         self.terms = None   # the reward contract's GRM half (from_settings)
         self._source = None  # the model folder and its version (from_settings)
+        self.scored = None   # (stamp_ns, views) of the last tick or episode start
         self.stall = StallDetector(stall)   # on the ticks' camera stamps, in seconds
         self._stall_restart = False
 
@@ -226,6 +227,7 @@ class OnlineProgress:
                                                self.reference_end, self.goal_views,
                                                self.config)
             self.estimator.start(seen[1])
+            self.scored = seen     # the start views: the episode's tick 0
             self.stall.restart()
             self.stall.update(seen[0] / 1e9, 0.0)   # t_0: the start views, progress 0
             with self._lock:
@@ -262,6 +264,7 @@ class OnlineProgress:
                 self.stats.idle_ticks += 1
                 return None
             stamp, views = newest
+            self.scored = newest   # (stamp_ns, views) of this tick: what an episode bag keeps
             result = self.estimator.tick(views, frame=stamp)
             self.stats.latency_s = result.latency_s
             if self._stall_restart:   # the camera clocks jumped: a window on one clock

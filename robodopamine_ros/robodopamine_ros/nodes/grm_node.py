@@ -23,7 +23,11 @@ three views: ``empty_views`` (views no camera fills; the others keep their topic
 A GRM refresh (grm/refresh.py) swaps a new model into ``model_dir``: at the next
 ``~/start_episode`` grm_node loads it (``reload_model``, default true), says so in its log with
 both content hashes, and publishes the new reward contract (a model it cannot take, of another
-image size or that does not load, is named in a warning and the current one stays).
+image size or that does not load, is named in a warning and the current one stays). With
+``episodes_dir``, each episode is kept there as a bag (data/online_episodes.py: the scored
+views, the published progress, the commanded actions from ``/robodopamine/action`` with their
+takeovers) once rl_agent_node's ``episode_summary`` gives its outcome (grm/episode_keeper.py:
+who said how it ended, with ``operator_labels``); a refresh reads them.
 
 Cameras are synchronized with message_filters.ApproximateTimeSynchronizer where it is importable
 (every ROS installation), else with the ROS-free robodopamine_ros.data.sync; the startup log and
@@ -41,12 +45,15 @@ import threading
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
-from robodopamine_interfaces.msg import ProgressStamped
+from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, ProgressStamped
 from robodopamine_interfaces.srv import StartEpisode
+from robodopamine_ros.data.bags import TopicConfig
 from robodopamine_ros.data.images import decode_image
+from robodopamine_ros.data.online_episodes import write_online_episode
 from robodopamine_ros.data.sync import CAMERA_JUMP_S, CAMERA_SLOP_S
 from robodopamine_ros.data.topics import CAMERA_TOPICS
 from robodopamine_ros.data.view_slots import ViewSlots
+from robodopamine_ros.grm.episode_keeper import EpisodeKeeper
 from robodopamine_ros.grm.online import OnlineProgress
 from robodopamine_ros.nodes.conversions import LATCHED, ns_from_time, progress_msg, \
     time_from_ns
@@ -89,6 +96,9 @@ class GRMNode(Node):
         declare('frame_id', 'front_camera')
         declare('reload_model', True)    # a model folder swapped in (a refresh) is loaded
         #                                  at the next episode's start
+        declare('episodes_dir', '')      # each episode kept there as a bag with its outcome
+        declare('operator_labels', True)  # an operator labels outcomes (success 'either' or
+        #                                   'operator'): who said how an episode ended
         p = {name: self.get_parameter(name).value for name in (
             'backend', 'model_dir', 'task', 'goal_image', 'rate', 'slop', 'jump_threshold',
             'fusion', 'alpha', 'eps', 'success_delta', 'success_hold_s', 'device', 'frame_id',
@@ -114,6 +124,15 @@ class GRMNode(Node):
         self.get_logger().info(f'camera synchronization: {self.synchronizer_name}')
         self.frame_id = p['frame_id']
         self.reload_model = bool(self.get_parameter('reload_model').value)
+        self.episodes_dir = self.get_parameter('episodes_dir').value
+        self.keeper, self._writers = None, []
+        if self.episodes_dir:
+            self.keeper = EpisodeKeeper(self.get_parameter('operator_labels').value,
+                                        self.online.terms['grm'], self.get_namespace(),
+                                        log=self.get_logger().warning)
+            self.create_subscription(EpisodeSummary, 'episode_summary', self._on_summary, 10)
+            self.create_subscription(ActionStamped, TopicConfig().action, self._on_action, 100)
+            self.get_logger().info(f'keeping each episode as a bag in {self.episodes_dir}')
         self._resets_logged = 0
         refuse_parameter_changes(self)
 
@@ -156,6 +175,8 @@ class GRMNode(Node):
             result = self.online.tick()
             if result is not None:
                 stamp, tick, episode_id, stalled = result
+                if self.keeper is not None:
+                    self.keeper.tick(episode_id, stamp, self.online.scored[1], tick.estimate)
                 try:
                     self.publisher.publish(progress_msg(tick.estimate, episode_id,
                                                         time_from_ns(stamp), self.frame_id,
@@ -169,6 +190,8 @@ class GRMNode(Node):
         self._stop.set()
         self._wake.set()
         self._worker.join(timeout=5.0)
+        for writer in self._writers:
+            writer.join(timeout=10.0)
         super().destroy_node()
 
     def _on_start_episode(self, request, response):
@@ -188,7 +211,35 @@ class GRMNode(Node):
             self.publisher.publish(progress_msg(
                 self.online.estimator.tracker.estimate, self.online.episode_id,
                 self.get_clock().now().to_msg(), self.frame_id, 0.0))
+            if self.keeper is not None:
+                self.keeper.grm = self.online.terms['grm']
+                self.keeper.start(self.online.episode_id, *self.online.scored,
+                                  self.online.estimator.tracker.estimate)
         return response
+
+    def _on_action(self, msg):
+        if self.keeper is not None:
+            self.keeper.action(ns_from_time(msg.header.stamp), msg.values, msg.intervention)
+
+    def _on_summary(self, msg):
+        kept = self.keeper.finish(msg.episode_id, msg.success)
+        if kept is None:
+            return
+        # written beside the executor: a bag of PNG views takes a fraction of a second
+        writer = threading.Thread(target=self._write_episode, args=kept, daemon=False,
+                                  name=f'episode_{msg.episode_id}_bag')
+        self._writers = [w for w in self._writers if w.is_alive()] + [writer]
+        writer.start()
+
+    def _write_episode(self, outcome, stamps, views, fields, actions):
+        try:
+            path = write_online_episode(self.episodes_dir, outcome, stamps, views, fields,
+                                        actions)
+            self.get_logger().info(f'episode {outcome.episode_id} kept in {path} '
+                                   f'({outcome.how}, {len(stamps)} ticks)')
+        except (OSError, ValueError) as error:
+            self.get_logger().error(f'episode {outcome.episode_id}: not kept in '
+                                    f'{self.episodes_dir}: {error}')
 
     def _on_capture_goal(self, request, response):
         response.success = self.online.capture_goal()

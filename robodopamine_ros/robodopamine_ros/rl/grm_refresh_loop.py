@@ -30,7 +30,7 @@ import shutil
 import numpy as np
 from robodopamine_ros.data.atomic import atomic_path
 from robodopamine_ros.data.online_episodes import (EpisodeOutcome, outcome_how,
-                                                   read_labelled_episodes,
+                                                   read_labelled_episodes, tick_fields,
                                                    write_online_episode)
 
 LIVE_GRM = 'grm'
@@ -78,18 +78,10 @@ def tick_record(progress, episode, control_period):
     (its transitions' actions and intervention flags). Stamps: step x control_period, in ns.
     """
     period_ns = int(round(control_period * 1e9))
-    stamps, views, fields = [], [], []
-    for tick, (step, triplet, estimate) in enumerate(progress.ticks):
-        stamp = step * period_ns
-        stamps.append(stamp)
-        views.append(np.stack(triplet))
-        fields.append({'stamp_ns': stamp, 'episode_id': max(0, int(episode.episode_id)),
-                       'tick': tick, 'progress': estimate.progress,
-                       'progress_incremental': estimate.incremental,
-                       'progress_forward': estimate.forward,
-                       'progress_backward': estimate.backward, 'hop': estimate.hop,
-                       'confidence': estimate.confidence, 'success': bool(estimate.success),
-                       'inference_latency': 0.0, 'stalled': False})
+    stamps = [step * period_ns for step, _, _ in progress.ticks]
+    views = [np.stack(triplet) for _, triplet, _ in progress.ticks]
+    fields = [tick_fields(episode.episode_id, k, stamp, estimate)
+              for k, (stamp, (_, _, estimate)) in enumerate(zip(stamps, progress.ticks))]
     actions = [(k * period_ns, t['action'], t['intervention'])
                for k, t in enumerate(episode.transitions)]
     return np.array(stamps, dtype=np.int64), np.stack(views), fields, actions

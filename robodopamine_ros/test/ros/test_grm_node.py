@@ -187,3 +187,54 @@ def test_a_model_swapped_into_the_folder_scores_from_the_next_episode(
         background.shutdown()
         node.destroy_node()
         probe.destroy_node()
+
+
+def test_each_episode_is_kept_as_a_bag_once_its_outcome_comes(ros_context, background,
+                                                              model_dir, tmp_path):
+    """grm_node with episodes_dir: the scored views, progress and takeovers, and the outcome."""
+    from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary
+    from robodopamine_ros.data.online_episodes import (episode_folder, read_online_episode,
+                                                       read_outcome)
+
+    node = GRMNode(context=ros_context, parameter_overrides=[
+        Parameter('model_dir', value=str(model_dir)),
+        Parameter('episodes_dir', value=str(tmp_path / 'episodes'))])
+    probe = rclpy.create_node('rd_test_keeper', context=ros_context)
+    Cameras(probe)
+    progress = []
+    probe.create_subscription(ProgressStamped, 'progress', background.collector(progress), 100)
+    actions = probe.create_publisher(ActionStamped, '/robodopamine/action', 100)
+    summaries = probe.create_publisher(EpisodeSummary, 'episode_summary', 10)
+    start = probe.create_client(StartEpisode, 'grm_node/start_episode')
+    background.add_node(node)
+    background.add_node(probe)
+    wait = background.wait_until
+    try:
+        wait(lambda: node.online.stats.triplets > 3 and start.service_is_ready() and
+             actions.get_subscription_count() and summaries.get_subscription_count(),
+             what='triplets, the service and the subscriptions')
+        assert background.call(start, StartEpisode.Request(episode_id=4)).success
+        wait(lambda: len([p for p in progress if p.episode_id == 4 and p.tick > 0]) >= 4,
+             what='ticks of episode 4')
+        for k in range(6):   # a takeover: the third and fourth actions
+            msg = ActionStamped(values=[0.1, 0.0, 0.0, 1.0], intervention=k in (2, 3))
+            msg.header.stamp = probe.get_clock().now().to_msg()
+            actions.publish(msg)
+        wait(lambda: len(node.keeper.actions) == 6, what='the actions kept')
+        last = node.keeper.actions[-1][0]   # frames scored after the actions (camera stamps)
+        wait(lambda: node.keeper.ticks[-1][0] > last, what='frames after the actions')
+        ticks = len(node.keeper.ticks)
+        summary = EpisodeSummary(episode_id=4, success=False)
+        summaries.publish(summary)
+        bag = episode_folder(tmp_path / 'episodes', 4)
+        wait(lambda: bag.is_dir(), what='the episode bag')
+        outcome = read_outcome(bag)
+        assert (outcome.episode_id, outcome.success, outcome.how) == (4, False, 'unmarked')
+        assert outcome.takeovers == 1 and outcome.grm == node.online.terms['grm']
+        episode = read_online_episode(bag, (64, 48))
+        assert episode.num_frames >= ticks and episode.frames.shape[1:] == (3, 48, 64, 3)
+        assert episode.takeovers.sum() == 1
+    finally:
+        background.shutdown()
+        node.destroy_node()
+        probe.destroy_node()
