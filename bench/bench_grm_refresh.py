@@ -29,7 +29,7 @@ import argparse
 import csv
 from pathlib import Path
 
-from bench_success_rule import score
+from bench_success_rule import score, scored_rollout
 import numpy as np
 from results import record
 
@@ -60,7 +60,6 @@ def online_figures(run):
 def policy_rollouts(run, grms, episodes):
     """Roll out the run's final policy; every GRM scores each episode: {name: [episodes]}."""
     from robodopamine_ros.rl.acting import Learner, PolicyActor
-    from robodopamine_ros.rl.observations import policy_observation
     from robodopamine_ros.rl.sim_episodes import GRMProgress, make_sim, sim_safety
     from robodopamine_ros.rl.sim_training import config_shapes, TrainConfig
 
@@ -77,28 +76,10 @@ def policy_rollouts(run, grms, episodes):
     sim = make_sim(config)
     try:
         for k in range(episodes):
-            obs, _ = sim.reset(seed=7000 + k)
-            for scorer in scorers.values():
-                scorer.start(sim, obs)
-            observation = policy_observation(obs, shapes, 'cameras', features)
-            flags, first = [], None
-            for t in range(config.max_steps):
-                action, _, _ = actor.act(observation, sim.ee_pose()[:3], deterministic=False)
-                obs, _, success, _, _ = sim.step(action)
-                for scorer in scorers.values():
-                    scorer.step(sim, obs=obs)
-                observation = policy_observation(obs, shapes, 'cameras', features)
-                first = t if success and first is None else first
-                if (t + 1) % GRM_EVERY == 0:
-                    flags.append(first is not None)
-                if first is not None and t - first >= 20 or t + 1 == config.max_steps:
-                    break
-            for name, scorer in scorers.items():
-                ticks = scorer.estimator.tracker.history[1:len(flags) + 1]
-                out[name].append({'progress': np.array([e.progress for e in ticks]),
-                                  'forward': np.array([e.forward for e in ticks]),
-                                  'backward': np.array([e.backward for e in ticks]),
-                                  'flag': np.array(flags[:len(ticks)])})
+            scored = scored_rollout(sim, 7000 + k, actor, shapes, features, scorers,
+                                    config.max_steps, every=GRM_EVERY)
+            for name, episode in scored.items():
+                out[name].append(episode)
     finally:
         sim.close()
     return out

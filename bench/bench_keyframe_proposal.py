@@ -32,7 +32,7 @@ Run (after bench_ros_rl.py --setting product):
 import argparse
 from pathlib import Path
 
-from bench_success_rule import score
+from bench_success_rule import score, scored_rollout
 import numpy as np
 from results import record
 from robodopamine_ros.reward.success import DEFAULT_DELTA, DEFAULT_HOLD_TICKS, first_success, \
@@ -97,7 +97,6 @@ def expert_figures(grms, episodes):
 def policy_rollouts(run, grms, snapshots, episodes):
     """Roll out the run's policies; score each episode by every GRM: {source: [episodes]}."""
     from robodopamine_ros.rl.acting import Learner, PolicyActor
-    from robodopamine_ros.rl.observations import policy_observation
     from robodopamine_ros.rl.sim_episodes import GRMProgress, make_sim, sim_safety
     from robodopamine_ros.rl.sim_training import config_shapes, TrainConfig
 
@@ -115,28 +114,11 @@ def policy_rollouts(run, grms, snapshots, episodes):
             actor.load(learner.actor_state())
             del learner
             for k in range(episodes):
-                obs, _ = sim.reset(seed=7000 + k)
-                for scorer in scorers.values():
-                    scorer.start(sim, obs)
-                observation = policy_observation(obs, shapes, 'cameras', features)
-                flags, first = [], None
-                for t in range(config.max_steps):
-                    action, _, _ = actor.act(observation, sim.ee_pose()[:3],
-                                             deterministic=False)
-                    obs, _, success, _, _ = sim.step(action)
-                    for scorer in scorers.values():
-                        scorer.step(sim, force=True, obs=obs)
-                    observation = policy_observation(obs, shapes, 'cameras', features)
-                    flags.append(bool(success))
-                    first = t if success and first is None else first
-                    if first is not None and t - first >= 20:
-                        break
-                for source, scorer in scorers.items():
-                    ticks = scorer.estimator.tracker.history[1:]
-                    n = len(ticks)
-                    out[source].append({'progress': np.array([e.progress for e in ticks]),
-                                        'forward': np.ones(n), 'backward': np.ones(n),
-                                        'flag': np.array(flags)})
+                scored = scored_rollout(sim, 7000 + k, actor, shapes, features, scorers,
+                                        config.max_steps)
+                for source, episode in scored.items():   # the gate is not measured here
+                    n = len(episode['progress'])
+                    out[source].append(dict(episode, forward=np.ones(n), backward=np.ones(n)))
             print(f'{snapshot.name}: {episodes} episodes', flush=True)
     finally:
         sim.close()

@@ -48,6 +48,43 @@ LAYOUTS = 7000          # held-out layout seeds (bench_rl.py trains below 2**31 
 SETTLE = 20             # steps recorded past the success flag's first rise
 
 
+def scored_rollout(sim, seed, actor, shapes, features, scorers, max_steps, every=1):
+    """
+    Run one episode of a policy with exploration noise; every scorer scores it.
+
+    scorers: {name: rl.sim_episodes.GRMProgress}; every: control steps per GRM tick. The episode
+    runs to max_steps or SETTLE steps past the simulator's success. Returns {name: {'progress',
+    'forward', 'backward', 'flag'}}, one value per tick; 'flag': whether the simulator's
+    success had risen by that tick (ground truth, for evaluating only).
+    """
+    from robodopamine_ros.rl.observations import policy_observation
+
+    obs, _ = sim.reset(seed=seed)
+    for scorer in scorers.values():
+        scorer.start(sim, obs)
+    observation = policy_observation(obs, shapes, 'cameras', features)
+    flags, first = [], None
+    for t in range(max_steps):
+        action, _, _ = actor.act(observation, sim.ee_pose()[:3], deterministic=False)
+        obs, _, success, _, _ = sim.step(action)
+        for scorer in scorers.values():
+            scorer.step(sim, force=every == 1, obs=obs)
+        observation = policy_observation(obs, shapes, 'cameras', features)
+        first = t if success and first is None else first
+        if (t + 1) % every == 0:
+            flags.append(bool(success) if every == 1 else first is not None)
+        if first is not None and t - first >= SETTLE:
+            break
+    out = {}
+    for name, scorer in scorers.items():
+        ticks = scorer.estimator.tracker.history[1:len(flags) + 1]
+        out[name] = {'progress': np.array([e.progress for e in ticks]),
+                     'forward': np.array([e.forward for e in ticks]),
+                     'backward': np.array([e.backward for e in ticks]),
+                     'flag': np.array(flags[:len(ticks)])}
+    return out
+
+
 def snapshot_rollouts(snapshot, grm_dir, episodes, cache):
     """Roll out one snapshot's policy; return (and cache) its per-episode tick arrays."""
     if cache.is_file():   # keyed by run folder name and snapshot; its own episode count
@@ -55,7 +92,6 @@ def snapshot_rollouts(snapshot, grm_dir, episodes, cache):
             return [{k: data[f'{k}_{i}'] for k in ('progress', 'forward', 'backward', 'flag')}
                     for i in range(int(data['episodes']))]
     from robodopamine_ros.rl.acting import Learner, PolicyActor
-    from robodopamine_ros.rl.observations import policy_observation
     from robodopamine_ros.rl.sim_episodes import GRMProgress, make_sim, sim_safety
     from robodopamine_ros.rl.sim_training import config_shapes, TrainConfig
 
@@ -71,27 +107,9 @@ def snapshot_rollouts(snapshot, grm_dir, episodes, cache):
     del learner   # its buffers are not needed
     progress = GRMProgress(grm_dir)
     sim = make_sim(config)
-    out = []
     try:
-        for k in range(episodes):
-            obs, _ = sim.reset(seed=LAYOUTS + k)
-            progress.start(sim, obs)
-            observation = policy_observation(obs, shapes, 'cameras', features)
-            flags, first = [], None
-            for t in range(config.max_steps):
-                action, _, _ = actor.act(observation, sim.ee_pose()[:3], deterministic=False)
-                obs, _, success, _, _ = sim.step(action)
-                progress.step(sim, force=True, obs=obs)
-                observation = policy_observation(obs, shapes, 'cameras', features)
-                flags.append(bool(success))
-                first = t if success and first is None else first
-                if first is not None and t - first >= SETTLE:
-                    break
-            ticks = progress.estimator.tracker.history[1:]
-            out.append({'progress': np.array([e.progress for e in ticks]),
-                        'forward': np.array([e.forward for e in ticks]),
-                        'backward': np.array([e.backward for e in ticks]),
-                        'flag': np.array(flags)})
+        out = [scored_rollout(sim, LAYOUTS + k, actor, shapes, features, {'grm': progress},
+                              config.max_steps)['grm'] for k in range(episodes)]
     finally:
         sim.close()
     cache.parent.mkdir(parents=True, exist_ok=True)
