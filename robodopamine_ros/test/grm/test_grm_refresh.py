@@ -157,7 +157,7 @@ def target_episode(success, how, progress, takeovers=()):
 
 
 def test_the_label_rules_targets():
-    rules = TargetRules(failure_margin=0.1, takeover_window_s=1.0)
+    rules = TargetRules(failure_margin=0.1, takeover_window_s=1.0, success_tail_s=0.0)
     # a rejected false success: every state capped below the threshold, the hard negatives
     targets, changed = episode_targets(
         target_episode(False, 'rejected', [0.2, 0.5, 0.93, 0.97, 0.98]), rules)
@@ -171,10 +171,15 @@ def test_the_label_rules_targets():
     targets, _ = episode_targets(
         target_episode(True, 'confirmed', [0.1, 0.2, 0.3, 0.6, 0.5, 0.9, 0.97], [4]), rules)
     assert np.allclose(targets, [0.1, 0.2, 0.3, 0.3, 0.5, 0.9, 1.0])
+    # the default: a success's last second (its detector's hold; ticks every 0.5 s) is success
+    targets, changed = episode_targets(target_episode(True, 'operator', [0.1, 0.4, 0.8, 0.85]))
+    assert np.allclose(targets, [0.1, 1.0, 1.0, 1.0]) and changed.tolist() == [0, 1, 1, 1]
     with pytest.raises(ValueError, match="outcome 'detector' is not a label"):
         episode_targets(target_episode(True, 'detector', [0.1, 0.99]), rules)
     with pytest.raises(ValueError, match='failure_margin'):
         TargetRules(failure_margin=0.0)
+    with pytest.raises(ValueError, match='success_tail_s'):
+        TargetRules(success_tail_s=-1.0)
 
 
 def test_only_labelled_episodes_are_split_and_ids_divisible_by_the_holdout_are_held_out():
