@@ -38,6 +38,9 @@ RUNS = ROOT / '.work' / 'bench_rl'
 VARIANT = 'product__1_demo__dopamine_rl__cal_ql___operator__detector_holds_1_s__grm_refreshed'
 GRM_EVERY = 2
 GATE = 0.5
+# the runs of 2026-12-07 trained with the label rules of commit e45cec5: a labelled success's
+# last frame only at 1 (TargetRules.success_tail_s = 0); the default since is its last second
+RULES_OF_RUN = "the run's rule: a success's last frame only at 1"
 
 
 def online_figures(run):
@@ -158,7 +161,8 @@ def main():
             refreshes = list(csv.DictReader(f))
         accepted = [r for r in refreshes if r['accepted'] == 'True']
         record('grm refresh', f'seed {seed}: refreshes swapped in / tried', f'{len(accepted)} / '
-               f'{len(refreshes)}', '', '; '.join(
+               f'{len(refreshes)}', '', f'{RULES_OF_RUN}; held-out balanced accuracy, '
+               'current -> candidate: ' + '; '.join(
                    f"ep {r['episode']}: {float(r['old_balanced_accuracy'] or 'nan'):.2f} -> "
                    f"{float(r['new_balanced_accuracy'] or 'nan'):.2f}" for r in refreshes))
         grms = {'initial': RUNS / 'compact_grm', 'refreshed': run / 'grm'}

@@ -114,7 +114,20 @@ def render(head, figures):
 
 
 def _upsert(entry):
-    """Replace the figure of (benchmark, metric) in RESULTS.md, or add it; atomically."""
+    """
+    Replace the figure of (benchmark, metric) in RESULTS.md, or add it; atomically.
+
+    Benchmarks run side by side (both cores): the read-modify-write holds an exclusive lock on
+    a file beside RESULTS.md, so no process rewrites it from a copy without another's row.
+    """
+    import fcntl
+
+    with open(RESULTS.parent / '.RESULTS.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _upsert_locked(entry)
+
+
+def _upsert_locked(entry):
     text = RESULTS.read_text() if RESULTS.exists() else ''
     head, figures = read_figures(text)
     key = (entry['benchmark'], entry['metric'])
