@@ -82,8 +82,15 @@ VARIANTS = {
     # above, 2 s in the next): each its own name, so they are never pooled
     'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 1 s': [
         '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO],
-    # the same, the GRM refreshed on the labelled online episodes (grm/refresh.py)
+    # the same, the GRM refreshed on the labelled online episodes (grm/refresh.py). Run on
+    # 2026-12-07 with the label rule of commit e45cec5 (a success's last frame only at 1); not
+    # pinned: a new seed of it runs today's rule and would not pool with the kept ones
     'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 1 s, GRM refreshed': [
+        '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO,
+        '--grm-refresh-every', '25'],
+    # ... with today's label rule: a success's last second (the detector's hold) at 1
+    'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 1 s, GRM refreshed, '
+    "a success's last second": [
         '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO,
         '--grm-refresh-every', '25'],
     'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 2 s': [
