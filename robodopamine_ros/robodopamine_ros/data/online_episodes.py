@@ -192,7 +192,7 @@ class OnlineEpisode:
         return len(self.stamps)
 
 
-def read_online_episode(path, image_size):
+def read_online_episode(path, image_size, outcome=None):
     """
     Read an online episode's bag at the GRM's image size (width, height).
 
@@ -203,7 +203,7 @@ def read_online_episode(path, image_size):
     from robodopamine_ros.data.bags import read_episode, ReadOptions
 
     path = Path(path)
-    outcome = read_outcome(path)
+    outcome = outcome or read_outcome(path)   # outcome: when the caller read it already
     episode = read_episode(path, ReadOptions(storage='mcap'), image_size=tuple(image_size))
     width, height = image_size
     for view, (w, h) in (episode.sync or {}).get('camera_sizes', {}).items():
@@ -238,8 +238,9 @@ def read_labelled_episodes(folder, image_size, log=print):
     out = []
     for path in online_episode_paths(folder):
         try:
-            if read_outcome(path).labelled:
-                out.append(read_online_episode(path, image_size))
+            outcome = read_outcome(path)
+            if outcome.labelled:
+                out.append(read_online_episode(path, image_size, outcome))
         except (BagError, ValueError) as error:
             log(f'skipped {path.name}: {error}')
     return out

@@ -166,26 +166,23 @@ class OnlineProgress:
         old = self.terms['grm']
         try:
             model, references = load_grm(str(source['folder']), device=source['device'])
-            if model.name != self.model.name or getattr(model, 'config', {}).get(
-                    'image_size') != getattr(self.model, 'config', {}).get('image_size'):
-                raise ValueError(f'{model.name} model of image size '
-                                 f'{getattr(model, "config", {}).get("image_size")}, the '
-                                 f'running one is a {self.model.name} model of '
-                                 f'{getattr(self.model, "config", {}).get("image_size")}')
-            terms = grm_terms(str(source['folder']), model.name, self.task if source[
-                'task_given'] else stored_task(model) or self.task,
-                references=(*(references or (self.reference_start, self.reference_end)),
-                            source['goal']),
-                views=self.slots.cameras, fill=self.slots.fill, progress=self.config)
+            size, running = (getattr(m, 'config', {}).get('image_size') for m in (model,
+                                                                                  self.model))
+            if model.name != self.model.name or size != running:
+                raise ValueError(f'{model.name} model of image size {size}, the running one '
+                                 f'is a {self.model.name} model of {running}')
+            task = self.task if source['task_given'] else stored_task(model) or self.task
+            references = references or (self.reference_start, self.reference_end)
+            terms = grm_terms(str(source['folder']), model.name, task,
+                              references=(*references, source['goal']),
+                              views=self.slots.cameras, fill=self.slots.fill,
+                              progress=self.config)
         except (OSError, ValueError) as error:
             return False, (f'the GRM folder {source["folder"]} changed but was not taken '
                            f'({error}): still scoring with {old[:23]}')
         with self._episode_lock:
-            self.model, self.terms = model, terms
-            if references is not None:
-                self.reference_start, self.reference_end = references
-            if not source['task_given']:
-                self.task = stored_task(model) or self.task
+            self.model, self.terms, self.task = model, terms, task
+            self.reference_start, self.reference_end = references
         return True, f'GRM swapped between episodes: {old[:23]} -> {terms["grm"][:23]}'
 
     @property

@@ -179,7 +179,11 @@ def demo_case(demo, config):
 
 
 def _robot_frames(episodes, rules, max_frames, rng):
-    """Training frames of the robot's episodes: (frames, targets, corrected) at most max_frames."""
+    """
+    Return the robot's training frames, at most max_frames: (frames, targets, changed, count).
+
+    count: the frames a label corrected, all of them (before max_frames).
+    """
     targets, changed, owner = [], [], []
     for k, episode in enumerate(episodes):
         target, moved = episode_targets(episode, rules)
@@ -195,7 +199,7 @@ def _robot_frames(episodes, rules, max_frames, rng):
         keep = np.sort(np.concatenate([hard, rng.choice(
             rest, size=max(0, max_frames - len(hard)), replace=False)]))
     frames = np.stack([episodes[e].frames[f] for e, f in owner[keep]])
-    return frames, targets[keep], changed[keep]
+    return frames, targets[keep], changed[keep], int(changed.sum())
 
 
 def _robot_pool(targets, changed, k, hard_share, rng):
@@ -210,7 +214,9 @@ def _robot_pool(targets, changed, k, hard_share, rng):
 
 def train_candidate(model, demo, references, episodes, config):
     """
-    Train `model` (changed in place) on the demo and the robot's episodes; returns the losses.
+    Train `model` (changed in place) on the demo and the robot's episodes.
+
+    Returns (losses, the robot frames a label corrected, counted before max_frames).
 
     Raises FloatingPointError at the first non-finite loss (the caller keeps the old GRM).
     """
@@ -225,7 +231,8 @@ def train_candidate(model, demo, references, episodes, config):
     demo_train = demo_train[order]
     demo_sorted = demo_progress.numpy()[demo_train]
     start, end = reference_frames(demo)
-    frames, targets, changed = _robot_frames(episodes, config.rules, config.max_frames, rng)
+    frames, targets, changed, corrected = _robot_frames(episodes, config.rules,
+                                                        config.max_frames, rng)
     frames_t = torch.from_numpy(frames)
     targets_t = torch.from_numpy(targets)
     refs = torch.from_numpy(np.stack(references))
@@ -252,7 +259,7 @@ def train_candidate(model, demo, references, episodes, config):
         losses.append(optimizer_step(model, optimizer, schedule, loss))
     model.net.eval()
     model._cache.clear()
-    return losses
+    return losses, corrected
 
 
 def refresh_grm(model_dir, demo, episodes, config=None):
@@ -289,12 +296,12 @@ def refresh_grm(model_dir, demo, episodes, config=None):
     cases = [demo_case(demo, config)] + [(e.frames, e.stamps, e.outcome.success) for e in held]
     result.old = detector_check(model, references, task, cases, config)
     try:
-        result.loss = train_candidate(model, demo, references, train, config)
+        result.loss, result.corrected_frames = train_candidate(model, demo, references, train,
+                                                               config)
     except FloatingPointError as error:
         result.reason = f'{error}: kept the current GRM'
         result.seconds = round(time.perf_counter() - began, 1)
         return result
-    result.corrected_frames = int(sum(episode_targets(e, config.rules)[1].sum() for e in train))
     result.new = detector_check(model, references, task, cases, config)
     old, new = result.old['balanced_accuracy'], result.new['balanced_accuracy']
     result.accepted = bool(new >= old)
