@@ -20,6 +20,7 @@ NODE_SCRIPTS = [
     'sim_robot_node = robodopamine_ros.nodes.sim_robot_node:main',
     'gripper_node = robodopamine_ros.nodes.gripper_node:main',
     'sim_operator_node = robodopamine_ros.nodes.sim_operator_node:main',
+    'grm_refresh_node = robodopamine_ros.nodes.grm_refresh_node:main',
 ]
 
 setup(

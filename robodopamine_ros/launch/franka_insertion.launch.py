@@ -28,12 +28,19 @@ In simulation ``operator:=scripted`` (train only) adds sim_operator_node, the sc
 operator: it takes over with the simulator's expert when progress stalls and labels outcomes
 from the simulator's success flag, as a person at the joystick would (rl_agent_node's
 ``success`` decides which labels count; the node gets the same value).
+``grm_refresh_every:=N`` (train only, with the operator's outcome labels: success either or
+operator) refreshes the GRM on the robot's own episodes every N of them
+(docs/method.md#refresh-on-the-robots-own-episodes): grm_node scores with a copy of
+model_dir in ``<log_dir>/grm`` and keeps each episode as a bag in ``<log_dir>/episodes``
+(unless the params file names its episodes_dir), and grm_refresh_node re-trains that copy
+beside the control loop; grm_node loads a new one between episodes. model_dir itself, and
+rl_agent_node's frozen GRM encoder (grm_dir), stay as they were.
 
 Arguments (docs/nodes.md, "Launch arguments"): use_sim, robot_ip, model_dir, task, mode, seed,
 bag, contract, demos, log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense),
-real_time_factor, autopilot, operator, observation (rl_agent_node's), success (shaping_node's
-and rl_agent_node's alike), joy, servo_launch, params_file, log_level, namespace, agent,
-respawn. rl_agent_node's
+real_time_factor, autopilot, operator, grm_refresh_every, observation (rl_agent_node's),
+success (shaping_node's and rl_agent_node's alike), joy, servo_launch, params_file,
+log_level, namespace, agent, respawn. rl_agent_node's
 grm_dir (its GRM encoder with observation cameras) is model_dir unless params_file
 names one; with observation cameras its ``objects`` is 0 (the file's tracked objects belong to
 the privileged 'robot' observation).
@@ -77,6 +84,7 @@ import launch.logging
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node, PushRosNamespace
 from robodopamine_ros.data.topics import CAMERA_TOPICS, VIEWS
+from robodopamine_ros.rl.grm_refresh_loop import EPISODES, live_grm
 from robodopamine_ros.rl.observations import ROBOT_OBSERVATIONS
 from robodopamine_ros.rl.outcomes import SUCCESS_SOURCES
 from robodopamine_ros.rl.saving import EXIT_CLEANUP_S
@@ -92,7 +100,7 @@ CHOICES = {'use_sim': TRUE + FALSE, 'agent': TRUE + FALSE, 'respawn': TRUE + FAL
            'success': ('',) + SUCCESS_SOURCES,
            'joy': ('auto',) + TRUE + FALSE, 'cameras': ('', 'realsense'),
            'log_level': ('debug', 'info', 'warn', 'error', 'fatal')}
-RESPAWNED = {'grm_node', 'shaping_node', 'teleop_node', 'joy_node'}
+RESPAWNED = {'grm_node', 'shaping_node', 'teleop_node', 'joy_node', 'grm_refresh_node'}
 # Node parameters that a launch argument of the same name overrides when it is not empty; an
 # empty argument keeps the params_file value, else the fallback here.
 OVERRIDDEN = {'sim_robot_node': ('autopilot',), 'grm_node': ('model_dir', 'task'),
@@ -165,6 +173,10 @@ def launch_arguments(share):
                               description="sim and train only: '' (none) or scripted (the "
                                           'scripted operator: takes over on stalls, labels '
                                           "outcomes from the simulator's success)"),
+        DeclareLaunchArgument('grm_refresh_every', default_value='',
+                              description="train only: '' or 0 (never) or N: refresh the GRM "
+                                          "on the robot's own labelled episodes every N of "
+                                          'them (grm_refresh_node)'),
         DeclareLaunchArgument('observation', default_value='',
                               description="rl_agent_node's observation ('': params_file's): "
                                           'robot or cameras (the three views + joints and '
@@ -320,6 +332,37 @@ class ConfigurationError:
         return actions
 
 
+def grm_refresh(value, mode, agent, agent_params, params_file, model_dir):
+    """
+    Return grm_node's and grm_refresh_node's extra parameters for grm_refresh_every:=N, or None.
+
+    The GRM that is refreshed is a copy of model_dir in <log_dir>/grm (rl/grm_refresh_loop.py
+    live_grm, made here, before any node reads it).
+    """
+    every = value['grm_refresh_every']
+    if every in ('', '0'):
+        return None
+    if not every.isdigit():
+        raise RuntimeError(f'launch argument grm_refresh_every:={every!r} is not valid; '
+                           "expected a number of episodes >= 1 (or '' / 0: never)")
+    success = value['success'] or agent_params.get('success', '')
+    if mode != 'train' or not agent or success not in ('operator', 'either'):
+        raise RuntimeError(f"grm_refresh_every:={every} refreshes the GRM on the operator's "
+                           'outcome labels while the agent trains: use it with mode:=train, '
+                           f'success either or operator (got mode:={mode} agent:='
+                           f'{value["agent"]} success {success!r})')
+    log_dir = value['log_dir'] or agent_params.get('log_dir') or FALLBACK['log_dir']
+    try:
+        live = str(live_grm(log_dir, model_dir))
+    except (OSError, ValueError) as error:
+        raise RuntimeError(f'grm_refresh_every:={every}: {error}') from None
+    episodes = node_parameters(params_file, 'grm_node').get('episodes_dir') or \
+        os.path.join(log_dir, EPISODES)
+    return ({'model_dir': live, 'episodes_dir': episodes, 'operator_labels': True},
+            {'model_dir': live, 'episodes_dir': episodes, 'log_dir': log_dir,
+             'every': int(every)})
+
+
 def robot_and_nodes(context):
     """Resolve the arguments into the robot (real or simulated) and the nodes to start."""
     value = {name: LaunchConfiguration(name).perform(context) for name in (
@@ -328,7 +371,8 @@ def robot_and_nodes(context):
         'checkpoint_dir', 'front_camera', 'left_wrist_camera', 'right_wrist_camera', 'cameras',
         'front_serial', 'left_wrist_serial', 'right_wrist_serial', 'autopilot', 'joy',
         'joy_device', 'ee_pose_topic', 'servo_launch', 'params_file', 'log_level', 'namespace',
-        'agent', 'respawn', 'real_time_factor', 'seed', 'operator', 'observation', 'success')}
+        'agent', 'respawn', 'real_time_factor', 'seed', 'operator', 'observation', 'success',
+        'grm_refresh_every')}
     for name, allowed in CHOICES.items():
         if value[name] not in allowed:
             raise RuntimeError(f'launch argument {name}:={value[name]!r} is not valid; '
@@ -422,7 +466,7 @@ def robot_and_nodes(context):
 
     def joystick():
         """joy_node + teleop_node; joy_node only where the joy package is installed."""
-        out = [node('teleop_node')]
+        out = [node('teleop_node', reward_topics[:1])]   # progress: its stall rumble
         if value['joy'] in FALSE:
             return out
         try:
@@ -464,7 +508,11 @@ def robot_and_nodes(context):
         if not autopilot:   # the simulator's expert alone commands the arm
             actions += [node('rl_agent_node', command + pose)] + joystick()
         return ConfigurationError().handlers() + [GroupAction(actions, scoped=True)]
-    actions += [node('grm_node', cameras + reward_topics), node('shaping_node', reward_topics)]
+    refresh = grm_refresh(value, mode, agent, agent_params, params_file, model_dir)
+    actions += [node('grm_node', cameras + reward_topics, extra=refresh and refresh[0]),
+                node('shaping_node', reward_topics)]
+    if refresh:   # beside the control loop, on the learner's machine
+        actions.append(node('grm_refresh_node', extra=refresh[1]))
     if agent:
         demos = [d for d in value['demos'].split(',') if d]
         # the camera topics too: observation 'cameras' reads them (else no subscription); its

@@ -19,6 +19,10 @@ What ``train`` (rl/sim_training.py) does with ``grm_refresh_every > 0``:
 The replay buffer keeps each transition's own rewards, shaped with the potential of the GRM
 that scored its episode (docs/method.md#refresh-on-the-robots-own-episodes says why), and the
 training log names that GRM's reward contract on every episode's row.
+
+On a robot, grm_node keeps the episodes (``episodes_dir``) and grm_refresh_node refreshes its
+GRM from them: RefreshWatch counts the bags that appear and runs the refresh in a thread of
+its own, beside the control loop.
 """
 
 import csv
@@ -26,14 +30,16 @@ import io
 import json
 from pathlib import Path
 import shutil
+import threading
 
 import numpy as np
 from robodopamine_ros.data.atomic import atomic_path
-from robodopamine_ros.data.online_episodes import (EpisodeOutcome, outcome_how,
-                                                   read_labelled_episodes, tick_fields,
-                                                   write_online_episode)
+from robodopamine_ros.data.online_episodes import (EpisodeOutcome, online_episode_paths,
+                                                   outcome_how, read_labelled_episodes,
+                                                   tick_fields, write_online_episode)
 
 LIVE_GRM = 'grm'
+LIVE_SOURCE = 'grm_source.json'
 EPISODES = 'episodes'
 REFRESH_LOG = 'grm_refreshes.csv'
 REFRESH_COLUMNS = ('episode', 'accepted', 'train_episodes', 'heldout_episodes',
@@ -43,14 +49,35 @@ REFRESH_COLUMNS = ('episode', 'accepted', 'train_episodes', 'heldout_episodes',
 
 
 def live_grm(output, grm_dir):
-    """Return the run's own GRM folder, copied from grm_dir the first time (whole, renamed in)."""
-    live = Path(output) / LIVE_GRM
-    if not (live / 'config.json').is_file():
-        tmp = live.with_name(f'.{LIVE_GRM}.copying')
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(grm_dir, tmp)
-        shutil.rmtree(live, ignore_errors=True)
-        tmp.rename(live)
+    """
+    Return the run's own GRM folder, copied from grm_dir the first time (whole, renamed in).
+
+    The copy's source is recorded (<output>/grm_source.json: its path and content hash);
+    raises ValueError naming both when <output> holds the copy of another GRM (a log folder
+    reused with another model_dir would score with the wrong model).
+    """
+    from robodopamine_ros.reward.contract import grm_content_hash
+
+    live, source = Path(output) / LIVE_GRM, Path(output) / LIVE_SOURCE
+    if not (Path(grm_dir) / 'config.json').is_file():
+        raise FileNotFoundError(f'{grm_dir}: no config.json: not a GRM folder to copy')
+    if (live / 'config.json').is_file():
+        if source.is_file():
+            recorded = json.loads(source.read_text())
+            if recorded['grm'] != grm_content_hash(grm_dir):
+                raise ValueError(f'{live} is the refreshed copy of {recorded["path"]} (GRM '
+                                 f'{recorded["grm"]}), not of {grm_dir} '
+                                 f'({grm_content_hash(grm_dir)}): use another log folder, '
+                                 'or remove that copy to start over')
+        return live
+    tmp = live.with_name(f'.{LIVE_GRM}.copying')
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(grm_dir, tmp)
+    shutil.rmtree(live, ignore_errors=True)
+    with atomic_path(source) as path:
+        path.write_text(json.dumps({'path': str(Path(grm_dir).resolve()),
+                                    'grm': grm_content_hash(grm_dir)}))
+    tmp.rename(live)
     return live
 
 
@@ -66,7 +93,8 @@ def demo_of(grm_dir, demo=''):
     path = (config.get('training') or {}).get('demo')
     if not path or not Path(path).exists():
         raise FileNotFoundError(f'{grm_dir}: the demonstration it was adapted on ({path!r}) is '
-                                'not there: a refresh trains on it (set grm_demo)')
+                                'not there: a refresh trains on it (give its bag: grm_demo, '
+                                '--demo, grm_refresh_node demo)')
     return Path(path)
 
 
@@ -91,19 +119,18 @@ class RefreshLoop:
     """
     Record the run's online episodes and refresh its GRM every `config.every` episodes.
 
-    config: grm.refresh.RefreshConfig; output: the run's folder; demo: the demonstration's
-    path; operator: whether an operator labels outcomes (success 'operator' / 'either').
+    config: grm.refresh.RefreshConfig; output: the run's folder (its grm_refreshes.csv);
+    demo: the demonstration's path; operator: whether an operator labels outcomes (success
+    'operator' / 'either'); episodes: the folder of episode bags (default <output>/episodes).
     """
 
-    def __init__(self, output, config, demo, image_size, operator, control_period, log=print):
+    def __init__(self, output, config, demo, image_size, operator, control_period, log=print,
+                 episodes=None):
         self.output, self.config = Path(output), config
         self.demo_path, self.image_size = Path(demo), tuple(image_size)
         self.operator, self.control_period, self.log = operator, control_period, log
+        self.episodes = Path(episodes) if episodes else self.output / EPISODES
         self._demo = None
-
-    @property
-    def episodes(self):
-        return self.output / EPISODES
 
     def record(self, progress, episode, info, grm):
         """Write an ended episode's bag (progress: the GRMProgress that scored it)."""
@@ -172,6 +199,83 @@ class RefreshLoop:
                          new.get('recall', ''), result.seconds, grm, result.reason])
         with atomic_path(path) as tmp:
             tmp.write_text(text + buffer.getvalue())
+
+
+class RefreshWatch:
+    """
+    Refresh grm_dir every ``loop.config.every`` episode bags that appear in ``loop.episodes``.
+
+    For a folder another process fills (grm_node's ``episodes_dir``): ``poll()`` counts the
+    bags and, when due, runs ``loop.run`` in a thread of its own, one at a time, so whoever
+    polls (grm_refresh_node's timer) is never blocked. Due: the bag count reached the next
+    multiple of ``every`` after the last refresh's count (grm_refreshes.csv: a restarted watch
+    goes on from there); bags that came during a refresh count towards the next.
+    """
+
+    def __init__(self, loop, grm_dir):
+        if not loop.config.every:
+            raise ValueError('a refresh watch needs every >= 1 (episodes between refreshes)')
+        self.loop, self.grm_dir = loop, Path(grm_dir)
+        done = [int(row['episode']) for row in read_refreshes(loop.output)]
+        self.next_due = self._after(max(done, default=0))
+        self.episodes = 0     # bags counted at the last poll
+        self.last = None      # the last finished refresh's grm.refresh.RefreshResult
+        self._thread = None
+
+    @property
+    def running(self):
+        return self._thread is not None and self._thread.is_alive()
+
+    def poll(self):
+        """Count the bags; start a refresh when due. Returns the count it started at, or None."""
+        if self.running:
+            return None
+        self.episodes = len(online_episode_paths(self.loop.episodes))
+        if self.episodes < self.next_due:
+            return None
+        index = self.episodes
+        self.next_due = self._after(index)
+        self._thread = threading.Thread(target=self._run, args=(index,), daemon=True,
+                                        name=f'grm_refresh_{index}')
+        self._thread.start()
+        return index
+
+    def _after(self, count):
+        """Return the next multiple of `every` after `count` bags."""
+        return (count // self.loop.config.every + 1) * self.loop.config.every
+
+    def _run(self, index):
+        self.last = self.loop.run(index, self.grm_dir)
+
+    def join(self, timeout=None):
+        """Wait for a running refresh; returns whether none is running any more."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+
+def watch_episodes(grm_dir, episodes, config, output='', demo='', log=print):
+    """
+    Return a RefreshWatch of the compact GRM in grm_dir over the episode bags in `episodes`.
+
+    config: grm.refresh.RefreshConfig (every >= 1); output: where grm_refreshes.csv goes
+    (default: the episodes folder's parent); demo: the demonstration (default: the one the GRM
+    was adapted on). Raises FileNotFoundError / ValueError naming grm_dir when it is not a
+    compact GRM folder or its demonstration is not there.
+    """
+    from robodopamine_ros.grm.compact import CONFIG_FILE, FORMAT
+
+    path = Path(grm_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f'{grm_dir}: no {CONFIG_FILE}: a refresh needs a compact GRM '
+                                'folder (written by `robodopamine adapt`)')
+    settings = json.loads(path.read_text())
+    if settings.get('format') != FORMAT:
+        raise ValueError(f'{path}: format {settings.get("format")!r}: only a compact GRM '
+                         f'({FORMAT!r}) is refreshed')
+    loop = RefreshLoop(output or Path(episodes).parent, config, demo_of(grm_dir, demo),
+                       settings['image_size'], True, None, log, episodes=episodes)
+    return RefreshWatch(loop, grm_dir)
 
 
 def refresh_loop(config, output, log=print):

@@ -3,11 +3,13 @@
 """A simulated product run with GRM refreshes: its episodes as bags, the refresh, the swap."""
 
 import json
+import shutil
 
 import pytest
 from robodopamine_ros.data.bag_writer import write_episode
 from robodopamine_ros.data.keyframes import Segment
 from robodopamine_ros.data.online_episodes import online_episode_paths, read_outcome
+from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.reward.contract import grm_content_hash
 from robodopamine_ros.rl.grm_refresh_loop import read_refreshes
 from robodopamine_ros.rl.logs import read_contracts, read_log
@@ -65,27 +67,112 @@ def test_refresh_settings_that_cannot_work_are_named(grm_dir):
         product(grm_dir, success_min_agreement=2.0)
 
 
-def test_the_refresh_command_refreshes_a_folder_from_a_runs_episode_bags(
-        grm_dir, tmp_path, make_episode, capsys):
-    import shutil
+@pytest.fixture(scope='module')
+def kept_run(grm_dir, tmp_path_factory):
+    """Return (demo bag, run) of a product run of 8 episodes that keeps their bags."""
+    from robodopamine_ros.data.episode import Episode
+    import numpy as np
 
-    from robodopamine_ros.commands import cli
-
-    demo = make_episode(num_frames=30, streams=False)
+    tmp_path = tmp_path_factory.mktemp('kept')
+    rng = np.random.default_rng(0)
+    stamps = 1_700_000_000 * 10**9 + np.arange(30, dtype=np.int64) * 33_333_333
+    views = {}
+    for k, view in enumerate(VIEWS):
+        frames = rng.integers(0, 256, size=(30, 12, 16, 3), dtype=np.uint8)
+        frames[:, :, :, k] = (np.arange(30) * 20 % 256)[:, None, None]
+        views[view] = frames
+    demo = Episode(episode_id='demo', stamps=stamps, views=views, streams={})
     demo.keyframes = [Segment(0, 14), Segment(14, 29)]
     demo_bag = write_episode(tmp_path / 'demo', demo, storage='mcap')
-    train(product(grm_dir, grm_demo=str(demo_bag), episodes=5, grm_refresh_every=0),
-          tmp_path / 'plain')
-    assert not (tmp_path / 'plain' / 'episodes').exists()   # no refresh: no bags kept
     train(product(grm_dir, grm_demo=str(demo_bag), episodes=8, grm_refresh_every=100),
           tmp_path / 'run')
+    return demo_bag, tmp_path / 'run'
+
+
+def test_the_refresh_command_refreshes_a_folder_from_a_runs_episode_bags(
+        grm_dir, tmp_path, kept_run, capsys):
+    from robodopamine_ros.commands import cli
+
+    demo_bag, run = kept_run
     folder = tmp_path / 'grm'
     shutil.copytree(grm_dir, folder)
-    assert cli.main(['refresh', str(folder), '--episodes', str(tmp_path / 'run' / 'episodes'),
+    assert cli.main(['refresh', str(folder), '--episodes', str(run / 'episodes'),
                      '--demo', str(demo_bag), '--steps', '5']) == 0
     out = capsys.readouterr().out
     assert '8 labelled episodes (6 to train, 2 held out' in out
     assert 'held-out balanced accuracy' in out
+
+
+def test_a_run_without_refreshes_keeps_no_bags(grm_dir, tmp_path, kept_run):
+    train(product(grm_dir, grm_demo=str(kept_run[0]), episodes=2, grm_refresh_every=0),
+          tmp_path / 'plain')
+    assert not (tmp_path / 'plain' / 'episodes').exists()
+
+
+def test_a_watch_refreshes_every_n_bags_another_process_keeps_in_a_thread_and_resumes(
+        grm_dir, tmp_path, kept_run):
+    from robodopamine_ros.grm.refresh import RefreshConfig
+    from robodopamine_ros.rl.grm_refresh_loop import watch_episodes
+
+    demo_bag, run = kept_run
+    episodes, folder = tmp_path / 'episodes', tmp_path / 'grm'
+    shutil.copytree(grm_dir, folder)
+    bags = online_episode_paths(run / 'episodes')
+    episodes.mkdir()
+    for bag in bags[:3]:   # grm_node keeps them one by one
+        shutil.copytree(bag, episodes / bag.name)
+    lines = []
+    config = RefreshConfig(every=4, steps=5, min_episodes=2)
+    watch = watch_episodes(folder, episodes, config, tmp_path / 'logs', str(demo_bag),
+                           log=lines.append)
+    assert watch.poll() is None and watch.episodes == 3 and watch.next_due == 4
+    for bag in bags[3:6]:
+        shutil.copytree(bag, episodes / bag.name)
+    assert watch.poll() == 6 and watch.join(timeout=120)   # bags past the due count count
+    assert watch.next_due == 8 and watch.last is not None
+    rows = read_refreshes(tmp_path / 'logs')
+    assert [(r['episode'], r['accepted']) for r in rows] == [('6', str(watch.last.accepted))]
+    assert rows[0]['grm'] == grm_content_hash(folder)
+    assert (rows[0]['grm'] != grm_content_hash(grm_dir)) == watch.last.accepted
+    assert lines[-1].startswith('GRM refresh after episode 6')
+    # a restarted watch goes on from the logged refresh, not from the bag count
+    again = watch_episodes(folder, episodes, config, tmp_path / 'logs', str(demo_bag))
+    assert again.next_due == 8 and again.poll() is None
+    shutil.copytree(bags[6], episodes / bags[6].name)
+    shutil.copytree(bags[7], episodes / bags[7].name)
+    assert again.poll() == 8 and again.join(timeout=120)
+    assert [r['episode'] for r in read_refreshes(tmp_path / 'logs')] == ['6', '8']
+
+
+def test_a_watch_names_a_folder_it_cannot_refresh(grm_dir, tmp_path):
+    from robodopamine_ros.grm.refresh import RefreshConfig
+    from robodopamine_ros.rl.grm_refresh_loop import watch_episodes
+
+    config = RefreshConfig(every=4)
+    with pytest.raises(FileNotFoundError, match=f'{tmp_path}: no config.json'):
+        watch_episodes(tmp_path, tmp_path / 'episodes', config)
+    with pytest.raises(FileNotFoundError, match='the demonstration it was adapted on'):
+        watch_episodes(grm_dir, tmp_path / 'episodes', config)
+    (tmp_path / 'vlm').mkdir()
+    (tmp_path / 'vlm' / 'config.json').write_text('{"model_type": "qwen2_5_vl"}')
+    with pytest.raises(ValueError, match='only a compact GRM'):
+        watch_episodes(tmp_path / 'vlm', tmp_path / 'episodes', config)
+    with pytest.raises(ValueError, match='every >= 1'):
+        watch_episodes(grm_dir, tmp_path / 'episodes', RefreshConfig(every=0), demo=__file__)
+
+
+def test_a_log_folder_holding_another_grms_copy_is_refused_naming_both(grm_dir, tmp_path):
+    from robodopamine_ros.rl.grm_refresh_loop import live_grm
+
+    live = live_grm(tmp_path / 'logs', grm_dir)
+    assert grm_content_hash(live) == grm_content_hash(grm_dir)
+    assert live_grm(tmp_path / 'logs', grm_dir) == live   # the same GRM: the copy goes on
+    other = tmp_path / 'other'
+    shutil.copytree(grm_dir, other)
+    config = json.loads((other / 'config.json').read_text())
+    (other / 'config.json').write_text(json.dumps(dict(config, task='another task')))
+    with pytest.raises(ValueError, match=f'{live} is the refreshed copy of .*, not of {other}'):
+        live_grm(tmp_path / 'logs', other)
 
 
 def test_a_refresh_that_fails_is_logged_and_a_resumed_run_forgets_the_later_ones(grm_dir,

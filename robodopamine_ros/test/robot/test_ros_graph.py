@@ -17,8 +17,8 @@ from robodopamine_ros.robot.ros_graph import (discovery_range, discovery_warning
                                               enclave, security_enabled)
 
 POLICY = Path(__file__).resolve().parents[2] / 'config' / 'sros2_policy.xml'
-OURS = ('grm_node', 'shaping_node', 'rl_agent_node', 'teleop_node', 'joy_node',
-        'gripper_node', 'recorder_node')
+OURS = ('grm_node', 'grm_refresh_node', 'shaping_node', 'rl_agent_node', 'teleop_node',
+        'joy_node', 'gripper_node', 'recorder_node')
 
 
 @pytest.mark.parametrize('environ, warned', [
@@ -76,7 +76,8 @@ def test_the_shipped_policy_lets_only_the_right_enclave_do_each_dangerous_thing(
         assert rules[('services', 'request', f'rl_agent_node/{service}')] == {teleop}
         assert rules[('services', 'reply', f'~{service}')] == {agent}
     assert rules[('topics', 'publish', 'robodopamine/reward')] == {enclave('shaping_node')}
-    assert rules[('topics', 'subscribe', 'robodopamine/reward')] == {agent}
+    assert rules[('topics', 'subscribe', 'robodopamine/reward')] == {
+        agent, enclave('recorder_node')}   # the recorder: a run recorded with bag:=
     for driver_topic in ('joint_states', 'franka_robot_state_broadcaster/current_pose'):
         assert rules[('topics', 'publish', driver_topic)] == {'/'}     # the drivers only
     assert rules[('topics', 'publish', 'teleop/action')] == {teleop}

@@ -381,3 +381,11 @@ def test_seed_is_the_first_layout_and_eval_runs_on_the_evaluation_layouts():
     for bad in ('-1', 'one'):
         with pytest.raises(RuntimeError, match=f"seed:='{bad}' is not valid"):
             resolve(mode='collect', seed=bad)
+
+
+def test_teleop_node_hears_grm_nodes_progress_for_its_stall_rumble():
+    """teleop_node's ``progress`` is grm_node's (until 2026-12-07 it listened on /progress)."""
+    nodes, _ = resolve(model_dir='/m')
+    teleop, grm = nodes['teleop_node'][0], nodes['grm_node'][0]
+    assert dict(teleop.expanded_remapping_rules)['progress'] == \
+        dict(grm.expanded_remapping_rules)['progress'] == 'robodopamine/progress'
