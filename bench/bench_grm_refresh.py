@@ -21,8 +21,8 @@ episodes) and measures, per seed:
    as ``robodopamine demo`` scores them): VOC over successful expert rollouts, completion
    accuracy (detector), Kendall tau and its ceiling, for the initial and the final GRM.
 
-Run (after bench_rl.py --variants '... GRM refreshed'):
-    .work/venv-core/bin/python bench/bench_grm_refresh.py --seeds 0 1
+Run (after bench_rl.py --variants '... GRM refreshed' or '..., a success's last second'):
+    .work/venv-core/bin/python bench/bench_grm_refresh.py --seeds 0 1 [--variant last-second]
 """
 
 import argparse
@@ -35,12 +35,19 @@ from results import record
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / '.work' / 'bench_rl'
-VARIANT = 'product__1_demo__dopamine_rl__cal_ql___operator__detector_holds_1_s__grm_refreshed'
 GRM_EVERY = 2
 GATE = 0.5
-# the runs of 2026-12-07 trained with the label rules of commit e45cec5: a labelled success's
-# last frame only at 1 (TargetRules.success_tail_s = 0); the default since is its last second
-RULES_OF_RUN = "the run's rule: a success's last frame only at 1"
+# the label rule a run's refreshes trained with: (its bench_rl folder, its row names' prefix,
+# what its rows say). The first runs (2026-12-07) used commit e45cec5's rule, a labelled
+# success's last frame only at 1 (TargetRules.success_tail_s = 0); the default since is its
+# last second (bench_rl's variant '..., a success's last second')
+VARIANTS = {
+    'last-frame': ('product__1_demo__dopamine_rl__cal_ql___operator__detector_holds_1_s__'
+                   'grm_refreshed', '', "the run's rule: a success's last frame only at 1"),
+    'last-second': ('product__1_demo__dopamine_rl__cal_ql___operator__detector_holds_1_s__'
+                    'grm_refreshed__a_success_s_last_second', 'last-second rule, ',
+                    "the run's rule: a success's last second at 1 (the default)"),
+}
 
 
 def online_figures(run):
@@ -146,50 +153,58 @@ def main():
     parser.add_argument('--seeds', type=int, nargs='*', default=[0, 1])
     parser.add_argument('--episodes', type=int, default=40,
                         help='fresh policy rollouts per seed')
+    parser.add_argument('--variant', choices=sorted(VARIANTS), default='last-frame',
+                        help="the runs' label rule (which bench_rl variant)")
     args = parser.parse_args()
+    folder, prefix, rules_of_run = VARIANTS[args.variant]
+
+    def record_row(name, *rest):   # one row name per variant and seed
+        record('grm refresh', prefix + name, *rest)
+
     import torch
     torch.set_num_threads(1)
     for seed in args.seeds:
-        run = RUNS / VARIANT / f'seed{seed}'
+        run = RUNS / folder / f'seed{seed}'
         for k, first, n, precision, recall, success, truth in online_figures(run):
             name = 'the initial GRM' if k == 0 else f'refresh {k}'
-            record('grm refresh', f'seed {seed}: detector precision / recall on the training '
-                   f'episodes scored by {name}', f'{precision:.2f} / {recall:.2f}', '',
-                   f'episodes {first}-{first + n - 1}; training success {success:.2f}, '
-                   f'by the simulator {truth:.2f}')
+            record_row(f'seed {seed}: detector precision / recall on the training '
+                       f'episodes scored by {name}', f'{precision:.2f} / {recall:.2f}', '',
+                       f'episodes {first}-{first + n - 1}; training success {success:.2f}, '
+                       f'by the simulator {truth:.2f}')
         with open(run / 'grm_refreshes.csv', newline='') as f:
             refreshes = list(csv.DictReader(f))
         accepted = [r for r in refreshes if r['accepted'] == 'True']
-        record('grm refresh', f'seed {seed}: refreshes swapped in / tried', f'{len(accepted)} / '
-               f'{len(refreshes)}', '', f'{RULES_OF_RUN}; held-out balanced accuracy, '
-               'current -> candidate: ' + '; '.join(
-                   f"ep {r['episode']}: {float(r['old_balanced_accuracy'] or 'nan'):.2f} -> "
-                   f"{float(r['new_balanced_accuracy'] or 'nan'):.2f}" for r in refreshes))
+        record_row(f'seed {seed}: refreshes swapped in / tried', f'{len(accepted)} / '
+                   f'{len(refreshes)}', '', f'{rules_of_run}; held-out balanced accuracy, '
+                   'current -> candidate: ' + '; '.join(
+                       f"ep {r['episode']}: {float(r['old_balanced_accuracy'] or 'nan'):.2f} "
+                       f"-> {float(r['new_balanced_accuracy'] or 'nan'):.2f}"
+                       for r in refreshes))
         grms = {'initial': RUNS / 'compact_grm', 'refreshed': run / 'grm'}
         rollouts = policy_rollouts(run, grms, args.episodes)
         for name, episodes in rollouts.items():
             f = rollout_figures(episodes)
             what = f'seed {seed}, {name} GRM, fresh rollouts of the final policy'
             value, note = pr(f['plain'])
-            record('grm refresh', f'{what}: detector precision / recall', value, '',
-                   f'{note}; {f["episodes"]} episodes')
+            record_row(f'{what}: detector precision / recall', value, '',
+                       f'{note}; {f["episodes"]} episodes')
             value, note = pr(f['gated'])
-            record('grm refresh', f'{what}: detector precision / recall, agreement >= {GATE}',
-                   value, '', note)
+            record_row(f'{what}: detector precision / recall, agreement >= {GATE}',
+                       value, '', note)
             failed = f['failed_final']
-            record('grm refresh', f'{what}: final progress of failed rollouts (mean / max)',
-                   f'{np.mean(failed):.3f} / {np.max(failed):.3f}' if failed else 'none', '',
-                   f'{len(failed)} failed')
-            record('grm refresh', f'{what}: Kendall tau of final progress (ceiling); VOC of '
-                   'successes', f'{f["tau"]:.3f} ({f["tau_max"]:.3f}); {f["voc_success"]:.3f}',
-                   '', f'{f["successes"]} successes')
+            record_row(f'{what}: final progress of failed rollouts (mean / max)',
+                       f'{np.mean(failed):.3f} / {np.max(failed):.3f}' if failed else 'none', '',
+                       f'{len(failed)} failed')
+            record_row(f'{what}: Kendall tau of final progress (ceiling); VOC of '
+                       'successes', f'{f["tau"]:.3f} ({f["tau_max"]:.3f}); {f["voc_success"]:.3f}',
+                       '', f'{f["successes"]} successes')
         for name, table in unseen_rollouts(grms).items():
-            record('grm refresh', f'seed {seed}, {name} GRM, unseen simulated rollouts: VOC '
-                   'over successful experts; completion accuracy (detector); Kendall tau '
-                   '(ceiling)', f'{table["voc_unseen_success_mean"]:.3f}; '
-                   f'{table["completion_accuracy_detector"]:.2f}; {table["kendall_tau"]:.3f} '
-                   f'({table["kendall_tau_max"]:.3f})', '',
-                   f'{table["unseen_expert_successes"]} experts succeeded; 30 rollouts')
+            record_row(f'seed {seed}, {name} GRM, unseen simulated rollouts: VOC '
+                       'over successful experts; completion accuracy (detector); Kendall tau '
+                       '(ceiling)', f'{table["voc_unseen_success_mean"]:.3f}; '
+                       f'{table["completion_accuracy_detector"]:.2f}; {table["kendall_tau"]:.3f} '
+                       f'({table["kendall_tau_max"]:.3f})', '',
+                       f'{table["unseen_expert_successes"]} experts succeeded; 30 rollouts')
 
 
 if __name__ == '__main__':
