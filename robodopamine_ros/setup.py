@@ -56,6 +56,8 @@ setup(
         'tensorboard': ['tensorboard>=2.14'],  # training logs; CSV is always written
         'sim': ['metaworld==3.1.1', 'mujoco==3.3.0', 'gymnasium>=1.0', 'packaging'],
         'vlm': ['transformers>=5.0', 'peft>=0.13', 'tokenizers>=0.20'],
+        # grm_node backend openai: a GRM behind vLLM / SGLang (grm/served.py)
+        'openai': ['openai>=1.40'],
         # robodopamine export-lerobot: our LeRobotDataset v3.0 writer (not lerobot itself,
         # whose releases cap torch below ours: docs/decisions.md)
         'lerobot': ['av>=15,<16', 'pyarrow>=21', 'pandas>=2'],

@@ -44,7 +44,8 @@ KNOWN = {
 # Imported only by optional extras (declared in setup.py extras_require), never at import time
 # of the core modules.
 OPTIONAL = {'metaworld', 'mujoco', 'transformers', 'peft', 'tokenizers', 'gymnasium',
-            'av', 'pyarrow', 'pandas'}   # the [lerobot] extra
+            'av', 'pyarrow', 'pandas',   # the [lerobot] extra
+            'openai'}   # the [openai] extra (grm_node's backend openai)
 
 
 def _imported_top_level_modules():

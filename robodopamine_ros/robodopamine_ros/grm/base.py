@@ -65,6 +65,7 @@ class Tick:
     estimate: ProgressEstimate
     hops: tuple[float, float, float]  # (incremental, forward, backward), NaN = no answer
     latency_s: float
+    source: str = ''   # who answered, for a served GRM (grm/served.py): model@server
 
 
 class ProgressEstimator:
@@ -109,7 +110,7 @@ class ProgressEstimator:
         h_i, h_f, h_b = (float(h) for h in hops)
         estimate = self.tracker.update(h_i, h_f, h_b, frame=frame)
         self.previous = as_triplet(views)
-        return Tick(estimate, (h_i, h_f, h_b), latency)
+        return Tick(estimate, (h_i, h_f, h_b), latency, getattr(self.model, 'last_source', ''))
 
 
 def run_episode(model: GRM, episode: Episode, frame_ids: Iterable[int],

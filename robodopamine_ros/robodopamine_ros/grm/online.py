@@ -57,6 +57,7 @@ class OnlineStats:
     ticks: int = 0
     idle_ticks: int = 0           # ticks without a new triplet
     latency_s: float = 0.0        # model time of the last tick
+    answered_by: str = ''         # a served GRM: who answered the last tick (model@server)
     stalls: int = 0               # ticks on which an episode became stalled (reward/stall.py)
 
 
@@ -104,23 +105,37 @@ class OnlineProgress:
     @classmethod
     def from_settings(cls, backend, model_dir='', task='', goal_image='', device='cpu',
                       config=ProgressConfig(), slop=0.02, jump_threshold=1.0,
-                      synchronizer=None, stall=None, slots=None):
+                      synchronizer=None, stall=None, slots=None, server=None):
         """
         Build from grm_node's settings.
 
-        backend 'pixel-baseline' needs no folder; otherwise model_dir is a compact or VLM model
-        folder. References are the model's saved START/END images; goal_image (a file) is the
-        goal of the backward query, and the only reference when the model has none. An empty
-        task means the task stored with the model. slots: which camera (topic) fills each view
-        (data.view_slots.ViewSlots; None: all three, named by the views), also recorded in the
-        reward contract's GRM half (``terms``: reward/contract.py).
+        backend 'pixel-baseline' needs no folder; 'openai' asks a served Qwen-VL GRM
+        (grm/served.py; server: its ServedGRM keyword arguments, base_url, model, api_key_env,
+        timeout_s), with model_dir optional (its saved prompt template and task); otherwise
+        model_dir is a compact or VLM model folder. References are the model's saved START/END
+        images; goal_image (a file) is the goal of the backward query, and the only reference
+        when the model has none (a VLM, served or not). An empty task means the task stored
+        with the model. slots: which camera (topic) fills each view (data.view_slots.ViewSlots;
+        None: all three, named by the views), also recorded in the reward contract's GRM half
+        (``terms``: reward/contract.py; a served GRM's identity there is
+        ``openai:<model>@<base_url>``, what can be known of a model on another machine).
         """
         from robodopamine_ros.grm.loading import load_grm, read_rgb, saved_template, stored_task
 
-        if backend != 'pixel-baseline' and not model_dir:
+        if backend not in ('pixel-baseline', 'openai') and not model_dir:
             raise ValueError(f'backend {backend!r} needs the model_dir parameter')
-        model, references = load_grm('pixel-baseline' if backend == 'pixel-baseline'
-                                     else model_dir, device=device)
+        if backend == 'openai':
+            from robodopamine_ros.grm.served import ServedGRM
+            from robodopamine_ros.grm.vlm import PromptTemplate
+            if not task:
+                raise ValueError('backend openai needs the task parameter (the instruction '
+                                 'the served GRM is asked about)')
+            template = saved_template(model_dir) if model_dir else None
+            model = ServedGRM(template=template and PromptTemplate(template), **(server or {}))
+            references = None
+        else:
+            model, references = load_grm('pixel-baseline' if backend == 'pixel-baseline'
+                                         else model_dir, device=device)
         goal_front = read_rgb(goal_image, 'goal_image') if goal_image else None
         if references is None and goal_front is None:
             raise ValueError('no reference images: the model folder has none and goal_image '
@@ -132,12 +147,15 @@ class OnlineProgress:
                      jump_threshold=jump_threshold, synchronizer=synchronizer, stall=stall,
                      slots=slots)
         spec = 'pixel-baseline' if backend == 'pixel-baseline' else model_dir
-        template = saved_template(model_dir) if model.name == 'vlm' else None
+        template = saved_template(model_dir) if model.name in ('vlm', 'openai') and model_dir \
+            else None
         online.terms = grm_terms(spec, model.name, task, template=template,
                                  references=(start_ref, end_ref, goal_front),
                                  views=online.slots.cameras, fill=online.slots.fill,
-                                 progress=config)
-        if backend != 'pixel-baseline':
+                                 progress=config, content_hash=(
+                                     f'openai:{model.model}@{model.base_url}'
+                                     if backend == 'openai' else None))
+        if backend not in ('pixel-baseline', 'openai'):
             online._source = {'folder': Path(model_dir), 'device': device,
                               'version': folder_version(model_dir), 'task_given': bool(task),
                               'goal': goal_front}
@@ -264,6 +282,7 @@ class OnlineProgress:
             self.scored = newest   # (stamp_ns, views) of this tick: what an episode bag keeps
             result = self.estimator.tick(views, frame=stamp)
             self.stats.latency_s = result.latency_s
+            self.stats.answered_by = result.source or self.stats.answered_by
             if self._stall_restart:   # the camera clocks jumped: a window on one clock
                 self.stall.restart()
                 self._stall_restart = False
@@ -316,6 +335,9 @@ class OnlineProgress:
         values = {'ticks': stats.ticks, 'idle_ticks': stats.idle_ticks,
                   'triplets': stats.triplets, 'skipped_triplets': stats.skipped_triplets,
                   'latency_ms': round(1000 * stats.latency_s, 2),
+                  **({'answered_by': stats.answered_by, 'no_answers': self.model.failures,
+                      'last_no_answer': self.model.last_error}
+                     if self.model.name == 'openai' else {}),
                   'worst_skew_ms': sync.worst_skew_ns / 1e6, 'episode_id': self.episode_id,
                   'stalled': self.stall.stalled, 'stalls': stats.stalls,
                   'filled_views': ', '.join(f'{v} ({self.slots.fill})' for v in

@@ -65,6 +65,12 @@ def format_score(hop):
     return f'{SCORE_OPEN}{100 * hop:+.1f}%{SCORE_CLOSE}'
 
 
+def query_images(queries):
+    """Return the images of GRMQuery objects in their slot order: START, END, BEFORE, AFTER."""
+    return [np.asarray(image) for q in queries for image in
+            (q.reference_start, q.reference_end, *q.before, *q.after)]
+
+
 class PromptTemplate:
     """A prompt file with {task} and {image1}..{image8}; each image becomes a vision block."""
 
@@ -195,15 +201,23 @@ class VLMGRM(GRM):
         """Model inputs for a batch of queries (answers appended, for training)."""
         texts = [self.prompt(q) + (answers[i] if answers else '')
                  for i, q in enumerate(queries)]
-        images = [np.asarray(image) for q in queries for image in
-                  (q.reference_start, q.reference_end, *q.before, *q.after)]
-        batch = self.processor(texts, images)
+        batch = self.processor(texts, query_images(queries))
         return {k: v.to(self.device) for k, v in batch.items()}
 
     def generate_text(self, queries):
+        return self.generate_from([self.prompt(q) for q in queries], query_images(queries))
+
+    def generate_from(self, texts, images):
+        """
+        Answer prompts whose images stand as VISION_BLOCK in the texts (greedy, to </score>).
+
+        texts: one prompt per query; images: RGB uint8 arrays (H, W, 3), in the order of the
+        blocks across the texts. Returns the decoded answers, each up to its first </score>
+        (grm/served.py asks a server of this model the same).
+        """
         import torch
 
-        batch = self.inputs(queries)
+        batch = {k: v.to(self.device) for k, v in self.processor(texts, images).items()}
         with torch.inference_mode():
             output = self.model.generate(
                 **batch, do_sample=False, max_new_tokens=self.max_new_tokens,

@@ -19,7 +19,11 @@ get it). "The robot is stuck": ``ProgressStamped.stalled`` when an episode's pro
 less than ``stall_min_gain`` over the last ``stall_window`` s of camera time (reward/stall.py;
 also a WARN on /diagnostics while it lasts, and ``stalls`` counted there). A rig without all
 three views: ``empty_views`` (views no camera fills; the others keep their topics) and ``fill``
-(repeat:<view> or blank: data/view_slots.py), logged at start and in the diagnostics.
+(repeat:<view> or blank: data/view_slots.py), logged at start and in the diagnostics. Backend
+``openai`` asks a Qwen-VL GRM behind an OpenAI-compatible server (vLLM, SGLang; grm/served.py:
+``base_url``, ``model``, ``api_key_env``, ``timeout_s``): a server that does not answer at
+start is one fatal line naming it; later, a query it does not answer in time is no answer
+(``no_answers`` and ``answered_by`` in the diagnostics).
 A GRM refresh (grm/refresh.py) swaps a new model into ``model_dir``: at the next
 ``~/start_episode`` grm_node loads it (``reload_model``, default true), says so in its log with
 both content hashes, and publishes the new reward contract (a model it cannot take, of another
@@ -75,7 +79,11 @@ class GRMNode(Node):
     def __init__(self, **kwargs):
         super().__init__('grm_node', **kwargs)
         declare = partial(declare_parameter, self)   # an int for a float is taken
-        declare('backend', 'compact')       # compact | vlm | pixel-baseline
+        declare('backend', 'compact')       # compact | vlm | pixel-baseline | openai
+        declare('base_url', '')              # openai: the server's API root (.../v1)
+        declare('model', '')                 # openai: the name it serves the GRM under
+        declare('api_key_env', '')           # openai: the variable holding its API key
+        declare('timeout_s', 5.0)            # openai: s a query may take (then no answer)
         declare('model_dir', '')
         declare('task', '')                  # empty: the task stored with the model
         declare('goal_image', '')            # empty: the model's reference END image
@@ -118,6 +126,8 @@ class GRMNode(Node):
                            success_hold=ticks_for_hold(p['rate'], p['success_hold_s'])),
             p['slop'],
             p['jump_threshold'], synchronizer=synchronizer,
+            server={k: self.get_parameter(k).value for k in (
+                'base_url', 'model', 'api_key_env', 'timeout_s')},
             stall=StallConfig(p['stall_window'], p['stall_min_gain']),
             slots=ViewSlots.without({view: self.resolve_topic_name(topic) for view, topic in
                                      CAMERA_TOPICS.items()}, p['empty_views'], p['fill']))

@@ -38,7 +38,8 @@ def run(node_class, name, args=None):
     Run node_class until shutdown.
 
     A node that cannot start because of a bad parameter (a wrong value or type: see
-    nodes/parameters.py), a missing model folder or a missing optional dependency logs one
+    nodes/parameters.py), a missing model folder, a missing optional dependency or a server
+    it needs that does not answer (grm_node's served GRM) logs one
     fatal line naming the cause and exits with status 2 (the launch then ends: see
     launch/franka_insertion.launch.py). SIGINT while the node is still being built (Ctrl-C or
     `ros2 launch` shutting down while a model loads) ends it quietly with status 0, as it does
@@ -47,7 +48,8 @@ def run(node_class, name, args=None):
     rclpy.init(args=args)
     try:
         node = node_class()
-    except (ValueError, FileNotFoundError, ImportError, ParameterException) as error:
+    except (ValueError, FileNotFoundError, ImportError, ConnectionError,
+            ParameterException) as error:
         # ParameterException: a parameter that rclpy refused (a type declare_parameter of
         # nodes/parameters.py does not see; its message names the parameter and both types)
         rclpy.logging.get_logger(name).fatal(f'cannot start: {error}')
