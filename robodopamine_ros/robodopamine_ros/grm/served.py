@@ -76,6 +76,15 @@ def png_data_url(image, max_pixels=MAX_PIXELS):
     return 'data:image/png;base64,' + base64.b64encode(png.tobytes()).decode('ascii')
 
 
+def encode_images(queries):
+    """Return {id(image): PNG data URL} of the distinct image arrays of GRMQuery objects."""
+    urls = {}
+    for image in query_images(queries):
+        if id(image) not in urls:
+            urls[id(image)] = png_data_url(image)
+    return urls
+
+
 def cut_answer(text):
     """Return a server's answer up to and with its first </score> (all of it when none)."""
     end = text.find(SCORE_CLOSE)
@@ -130,8 +139,14 @@ class ServedGRM(GRM):
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix='grm_query')
         self.failures, self.last_error, self.last_texts, self.last_source = 0, '', [], ''
 
-    def messages(self, query):
-        """Return the chat messages of one query: the template's turns, its eight images."""
+    def messages(self, query, urls=None):
+        """
+        Return the chat messages of one query: the template's turns, its eight images.
+
+        urls: {id(image): data URL} of images already encoded (a tick's three queries share
+        the references and the AFTER views: each is encoded once).
+        """
+        urls = urls or {}
         images = iter(query_images([query]))
         messages = []
         for role, text in chat_turns(self.template.render(query.task, SLOT)):
@@ -141,18 +156,19 @@ class ServedGRM(GRM):
                 continue
             content = [{'type': 'text', 'text': parts[0]}] if parts[0] else []
             for part in parts[1:]:
-                content.append({'type': 'image_url',
-                                'image_url': {'url': png_data_url(next(images))}})
+                image = next(images)
+                url = urls.get(id(image)) or png_data_url(image)
+                content.append({'type': 'image_url', 'image_url': {'url': url}})
                 if part:
                     content.append({'type': 'text', 'text': part})
             messages.append({'role': role, 'content': content})
         return messages
 
-    def ask(self, query):
+    def ask(self, query, urls=None):
         """Return (answer text or None, who answered or the error) of one query."""
         try:
             reply = self.client.chat.completions.create(
-                model=self.model, messages=self.messages(query), temperature=0.0,
+                model=self.model, messages=self.messages(query, urls), temperature=0.0,
                 max_tokens=self.max_tokens)
             text = reply.choices[0].message.content if reply.choices else None
             if text is None:
@@ -164,7 +180,8 @@ class ServedGRM(GRM):
     def hops(self, queries):
         if not queries:
             return np.zeros(0)
-        answers = list(self._pool.map(self.ask, queries))
+        urls = encode_images(queries)
+        answers = list(self._pool.map(lambda query: self.ask(query, urls), queries))
         self.last_texts = [text or '' for text, _ in answers]
         errors = [who for text, who in answers if text is None]
         self.failures += len(errors)

@@ -83,9 +83,9 @@ class RemoteLearner:
         except ValueError as error:
             return Receipt('refused', '?', '', str(error))
         robot, uid = metadata.get('robot_id', '?'), metadata.get('uid', '')
-        counts = self.received.setdefault(robot, dict.fromkeys(
-            ('stored', 'duplicate', 'refused', 'steps'), 0))
         with self._lock:
+            counts = self.received.setdefault(robot, dict.fromkeys(
+                ('stored', 'duplicate', 'refused', 'steps'), 0))
             if uid in self.inbox.ledger or uid in self.inbox.entries:
                 counts['duplicate'] += 1
                 return Receipt('duplicate', robot, uid, 'stored before')
