@@ -7,6 +7,7 @@ scripts/test.sh sets RD_REQUIRE_ROS=1: then a missing rclpy or robodopamine_inte
 collection error (the tier fails), never a skip.
 """
 
+import gc
 import os
 import signal
 import time
@@ -66,10 +67,16 @@ def pytest_report_header(config):
 
 @pytest.fixture
 def ros_context():
-    """Create a private rclpy context, shut down after the test."""
+    """
+    Create a private rclpy context, shut down after the test.
+
+    The test's nodes are collected first: a node kept alive by a reference cycle keeps its
+    DDS participant, and its transient-local topics then reach the next test's subscribers.
+    """
     context = rclpy.Context()
     rclpy.init(context=context)
     yield context
+    gc.collect()
     rclpy.try_shutdown(context=context)
 
 
