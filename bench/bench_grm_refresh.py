@@ -22,7 +22,8 @@ episodes) and measures, per seed:
    accuracy (detector), Kendall tau and its ceiling, for the initial and the final GRM.
 
 Run (after bench_rl.py --variants '... GRM refreshed' or '..., a success's last second'):
-    .work/venv-core/bin/python bench/bench_grm_refresh.py --seeds 0 1 [--variant last-second]
+    .work/venv-core/bin/python bench/bench_grm_refresh.py --seeds 0 1
+        [--variant last-second|strict]
 """
 
 import argparse
@@ -46,7 +47,11 @@ VARIANTS = {
                    'grm_refreshed', '', "the run's rule: a success's last frame only at 1"),
     'last-second': ('product__1_demo__dopamine_rl__cal_ql___operator__detector_holds_1_s__'
                     'grm_refreshed__a_success_s_last_second', 'last-second rule, ',
-                    "the run's rule: a success's last second at 1 (the default)"),
+                    "the run's rule: a success's last second at 1, ties accepted"),
+    'strict': ('product__1_demo__dopamine_rl__cal_ql___operator__detector_holds_1_s__'
+               'grm_refreshed__strict_check', 'strict check, ',
+               "the run's rule: a success's last second at 1, a candidate better held out and "
+               'no worse on its last 24 training episodes (the default)'),
 }
 
 

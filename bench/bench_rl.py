@@ -93,6 +93,12 @@ VARIANTS = {
     "a success's last second": [
         '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO,
         '--grm-refresh-every', '25'],
+    # ... with today's check: a candidate must be better held out (a tie is not) and no worse
+    # on its last training episodes (grm/refresh.py ``accept``; ties were accepted before)
+    'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 1 s, GRM refreshed, '
+    'strict check': [
+        '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO,
+        '--grm-refresh-every', '25'],
     'product, 1 demo: Dopamine-RL, Cal-QL + operator, detector holds 2 s': [
         '--algorithm', 'calql', '--reward', 'grm', *PRODUCT, *ONE_DEMO, *HOLD_2S],
     'product, 1 demo: Dopamine-RL, Cal-QL, detector alone (no operator)': [

@@ -16,9 +16,11 @@ docs/method.md#refresh-on-the-robots-own-episodes. The loop, in one place:
    robot state is placed on the demonstration's scale.
 3. Judge: the success detector is replayed with the old and the new GRM on the held-out
    episodes and the demonstration (which counts as one more labelled success, so a GRM that
-   stops firing at all is never as good); the score is the balanced accuracy of "fired"
-   against the label. The new GRM replaces the old one only when its score is at least the
-   old one's.
+   stops firing at all is never as good), and on the last ``train_check`` training episodes.
+   The new GRM replaces the old one only when (``accept``) its balanced accuracy of "fired"
+   against the label is higher on the held-out cases (a tie is no evidence: on a handful of
+   episodes most candidates tie), its recall there is not lower, and on the training episodes
+   neither its balanced accuracy nor its recall is lower.
 4. Swap: the accepted GRM is written beside the folder and exchanged with it in one rename
    (grm/model_folder.py); its config.json lists every refresh (``refreshes``).
 
@@ -59,13 +61,16 @@ class RefreshConfig:
     success_hold_s: float = DEFAULT_HOLD_S   # the detector's hold in the check
     success_delta: float = 0.05
     success_min_agreement: float = 0.0
+    train_check: int = 24         # the last training episodes the check replays too (0: none)
     rules: TargetRules = field(default_factory=TargetRules)
     seed: int = 0
 
     def __post_init__(self):
-        for name in ('every', 'steps', 'pool', 'holdout_every', 'min_episodes', 'max_frames'):
+        for name in ('every', 'steps', 'pool', 'holdout_every', 'min_episodes', 'max_frames',
+                     'train_check'):
             value = getattr(self, name)
-            low = 0 if name == 'every' else 2 if name in ('pool', 'holdout_every') else 1
+            low = (0 if name in ('every', 'train_check')
+                   else 2 if name in ('pool', 'holdout_every') else 1)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f'refresh {name} must be an integer >= {low}, got {value!r}')
         for name in ('online_share', 'hard_share'):
@@ -96,8 +101,10 @@ class RefreshResult:
     train_episodes: int = 0
     heldout_episodes: int = 0
     corrected_frames: int = 0
-    old: dict = field(default_factory=dict)   # detector scores of the GRM before
+    old: dict = field(default_factory=dict)   # detector scores of the GRM before (held out)
     new: dict = field(default_factory=dict)   # ... and of the candidate
+    train_old: dict = field(default_factory=dict)   # the same on the last training episodes
+    train_new: dict = field(default_factory=dict)
     loss: list = field(default_factory=list)
     seconds: float = 0.0
 
@@ -156,6 +163,33 @@ def detector_check(model, references, task, cases, config):
             'recall': tp / (tp + fn) if tp + fn else math.nan,
             'true_positives': tp, 'false_positives': fp, 'false_negatives': fn,
             'true_negatives': tn}
+
+
+def accept(old, new, train_old, train_new):
+    """
+    Return (accepted, why): whether a candidate with detector scores `new` replaces `old`.
+
+    old, new: detector_check on the held-out cases; train_old, train_new: on the last training
+    episodes (empty dicts: not checked). Accepted only when the held-out balanced accuracy is
+    higher (not equal), the held-out recall is not lower, and on the training episodes neither
+    the balanced accuracy nor the recall is lower (a NaN recall, no success among the cases,
+    compares as equal). [ours] Why: bench/RESULTS.md `grm refresh`: with ties accepted, 4 of 6
+    tied candidates went in and the detector's recall on its training episodes fell 0.36 ->
+    0.14-0.19.
+    """
+    def lower(a, b, key):   # b < a, a NaN on either side is no evidence
+        return not (math.isnan(a[key]) or math.isnan(b[key])) and b[key] < a[key]
+
+    if not new['balanced_accuracy'] > old['balanced_accuracy']:
+        return False, 'no better on the held-out episodes'
+    if lower(old, new, 'recall'):
+        return False, f'recall on the held-out episodes fell {old["recall"]:.2f} -> ' \
+                      f'{new["recall"]:.2f}'
+    for key in ('balanced_accuracy', 'recall') if train_old else ():
+        if lower(train_old, train_new, key):
+            return False, f'{key.replace("_", " ")} on the last training episodes fell ' \
+                          f'{train_old[key]:.2f} -> {train_new[key]:.2f}'
+    return True, 'better on the held-out episodes, no worse on the training ones'
 
 
 def demo_case(demo, config):
@@ -269,8 +303,8 @@ def refresh_grm(model_dir, demo, episodes, config=None):
     demo: the demonstration (an Episode with keyframes); episodes: the robot's online episodes
     (data.online_episodes.OnlineEpisode).
 
-    The folder is replaced (atomically) only when the candidate's detector check on the held-out
-    episodes is at least the current GRM's. Nothing raised by training reaches the caller: a
+    The folder is replaced (atomically) only when the candidate passes the check (``accept``).
+    Nothing raised by training reaches the caller: a
     failed refresh keeps the current GRM, and its reason says what failed.
     """
     from robodopamine_ros.grm.compact import CompactGRM
@@ -294,7 +328,12 @@ def refresh_grm(model_dir, demo, episodes, config=None):
         raise ValueError(f'{model_dir}: the GRM folder holds no reference images')
     task = stored_task(model)
     cases = [demo_case(demo, config)] + [(e.frames, e.stamps, e.outcome.success) for e in held]
+    recent = sorted(train, key=lambda e: e.outcome.episode_id)
+    recent = [(e.frames, e.stamps, e.outcome.success)
+              for e in recent[max(0, len(recent) - config.train_check):]]
     result.old = detector_check(model, references, task, cases, config)
+    if recent:
+        result.train_old = detector_check(model, references, task, recent, config)
     try:
         result.loss, result.corrected_frames = train_candidate(model, demo, references, train,
                                                                config)
@@ -303,10 +342,12 @@ def refresh_grm(model_dir, demo, episodes, config=None):
         result.seconds = round(time.perf_counter() - began, 1)
         return result
     result.new = detector_check(model, references, task, cases, config)
+    if recent:
+        result.train_new = detector_check(model, references, task, recent, config)
+    result.accepted, why = accept(result.old, result.new, result.train_old, result.train_new)
     old, new = result.old['balanced_accuracy'], result.new['balanced_accuracy']
-    result.accepted = bool(new >= old)
     result.reason = (f'held-out balanced accuracy {new:.3f} vs {old:.3f} '
-                     f'({len(held)} episodes and the demonstration): '
+                     f'({len(held)} episodes and the demonstration), {why}: '
                      + ('swapped in' if result.accepted else 'kept the current GRM'))
     result.seconds = round(time.perf_counter() - began, 1)
     if result.accepted:

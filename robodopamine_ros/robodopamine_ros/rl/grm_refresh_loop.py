@@ -44,8 +44,9 @@ EPISODES = 'episodes'
 REFRESH_LOG = 'grm_refreshes.csv'
 REFRESH_COLUMNS = ('episode', 'accepted', 'train_episodes', 'heldout_episodes',
                    'corrected_frames', 'old_balanced_accuracy', 'new_balanced_accuracy',
-                   'old_precision', 'old_recall', 'new_precision', 'new_recall', 'seconds',
-                   'grm', 'reason')
+                   'old_precision', 'old_recall', 'new_precision', 'new_recall',
+                   'train_old_balanced_accuracy', 'train_new_balanced_accuracy',
+                   'train_old_recall', 'train_new_recall', 'seconds', 'grm', 'reason')
 
 
 def live_grm(output, grm_dir):
@@ -175,30 +176,31 @@ class RefreshLoop:
         """Forget the refreshes after `episode` (a resumed run does them again)."""
         rows = read_refreshes(self.output)
         kept = [r for r in rows if int(r['episode']) <= episode]
-        if len(kept) == len(rows):
-            return
+        if len(kept) < len(rows):
+            self._write_rows(kept)
+
+    def _write_rows(self, rows):
+        """Write grm_refreshes.csv whole (a log of an older column set gets empty cells)."""
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, REFRESH_COLUMNS)
+        writer = csv.DictWriter(buffer, REFRESH_COLUMNS, restval='', extrasaction='ignore')
         writer.writeheader()
-        writer.writerows(kept)
+        writer.writerows(rows)
         with atomic_path(self.output / REFRESH_LOG) as tmp:
             tmp.write_text(buffer.getvalue())
 
     def _log_row(self, index, result, grm):
-        path = self.output / REFRESH_LOG
-        text = path.read_text() if path.is_file() else ''
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        if not text:
-            writer.writerow(REFRESH_COLUMNS)
+        rows = read_refreshes(self.output)
         old, new = result.old, result.new
-        writer.writerow([index, result.accepted, result.train_episodes, result.heldout_episodes,
-                         result.corrected_frames, old.get('balanced_accuracy', ''),
-                         new.get('balanced_accuracy', ''), old.get('precision', ''),
-                         old.get('recall', ''), new.get('precision', ''),
-                         new.get('recall', ''), result.seconds, grm, result.reason])
-        with atomic_path(path) as tmp:
-            tmp.write_text(text + buffer.getvalue())
+        train_old, train_new = result.train_old, result.train_new
+        rows.append(dict(zip(REFRESH_COLUMNS, [
+            index, result.accepted, result.train_episodes, result.heldout_episodes,
+            result.corrected_frames, old.get('balanced_accuracy', ''),
+            new.get('balanced_accuracy', ''), old.get('precision', ''), old.get('recall', ''),
+            new.get('precision', ''), new.get('recall', ''),
+            train_old.get('balanced_accuracy', ''), train_new.get('balanced_accuracy', ''),
+            train_old.get('recall', ''), train_new.get('recall', ''), result.seconds, grm,
+            result.reason])))
+        self._write_rows(rows)
 
 
 class RefreshWatch:

@@ -17,8 +17,8 @@ from robodopamine_ros.data.online_episodes import EpisodeOutcome, OnlineEpisode
 from robodopamine_ros.data.topics import VIEWS
 from robodopamine_ros.grm.adapt_compact import adapt_compact, CompactTrainConfig
 from robodopamine_ros.grm.compact import CompactGRM, FORMAT
-from robodopamine_ros.grm.refresh import (demo_case, frame_rate, refresh_grm, RefreshConfig,
-                                          replay_detector, split_episodes)
+from robodopamine_ros.grm.refresh import (accept, demo_case, frame_rate, refresh_grm,
+                                          RefreshConfig, replay_detector, split_episodes)
 from robodopamine_ros.grm.refresh_targets import episode_targets, TargetRules
 from robodopamine_ros.reward.contract import grm_content_hash, grm_terms
 from robodopamine_ros.reward.progress import ProgressConfig
@@ -74,15 +74,16 @@ def test_a_refresh_on_rejected_false_successes_stops_them_and_is_swapped_in(adap
     shutil.copytree(original, folder)
     model = CompactGRM.load(folder)
     assert fires(model, references, dim=True), 'the one-shot GRM must be fooled to begin with'
-    # odd ids: the dimmed slide, the detector's success rejected; even ids: true successes
+    # odd ids and 4: the dimmed slide, the detector's success rejected; 2, 6, 8: true successes
     episodes = labelled(model, references, {
-        i: (True, 'rejected') if i % 2 else (False, 'confirmed') for i in range(1, 9)})
+        i: (True, 'rejected') if i % 2 or i == 4 else (False, 'confirmed') for i in range(1, 9)})
     before = grm_content_hash(folder)
     result = refresh_grm(folder, demo, episodes, CHECK)
     assert result.accepted, result.reason
     assert (result.train_episodes, result.heldout_episodes) == (6, 2)   # ids 4 and 8 held out
-    assert result.old['false_positives'] == 0 and result.old['true_positives'] == 3
+    assert result.old['false_positives'] == 1 and result.old['true_positives'] == 2
     assert result.corrected_frames > 0 and result.new['balanced_accuracy'] == 1.0
+    assert result.train_old['false_positives'] == 4 and result.train_new['recall'] == 1.0
     assert grm_content_hash(folder) != before
     refreshed = CompactGRM.load(folder)
     assert not fires(refreshed, references, dim=True)   # an unseen failure: no longer fooled
@@ -198,3 +199,24 @@ def test_the_contract_names_the_familiarity_gate_only_when_it_is_on(tmp_path):
     on = grm_terms('pixel-baseline', 'pixel',
                    progress=ProgressConfig(success_min_agreement=0.5))['progress']
     assert 'success_min_agreement' not in off and on['success_min_agreement'] == 0.5
+
+
+def score(balanced_accuracy, recall):
+    return {'balanced_accuracy': balanced_accuracy, 'recall': recall}
+
+
+@pytest.mark.parametrize('new, train_new, accepted, why', [
+    (score(0.75, 0.5), {}, False, 'no better'),                       # a tie is no evidence
+    (score(0.70, 0.6), {}, False, 'no better'),
+    (score(0.80, 0.4), {}, False, 'recall on the held-out episodes fell 0.50 -> 0.40'),
+    (score(0.80, 0.5), score(0.70, 0.36), False, 'balanced accuracy on the last training'),
+    (score(0.80, 0.5), score(0.80, 0.19), False, 'recall on the last training episodes fell '
+                                                 '0.36 -> 0.19'),
+    (score(0.80, 0.5), score(0.80, 0.36), True, 'better on the held-out'),
+    (score(0.80, float('nan')), score(0.80, float('nan')), True, 'better'),   # no successes
+])
+def test_a_candidate_must_be_better_held_out_and_no_worse_on_its_training_episodes(
+        new, train_new, accepted, why):
+    old, train_old = score(0.75, 0.5), score(0.80, 0.36)
+    got, reason = accept(old, new, train_old if train_new else {}, train_new)
+    assert got == accepted and why in reason

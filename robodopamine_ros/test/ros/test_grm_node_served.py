@@ -87,6 +87,7 @@ def test_grm_node_scores_with_a_served_grm_and_names_who_answered(ros_context, b
                      for s in d.status for kv in s.values), timeout=10,
          what='answered_by in the diagnostics')
     # This node's contract only: the domain may still hold an earlier test's grm_node.
+
     def served():
         return [t for t in (json.loads(c.data)['terms'] for c in list(contracts))
                 if t.get('backend') == 'openai']
