@@ -21,6 +21,7 @@ NODE_SCRIPTS = [
     'gripper_node = robodopamine_ros.nodes.gripper_node:main',
     'sim_operator_node = robodopamine_ros.nodes.sim_operator_node:main',
     'grm_refresh_node = robodopamine_ros.nodes.grm_refresh_node:main',
+    'learner_node = robodopamine_ros.nodes.learner_node:main',
 ]
 
 setup(

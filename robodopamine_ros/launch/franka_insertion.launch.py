@@ -28,6 +28,10 @@ In simulation ``operator:=scripted`` (train only) adds sim_operator_node, the sc
 operator: it takes over with the simulator's expert when progress stalls and labels outcomes
 from the simulator's success flag, as a person at the joystick would (rl_agent_node's
 ``success`` decides which labels count; the node gets the same value).
+``learner:=remote`` (train only) makes rl_agent_node an actor of learner_node, which runs
+elsewhere (learner.launch.py, e.g. on the GPU box, with the demonstrations): the arm's
+episodes go to it and its weights come back (docs/architecture.md "Beyond one machine");
+several arms, each launched with its own ``namespace:=``, feed one learner.
 ``grm_refresh_every:=N`` (train only, with the operator's outcome labels: success either or
 operator) refreshes the GRM on the robot's own episodes every N of them
 (docs/method.md#refresh-on-the-robots-own-episodes): grm_node scores with a copy of
@@ -40,7 +44,7 @@ Arguments (docs/nodes.md, "Launch arguments"): use_sim, robot_ip, model_dir, tas
 bag, contract, demos, log_dir, checkpoint_dir, the three camera topics, cameras (''|realsense),
 real_time_factor, autopilot, operator, grm_refresh_every, observation (rl_agent_node's),
 success (shaping_node's and rl_agent_node's alike), joy, servo_launch, params_file,
-log_level, namespace, agent, respawn. rl_agent_node's
+log_level, learner, namespace, agent, respawn. rl_agent_node's
 grm_dir (its GRM encoder with observation cameras) is model_dir unless params_file
 names one; with observation cameras its ``objects`` is 0 (the file's tracked objects belong to
 the privileged 'robot' observation).
@@ -83,13 +87,13 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 import launch.logging
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node, PushRosNamespace
+from robodopamine_ros.data.params_file import node_parameters
 from robodopamine_ros.data.topics import CAMERA_TOPICS, VIEWS
 from robodopamine_ros.rl.grm_refresh_loop import EPISODES, live_grm
 from robodopamine_ros.rl.observations import ROBOT_OBSERVATIONS
 from robodopamine_ros.rl.outcomes import SUCCESS_SOURCES
 from robodopamine_ros.rl.saving import EXIT_CLEANUP_S
 from robodopamine_ros.robot.ros_graph import discovery_warning, enclave, security_enabled
-import yaml
 
 TRUE, FALSE = ('true', 'True', '1'), ('false', 'False', '0')
 # Arguments with a fixed set of values. Checked in robot_and_nodes rather than with
@@ -99,13 +103,15 @@ CHOICES = {'use_sim': TRUE + FALSE, 'agent': TRUE + FALSE, 'respawn': TRUE + FAL
            'operator': ('', 'scripted'), 'observation': ('',) + ROBOT_OBSERVATIONS,
            'success': ('',) + SUCCESS_SOURCES,
            'joy': ('auto',) + TRUE + FALSE, 'cameras': ('', 'realsense'),
+           'learner': ('', 'local', 'remote'),
            'log_level': ('debug', 'info', 'warn', 'error', 'fatal')}
 RESPAWNED = {'grm_node', 'shaping_node', 'teleop_node', 'joy_node', 'grm_refresh_node'}
 # Node parameters that a launch argument of the same name overrides when it is not empty; an
 # empty argument keeps the params_file value, else the fallback here.
 OVERRIDDEN = {'sim_robot_node': ('autopilot',), 'grm_node': ('model_dir', 'task'),
               'shaping_node': ('success',),
-              'rl_agent_node': ('mode', 'checkpoint_dir', 'log_dir', 'observation', 'success')}
+              'rl_agent_node': ('mode', 'checkpoint_dir', 'log_dir', 'observation', 'success',
+                                'learner')}
 FALLBACK = {'mode': 'train', 'log_dir': 'robodopamine_logs',
             'checkpoint_dir': 'robodopamine_checkpoints'}
 RESPAWN_DELAY_S, RESPAWN_MAX = 2.0, 5
@@ -204,6 +210,10 @@ def launch_arguments(share):
                                           'config/franka_fr3.yaml)'),
         DeclareLaunchArgument('log_level', default_value='info',
                               description='debug, info, warn, error or fatal'),
+        DeclareLaunchArgument('learner', default_value='',
+                              description="rl_agent_node's learner: local (a thread beside the "
+                                          'control loop; the default) or remote (learner_node, '
+                                          'learner.launch.py on the GPU box)'),
         DeclareLaunchArgument('namespace', default_value='',
                               description='namespace of every node and topic (two robots)'),
         DeclareLaunchArgument('agent', default_value='true',
@@ -213,23 +223,6 @@ def launch_arguments(share):
                               description='restart grm_node, shaping_node, teleop_node, '
                                           'joy_node'),
     ]
-
-
-def node_parameters(params_file, name):
-    """Return the ros__parameters of node `name` in params_file (keys name, /name, /**/name)."""
-    try:
-        with open(params_file) as stream:
-            document = yaml.safe_load(stream) or {}
-    except OSError as error:
-        raise RuntimeError(f'params_file {params_file!r} cannot be read: {error.strerror}')
-    except yaml.YAMLError as error:
-        raise RuntimeError(f'params_file {params_file!r} is not valid YAML: '
-                           f'{str(error).splitlines()[0]}')
-    for key in (name, '/' + name, '/**/' + name):
-        section = document.get(key) if isinstance(document, dict) else None
-        if isinstance(section, dict):
-            return dict(section.get('ros__parameters') or {})
-    return {}
 
 
 def package_share(package, why):
@@ -372,7 +365,7 @@ def robot_and_nodes(context):
         'front_serial', 'left_wrist_serial', 'right_wrist_serial', 'autopilot', 'joy',
         'joy_device', 'ee_pose_topic', 'servo_launch', 'params_file', 'log_level', 'namespace',
         'agent', 'respawn', 'real_time_factor', 'seed', 'operator', 'observation', 'success',
-        'grm_refresh_every')}
+        'grm_refresh_every', 'learner')}
     for name, allowed in CHOICES.items():
         if value[name] not in allowed:
             raise RuntimeError(f'launch argument {name}:={value[name]!r} is not valid; '
@@ -395,6 +388,12 @@ def robot_and_nodes(context):
                            'the simulated robot trains: use it with use_sim:=true mode:=train '
                            f'(got use_sim:={value["use_sim"]} mode:={mode} '
                            f'agent:={value["agent"]})')
+    if (value['learner'] or agent_params.get('learner', 'local')) == 'remote' and \
+            (mode != 'train' or not agent or value['demos']):
+        raise RuntimeError('learner:=remote sends the episodes of mode:=train to learner_node; '
+                           'the demonstrations (demos:=) fill its demo buffer: give them to '
+                           'learner.launch.py (got '
+                           f'mode:={mode} agent:={value["agent"]} demos:={value["demos"]})')
     if value['contract'] and mode != 'collect':
         raise RuntimeError(f"contract:={value['contract']} names the topics a recording holds: "
                            f'use it with mode:=collect (got mode:={mode})')

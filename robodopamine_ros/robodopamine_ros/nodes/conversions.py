@@ -178,3 +178,26 @@ def image_msg(rgb: np.ndarray, stamp: Time, frame_id: str) -> Image:
                 step=step, data=array.array('B', data))
     msg.header.stamp, msg.header.frame_id = stamp, frame_id
     return msg
+
+
+def diagnostic_status(name, level, message, values, hardware_id=''):
+    """Return a DiagnosticStatus; level 'ok', 'warn' or 'error'; values {key: text}."""
+    from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+
+    levels = {'ok': DiagnosticStatus.OK, 'warn': DiagnosticStatus.WARN,
+              'error': DiagnosticStatus.ERROR}
+    return DiagnosticStatus(level=levels[level], name=name, message=message,
+                            hardware_id=hardware_id,
+                            values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
+
+
+def episode_request(request, robot_id, uid, data):
+    """Fill a SubmitEpisode request: the packed episode's bytes as its uint8[] data."""
+    request.robot_id, request.uid, request.data = robot_id, uid, array.array('B', data)
+    return request
+
+
+def weights_msg(msg, version, data, stamp):
+    """Fill a PolicyWeights message: version, the packed weights' bytes, the stamp."""
+    msg.header.stamp, msg.version, msg.data = stamp, int(version), array.array('B', data)
+    return msg

@@ -95,41 +95,44 @@ parameter -> the node does not start.
 """
 
 from dataclasses import replace
-from pathlib import Path
 import time
 import traceback
 
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray, PoseStamped
 import numpy as np
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
-from robodopamine_interfaces.msg import ActionStamped, EpisodeSummary, RewardStamped
-from robodopamine_interfaces.srv import MarkOutcome, SetIntervention, StartEpisode
+from robodopamine_interfaces.msg import (ActionStamped, EpisodeSummary, LearnerStatus,
+                                         PolicyWeights, RewardStamped)
+from robodopamine_interfaces.srv import (MarkOutcome, SetIntervention, StartEpisode,
+                                         SubmitEpisode)
 from robodopamine_ros.data.action_source import ActionSource
-from robodopamine_ros.data.bags import ReadOptions
 from robodopamine_ros.data.images import decode_image
 from robodopamine_ros.data.topics import CAMERA_TOPICS, VIEWS
-from robodopamine_ros.nodes.conversions import (action_msg, adapter_msg, ADAPTER_TYPES, LATCHED,
-                                                ns_from_time, pose_array_values, pose_values,
-                                                reward_values, seconds_from_header, summary_msg)
+from robodopamine_ros.nodes.conversions import (action_msg, adapter_msg, ADAPTER_TYPES,
+                                                diagnostic_status, episode_request, LATCHED,
+                                                ns_from_time,
+                                                pose_array_values, pose_values, reward_values,
+                                                seconds_from_header, summary_msg)
 from robodopamine_ros.nodes.message_filters_sync import camera_synchronizer
 from robodopamine_ros.nodes.parameters import declare_settings, refuse_parameter_changes
 from robodopamine_ros.nodes.side_service import SideService
 from robodopamine_ros.nodes.spin import run
 from robodopamine_ros.nodes.timers import node_timer
 from robodopamine_ros.reward.contract import ContractError, ContractKeeper
-from robodopamine_ros.rl.acting import CHECKPOINT_FILE, Learner, PolicyActor
+from robodopamine_ros.rl.acting import PolicyActor
 from robodopamine_ros.rl.agent_loop import ControlLoop, NOT_HELD
 from robodopamine_ros.rl.agent_settings import RLAgentSettings
-from robodopamine_ros.rl.demonstrations import fill_demo_buffer
+from robodopamine_ros.rl.delivery import Outbox
 from robodopamine_ros.rl.episode_cycle import EpisodeCycle, episodes_done
 from robodopamine_ros.rl.eval_run import eval_folder, EvalRun
 from robodopamine_ros.rl.learner_thread import LearnerThread
-from robodopamine_ros.rl.live_cameras import (CameraTriplets, LiveViews,
-                                              robot_camera_observation)
+from robodopamine_ros.rl.live_cameras import CameraTriplets, robot_camera_observation
 from robodopamine_ros.rl.logs import TrainingLog
-from robodopamine_ros.rl.observations import read_checkpoint_extra
 from robodopamine_ros.rl.outcomes import check_success_source
+from robodopamine_ros.rl.policy_setup import fill_demos, policy_setup
+from robodopamine_ros.rl.remote_actor import RemoteActor
 from robodopamine_ros.rl.saving import CheckpointSaver, EXIT_CLEANUP_S, EXIT_SAVE_S
 from robodopamine_ros.robot.controller_adapters import to_command
 from robodopamine_ros.robot.hold_log import HoldLog
@@ -151,45 +154,28 @@ class RLAgentNode(Node):
         self.settings = s = declare_settings(self, RLAgentSettings)
         check_success_source(s.success, self.get_parameter('use_sim_time').value)  # simulator
         # what the checkpoint's policy observes, checked before its buffers are loaded
-        self.trained = s.policy_input(read_checkpoint_extra(s.checkpoint_dir)
-                                      if s.resumes_checkpoint else None)
-        self.features = self.trained.encoder(s.grm_dir) if s.watches_cameras else None
-        if self.features is not None:   # the folder used (its GRM checked) is recorded
-            self.trained = replace(self.trained, encoder_dir=self.features.grm_dir,
-                                   encoder_digest=self.features.digest)
-        self.shapes = shapes = s.observation_shapes(self.trained, self.features)
-        # camera images -> the policy's views (the demonstrations' resize rule); the camera
-        # size the training came from (None: the demonstrations' or first live image's)
-        self.views = LiveViews(self.trained.image_size, self.trained.recorded_camera_sizes) \
-            if s.watches_cameras else None
-        learner, extra = Learner.resume(s.checkpoint_dir, shapes, algorithm=s.algorithm) \
-            if s.resumes_checkpoint else (None, None)
-        checkpoint = None if learner is None else Path(s.checkpoint_dir) / CHECKPOINT_FILE
-        if learner is not None:  # trained on other joints (or in another order): refused
-            warning = s.check_checkpoint(extra)
-            if warning:
-                self.get_logger().warn(warning)
-        learner = learner or s.new_learner(self.trained, shapes)
+        setup = policy_setup(s)
+        self.trained, self.features, self.views = setup.trained, setup.features, setup.views
+        self.shapes = shapes = setup.shapes
+        learner, extra, checkpoint = setup.learner, setup.extra, setup.checkpoint
+        if setup.warning:
+            self.get_logger().warn(setup.warning)
         self.actor = PolicyActor(learner.config, shapes, s.safety_config())
         self.actor.load(learner.actor_state())
         shaping = s.shaping_config(learner.config.gamma)
-        self.learner = LearnerThread(learner, offline_updates=s.offline_updates,
-                                     pretrain_updates=s.pretrain_updates,
-                                     updates_per_step=s.updates_per_step,
-                                     log=self.get_logger().info)
+        self.learner = self._remote_actor(setup) if s.remote else \
+            LearnerThread(learner, offline_updates=s.offline_updates,
+                          pretrain_updates=s.pretrain_updates,
+                          updates_per_step=s.updates_per_step, log=self.get_logger().info)
         if checkpoint is not None:
             self.get_logger().info(f'resumed from {checkpoint}: {self.learner.describe()}' + (
-                '; the offline stage is not run again' if s.mode == 'train' else ''))
+                '; the offline stage is not run again' if s.mode == 'train' and not s.remote
+                else ''))
         # the rig: which camera fills which view (parameters empty_views, fill)
         self.slots = s.view_slots({view: self.resolve_topic_name(topic)
                                    for view, topic in CAMERA_TOPICS.items()})
-        if s.mode == 'train':   # where the demo buffer comes from, said once
-            cameras = {'observation': 'cameras', 'image_size': self.trained.image_size,
-                       'features': self.features, 'camera': self.views,
-                       'options': ReadOptions(slots=self.slots)} \
-                if s.watches_cameras else {}
-            self._log_lines(fill_demo_buffer(learner, s.demo_bags, s.joint_names, shaping,
-                                             s.objects, checkpoint, **cameras))
+        if s.mode == 'train' and not s.remote:   # where the demo buffer comes from, said once
+            self._log_lines(fill_demos(setup, s, self.slots))
         if s.mode == 'train':
             self.learner.start()
         self.saver = CheckpointSaver(self.learner)   # never in the tick's thread, never fatal
@@ -205,7 +191,8 @@ class RLAgentNode(Node):
                                 home_tolerance=s.home_tolerance, shaping=shaping,
                                 teleop=s.teleop_expiry(), on_step=self.learner.grant,
                                 reward_loss_s=s.reward_loss_timeout,
-                                policy_ready=(lambda: self.learner.online)
+                                policy_ready=(self.learner.ready if s.remote
+                                              else lambda: self.learner.online)
                                 if s.mode == 'train' else None,
                                 success=s.success, label_window=s.label_window,
                                 home_timeout=s.home_timeout)
@@ -260,6 +247,86 @@ class RLAgentNode(Node):
         self.start_client = self.create_client(StartEpisode, s.start_episode_service) \
             if s.mode != 'collect' and s.start_episode_service else None
         node_timer(self, s.period, self._on_tick)
+
+    # the learner elsewhere (learner 'remote') ------------------------------------------------
+    def _remote_actor(self, setup):
+        """Return the RemoteActor of learner 'remote', wired to learner_node's graph names."""
+        s = self.settings
+        config = s.remote_config(self.get_namespace())
+        actor = RemoteActor(Outbox(s.outbox_folder(), config.capacity), setup.spec(s), config)
+        learner = s.learner_node.rstrip('/')
+        self.submit = self.create_client(SubmitEpisode, f'{learner}/submit_episode')
+        self.create_subscription(PolicyWeights, f'{learner}/policy_weights', self._on_weights,
+                                 LATCHED)
+        self.create_subscription(LearnerStatus, f'{learner}/status', self._on_learner_status,
+                                 10)
+        self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        node_timer(self, 0.1, self._deliver)
+        node_timer(self, 1.0, self._remote_diagnostics)
+        self.get_logger().info(f'learner remote: {learner}; episodes go as robot '
+                               f'{config.robot_id}, kept in {actor.outbox.folder} until '
+                               f'acknowledged ({len(actor.outbox)} waiting)')
+        return actor
+
+    def _deliver(self):
+        """Send the oldest unacknowledged episode when the learner answers (one at a time)."""
+        now = self._now()
+        late = self.learner.overdue(now)
+        if late is not None:
+            self.learner.send_failed(late, now)
+            self.get_logger().warn(f'episode {late}: no answer from the learner in '
+                                   f'{self.settings.send_timeout} s: sent again later',
+                                   throttle_duration_sec=5.0)
+        if not self.submit.service_is_ready():
+            return
+        item = self.learner.next_send(now)
+        if item is None:
+            return
+        uid, data = item
+        request = episode_request(SubmitEpisode.Request(), self.learner.config.robot_id, uid,
+                                  data)
+        self.submit.call_async(request).add_done_callback(
+            lambda future: self._submitted(uid, future))
+
+    def _submitted(self, uid, future):
+        now = self._now()
+        try:
+            answer = future.result()
+        except Exception as error:   # noqa: B902  the call failed: sent again later
+            answer, why = None, f'{type(error).__name__}: {error}'
+        else:
+            why = 'no answer'
+        if answer is None:
+            self.learner.send_failed(uid, now)
+            self.get_logger().warn(f'episode {uid}: {why}: sent again later',
+                                   throttle_duration_sec=5.0)
+            return
+        line = self.learner.answered(uid, answer.status, answer.message,
+                                     answer.learner_updates, now)
+        if line is not None:
+            self.get_logger().error(line)
+
+    def _on_weights(self, msg):
+        try:
+            version = self.learner.receive_weights(bytes(msg.data), self._now())
+        except ValueError as error:   # another spec (named), damaged: the weights held stay
+            self.get_logger().error(f'{self.resolve_topic_name(self.settings.learner_node)}'
+                                    f'/policy_weights: {error}', throttle_duration_sec=5.0)
+            return
+        if version is not None:
+            self.get_logger().info(f'weights of learner update {version} received',
+                                   throttle_duration_sec=30.0)
+
+    def _on_learner_status(self, msg):
+        self.learner.learner_status(msg.updates, self._now())
+
+    def _remote_diagnostics(self):
+        level, message, values = self.learner.status(self._now())
+        array_msg = DiagnosticArray(status=[diagnostic_status(
+            f'{self.get_fully_qualified_name()}: remote learner', level, message, values,
+            hardware_id=self.learner.config.robot_id)])
+        array_msg.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics.publish(array_msg)
 
     # inputs ------------------------------------------------------------------------------------
     @staticmethod

@@ -316,7 +316,7 @@ class Learner:
 
     @classmethod
     def resume(cls, folder, obs_shapes, action_dim=4, capacity=200_000, return_rule=None,
-               algorithm=None):
+               algorithm=None, device='cpu'):
         """
         Rebuild a learner from folder/checkpoint.pt (config included); (None, None) if absent.
 
@@ -342,7 +342,7 @@ class Learner:
         except (TypeError, ValueError) as error:
             raise ValueError(f'{path}: config: {error}') from error
         learner = cls(config, obs_shapes, action_dim, capacity, return_rule=return_rule or
-                      ReturnRule(gamma=config.gamma))
+                      ReturnRule(gamma=config.gamma), device=device)
         try:
             learner.load_state_dict(state)
         except (KeyError, RuntimeError, TypeError, ValueError) as error:

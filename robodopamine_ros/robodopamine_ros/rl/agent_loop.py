@@ -127,7 +127,8 @@ class ControlLoop:
         self.actor, self.mode, self.max_steps = actor, Mode(mode), max_steps
         self.watchdog = watchdog
         # whether the policy's weights may drive the arm (train: the offline stage is over;
-        # LearnerThread.online): until then the arm is held and no episode starts
+        # LearnerThread.online; a remote learner's RemoteActor.ready: True or why not): until
+        # then the arm is held and no episode starts
         self.policy_ready = policy_ready or (lambda: True)
         self.on_episode = on_episode or (lambda episode: None)
         # called once per executed step of a training episode (policy or takeover): the
@@ -338,8 +339,9 @@ class ControlLoop:
                 return '; '.join(f'{k} {v}' for k, v in sorted(faults.items()))
         if self.intervening and self.teleop.on_timeout == 'stop':
             return self._teleop_expired(now)
-        if not self.policy_ready():
-            return OFFLINE_HOLD
+        ready = self.policy_ready()   # True, or False / why not (a remote learner's)
+        if ready is not True:
+            return ready if isinstance(ready, str) else OFFLINE_HOLD
         return None
 
     def _teleop_expired(self, now):

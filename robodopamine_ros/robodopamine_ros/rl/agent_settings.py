@@ -12,6 +12,7 @@ expected; the node does not start on one.
 
 from dataclasses import dataclass
 import math
+import re
 
 import numpy as np
 from robodopamine_ros.data.joints import check_trained_joints, JointOrder
@@ -28,11 +29,15 @@ from robodopamine_ros.rl.observations import (describe_rig, IMAGE_ENCODERS,
                                               robot_observation_problem, ROBOT_OBSERVATIONS,
                                               TrainedObservation, tuned_encoder_start)
 from robodopamine_ros.rl.outcomes import LABEL_WINDOW_S, OutcomeLabels, SUCCESS_DEFAULT
+from robodopamine_ros.rl.remote_actor import RemoteConfig
 from robodopamine_ros.robot.controller_adapters import ADAPTERS
 from robodopamine_ros.robot.safety import SafetyConfig
 from robodopamine_ros.robot.state import state_size
 from robodopamine_ros.sim.metaworld_sim import JOINT_NAMES
 from robodopamine_ros.sim.peg_insertion import WORKSPACE
+
+
+LEARNERS = ('local', 'remote')
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,17 @@ class RLAgentSettings:
     # (rl/outcomes.py; as on shaping_node); 'operator' / 'either' take ~/mark_outcome labels
     success: str = SUCCESS_DEFAULT
     label_window: float = LABEL_WINDOW_S      # s an unlabelled end waits for a label
+    # where the learner runs: 'local' (a thread beside the control loop) or 'remote'
+    # (learner_node, e.g. on the GPU box; this node is then an actor: rl/remote_actor.py)
+    learner: str = 'local'
+    device: str = 'cpu'                       # the local learner's torch device: cpu | cuda[:N]
+    learner_node: str = '/learner_node'       # remote: the learner's node name (its services)
+    robot_id: str = ''                        # remote: '' = this node's namespace, else 'robot'
+    outbox_dir: str = ''                      # remote: '' = <log_dir or checkpoint_dir>/outbox
+    outbox_capacity: int = RemoteConfig.capacity             # episodes unacknowledged
+    remote_wait: str = RemoteConfig.wait      # before the first weights: act | hold
+    max_weights_lag: int = RemoteConfig.max_lag              # learner updates behind: a warning
+    send_timeout: float = RemoteConfig.send_timeout_s        # s for the learner to answer
 
     def __post_init__(self):
         for name in ('joint_names', 'jacobian', 'max_velocity', 'workspace_low',
@@ -170,6 +186,20 @@ class RLAgentSettings:
         self.safety_config()  # ... velocity limits and the box
         self.teleop_expiry()  # ... the teleop timeout
         OutcomeLabels(self.success, self.label_window)   # ... success and label_window
+        if not (self.device == 'cpu' or re.fullmatch(r'cuda(:\d+)?', self.device)):
+            raise ValueError(f"parameter device must be 'cpu' or 'cuda[:N]', got "
+                             f'{self.device!r}')
+        if self.learner not in LEARNERS:
+            raise ValueError(f'parameter learner must be one of {LEARNERS}, got '
+                             f'{self.learner!r}')
+        if self.remote:
+            if self.mode != Mode.TRAIN:
+                raise ValueError(f"parameter learner 'remote' is for mode train (the episodes "
+                                 f'go to learner_node), got mode {self.mode.value}')
+            if not self.outbox_folder():
+                raise ValueError("parameter learner 'remote' keeps unsent episodes on disk: "
+                                 'set outbox_dir (or log_dir or checkpoint_dir)')
+            self.remote_config('robot')   # ... the outbox, wait, lag and timeout
 
     def view_slots(self, topics=None):
         """
@@ -206,15 +236,33 @@ class RLAgentSettings:
         return self.observation == 'cameras' and self.mode != Mode.COLLECT
 
     @property
+    def remote(self):
+        """Whether the learner is learner_node elsewhere (this node an actor)."""
+        return self.learner == 'remote'
+
+    def outbox_folder(self):
+        """Return the remote actor's outbox folder ('' when none can be named)."""
+        from pathlib import Path
+
+        base = self.log_dir or self.checkpoint_dir
+        return self.outbox_dir or (str(Path(base) / 'outbox') if base else '')
+
+    def remote_config(self, namespace):
+        """Return the actor's rl.remote_actor.RemoteConfig; namespace: the node's ('/arm1')."""
+        return RemoteConfig(robot_id=self.robot_id or namespace.strip('/') or 'robot',
+                            wait=self.remote_wait, capacity=self.outbox_capacity,
+                            send_timeout_s=self.send_timeout, max_lag=self.max_weights_lag)
+
+    @property
     def saves_checkpoints(self):
         """
-        Whether episodes write checkpoints: train only.
+        Whether episodes write checkpoints: train only, the learner local (else learner_node's).
 
         A collect run's buffer holds the recorded episodes with zero rewards (no GRM runs); a
         checkpoint of it would make the next train run resume it and skip the demonstration
         bags (rl_agent_node loads them into an empty demo buffer only). Eval does not learn.
         """
-        return bool(self.checkpoint_dir) and self.mode == Mode.TRAIN
+        return bool(self.checkpoint_dir) and self.mode == Mode.TRAIN and not self.remote
 
     @property
     def period(self):
@@ -234,9 +282,9 @@ class RLAgentSettings:
         folder read once: architecture and weights).
         """
         if trained.image_encoder != 'grm-tuned' or trained.observation != 'cameras':
-            return Learner(self.agent_config(), shapes)
+            return Learner(self.agent_config(), shapes, device=self.device)
         grm_config, net = tuned_encoder_start(trained.encoder_dir)
-        learner = Learner(self.agent_config(grm_config), shapes)
+        learner = Learner(self.agent_config(grm_config), shapes, device=self.device)
         learner.agent.load_grm_encoder(net)
         return learner
 

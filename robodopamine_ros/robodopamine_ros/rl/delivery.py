@@ -26,6 +26,7 @@ import re
 from robodopamine_ros.data.atomic import atomic_path
 
 SUFFIX = '.episode'
+REFUSED = 'refused'   # the outbox's sub-folder of episodes the learner refused
 _NAME = re.compile(r'^(\d{10})_([0-9a-f]{32})\.episode$')
 
 
@@ -97,6 +98,13 @@ class Outbox(_Folder):
     def acknowledge(self, uid):
         """Forget an episode the learner has (an unknown uid is ignored: a late second ack)."""
         self._remove(uid)
+
+    def set_aside(self, uid):
+        """Move an episode the learner refused to <folder>/refused: kept, never sent again."""
+        path = self.entries.pop(uid, None)
+        if path is not None and path.exists():
+            (self.folder / REFUSED).mkdir(exist_ok=True)
+            path.replace(self.folder / REFUSED / path.name)
 
 
 class Inbox(_Folder):

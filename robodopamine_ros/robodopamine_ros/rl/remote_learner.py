@@ -48,11 +48,15 @@ class RemoteLearner:
     thread: an rl.learner_thread.LearnerThread (started by ``start``); inbox: an
     rl.delivery.Inbox whose ledger is the checkpoint's; checkpoint_dir: where checkpoints go;
     spec: rl.wire.weights_spec of the policy; checkpoint_every: stored episodes between
-    checkpoints; weights_period_s: the least time between two weights messages.
+    checkpoints; weights_period_s: the least time between two weights messages; extra: what
+    every checkpoint keeps beside the ledger (the policy's record: RLAgentSettings
+    .checkpoint_extra). With the thread's updates_per_step > 0, each stored transition grants
+    that many updates (the local learner's ratio of updates to control steps).
     """
 
     def __init__(self, thread, inbox, checkpoint_dir, spec, checkpoint_every=5,
-                 weights_period_s=1.0, log=print):
+                 weights_period_s=1.0, log=print, extra=None):
+        self.extra = dict(extra or {})
         self.thread, self.inbox, self.checkpoint_dir = thread, inbox, checkpoint_dir
         self.spec, self.checkpoint_every = spec, checkpoint_every
         self.weights_period_s, self.log = weights_period_s, log
@@ -97,6 +101,8 @@ class RemoteLearner:
                 counts['refused'] += 1
                 return Receipt('refused', robot, uid, str(error))
             self.thread.add_episode(episode)
+            for _ in episode.transitions:
+                self.thread.grant()
             counts['stored'] += 1
             counts['steps'] += len(episode.transitions)
             self._since_checkpoint += 1
@@ -111,8 +117,8 @@ class RemoteLearner:
 
     def _checkpoint(self):
         held = list(self.inbox.entries)
-        path = self.thread.save(self.checkpoint_dir, extra={
-            LEDGER: sorted(self.inbox.ledger | set(held))})
+        path = self.thread.save(self.checkpoint_dir, extra=dict(
+            self.extra, **{LEDGER: sorted(self.inbox.ledger | set(held))}))
         if path is not None:   # not in the middle of the offline stage
             self.inbox.saved(held)
             self._since_checkpoint = 0
@@ -129,6 +135,17 @@ class RemoteLearner:
         state, version = self._pending
         self._pending, self._last_sent, self.published_version = None, now, version
         return version, pack_weights(state, version, self.spec)
+
+    def status(self):
+        """Return LearnerStatus' fields: updates, weights_version, episodes, transitions, stage."""
+        counters = self.thread.learner.counters
+        stage = 'online' if self.thread.online else 'offline stage'
+        if self.thread.error is not None:
+            stage = f'stopped: {self.thread.error}'
+        return {'updates': self.thread.total_updates,
+                'weights_version': max(self.published_version, 0),
+                'episodes': int(counters['episodes']),
+                'transitions': int(counters['env_steps']), 'stage': stage}
 
     def stop(self):
         self.thread.stop()

@@ -18,7 +18,7 @@ from robodopamine_ros.robot.ros_graph import (discovery_range, discovery_warning
 
 POLICY = Path(__file__).resolve().parents[2] / 'config' / 'sros2_policy.xml'
 OURS = ('grm_node', 'grm_refresh_node', 'shaping_node', 'rl_agent_node', 'teleop_node',
-        'joy_node', 'gripper_node', 'recorder_node')
+        'joy_node', 'gripper_node', 'recorder_node', 'learner_node')
 
 
 @pytest.mark.parametrize('environ, warned', [
@@ -81,6 +81,9 @@ def test_the_shipped_policy_lets_only_the_right_enclave_do_each_dangerous_thing(
     for driver_topic in ('joint_states', 'franka_robot_state_broadcaster/current_pose'):
         assert rules[('topics', 'publish', driver_topic)] == {'/'}     # the drivers only
     assert rules[('topics', 'publish', 'teleop/action')] == {teleop}
+    # the weights an arm acts on come from learner_node alone, episodes go to it alone
+    assert rules[('topics', 'publish', '~policy_weights')] == {enclave('learner_node')}
+    assert rules[('services', 'request', 'learner_node/submit_episode')] == {agent}
     assert rules[('topics', 'publish', 'joy')] == {enclave('joy_node')}
     # no enclave may set (or even read) another node's parameters
     assert not [name for kind, qualifier, name in rules
