@@ -135,7 +135,12 @@ class LearnerThread:
             return self._budget > 0
 
     def take_weights(self):
-        """Return the newest acting weights once (None when none are new): never blocks."""
+        """
+        Return the newest acting weights once, (state, version), or None: never blocks.
+
+        version: the learner's update count when they were taken (what a remote actor's lag is
+        counted in).
+        """
         weights, self._weights = self._weights, None
         return weights
 
@@ -167,7 +172,7 @@ class LearnerThread:
                 self.last_stats = self.learner.update(n)
         with self.lock:
             self._go_online()
-            self._weights = (self.learner.actor_state(), self.learner.counters['weights_version'])
+            self._weights = (self.learner.actor_state(), self.learner.counters['updates'])
         self.log(self._stage_line(stage_now, 'online', began, demo))
 
     def _stage_line(self, done, stage, began, demo):
@@ -225,8 +230,8 @@ class LearnerThread:
                     else:
                         due = self.updates % self.publish_every == 0
                     if due:
-                        self._weights = (self.learner.actor_state(),
-                                         self.learner.counters['weights_version'])
+                        self._weights = (self.learner.actor_state(),   # version: updates
+                                         self.learner.counters['updates'])
                     if self.updates_per_step:  # after the hand-over: backlog 0 means done
                         with self._granted:
                             self._budget -= 1

@@ -140,7 +140,7 @@ class RemoteLearner:
         """Return LearnerStatus' fields: updates, weights_version, episodes, transitions, stage."""
         counters = self.thread.learner.counters
         stage = 'online' if self.thread.online else 'offline stage'
-        if self.thread.error is not None:
+        if self.thread.stopped:
             stage = f'stopped: {self.thread.error}'
         return {'updates': self.thread.total_updates,
                 'weights_version': max(self.published_version, 0),
