@@ -252,7 +252,7 @@ class RLAgentNode(Node):
     def _remote_actor(self, setup):
         """Return the RemoteActor of learner 'remote', wired to learner_node's graph names."""
         s = self.settings
-        config = s.remote_config(self.get_namespace())
+        config = s.remote_config(self.get_namespace(), setup.checkpoint is not None)
         actor = RemoteActor(Outbox(s.outbox_folder(), config.capacity), setup.spec(s), config)
         learner = s.learner_node.rstrip('/')
         self.submit = self.create_client(SubmitEpisode, f'{learner}/submit_episode')

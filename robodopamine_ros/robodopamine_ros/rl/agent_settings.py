@@ -119,7 +119,9 @@ class RLAgentSettings:
     robot_id: str = ''                        # remote: '' = this node's namespace, else 'robot'
     outbox_dir: str = ''                      # remote: '' = <log_dir or checkpoint_dir>/outbox
     outbox_capacity: int = RemoteConfig.capacity             # episodes unacknowledged
-    remote_wait: str = RemoteConfig.wait      # before the first weights: act | hold
+    # before the learner's first weights: act (on the initial ones) | hold | auto (hold
+    # unless a checkpoint was resumed: an untrained policy never drives the arm)
+    remote_wait: str = 'auto'
     max_weights_lag: int = RemoteConfig.max_lag              # learner updates behind: a warning
     send_timeout: float = RemoteConfig.send_timeout_s        # s for the learner to answer
 
@@ -199,7 +201,7 @@ class RLAgentSettings:
             if not self.outbox_folder():
                 raise ValueError("parameter learner 'remote' keeps unsent episodes on disk: "
                                  'set outbox_dir (or log_dir or checkpoint_dir)')
-            self.remote_config('robot')   # ... the outbox, wait, lag and timeout
+            self.remote_config('robot', False)   # ... the outbox, wait, lag and timeout
 
     def view_slots(self, topics=None):
         """
@@ -247,10 +249,16 @@ class RLAgentSettings:
         base = self.log_dir or self.checkpoint_dir
         return self.outbox_dir or (str(Path(base) / 'outbox') if base else '')
 
-    def remote_config(self, namespace):
-        """Return the actor's rl.remote_actor.RemoteConfig; namespace: the node's ('/arm1')."""
+    def remote_config(self, namespace, resumed):
+        """
+        Return the actor's rl.remote_actor.RemoteConfig.
+
+        namespace: the node's ('/arm1'); resumed: whether its initial weights are a
+        checkpoint's (remote_wait 'auto' acts on them then, and holds an untrained policy).
+        """
+        wait = self.remote_wait if self.remote_wait != 'auto' else 'act' if resumed else 'hold'
         return RemoteConfig(robot_id=self.robot_id or namespace.strip('/') or 'robot',
-                            wait=self.remote_wait, capacity=self.outbox_capacity,
+                            wait=wait, capacity=self.outbox_capacity,
                             send_timeout_s=self.send_timeout, max_lag=self.max_weights_lag)
 
     @property

@@ -147,13 +147,12 @@ class LearnerThread:
     def _offline_stage(self):
         """Pre-train on the demonstrations (collected in `collect` mode), then go online."""
         with self.lock:
-            if not self._offline_due():
-                self._go_online()
-                return
-            if len(self.learner.demo) == 0:
-                self.error = ('no demonstrations: the offline stage was skipped (record '
-                              'demonstrations in mode collect first)')
-                self._go_online()
+            if not self._offline_due() or len(self.learner.demo) == 0:
+                if self._offline_due():
+                    self.error = ('no demonstrations: the offline stage was skipped (record '
+                                  'demonstrations in mode collect first)')
+                self._go_online()   # the weights as they are: what a remote actor waits for
+                self._weights = (self.learner.actor_state(), self.learner.counters['updates'])
                 return
             plan = list(self.learner.offline_plan(self.pretrain_updates, self.offline_updates))
             demo = len(self.learner.demo)

@@ -52,7 +52,8 @@ class RemoteConfig:
 
     def __post_init__(self):
         if self.wait not in WAITS:
-            raise ValueError(f'parameter remote_wait must be one of {WAITS}, got {self.wait!r}')
+            raise ValueError(f'parameter remote_wait must be one of {WAITS} (or auto), got '
+                             f'{self.wait!r}')
         if not self.robot_id:
             raise ValueError('parameter robot_id must not be empty')
         for name in ('send_timeout_s', 'retry_s'):

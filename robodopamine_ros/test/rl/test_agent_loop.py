@@ -156,7 +156,9 @@ def test_a_budgeted_learner_runs_exactly_its_updates_per_step_then_hands_weights
     thread = LearnerThread(learner, updates_per_step=3).start()
     try:
         thread.thread.join(0.3)  # no grant yet: nothing runs (it would run ~100 here)
-        assert thread.updates == 0 and thread.take_weights() is None
+        initial = thread.take_weights()   # the weights as they are at start, once
+        assert thread.updates == 0 and initial is not None and initial[1] == 0
+        assert thread.take_weights() is None
         for _ in range(4):
             thread.grant()
         assert _wait(lambda: thread.updates == 12 and thread.backlog == 0)

@@ -137,3 +137,21 @@ def test_tracked_objects_widen_the_state_and_are_watched():
     assert 'objects' not in RLAgentSettings().watchdog_timeouts()
     with pytest.raises(ValueError, match='objects and updates_per_step must be >= 0'):
         RLAgentSettings(updates_per_step=-1)
+
+
+def test_a_remote_learner_needs_train_and_an_outbox_and_holds_an_untrained_policy(tmp_path):
+    with pytest.raises(ValueError, match="learner 'remote' is for mode train"):
+        RLAgentSettings(learner='remote', mode='eval', log_dir=str(tmp_path))
+    with pytest.raises(ValueError, match='set outbox_dir'):
+        RLAgentSettings(learner='remote')
+    with pytest.raises(ValueError, match='parameter learner must be one of'):
+        RLAgentSettings(learner='cloud')
+    with pytest.raises(ValueError, match="parameter device must be 'cpu' or 'cuda"):
+        RLAgentSettings(device='gpu')
+    settings = RLAgentSettings(learner='remote', log_dir=str(tmp_path))
+    assert settings.outbox_folder() == str(tmp_path / 'outbox')
+    assert not settings.saves_checkpoints   # the learner's
+    assert settings.remote_config('/arm2', resumed=False).wait == 'hold'   # untrained
+    assert settings.remote_config('/arm2', resumed=True).wait == 'act'
+    assert settings.remote_config('/arm2', resumed=True).robot_id == 'arm2'
+    assert settings.remote_config('/', resumed=True).robot_id == 'robot'

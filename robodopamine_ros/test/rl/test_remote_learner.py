@@ -84,14 +84,16 @@ def test_weights_go_out_when_new_at_most_once_a_period_with_their_spec(tmp_path)
     learner = remote(tmp_path, weights_period_s=1.0)
     learner.receive(pack_episode(episode(1), 'arm1')[1])
     deadline = time.monotonic() + 30
+    initial = learner.weights(now=100.0)   # at start: the weights as they are (version 0)
+    assert initial is not None, 'a learner publishes its weights at start'
     first = None
-    while first is None:   # the first update after the episode arrived (a condition, polled)
-        first = learner.weights(now=100.0)
+    while first is None or first[0] < 1:   # an update after the episode arrived (polled)
+        first = learner.weights(now=200.0)
         assert time.monotonic() < deadline, 'no weights from the learner'
     version, data = first
     state, got = unpack_weights(data, SPEC)
     assert got == version >= 1 and set(state)
-    assert learner.weights(now=100.5) is None           # inside the period: nothing
+    assert learner.weights(now=200.5) is None           # inside the period: nothing
     with pytest.raises(ValueError, match='this actor is'):
         unpack_weights(data, weights_spec('conrft', 'robot', SHAPES, 4))
     learner.stop()

@@ -126,7 +126,8 @@ def test_an_actor_without_a_learner_runs_keeps_its_episodes_and_sends_them_when_
     wait = background.wait_until
     agent = RLAgentNode(context=ros_context, parameter_overrides=[
         Parameter(k, value=v) for k, v in dict(
-            AGENT, learner='remote', robot_id='arm1', log_dir=str(tmp_path / 'logs'),
+            AGENT, learner='remote', robot_id='arm1', remote_wait='act',
+            log_dir=str(tmp_path / 'logs'),
             checkpoint_dir=str(tmp_path / 'ckpt')).items()])
     background.add_node(agent)
     outbox, learner = tmp_path / 'logs' / 'outbox', None
