@@ -173,7 +173,8 @@ def pack_weights(actor_state, version, spec):
     tensors = {f'{part}/{name}': tensor.detach().contiguous().cpu()
                for part, values in actor_state.items() for name, tensor in values.items()}
     return save(tensors, {'format': WEIGHTS_FORMAT, 'version': str(int(version)),
-                          'spec': json.dumps(spec, sort_keys=True)})
+                          'spec': json.dumps(spec, sort_keys=True),
+                          'parts': json.dumps(sorted(actor_state))})   # empty ones too
 
 
 def unpack_weights(data, expected_spec):
@@ -196,7 +197,10 @@ def unpack_weights(data, expected_spec):
         tensors = load(bytes(data))
     except Exception as error:   # damaged data: the library's own error types
         raise ValueError(f'policy weights do not read ({error})') from None
-    state = {}
+    try:   # every part, an empty one too (a frozen encoder has no acting weights)
+        state = {part: {} for part in json.loads(metadata.get('parts', '[]'))}
+    except (TypeError, ValueError):
+        raise ValueError('policy weights: their part names do not read') from None
     for key, tensor in tensors.items():
         part, _, name = key.partition('/')
         if not tensor.isfinite().all():

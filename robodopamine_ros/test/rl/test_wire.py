@@ -102,3 +102,22 @@ def test_weights_cross_with_their_version_and_are_refused_for_another_spec():
         unpack_weights(pack_weights(state, 3, spec), spec)
     with pytest.raises(ValueError, match='not policy weights'):
         unpack_weights(pack_episode(episode(), 'arm1')[1], spec)
+
+
+def test_a_learners_weights_drive_an_actor_after_the_trip():
+    """Every part crosses, an empty one too (the frozen encoder's): the actor loads and acts."""
+    from robodopamine_ros.rl.acting import Learner, PolicyActor
+    from robodopamine_ros.rl.agents import AgentConfig
+    from robodopamine_ros.robot.safety import SafetyConfig
+
+    shapes = {'state': (5,)}
+    learner = Learner(AgentConfig(hidden=(8, 8)), shapes, capacity=10)
+    state = learner.actor_state()
+    assert any(not part for part in state.values())   # the case that once failed to load
+    spec = weights_spec('calql', 'robot', shapes, 4)
+    got, version = unpack_weights(pack_weights(state, 7, spec), spec)
+    assert set(got) == set(state) and version == 7
+    actor = PolicyActor(learner.config, shapes, SafetyConfig())
+    actor.load(got, version)
+    action, _, _ = actor.act({'state': np.zeros(5, np.float32)}, np.zeros(3), True)
+    assert actor.version == 7 and np.all(np.isfinite(action))

@@ -96,12 +96,17 @@ def test_two_arms_feed_one_learner_through_ros2_launch_and_both_get_its_weights(
                     diagnostics, f'/{arm}/rl_agent_node').get('episodes_stored', 0)) >= 2
                 for arm in arms)
         listener.spin_until(both_updated, 120, "the learner's weights at both arms")
+        stored = sum(int(learner_counts(diagnostics)[f'{arm} stored']) for arm in arms)
+        listener.spin_until(lambda: sum(int(learner_counts(diagnostics)[f'{arm} stored'])
+                                        for arm in arms) >= stored + 2, 120,
+                            'episodes of the arms acting on those weights')
         for arm in arms:
             status = remote_status(diagnostics, f'/{arm}/rl_agent_node')
             assert status['robot_id'] == arm and status['episodes_refused'] == '0'
         for launch in launches:
             assert launch.interrupt(timeout=30.0) is not None, output()
         assert 'process has died' not in output(), output()
+        assert 'control tick failed' not in output(), output()   # they acted on the weights
         assert (tmp_path / 'learner' / 'checkpoint.pt').is_file()
     finally:
         for launch in launches:

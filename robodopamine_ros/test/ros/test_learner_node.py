@@ -146,6 +146,11 @@ def test_an_actor_without_a_learner_runs_keeps_its_episodes_and_sends_them_when_
              timeout=30, what="the arm's waiting episodes at the learner")
         wait(lambda: agent.learner.version is not None, timeout=30,
              what="the learner's weights at the arm")
+        wait(lambda: agent.actor.version == agent.learner.version, timeout=10,
+             what='the control loop acting on them')
+        count = len(summaries)
+        wait(lambda: len(summaries) >= count + 1, timeout=60, what='an episode on them')
+        assert agent.tick_error is None, agent.tick_error
         wait(lambda: said('weights version'), timeout=5, what='diagnostics with the weights')
         wait(lambda: not list(outbox.glob('*.episode')), timeout=30, what='an empty outbox')
         stored = learner.remote.received['arm1']['stored']
