@@ -5,14 +5,19 @@ learner_node and rl_agent_node with learner 'remote', over real DDS (issue 32).
 
 learner_node is fed by two arms (probes sending packed episodes, as rl_agent_node does) and
 answers each with stored / duplicate / refused; its weights come out versioned and fit the
-arms' spec; a new learner_node on the same folder has every acknowledged episode. An actor
+arms' spec; a new learner_node on the same folder has every acknowledged episode, and so does
+one restarted after SIGKILL (its checkpoint, then its journal), none stored twice. An actor
 with no learner runs episodes on its initial weights, says so once a second in /diagnostics,
 keeps them on disk, and sends them when a learner appears, then acts on its weights.
 """
 
 import array
 import json
+from pathlib import Path
+import signal
+import subprocess
 
+from ament_index_python.packages import get_package_prefix
 from diagnostic_msgs.msg import DiagnosticArray
 import numpy as np
 import rclpy
@@ -49,7 +54,7 @@ def episode(episode_id, steps=6, size=SHAPES['state'][0]):
 
 
 def with_nan(packed):
-    """The packed episode with a NaN in its observations, as a broken actor might send."""
+    """Return the packed episode with a NaN in its observations, as a broken actor sends."""
     from safetensors.numpy import load, save
 
     uid, data = packed
@@ -160,3 +165,53 @@ def test_an_actor_without_a_learner_runs_keeps_its_episodes_and_sends_them_when_
         agent.destroy_node()
         if learner is not None:
             learner.destroy_node()
+
+
+def start_learner(folder, checkpoint_every):
+    """learner_node as a process of its own (its executable, as the launch starts it)."""
+    exe = Path(get_package_prefix('robodopamine_ros')) / 'lib' / 'robodopamine_ros' / \
+        'learner_node'
+    args = [str(exe), '--ros-args', '-p', f'checkpoint_dir:={folder}', '-p',
+            f'checkpoint_every:={checkpoint_every}']
+    for name, value in LEARNER.items():
+        if name != 'checkpoint_every':
+            args += ['-p', f'{name}:={value}']
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_a_learner_killed_with_sigkill_restarts_with_every_acknowledged_episode_once(
+        ros_context, background, tmp_path):
+    probe = rclpy.create_node('rd_test_kill_arm', context=ros_context)
+    client = probe.create_client(SubmitEpisode, '/learner_node/submit_episode')
+    status = []
+    probe.create_subscription(LearnerStatus, '/learner_node/status',
+                              background.collector(status), 10)
+    background.add_node(probe)
+    wait = background.wait_until
+    sent = [pack_episode(episode(k), 'arm1') for k in range(5)]
+    learner = start_learner(tmp_path / 'learner', checkpoint_every=3)
+    try:
+        wait(client.service_is_ready, timeout=60, what='learner_node/submit_episode')
+        for one in sent:   # 3 go into a checkpoint, 2 into the journal only
+            assert submit(background, client, 'arm1', one).status == 'stored'
+        learner.send_signal(signal.SIGKILL)
+        assert learner.wait(timeout=30) == -signal.SIGKILL
+        print(learner.communicate()[0][-1500:])
+        status.clear()
+        learner = start_learner(tmp_path / 'learner', checkpoint_every=3)
+        wait(lambda: status and status[-1].episodes == 5, timeout=60,
+             what='the restarted learner holding the 5 acknowledged episodes')
+        for one in sent:   # their acks were lost: sent again, none stored twice
+            assert submit(background, client, 'arm1', one).status == 'duplicate'
+        assert submit(background, client, 'arm1', pack_episode(episode(9), 'arm1')).status \
+            == 'stored'
+        wait(lambda: status[-1].episodes == 6, timeout=10, what='6 episodes')
+    finally:
+        if learner.poll() is None:
+            learner.send_signal(signal.SIGINT)
+            try:
+                learner.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                learner.kill()
+        background.shutdown()
+        probe.destroy_node()
