@@ -38,7 +38,7 @@ def test_learner_remote_makes_the_agent_an_actor_and_is_refused_where_it_cannot_
 
 
 def remote_status(diagnostics, node):
-    """The newest 'remote learner' status of `node` (its full name), as {key: value}, or {}."""
+    """Return the newest 'remote learner' status of `node` (its full name): {key: value}."""
     for array in reversed(diagnostics):
         for status in array.status:
             if status.name == f'{node}: remote learner':
@@ -47,7 +47,7 @@ def remote_status(diagnostics, node):
 
 
 def learner_counts(diagnostics):
-    """The newest learner_node status values, {key: value} ({} before the first)."""
+    """Return the newest learner_node status values, {key: value} ({} before the first)."""
     for array in reversed(diagnostics):
         for status in array.status:
             if status.name == '/learner_node: learner':
