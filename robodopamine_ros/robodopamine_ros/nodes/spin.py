@@ -62,7 +62,10 @@ def run(node_class, name, args=None):
             raise
         _ignore_further_sigint()
         rclpy.try_shutdown()
-        raise SystemExit(0)  # shut down by a signal before it could spin
+        # shut down by a signal before it could spin; no interpreter finalization (seen in
+        # CI: teleop_node interrupted while starting printed a traceback from rclpy's
+        # Future.__del__, a Future half made while the interpreter tore its modules down)
+        _exit_after_cleanup(0)
     try:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
@@ -78,9 +81,9 @@ def run(node_class, name, args=None):
     _exit_after_cleanup()
 
 
-def _exit_after_cleanup():
+def _exit_after_cleanup(status=0):
     """
-    End the process once the node is destroyed and rclpy shut down, skipping finalization.
+    End the process (with `status`) once rclpy is shut down, skipping finalization.
 
     Seen in CI (rarely): a node whose cleanup had finished never exited, through SIGINT (ignored
     by then) and SIGTERM (rclpy's handler only shuts contexts down), until `ros2 launch`'s
@@ -90,7 +93,7 @@ def _exit_after_cleanup():
     """
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(status)
 
 
 def _bounded_cleanup(node, name):
