@@ -100,14 +100,10 @@ class LearnerNode(Node):
         msg = LearnerStatus(**status)
         msg.header.stamp = stamp
         self.status.publish(msg)
-        values = dict(status, **{f'{robot} {k}': v for robot, counts in
-                                 sorted(self.remote.received.items())
-                                 for k, v in counts.items()})
-        level = 'error' if status['stage'].startswith('stopped') else 'ok'
+        level, message, values = self.remote.diagnostics()
         diagnostics = DiagnosticArray(status=[diagnostic_status(
-            f'{self.get_fully_qualified_name()}: learner', level,
-            f'{status["stage"]}: {status["updates"]} updates, {status["episodes"]} episodes',
-            values, hardware_id='learner')])
+            f'{self.get_fully_qualified_name()}: learner', level, message, values,
+            hardware_id='learner')])
         diagnostics.header.stamp = stamp
         self.diagnostics.publish(diagnostics)
 

@@ -147,8 +147,9 @@ class LearnerThread:
     def _offline_stage(self):
         """Pre-train on the demonstrations (collected in `collect` mode), then go online."""
         with self.lock:
-            if not self._offline_due() or len(self.learner.demo) == 0:
-                if self._offline_due():
+            due = self._offline_due()
+            if not due or len(self.learner.demo) == 0:
+                if due:
                     self.error = ('no demonstrations: the offline stage was skipped (record '
                                   'demonstrations in mode collect first)')
                 self._go_online()   # the weights as they are: what a remote actor waits for

@@ -147,6 +147,15 @@ class RemoteLearner:
                 'episodes': int(counters['episodes']),
                 'transitions': int(counters['env_steps']), 'stage': stage}
 
+    def diagnostics(self):
+        """Return (level 'ok' or 'error', message, values) of /diagnostics: status + per robot."""
+        status = self.status()
+        values = dict(status, **{f'{robot} {k}': v for robot, counts in
+                                 sorted(self.received.items()) for k, v in counts.items()})
+        level = 'error' if self.thread.stopped else 'ok'
+        return level, (f'{status["stage"]}: {status["updates"]} updates, '
+                       f'{status["episodes"]} episodes'), values
+
     def stop(self):
         self.thread.stop()
 
